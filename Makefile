@@ -1,0 +1,66 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+VPY    := $(VENV)/bin/python
+LIB    := django_bolt/libbolt.so
+GO_SRC := $(shell find libbolt -name '*.go' 2>/dev/null) go.mod go.sum
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test test-go test-py lint fmt build wheel bench clean
+
+## Set-up ---------------------------------------------------------------------------------
+
+$(VENV)/.installed: requirements/dev.txt pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q -r requirements/dev.txt
+	$(VPY) -m pip install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+# The library is built by setup.py's build_ext (the only place that knows the go flags).
+$(LIB): $(VENV)/.installed $(GO_SRC)
+	$(VPY) setup.py -q build_ext --inplace
+	touch $@
+
+build: $(LIB)
+
+## Run ------------------------------------------------------------------------------------
+
+run: build
+	cd examples && ../$(VPY) manage.py migrate --noinput
+	cd examples && ../$(VPY) manage.py runbolt --host $(HOST) --port $(PORT)
+
+## Test -----------------------------------------------------------------------------------
+
+test: test-go test-py
+
+test-go:
+	go vet ./...
+	go test -race -count=1 ./...
+
+test-py: build
+	$(VPY) -m pytest
+
+lint: $(VENV)/.installed
+	test -z "$$(gofmt -l libbolt bench)"
+	go vet ./...
+	$(VPY) -m ruff check django_bolt tests examples bench
+	$(VPY) -m ruff format --check django_bolt tests examples bench
+	$(VPY) -m mypy
+
+fmt: $(VENV)/.installed
+	gofmt -w libbolt bench
+	$(VPY) -m ruff format django_bolt tests examples bench
+	$(VPY) -m ruff check --fix django_bolt tests examples bench
+
+## Package and measure --------------------------------------------------------------------
+
+wheel: $(VENV)/.installed
+	rm -rf build/lib* dist
+	$(VPY) -m pip wheel --no-deps --no-build-isolation -w dist .
+
+bench: build
+	$(PYTHON) bench/run.py --write-results
+
+clean:
+	rm -rf build dist *.egg-info $(LIB) django_bolt/libbolt.h test-output

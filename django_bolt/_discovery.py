@@ -1,0 +1,69 @@
+"""Finding the APIs to serve: each installed app's ``api.py`` plus ``DJANGO_BOLT["API"]``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .api import BoltAPI, Route
+from .exceptions import BoltConfigError
+
+
+def _import_object(dotted: str) -> Any:
+    module_name, sep, attr = dotted.partition(":")
+    if not sep:
+        module_name, _, attr = dotted.rpartition(".")
+    if not module_name or not attr:
+        raise BoltConfigError(f"DJANGO_BOLT['API'] = {dotted!r} is not a dotted path like 'myproject.api.api'")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise BoltConfigError(f"DJANGO_BOLT['API'] = {dotted!r} cannot be imported: {exc}") from exc
+    if not isinstance(obj, BoltAPI):
+        raise BoltConfigError(f"DJANGO_BOLT['API'] = {dotted!r} is a {type(obj).__name__}, not a BoltAPI")
+    return obj
+
+
+def _apis_in_app(app_module: str) -> list[BoltAPI]:
+    name = f"{app_module}.api"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:  # the app simply has no api.py
+            return []
+        raise
+    return [v for v in vars(module).values() if isinstance(v, BoltAPI)]
+
+
+def discover_apis(extra: str | list[str] | None) -> list[BoltAPI]:
+    """APIs of every installed app (in INSTALLED_APPS order), then the configured ones."""
+    from django.apps import apps
+
+    found: list[BoltAPI] = []
+    for app in apps.get_app_configs():
+        found.extend(_apis_in_app(app.name))
+    for dotted in [extra] if isinstance(extra, str) else (extra or []):
+        found.append(_import_object(dotted))
+    unique: dict[int, BoltAPI] = {id(a): a for a in found}
+    return list(unique.values())
+
+
+def collect_routes(apis: list[BoltAPI]) -> list[Route]:
+    """All routes of all APIs; two handlers for one method and path is a start-up error."""
+    routes: list[Route] = []
+    seen: dict[tuple[str, str], Route] = {}
+    for api in apis:
+        for route in api.routes:
+            key = (route.method, route.path)
+            if key in seen:
+                other = seen[key].handler
+                raise BoltConfigError(
+                    f"{route.method} {route.path} is registered twice: by "
+                    f"{other.__module__}.{other.__qualname__} and "
+                    f"{route.handler.__module__}.{route.handler.__qualname__}"
+                )
+            seen[key] = route
+            routes.append(route)
+    if len(routes) > 0xFFFF:
+        raise BoltConfigError(f"{len(routes)} routes is more than the 65535 supported")
+    return routes

@@ -1,0 +1,96 @@
+"""The ``DJANGO_BOLT`` settings dict: defaults, validation and environment overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Any
+
+from .exceptions import BoltConfigError
+
+
+@dataclass(frozen=True)
+class BoltSettings:
+    """Every key of ``settings.DJANGO_BOLT``; ``None`` means "use the default"."""
+
+    #: Extra API objects to serve, as dotted paths ("myproj.api.api" or "myproj.api:api"),
+    #: in addition to the ``api.py`` of every installed app.
+    API: str | list[str] | None = None
+    HOST: str = "127.0.0.1"
+    PORT: int = 8000
+    #: listen(2) backlog.
+    BACKLOG: int = 1024
+    #: Seconds a SIGTERM/SIGINT waits for in-flight requests before forcing them closed.
+    GRACEFUL_TIMEOUT: float = 30.0
+    #: Seconds a Python handler may run before Go answers 504 and the task is cancelled.
+    HANDLER_TIMEOUT: float = 30.0
+    #: Largest request body in bytes (413 above); default Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+    MAX_BODY_SIZE: int | None = None
+    #: Largest request header block in bytes (431 above).
+    MAX_HEADER_BYTES: int = 16 * 1024
+    #: Seconds to read a request's headers and body (408 above).
+    READ_TIMEOUT: float = 15.0
+    #: Seconds to write a response.
+    WRITE_TIMEOUT: float = 30.0
+    #: Seconds an idle keep-alive connection stays open.
+    IDLE_TIMEOUT: float = 75.0
+    #: Open connections per process (503 above).
+    MAX_CONNECTIONS: int = 10_000
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "API": (str, list, type(None)),
+    "HOST": (str,),
+    "PORT": (int,),
+    "BACKLOG": (int,),
+    "GRACEFUL_TIMEOUT": (int, float),
+    "HANDLER_TIMEOUT": (int, float),
+    "MAX_BODY_SIZE": (int, type(None)),
+    "MAX_HEADER_BYTES": (int,),
+    "READ_TIMEOUT": (int, float),
+    "WRITE_TIMEOUT": (int, float),
+    "IDLE_TIMEOUT": (int, float),
+    "MAX_CONNECTIONS": (int,),
+}
+VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
+_ENV = {"DJANGO_BOLT_HOST": "HOST", "DJANGO_BOLT_PORT": "PORT"}
+
+
+def _check(key: str, value: Any) -> None:
+    types = _TYPES[key]
+    if isinstance(value, bool) or not isinstance(value, types):
+        names = " or ".join(t.__name__ for t in types)
+        raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be {names}, got {value!r}")
+    if key != "PORT" and isinstance(value, (int, float)) and value <= 0:
+        raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be positive, got {value!r}")
+    if key == "PORT" and not 0 <= value <= 65535:
+        raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")
+
+
+def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> BoltSettings:
+    """Validate ``settings.DJANGO_BOLT`` (or ``raw``) and apply environment overrides."""
+    if raw is None:
+        from django.conf import settings
+
+        raw = getattr(settings, "DJANGO_BOLT", {}) or {}
+        if raw.get("MAX_BODY_SIZE") is None and getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None):
+            raw = {**raw, "MAX_BODY_SIZE": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    if not isinstance(raw, dict):
+        raise BoltConfigError(f"settings.DJANGO_BOLT must be a dict, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - set(VALID_KEYS))
+    if unknown:
+        raise BoltConfigError(
+            f"unknown DJANGO_BOLT key(s) {', '.join(unknown)}; valid keys are: {', '.join(VALID_KEYS)}"
+        )
+    values = dict(raw)
+    env = os.environ if environ is None else environ
+    for var, key in _ENV.items():
+        if env.get(var):
+            try:
+                values[key] = int(env[var]) if key == "PORT" else env[var]
+            except ValueError:
+                raise BoltConfigError(f"{var} must be an integer, got {env[var]!r}") from None
+    for key, value in values.items():
+        if value is not None or key in ("API", "MAX_BODY_SIZE"):
+            _check(key, value)
+    return BoltSettings(**values)

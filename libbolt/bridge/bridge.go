@@ -1,0 +1,249 @@
+package bridge
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrFull is returned by Acquire when every request slot is taken.
+var ErrFull = errors.New("bridge: too many requests in flight")
+
+// Waker tells the Python loop that the queue went from empty to non-empty.
+type Waker interface {
+	Wake()
+	Reset()
+}
+
+type slotState uint8
+
+const (
+	slotFree      slotState = iota
+	slotWaiting             // queued or being handled by Python
+	slotAnswering           // Respond claimed it and is copying the reply in
+	slotAbandoned           // timed out or shut down; a late reply is refused
+)
+
+// Reply is a response copied out of Python's batch buffer into memory owned by the slot.
+type Reply struct {
+	Status      uint16
+	ContentType uint8
+	Headers     []byte
+	Body        []byte
+}
+
+// Slot is one in-flight request. Only the goroutine that acquired it reads Reply, and only
+// after Wait returned true; Req is written by that goroutine before Submit.
+type Slot struct {
+	index uint32
+	gen   uint32
+	state slotState
+	done  chan struct{}
+	timer *time.Timer
+	Req   []byte
+	Reply Reply
+}
+
+// ID returns the request id: slot index in the low 32 bits, generation in the high 32,
+// so an answer meant for an earlier use of the same slot never matches.
+func (s *Slot) ID() uint64 { return uint64(s.gen)<<32 | uint64(s.index) }
+
+type entry struct {
+	id   uint64
+	kind uint8
+}
+
+// Bridge is the pending table and the Go->Python queue, under one mutex.
+type Bridge struct {
+	mu       sync.Mutex
+	slots    []*Slot
+	free     []uint32
+	queue    []entry
+	waker    Waker
+	maxSlots int
+}
+
+// New returns a bridge that wakes Python through w and allows maxSlots requests in flight.
+func New(w Waker, maxSlots int) *Bridge {
+	return &Bridge{waker: w, maxSlots: maxSlots}
+}
+
+// Acquire reserves a slot for a new request.
+func (b *Bridge) Acquire() (*Slot, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var s *Slot
+	if n := len(b.free); n > 0 {
+		s = b.slots[b.free[n-1]]
+		b.free = b.free[:n-1]
+	} else {
+		if len(b.slots) >= b.maxSlots {
+			return nil, ErrFull
+		}
+		s = &Slot{index: uint32(len(b.slots)), done: make(chan struct{}, 1)}
+		b.slots = append(b.slots, s)
+	}
+	s.gen++
+	if s.gen == 0 { // wrapped: 0 is never a valid generation
+		s.gen = 1
+	}
+	s.state = slotWaiting
+	return s, nil
+}
+
+// Submit queues the slot's request record for Python.
+func (b *Bridge) Submit(s *Slot) {
+	b.mu.Lock()
+	b.push(entry{id: s.ID(), kind: KindRequest})
+	b.mu.Unlock()
+}
+
+// push appends to the queue and wakes Python on the empty -> non-empty edge. Callers hold
+// b.mu: waking and resetting under the same lock is what keeps wake-ups from being lost.
+func (b *Bridge) push(e entry) {
+	if len(b.queue) == 0 {
+		b.waker.Wake()
+	}
+	b.queue = append(b.queue, e)
+}
+
+// Wait blocks until Python answers or timeout passes. It returns false when the request
+// was abandoned (timeout or shutdown); Python is then told to cancel it.
+func (b *Bridge) Wait(s *Slot, timeout time.Duration) bool {
+	if s.timer == nil {
+		s.timer = time.NewTimer(timeout)
+	} else {
+		s.timer.Reset(timeout)
+	}
+	select {
+	case <-s.done:
+		s.timer.Stop()
+	case <-s.timer.C:
+		b.mu.Lock()
+		if s.state == slotWaiting {
+			s.state = slotAbandoned
+			b.push(entry{id: s.ID(), kind: KindCancel})
+			b.mu.Unlock()
+			return false
+		}
+		b.mu.Unlock()
+		<-s.done // a reply is being copied in right now
+	}
+	return s.state == slotAnswering
+}
+
+// Release returns the slot to the free list once its goroutine is done with it.
+func (b *Bridge) Release(s *Slot) {
+	b.mu.Lock()
+	s.state = slotFree
+	b.free = append(b.free, s.index)
+	b.mu.Unlock()
+}
+
+// AbandonAll fails every request still waiting for Python (used when a graceful stop runs
+// out of time) and returns how many there were.
+func (b *Bridge) AbandonAll() int {
+	b.mu.Lock()
+	var woken []*Slot
+	for _, s := range b.slots {
+		if s.state == slotWaiting {
+			s.state = slotAbandoned
+			woken = append(woken, s)
+		}
+	}
+	b.mu.Unlock()
+	for _, s := range woken {
+		s.done <- struct{}{}
+	}
+	return len(woken)
+}
+
+// InFlight returns the number of requests that hold a slot.
+func (b *Bridge) InFlight() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.slots) - len(b.free)
+}
+
+// Poll copies as many queued records as fit into dst. It returns the bytes written, or,
+// when the first record alone is larger than dst, -(its size) so the caller can grow the
+// buffer and call again. Records of requests that were abandoned meanwhile are dropped.
+func (b *Bridge) Poll(dst []byte) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n, taken := 0, 0
+	for _, e := range b.queue {
+		var size int
+		var s *Slot
+		if e.kind == KindRequest {
+			s = b.slots[uint32(e.id)]
+			if s.ID() != e.id || s.state != slotWaiting {
+				taken++
+				continue
+			}
+			size = len(s.Req)
+		} else {
+			size = RequestHeaderSize
+		}
+		if n+size > len(dst) {
+			if n == 0 && taken == 0 {
+				return -size
+			}
+			break
+		}
+		if s != nil {
+			copy(dst[n:], s.Req)
+		} else {
+			AppendCancel(dst[n:n], e.id)
+		}
+		n += size
+		taken++
+	}
+	rest := copy(b.queue, b.queue[taken:])
+	clear(b.queue[rest:])
+	b.queue = b.queue[:rest]
+	if rest == 0 {
+		b.waker.Reset()
+	}
+	return n
+}
+
+// Respond delivers a batch of response records. It returns how many were refused because
+// their request was no longer waiting (late, duplicate or unknown id), or an error if the
+// batch is malformed; records before a malformed one are still delivered.
+func (b *Bridge) Respond(batch []byte) (refused int, err error) {
+	for len(batch) > 0 {
+		r, n, err := DecodeResponse(batch)
+		if err != nil {
+			return refused, err
+		}
+		batch = batch[n:]
+		if !b.deliver(&r) {
+			refused++
+		}
+	}
+	return refused, nil
+}
+
+func (b *Bridge) deliver(r *Response) bool {
+	idx := uint32(r.ID)
+	b.mu.Lock()
+	if int(idx) >= len(b.slots) {
+		b.mu.Unlock()
+		return false
+	}
+	s := b.slots[idx]
+	if s.ID() != r.ID || s.state != slotWaiting {
+		b.mu.Unlock()
+		return false
+	}
+	s.state = slotAnswering
+	b.mu.Unlock()
+	// The batch buffer belongs to Python and is reused after this call: copy out.
+	s.Reply.Status = r.Status
+	s.Reply.ContentType = r.ContentType
+	s.Reply.Headers = append(s.Reply.Headers[:0], r.Headers...)
+	s.Reply.Body = append(s.Reply.Body[:0], r.Body...)
+	s.done <- struct{}{}
+	return true
+}

@@ -1,0 +1,156 @@
+// Package bridge moves requests from fasthttp goroutines to the Python event loop and
+// responses back, without either side ever waiting on the other's locks.
+//
+// Both directions use flat little-endian records so that Python can parse a whole batch
+// with struct.unpack_from and bytes slicing, and Go can parse a batch of responses
+// without allocating. See shared/design/bridge.md.
+package bridge
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Record kinds. The kind byte lets the same bridge later carry streamed response chunks
+// and WebSocket messages without a new wire format.
+const (
+	KindRequest uint8 = 1 // Go -> Python: a request for a route handler.
+	KindCancel  uint8 = 2 // Go -> Python: stop working on request id (timeout, shutdown).
+
+	KindResponse uint8 = 1 // Python -> Go: a complete response.
+)
+
+// RequestHeaderSize is the fixed part of a request record:
+//
+//	id u64 | kind u8 | method u8 | route u16 | flags u16 | reserved u16 |
+//	path_len u32 | params_len u32 | query_len u32 | headers_len u32 | body_len u32 | reserved u32
+//
+// followed by path, params, query, headers and body bytes in that order. Params are the
+// path parameter values in route order, query is key,value pairs and headers are
+// name,value pairs; every list is joined with NUL separators (Go rejects NUL in inputs).
+const RequestHeaderSize = 40
+
+// ResponseHeaderSize is the fixed part of a response record:
+//
+//	id u64 | kind u8 | content_type u8 | status u16 | headers_len u32 | body_len u32 | reserved u32
+//
+// followed by headers ("name\0value\0" repeated) and the body.
+const ResponseHeaderSize = 24
+
+// Request is the decoded view of a request record (used by tests and tools; the hot path
+// encodes directly with AppendRequest).
+type Request struct {
+	ID      uint64
+	Kind    uint8
+	Method  uint8
+	Route   uint16
+	Flags   uint16
+	Path    []byte
+	Params  []byte
+	Query   []byte
+	Headers []byte
+	Body    []byte
+}
+
+// AppendRequest appends the record for r to dst and returns the extended slice.
+func AppendRequest(dst []byte, r *Request) []byte {
+	var h [RequestHeaderSize]byte
+	le := binary.LittleEndian
+	le.PutUint64(h[0:], r.ID)
+	h[8] = r.Kind
+	h[9] = r.Method
+	le.PutUint16(h[10:], r.Route)
+	le.PutUint16(h[12:], r.Flags)
+	le.PutUint32(h[16:], uint32(len(r.Path)))
+	le.PutUint32(h[20:], uint32(len(r.Params)))
+	le.PutUint32(h[24:], uint32(len(r.Query)))
+	le.PutUint32(h[28:], uint32(len(r.Headers)))
+	le.PutUint32(h[32:], uint32(len(r.Body)))
+	dst = append(dst, h[:]...)
+	dst = append(dst, r.Path...)
+	dst = append(dst, r.Params...)
+	dst = append(dst, r.Query...)
+	dst = append(dst, r.Headers...)
+	return append(dst, r.Body...)
+}
+
+// AppendCancel appends a cancel record for id.
+func AppendCancel(dst []byte, id uint64) []byte {
+	return AppendRequest(dst, &Request{ID: id, Kind: KindCancel})
+}
+
+// ErrShortRecord is returned when a buffer ends in the middle of a record.
+var ErrShortRecord = errors.New("bridge: truncated record")
+
+// DecodeRequest parses one request record from b. The returned slices alias b.
+func DecodeRequest(b []byte) (r Request, n int, err error) {
+	if len(b) < RequestHeaderSize {
+		return r, 0, ErrShortRecord
+	}
+	le := binary.LittleEndian
+	r.ID = le.Uint64(b[0:])
+	r.Kind = b[8]
+	r.Method = b[9]
+	r.Route = le.Uint16(b[10:])
+	r.Flags = le.Uint16(b[12:])
+	lens := [5]uint32{le.Uint32(b[16:]), le.Uint32(b[20:]), le.Uint32(b[24:]), le.Uint32(b[28:]), le.Uint32(b[32:])}
+	n = RequestHeaderSize
+	parts := [5]*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body}
+	for i, l := range lens {
+		if uint64(len(b)-n) < uint64(l) {
+			return r, 0, ErrShortRecord
+		}
+		*parts[i] = b[n : n+int(l)]
+		n += int(l)
+	}
+	return r, n, nil
+}
+
+// Response is one response record as parsed from Python's batch. Headers and Body alias
+// the batch buffer, so they are only valid until the batch call returns.
+type Response struct {
+	ID          uint64
+	Kind        uint8
+	ContentType uint8
+	Status      uint16
+	Headers     []byte
+	Body        []byte
+}
+
+// AppendResponse appends the record for r to dst (Python does the same in _dispatch.py;
+// Go uses this in tests).
+func AppendResponse(dst []byte, r *Response) []byte {
+	var h [ResponseHeaderSize]byte
+	le := binary.LittleEndian
+	le.PutUint64(h[0:], r.ID)
+	h[8] = r.Kind
+	h[9] = r.ContentType
+	le.PutUint16(h[10:], r.Status)
+	le.PutUint32(h[12:], uint32(len(r.Headers)))
+	le.PutUint32(h[16:], uint32(len(r.Body)))
+	dst = append(dst, h[:]...)
+	dst = append(dst, r.Headers...)
+	return append(dst, r.Body...)
+}
+
+// DecodeResponse parses one response record from b. The returned slices alias b.
+func DecodeResponse(b []byte) (r Response, n int, err error) {
+	if len(b) < ResponseHeaderSize {
+		return r, 0, ErrShortRecord
+	}
+	le := binary.LittleEndian
+	r.ID = le.Uint64(b[0:])
+	r.Kind = b[8]
+	r.ContentType = b[9]
+	r.Status = le.Uint16(b[10:])
+	hl, bl := uint64(le.Uint32(b[12:])), uint64(le.Uint32(b[16:]))
+	n = ResponseHeaderSize
+	if uint64(len(b)-n) < hl+bl {
+		return r, 0, ErrShortRecord
+	}
+	r.Headers = b[n : n+int(hl)]
+	n += int(hl)
+	r.Body = b[n : n+int(bl)]
+	n += int(bl)
+	return r, n, nil
+}

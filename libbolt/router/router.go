@@ -1,0 +1,118 @@
+// Package router turns the routes registered in Python into a fasthttp/router tree.
+//
+// Path syntax (as in the Python decorators):
+//
+//	/items/{id}          any segment; the Python handler converts and validates it (422)
+//	/items/{id:int}      digits only, otherwise 404 (likewise :float, :uuid, :str)
+//	/files/{rest:path}   the rest of the path, slashes included; last segment only
+package router
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	frouter "github.com/fasthttp/router"
+	"github.com/valyala/fasthttp"
+)
+
+// Route is one registration sent by Python at start-up.
+type Route struct {
+	ID     uint16 `json:"id"`
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Flags  uint16 `json:"flags"`
+}
+
+// Compiled is a route after its path was translated; Params lists the parameter names in
+// path order, the order in which their values are handed to Python.
+type Compiled struct {
+	Route
+	Params []string
+}
+
+// Handlers are the callbacks that Build wires into the tree.
+type Handlers struct {
+	Route            func(*Compiled) fasthttp.RequestHandler
+	NotFound         fasthttp.RequestHandler
+	MethodNotAllowed fasthttp.RequestHandler // the router has already set the Allow header
+}
+
+var (
+	paramRe   = regexp.MustCompile(`\{([^{}:]*)(?::([^{}]*))?\}`)
+	nameRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	converter = map[string]string{
+		"":      "",
+		"str":   "",
+		"int":   ":[0-9]+",
+		"float": `:[0-9]+(\.[0-9]+)?`,
+		"uuid":  ":[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+		"path":  ":*",
+	}
+	methods = map[string]bool{
+		"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true, "OPTIONS": true,
+	}
+)
+
+// Translate converts our path syntax to fasthttp/router's and returns the parameter names.
+func Translate(path string) (string, []string, error) {
+	if !strings.HasPrefix(path, "/") {
+		return "", nil, fmt.Errorf("path %q must start with '/'", path)
+	}
+	var names []string
+	var errs []string
+	seen := map[string]bool{}
+	out := paramRe.ReplaceAllStringFunc(path, func(m string) string {
+		sub := paramRe.FindStringSubmatch(m)
+		name, conv := sub[1], sub[2]
+		suffix, ok := converter[conv]
+		switch {
+		case !nameRe.MatchString(name):
+			errs = append(errs, fmt.Sprintf("bad parameter name %q", name))
+		case !ok:
+			errs = append(errs, fmt.Sprintf("unknown converter %q for {%s} (use int, float, uuid, str or path)", conv, name))
+		case seen[name]:
+			errs = append(errs, fmt.Sprintf("parameter {%s} appears twice", name))
+		}
+		seen[name] = true
+		names = append(names, name)
+		return "{" + name + suffix + "}"
+	})
+	if len(errs) > 0 {
+		return "", nil, fmt.Errorf("path %q: %s", path, strings.Join(errs, "; "))
+	}
+	if i := strings.Index(out, ":*}"); i >= 0 && i+3 != len(out) {
+		return "", nil, fmt.Errorf("path %q: a {name:path} parameter must be the last segment", path)
+	}
+	if strings.ContainsAny(paramRe.ReplaceAllString(path, ""), "{}") {
+		return "", nil, fmt.Errorf("path %q: unbalanced braces", path)
+	}
+	return out, names, nil
+}
+
+// Build compiles routes into a request handler. Registration errors (bad syntax, unknown
+// method, two routes for the same method and path) are returned, never panicked.
+func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compiled []*Compiled, err error) {
+	r := frouter.New()
+	r.NotFound = h.NotFound
+	r.MethodNotAllowed = h.MethodNotAllowed
+	r.RedirectFixedPath = false // we answer exactly what was asked; no cleaned-path redirects
+	defer func() {
+		if p := recover(); p != nil {
+			handler, compiled, err = nil, nil, fmt.Errorf("route table: %v", p)
+		}
+	}()
+	for _, rt := range routes {
+		if !methods[rt.Method] {
+			return nil, nil, fmt.Errorf("route %q: unsupported method %q", rt.Path, rt.Method)
+		}
+		path, names, err := Translate(rt.Path)
+		if err != nil {
+			return nil, nil, err
+		}
+		c := &Compiled{Route: rt, Params: names}
+		compiled = append(compiled, c)
+		r.Handle(rt.Method, path, h.Route(c))
+	}
+	return r.Handler, compiled, nil
+}

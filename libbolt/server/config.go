@@ -1,0 +1,85 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	jsoniter "github.com/json-iterator/go"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+)
+
+// Config is what Python sends at start-up (JSON). A zero value means the documented default.
+type Config struct {
+	Host    string         `json:"host"`    // default 127.0.0.1
+	Port    int            `json:"port"`    // 0 picks a free port (see Server.Port)
+	Backlog int            `json:"backlog"` // listen(2) backlog, default 1024
+	Routes  []router.Route `json:"routes"`
+
+	HandlerTimeoutMs int `json:"handler_timeout_ms"` // Python handler timeout, default 30 s -> 504
+	MaxBodySize      int `json:"max_body_size"`      // default 2.5 MB (Django's) -> 413
+	MaxHeaderBytes   int `json:"max_header_bytes"`   // header block, default 16 KiB -> 431
+	ReadTimeoutMs    int `json:"read_timeout_ms"`    // headers + body, default 15 s
+	WriteTimeoutMs   int `json:"write_timeout_ms"`   // default 30 s
+	IdleTimeoutMs    int `json:"idle_timeout_ms"`    // keep-alive idle, default 75 s
+	MaxConnections   int `json:"max_connections"`    // per process, default 10,000 -> 503
+}
+
+// Route flags set by Python at registration.
+const (
+	// FlagHeaders asks Go to copy the request headers into the record; routes whose
+	// handler never looks at headers skip that copy.
+	FlagHeaders uint16 = 1 << 0
+)
+
+func (c *Config) applyDefaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.Host == "" {
+		c.Host = "127.0.0.1"
+	}
+	def(&c.Backlog, 1024)
+	def(&c.HandlerTimeoutMs, 30_000)
+	def(&c.MaxBodySize, 2_621_440)
+	def(&c.MaxHeaderBytes, 16<<10)
+	def(&c.ReadTimeoutMs, 15_000)
+	def(&c.WriteTimeoutMs, 30_000)
+	def(&c.IdleTimeoutMs, 75_000)
+	def(&c.MaxConnections, 10_000)
+}
+
+func (c *Config) validate() error {
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("port %d out of range 0-65535", c.Port)
+	}
+	for name, v := range map[string]int{
+		"backlog": c.Backlog, "handler_timeout_ms": c.HandlerTimeoutMs, "max_body_size": c.MaxBodySize,
+		"max_header_bytes": c.MaxHeaderBytes, "read_timeout_ms": c.ReadTimeoutMs,
+		"write_timeout_ms": c.WriteTimeoutMs, "idle_timeout_ms": c.IdleTimeoutMs,
+		"max_connections": c.MaxConnections,
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s must be positive, got %d", name, v)
+		}
+	}
+	return nil
+}
+
+// ParseConfig decodes and validates the JSON configuration; unknown keys are errors.
+func ParseConfig(data []byte) (*Config, error) {
+	var c Config
+	api := jsoniter.Config{DisallowUnknownFields: true}.Froze()
+	if err := api.Unmarshal(data, &c); err != nil {
+		return nil, fmt.Errorf("server config: %w", err)
+	}
+	c.applyDefaults()
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("server config: %w", err)
+	}
+	return &c, nil
+}
+
+func ms(v int) time.Duration { return time.Duration(v) * time.Millisecond }
