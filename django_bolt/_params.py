@@ -106,9 +106,12 @@ def _missing(source: str, name: str) -> dict[str, Any]:
 
 def build_params(func: Callable[..., Any], method: str, path_names: list[str]) -> list[Param]:
     """Decide the source and converter of every parameter of ``func`` (start-up only)."""
-    hints = typing.get_type_hints(func)
-    sig = inspect.signature(func)
     where = f"{func.__module__}.{func.__qualname__}"
+    try:
+        hints = typing.get_type_hints(func)
+    except NameError as exc:
+        raise BoltConfigError(f"{where}: cannot resolve its type hints ({exc}); import the types at module level") from exc
+    sig = inspect.signature(func)
     params: list[Param] = []
     for p in sig.parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):

@@ -1,5 +1,7 @@
 // Package router turns the routes registered in Python into a fasthttp/router tree.
 //
+// Every GET route also answers HEAD unless a HEAD handler is registered for its path.
+//
 // Path syntax (as in the Python decorators):
 //
 //	/items/{id}          any segment; the Python handler converts and validates it (422)
@@ -102,6 +104,12 @@ func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compile
 			handler, compiled, err = nil, nil, fmt.Errorf("route table: %v", p)
 		}
 	}()
+	explicitHead := map[string]bool{}
+	for _, rt := range routes {
+		if rt.Method == "HEAD" {
+			explicitHead[rt.Path] = true
+		}
+	}
 	for _, rt := range routes {
 		if !methods[rt.Method] {
 			return nil, nil, fmt.Errorf("route %q: unsupported method %q", rt.Path, rt.Method)
@@ -112,7 +120,13 @@ func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compile
 		}
 		c := &Compiled{Route: rt, Params: names}
 		compiled = append(compiled, c)
-		r.Handle(rt.Method, path, h.Route(c))
+		handler := h.Route(c)
+		r.Handle(rt.Method, path, handler)
+		// RFC 9110 9.3.2: HEAD is GET without the body. fasthttp drops the body of a HEAD
+		// response and keeps its Content-Length.
+		if rt.Method == "GET" && !explicitHead[rt.Path] {
+			r.Handle("HEAD", path, handler)
+		}
 	}
 	return r.Handler, compiled, nil
 }

@@ -76,7 +76,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	s.StartOn(ln)
+	s.StartOn(lingerListener{ln})
 	return nil
 }
 

@@ -1,0 +1,81 @@
+"""Binding plans: raw record pieces -> handler kwargs, with 422 errors naming the parameter."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from django_bolt import RequestValidationError
+from django_bolt._params import build_binder, build_params
+
+
+def _bind(func: Any, path: str, params: bytes = b"", query: dict[str, Any] | None = None) -> dict[str, Any]:
+    names = [seg[1:-1].split(":")[0] for seg in path.split("/") if seg.startswith("{")]
+    binder = build_binder(build_params(func, "GET", names))
+    assert binder is not None
+    pairs: list[str] = []
+    for k, v in (query or {}).items():
+        for item in v if isinstance(v, list) else [v]:
+            pairs += [k, item]
+    return binder(1, path.encode(), params, "\0".join(pairs).encode(), b"", b"")
+
+
+async def item(item_id: int, q: str | None = None) -> None: ...
+
+
+def test_path_and_optional_query() -> None:
+    assert _bind(item, "/items/{item_id}", b"5") == {"item_id": 5, "q": None}
+    assert _bind(item, "/items/{item_id}", b"5", {"q": "x"}) == {"item_id": 5, "q": "x"}
+
+
+def test_negative_and_signed_ints_go_through_msgspec() -> None:
+    assert _bind(item, "/items/{item_id}", b"-5")["item_id"] == -5
+    with pytest.raises(RequestValidationError) as err:
+        _bind(item, "/items/{item_id}", b"1_000")
+    assert err.value.errors[0]["loc"] == ["path", "item_id"]
+
+
+async def many(b: int, a: str) -> None: ...
+
+
+def test_path_values_follow_path_order() -> None:
+    assert _bind(many, "/{a}/{b}", b"x\x007") == {"a": "x", "b": 7}
+
+
+async def typed(ids: list[int], flag: bool = False, ratio: float = 1.0, u: uuid.UUID | None = None) -> None: ...
+
+
+def test_scalar_types_and_lists() -> None:
+    u = uuid.uuid4()
+    got = _bind(typed, "/t", query={"ids": ["1", "2"], "flag": "true", "ratio": "2.5", "u": str(u)})
+    assert got == {"ids": [1, 2], "flag": True, "ratio": 2.5, "u": u}
+
+
+def test_last_value_wins_for_scalars() -> None:
+    assert _bind(item, "/items/{item_id}", b"1", {"q": ["a", "b"]})["q"] == "b"
+
+
+def test_every_bad_parameter_is_reported() -> None:
+    with pytest.raises(RequestValidationError) as err:
+        _bind(typed, "/t", query={"flag": "perhaps", "ratio": "x"})
+    assert [e["loc"] for e in err.value.errors] == [["query", "ids"], ["query", "flag"], ["query", "ratio"]]
+    assert err.value.errors[0]["type"] == "missing"
+    assert err.value.status_code == 422
+
+
+async def required_optional(q: int | None) -> None: ...
+
+
+def test_optional_without_default_is_required() -> None:
+    with pytest.raises(RequestValidationError):
+        _bind(required_optional, "/r")
+    assert _bind(required_optional, "/r", query={"q": "3"}) == {"q": 3}
+
+
+async def no_args() -> None: ...
+
+
+def test_no_parameters_means_no_binder() -> None:
+    assert build_binder(build_params(no_args, "GET", [])) is None

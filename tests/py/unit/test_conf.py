@@ -1,0 +1,42 @@
+"""The DJANGO_BOLT settings dict: validated at start-up, env overrides host and port."""
+
+from __future__ import annotations
+
+import pytest
+
+from django_bolt import BoltConfigError
+from django_bolt.conf import VALID_KEYS, load_settings
+
+
+def test_defaults() -> None:
+    s = load_settings({}, environ={})
+    assert (s.HOST, s.PORT, s.BACKLOG, s.HANDLER_TIMEOUT) == ("127.0.0.1", 8000, 1024, 30.0)
+
+
+def test_unknown_key_lists_valid_ones() -> None:
+    with pytest.raises(BoltConfigError) as err:
+        load_settings({"PROT": 1}, environ={})
+    assert "unknown DJANGO_BOLT key(s) PROT" in str(err.value)
+    for key in VALID_KEYS:
+        assert key in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("PORT", "80"), ("PORT", 70000), ("BACKLOG", -1), ("HANDLER_TIMEOUT", 0), ("HOST", 1), ("PORT", True)],
+)
+def test_bad_values(key: str, value: object) -> None:
+    with pytest.raises(BoltConfigError, match=key):
+        load_settings({key: value}, environ={})
+
+
+def test_environment_overrides_host_and_port() -> None:
+    s = load_settings({"PORT": 9000}, environ={"DJANGO_BOLT_PORT": "9100", "DJANGO_BOLT_HOST": "0.0.0.0"})
+    assert (s.HOST, s.PORT) == ("0.0.0.0", 9100)
+    with pytest.raises(BoltConfigError, match="DJANGO_BOLT_PORT must be an integer"):
+        load_settings({}, environ={"DJANGO_BOLT_PORT": "http"})
+
+
+def test_not_a_dict() -> None:
+    with pytest.raises(BoltConfigError, match="must be a dict"):
+        load_settings(["PORT"], environ={})  # type: ignore[arg-type]
