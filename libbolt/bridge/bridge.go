@@ -9,6 +9,9 @@ import (
 // ErrFull is returned by Acquire when every request slot is taken.
 var ErrFull = errors.New("bridge: too many requests in flight")
 
+// ErrClosed is returned by Acquire once AbandonAll has run.
+var ErrClosed = errors.New("bridge: shutting down")
+
 // Waker tells the Python loop that the queue went from empty to non-empty.
 type Waker interface {
 	Wake()
@@ -61,6 +64,7 @@ type Bridge struct {
 	queue    []entry
 	waker    Waker
 	maxSlots int
+	closed   bool // set by AbandonAll: Python may close the eventfd at any time now
 }
 
 // New returns a bridge that wakes Python through w and allows maxSlots requests in flight.
@@ -72,6 +76,9 @@ func New(w Waker, maxSlots int) *Bridge {
 func (b *Bridge) Acquire() (*Slot, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
 	var s *Slot
 	if n := len(b.free); n > 0 {
 		s = b.slots[b.free[n-1]]
@@ -101,6 +108,11 @@ func (b *Bridge) Submit(s *Slot) {
 // push appends to the queue and wakes Python on the empty -> non-empty edge. Callers hold
 // b.mu: waking and resetting under the same lock is what keeps wake-ups from being lost.
 func (b *Bridge) push(e entry) {
+	if b.closed {
+		// Every request was abandoned and Python stops polling: nothing queued now would
+		// be read, and a wake-up could write to a descriptor Python closed and reused.
+		return
+	}
 	if len(b.queue) == 0 {
 		b.waker.Wake()
 	}
@@ -141,9 +153,10 @@ func (b *Bridge) Release(s *Slot) {
 }
 
 // AbandonAll fails every request still waiting for Python (used when a graceful stop runs
-// out of time) and returns how many there were.
+// out of time), refuses new ones from then on, and returns how many there were.
 func (b *Bridge) AbandonAll() int {
 	b.mu.Lock()
+	b.closed = true
 	var woken []*Slot
 	for _, s := range b.slots {
 		if s.state == slotWaiting {
@@ -186,7 +199,7 @@ func (b *Bridge) Poll(dst []byte) int {
 			size = RequestHeaderSize
 		}
 		if n+size > len(dst) {
-			if n == 0 && taken == 0 {
+			if n == 0 { // records skipped above stay queued and are dropped next time
 				return -size
 			}
 			break

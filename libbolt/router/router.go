@@ -38,16 +38,22 @@ type Handlers struct {
 	Route            func(*Compiled) fasthttp.RequestHandler
 	NotFound         fasthttp.RequestHandler
 	MethodNotAllowed fasthttp.RequestHandler // the router has already set the Allow header
+	// Panic answers a request whose handler panicked; a panic that reached cgo would take
+	// the Python process down with it.
+	Panic func(*fasthttp.RequestCtx, any)
 }
 
 var (
-	paramRe   = regexp.MustCompile(`\{([^{}:]*)(?::([^{}]*))?\}`)
-	nameRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	paramRe = regexp.MustCompile(`\{([^{}:]*)(?::([^{}]*))?\}`)
+	nameRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// Groups in converter patterns must not capture: fasthttp/router slices the path by
+	// every group's bounds, and an optional group that did not match (-1) made a float
+	// without a fraction ("/x/2") panic at request time.
 	converter = map[string]string{
 		"":      "",
 		"str":   "",
 		"int":   ":[0-9]+",
-		"float": `:[0-9]+(\.[0-9]+)?`,
+		"float": `:[0-9]+(?:\.[0-9]+)?`,
 		"uuid":  ":[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
 		"path":  ":*",
 	}
@@ -98,6 +104,7 @@ func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compile
 	r := frouter.New()
 	r.NotFound = h.NotFound
 	r.MethodNotAllowed = h.MethodNotAllowed
+	r.PanicHandler = h.Panic
 	r.RedirectFixedPath = false // we answer exactly what was asked; no cleaned-path redirects
 	defer func() {
 		if p := recover(); p != nil {

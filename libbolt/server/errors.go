@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log"
 	"os"
+	"runtime/debug"
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/valyala/fasthttp"
@@ -34,6 +35,14 @@ func notFound(ctx *fasthttp.RequestCtx) { writeError(ctx, fasthttp.StatusNotFoun
 
 func methodNotAllowed(ctx *fasthttp.RequestCtx) {
 	writeError(ctx, fasthttp.StatusMethodNotAllowed, notAllowedBody)
+}
+
+// recoverPanic answers 500 when a handler panicked: fasthttp does not recover, and a
+// panic that ends a goroutine inside libbolt.so takes the Python process down with it.
+func recoverPanic(ctx *fasthttp.RequestCtx, p any) {
+	logger.Printf("%s %s: panic: %v\n%s", ctx.Method(), ctx.Path(), p, debug.Stack())
+	ctx.Response.Header.Reset()
+	writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
 }
 
 // parseError answers requests that fasthttp could not read; the connection is closed.

@@ -42,7 +42,11 @@ func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	return func(ctx *fasthttp.RequestCtx) {
 		slot, err := s.Bridge.Acquire()
 		if err != nil {
-			writeError(ctx, fasthttp.StatusServiceUnavailable, capacityBody)
+			body := capacityBody
+			if err == bridge.ErrClosed {
+				body = stoppingBody
+			}
+			writeError(ctx, fasthttp.StatusServiceUnavailable, body)
 			return
 		}
 		defer s.Bridge.Release(slot)

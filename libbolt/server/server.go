@@ -3,7 +3,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net"
 	"sync"
 	"time"
@@ -43,6 +42,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		Route:            s.routeHandler,
 		NotFound:         notFound,
 		MethodNotAllowed: methodNotAllowed,
+		Panic:            recoverPanic,
 	})
 	if err != nil {
 		efd.Close()
@@ -101,18 +101,21 @@ func (s *Server) Port() int {
 }
 
 // Stop stops accepting, lets in-flight requests finish for up to grace, then fails the
-// ones still waiting on Python with 503. It blocks: never call it from the loop thread.
+// ones still waiting on Python with 503 and waits up to a second more for those replies to
+// go out. It blocks: never call it from the loop thread.
 func (s *Server) Stop(grace time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	err := s.http.ShutdownWithContext(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
+	// One shutdown call spans the whole stop. A second ShutdownWithContext after the first
+	// timed out returns at once (fasthttp forgets the listeners), so Stop returned before
+	// the 503s were written, and the stopping flag was cleared, so those connections were
+	// kept alive instead of closed.
+	abandon := time.AfterFunc(grace, func() {
 		n := s.Bridge.AbandonAll()
 		logger.Printf("graceful stop timed out after %s; %d request(s) answered 503", grace, n)
-		ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
-		defer cancel2()
-		err = s.http.ShutdownWithContext(ctx2)
-	}
+	})
+	defer abandon.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), grace+time.Second)
+	defer cancel()
+	err := s.http.ShutdownWithContext(ctx)
 	s.serveWG.Wait()
 	return err
 }

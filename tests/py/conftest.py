@@ -28,12 +28,19 @@ def free_port() -> int:
 class BoltProcess:
     """A `manage.py runbolt` subprocess; its output goes to a log file the test can read."""
 
-    def __init__(self, project: Path, log_path: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        project: Path,
+        log_path: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        python: str = sys.executable,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        cmd = [sys.executable, "manage.py", "runbolt", "--host", "127.0.0.1", "--port", str(self.port), *args]
+        cmd = [python, "manage.py", "runbolt", "--host", "127.0.0.1", "--port", str(self.port), *args]
         self.proc = subprocess.Popen(
             cmd, cwd=project, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
         )

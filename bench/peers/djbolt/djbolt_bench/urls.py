@@ -1,0 +1,3 @@
+"""Empty URLconf: runbolt serves the BoltAPI routes itself, Django's URLconf is unused."""
+
+urlpatterns: list[object] = []

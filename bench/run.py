@@ -1,0 +1,613 @@
+#!/usr/bin/env python3
+"""Benchmark django-bolt-go ("ours") against a pure-Go ceiling, FastAPI and django-bolt.
+
+Stdlib only. Each server runs pinned to CPU 0, wrk runs pinned to CPU 1, one target at a
+time, against 127.0.0.1 only. See bench/README.md.
+
+    python3 bench/run.py [--duration 10] [--connections 64] [--targets ours,ceiling,...]
+                         [--paths hello,items] [--write-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import re
+import resource
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+OUT_ROOT = BENCH / ".out"
+CEILING_BIN = BENCH / ".build" / "ceiling"
+VENV_FASTAPI = BENCH / ".venv-fastapi"
+VENV_DJBOLT = BENCH / ".venv-djbolt"
+RESULTS_MD = BENCH / "RESULTS.md"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+SERVER_CPU, CLIENT_CPU = "0", "1"
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+BUSY_WARN_PCT = 15.0  # "other CPU %" above this flags a run that shared the machine
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# path name -> (URL path, the JSON body every target must return)
+PATHS: dict[str, tuple[str, object]] = {
+    "hello": ("/hello", {"message": "Hello, World!"}),
+    "items": ("/items/42?q=abc", {"item_id": 42, "q": "abc"}),
+}
+ALL_PATHS = "*"  # Result.path of a target that failed before any path ran
+
+
+def url_path(path_name: str) -> str:
+    return PATHS[path_name][0] if path_name in PATHS else "(all)"
+
+
+@dataclass(frozen=True)
+class Target:
+    """How to start one server. `{port}` in argv is replaced by the chosen port."""
+
+    name: str
+    cwd: Path
+    argv: tuple[str, ...]
+    python: Path | None = None  # interpreter whose version and packages get recorded
+    requires: tuple[Path, ...] = ()  # skip the target (with a message) if one is missing
+    skip_hint: str = ""
+
+
+def py(venv: Path) -> str:
+    return str(venv / "bin" / "python")
+
+
+# The command table: edit here to change how a target is started. Each server gets
+# `taskset -c SERVER_CPU` in front; `{port}` is filled in with a free port.
+TARGETS: dict[str, Target] = {
+    "ours": Target(
+        name="ours",
+        cwd=REPO / "examples",
+        argv=(py(REPO / ".venv"), *f"manage.py runbolt --host {HOST} --port {{port}}".split()),
+        python=REPO / ".venv" / "bin" / "python",
+        requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
+        skip_hint="the repo's .venv and examples/manage.py are not there yet",
+    ),
+    "ceiling": Target(
+        name="ceiling",
+        cwd=REPO,
+        argv=(str(CEILING_BIN), "-addr", f"{HOST}:{{port}}"),
+    ),
+    "fastapi": Target(
+        name="fastapi",
+        cwd=BENCH / "peers",
+        argv=(
+            py(VENV_FASTAPI),
+            *f"-m uvicorn fastapi_app:app --host {HOST} --port {{port}} --loop uvloop"
+            " --http httptools --workers 1 --no-access-log".split(),
+        ),
+        python=VENV_FASTAPI / "bin" / "python",
+    ),
+    "djbolt": Target(
+        name="djbolt",
+        cwd=BENCH / "peers" / "djbolt",
+        argv=(
+            py(VENV_DJBOLT),
+            *f"manage.py runbolt --host {HOST} --port {{port}} --processes 1".split(),
+        ),
+        python=VENV_DJBOLT / "bin" / "python",
+    ),
+}
+
+
+@dataclass
+class Result:
+    target: str
+    path: str
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    requests: int = 0
+    cpu_us_per_req: float = 0.0
+    server_cpu_pct: float = 0.0
+    wrk_cpu_pct: float = 0.0
+    other_cpu_pct: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- setup
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def run(argv: list[str], cwd: Path | None = None) -> str:
+    """Run a command, fail loudly, return its stdout."""
+    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {shlex.join(argv)}\n{proc.stderr}")
+    return proc.stdout
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk"):
+        return
+    log("wrk not found: apt-get install -y wrk")
+    if subprocess.run(["apt-get", "install", "-y", "wrk"]).returncode != 0:
+        run(["apt-get", "update"])
+        run(["apt-get", "install", "-y", "wrk"])
+
+
+def python_version(python: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [python, "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parts = out.stdout.split()
+    return (int(parts[0]), int(parts[1])) if out.returncode == 0 and len(parts) == 2 else None
+
+
+def find_python(minimum: tuple[int, int]) -> str:
+    """A python >= minimum: $BENCH_DJBOLT_PYTHON, python3.N on PATH, then pyenv versions."""
+    candidates = [os.environ.get("BENCH_DJBOLT_PYTHON", "")]
+    candidates += [shutil.which(f"python3.{n}") or "" for n in range(minimum[1], minimum[1] + 4)]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += [str(p) for p in sorted((pyenv_root / "versions").glob("3.*/bin/python3"))]
+    for cand in filter(None, candidates):
+        version = python_version(cand)
+        if version is not None and version >= minimum:
+            return cand
+    raise SystemExit(
+        f"need a Python >= {minimum[0]}.{minimum[1]} for django-bolt (set BENCH_DJBOLT_PYTHON)"
+    )
+
+
+def ensure_venv(venv: Path, base_python: str, requirements: Path) -> None:
+    """Create venv and install requirements, unless the stamp says it is already done."""
+    stamp = venv / ".bench-requirements"
+    wanted = requirements.read_text()
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    log(f"creating {venv.relative_to(REPO)} from {requirements.name} with {base_python}")
+    run([base_python, "-m", "venv", "--clear", str(venv)])
+    pip_install = ["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"]
+    run([py(venv), *pip_install, str(requirements)])
+    stamp.write_text(wanted)
+
+
+def build_ceiling() -> None:
+    log("go build -o bench/.build/ceiling ./bench/ceiling")
+    run(["go", "build", "-o", str(CEILING_BIN), "./bench/ceiling"], cwd=REPO)
+
+
+def setup(names: list[str]) -> None:
+    ensure_wrk()
+    if "ceiling" in names:
+        build_ceiling()
+    if "fastapi" in names:
+        ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
+    if "djbolt" in names:
+        ensure_venv(VENV_DJBOLT, find_python((3, 12)), BENCH / "requirements-djbolt.txt")
+
+
+# ---------------------------------------------------------------- server control
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def fill_port(argv: tuple[str, ...], port: str) -> list[str]:
+    return [arg.replace("{port}", port) for arg in argv]
+
+
+def start_server(target: Target, port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    argv = ["taskset", "-c", SERVER_CPU, *fill_port(target.argv, str(port))]
+    log(f"start {target.name}: {shlex.join(argv)}  (cwd {target.cwd})")
+    with log_path.open("wb") as out:
+        # Own session, so stop_server can signal the server and any workers it forks.
+        proc = subprocess.Popen(
+            argv,
+            cwd=target.cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            lines = log_path.read_text(errors="replace").strip().splitlines() or ["(no output)"]
+            raise RuntimeError(
+                f"exited with {proc.returncode}: {lines[-1]} (see {log_path.relative_to(REPO)})"
+            )
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    stop_server(proc)
+    raise RuntimeError(f"no listener on {HOST}:{port} after {START_TIMEOUT_S}s")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        log(f"pid {proc.pid} ignored SIGTERM for {STOP_TIMEOUT_S}s: SIGKILL")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def busy_ticks() -> int:
+    """Non-idle CPU ticks of the whole machine (first line of /proc/stat)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (
+        Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    return sum(int(v) for v in (user, nice, system, irq, softirq, steal))
+
+
+def tree_cpu_ticks(root: int) -> int:
+    """utime+stime of root and every live descendant (each /proc/PID/stat covers all its
+    threads), plus cutime+cstime of the ones they already reaped."""
+    parents: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = raw[raw.rindex(")") + 2 :].split()  # fields[0] is field 3 (state)
+        parents[int(entry.name)] = int(fields[1])
+        stats[int(entry.name)] = fields
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [child for child, parent in parents.items() if parent == pid]
+        tree.update(kids)
+        frontier.extend(kids)
+    # utime, stime, cutime, cstime are fields 14-17, i.e. fields[11:15] here
+    return sum(sum(int(v) for v in stats[pid][11:15]) for pid in tree if pid in stats)
+
+
+# ---------------------------------------------------------------- load
+
+
+def check_response(url: str, expected: object) -> str | None:
+    """None if the server answers url with 200, JSON and the expected body."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            body, ctype = resp.read(), resp.headers.get("content-type", "")
+    except OSError as exc:
+        return f"GET {url} failed: {exc}"
+    if not ctype.startswith("application/json"):
+        return f"GET {url}: content-type {ctype!r}"
+    try:
+        if json.loads(body) != expected:
+            return f"GET {url}: body {body[:200]!r}"
+    except ValueError:
+        return f"GET {url}: not JSON: {body[:200]!r}"
+    return None
+
+
+def wrk_argv(url: str, duration: int, connections: int) -> list[str]:
+    wrk = f"wrk -t1 -c{connections} -d{duration}s --latency"
+    return ["taskset", "-c", CLIENT_CPU, *wrk.split(), url]
+
+
+def to_ms(value: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value)
+    if not match:
+        raise ValueError(f"unknown wrk latency {value!r}")
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
+def parse_wrk(text: str, result: Result) -> None:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    reqs = re.search(r"^\s*(\d+) requests in", text, re.M)
+    p50 = re.search(r"^\s+50%\s+(\S+)", text, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", text, re.M)
+    if not (rps and reqs and p50 and p99):
+        raise ValueError(f"cannot parse wrk output:\n{text}")
+    result.rps, result.requests = float(rps.group(1)), int(reqs.group(1))
+    result.p50_ms, result.p99_ms = to_ms(p50.group(1)), to_ms(p99.group(1))
+    for pattern in (r"Non-2xx or 3xx responses: \d+", r"Socket errors: .*"):
+        found = re.search(pattern, text)
+        if found:
+            result.errors.append(found.group(0).strip())
+
+
+def bench_path(
+    target: Target,
+    proc: subprocess.Popen[bytes],
+    port: int,
+    path_name: str,
+    args: argparse.Namespace,
+    out_dir: Path,
+) -> Result:
+    result = Result(target.name, path_name)
+    url_path, expected = PATHS[path_name]
+    url = f"http://{HOST}:{port}{url_path}"
+    problem = check_response(url, expected)
+    if problem:
+        result.errors.append(problem)
+        return result
+    if args.warmup > 0:
+        subprocess.run(wrk_argv(url, args.warmup, args.connections), capture_output=True)
+    argv = wrk_argv(url, args.duration, args.connections)
+    log(f"{target.name} {url_path}: {shlex.join(argv)}")
+    ticks0, busy0, t0 = tree_cpu_ticks(proc.pid), busy_ticks(), time.monotonic()
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk = subprocess.run(argv, capture_output=True, text=True)
+    usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ticks1, busy1, elapsed = tree_cpu_ticks(proc.pid), busy_ticks(), time.monotonic() - t0
+    (out_dir / f"{target.name}-{path_name}.txt").write_text(
+        f"$ {shlex.join(argv)}\n{wrk.stdout}{wrk.stderr}"
+    )
+    if wrk.returncode != 0:
+        result.errors.append(f"wrk exited {wrk.returncode}: {wrk.stderr.strip()}")
+        return result
+    parse_wrk(wrk.stdout, result)
+    cpu_s = (ticks1 - ticks0) / CLK_TCK
+    if result.requests:
+        result.cpu_us_per_req = cpu_s * 1e6 / result.requests
+    result.server_cpu_pct = 100 * cpu_s / elapsed
+    wrk_cpu_s = sum(getattr(usage1, f) - getattr(usage0, f) for f in ("ru_utime", "ru_stime"))
+    result.wrk_cpu_pct = 100 * wrk_cpu_s / elapsed
+    busy_s = (busy1 - busy0) / CLK_TCK
+    result.other_cpu_pct = 100 * max(0.0, busy_s - cpu_s - wrk_cpu_s) / elapsed
+    return result
+
+
+def bench_target(target: Target, args: argparse.Namespace, out_dir: Path) -> list[Result]:
+    port = free_port()
+    try:
+        proc = start_server(target, port, out_dir / f"{target.name}-server.log")
+    except RuntimeError as exc:
+        log(f"{target.name} did not start: {exc}")
+        return [Result(target.name, ALL_PATHS, errors=[f"did not start: {exc}"])]
+    try:
+        return [bench_path(target, proc, port, p, args, out_dir) for p in args.paths]
+    finally:
+        stop_server(proc)
+
+
+# ---------------------------------------------------------------- report
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def table(results: list[Result]) -> str:
+    ceiling = {r.path: r.rps for r in results if r.target == "ceiling"}
+    columns = ["target", "path", "RPS", "p50 ms", "p99 ms", "CPU µs/req", "vs ceiling"]
+    columns += ["server CPU %", "wrk CPU %", "other CPU %"]
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "|---|---|" + "---:|" * (len(columns) - 2),
+    ]
+    for r in results:
+        if r.requests == 0:
+            lines.append(
+                f"| {r.target} | {url_path(r.path)} | failed |" + " |" * (len(columns) - 3)
+            )
+            continue
+        lines.append(
+            f"| {r.target} | {url_path(r.path)} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f}"
+            f" | {r.cpu_us_per_req:.1f} | {ratio(r.rps, ceiling.get(r.path, 0.0))}"
+            f" | {r.server_cpu_pct:.0f} | {r.wrk_cpu_pct:.0f} | {r.other_cpu_pct:.0f} |"
+        )
+    by_key = {(r.target, r.path): r for r in results if r.requests}
+    peers = [p for p in ("fastapi", "djbolt") if any(t == p for t, _ in by_key)]
+    if any(t == "ours" for t, _ in by_key) and peers:
+        lines += [
+            "",
+            "| ours vs | path | RPS: ours ÷ peer | CPU µs/req: peer ÷ ours |",
+            "|---|---|---:|---:|",
+        ]
+        for peer in peers:
+            for path in PATHS:
+                ours, other = by_key.get(("ours", path)), by_key.get((peer, path))
+                if ours and other:
+                    lines.append(
+                        f"| {peer} | {url_path(path)} | {ratio(ours.rps, other.rps)} | "
+                        f"{ratio(other.cpu_us_per_req, ours.cpu_us_per_req)} |"
+                    )
+    problems = [f"- {r.target} {url_path(r.path)}: {e}" for r in results for e in r.errors]
+    problems += [
+        f"- {r.target} {url_path(r.path)}: other processes used {r.other_cpu_pct:.0f}% of a CPU"
+        " during the run; numbers are suspect"
+        for r in results
+        if r.other_cpu_pct > BUSY_WARN_PCT
+    ]
+    if problems:
+        lines += ["", "Problems:", *problems]
+    return "\n".join(lines)
+
+
+def capture(argv: list[str], cwd: Path | None = None) -> str:
+    try:
+        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"({shlex.join(argv)}: {exc})"
+    return (proc.stdout + proc.stderr).strip()
+
+
+def git_commit() -> str:
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True)
+    if head.returncode != 0:
+        return "(no commit yet)"
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True)
+    return head.stdout.decode().strip() + (" (dirty tree)" if status.stdout.strip() else "")
+
+
+# Prints name==version for the packages that matter, as installed in a target's interpreter.
+KEY_VERSIONS_PY = """
+import importlib.metadata as md
+for name in ("django-bolt-go", "django-bolt", "Django", "fastapi", "starlette", "pydantic",
+             "uvicorn", "uvloop", "httptools", "msgspec"):
+    try:
+        print(f"{name}=={md.version(name)}")
+    except md.PackageNotFoundError:
+        pass
+"""
+
+
+def versions(names: list[str]) -> tuple[str, str]:
+    """(short summary for the report, full text with pip freezes for .out/)."""
+    wrk_v = capture(["wrk", "-v"]).splitlines()
+    short = [
+        f"- go: {capture(['go', 'version'])}",
+        f"- wrk: {wrk_v[0] if wrk_v else '?'}",
+        f"- run.py python: {platform.python_version()}",
+        f"- repo commit: {git_commit()}",
+    ]
+    full = list(short)
+    for name in names:
+        target = TARGETS[name]
+        if target.python is None or not target.python.exists():
+            continue
+        version = capture([str(target.python), "-c", "import sys; print(sys.version.split()[0])"])
+        freeze = capture([str(target.python), "-m", "pip", "freeze", "--all"])
+        pins = capture([str(target.python), "-c", KEY_VERSIONS_PY]).split()
+        short.append(f"- {name}: Python {version}; {', '.join(pins)}")
+        full.append(f"\n## pip freeze ({name}, Python {version})\n{freeze}")
+    return "\n".join(short), "\n".join(full) + "\n"
+
+
+def machine() -> str:
+    model = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    return f"{os.cpu_count()} CPUs ({model}), {platform.system()} {platform.release()}"
+
+
+def commands(names: list[str], args: argparse.Namespace) -> str:
+    lines = [f"- this run: `python3 bench/run.py {shlex.join(sys.argv[1:])}`"]
+    for name in names:
+        target = TARGETS[name]
+        argv = shlex.join(["taskset", "-c", SERVER_CPU, *fill_port(target.argv, "PORT")])
+        where = target.cwd.relative_to(REPO) if target.cwd != REPO else Path(".")
+        lines.append(f"- {name} (in `{where}`): `{argv}`")
+    wrk = shlex.join(wrk_argv("http://127.0.0.1:PORT/PATH", args.duration, args.connections))
+    lines.append(f"- load: `{wrk}` after a {args.warmup}s warm-up with the same command")
+    return "\n".join(lines).replace(str(REPO) + "/", "")
+
+
+def write_results(section: str) -> None:
+    text = (
+        RESULTS_MD.read_text()
+        if RESULTS_MD.exists()
+        else (
+            "# Benchmark results\n\nGenerated by `python3 bench/run.py --write-results`; "
+            "see bench/README.md for method and caveats.\n\n" + BEGIN + "\n" + END + "\n"
+        )
+    )
+    if BEGIN not in text or END not in text:
+        text = text.rstrip("\n") + "\n\n" + BEGIN + "\n" + END + "\n"
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    RESULTS_MD.write_text(f"{head}{BEGIN}\n{section}\n{END}{tail}")
+    log(f"wrote {RESULTS_MD.relative_to(REPO)}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per path")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per path")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--targets", default="ours,ceiling,fastapi,djbolt")
+    parser.add_argument("--paths", default="hello,items")
+    parser.add_argument(
+        "--write-results",
+        action="store_true",
+        help="rewrite the generated section of bench/RESULTS.md",
+    )
+    args = parser.parse_args()
+    args.targets = [t for t in args.targets.split(",") if t]
+    args.paths = [p for p in args.paths.split(",") if p]
+    for name in args.targets:
+        if name not in TARGETS:
+            parser.error(f"unknown target {name!r}; known: {', '.join(TARGETS)}")
+    for name in args.paths:
+        if name not in PATHS:
+            parser.error(f"unknown path {name!r}; known: {', '.join(PATHS)}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if (os.cpu_count() or 1) < 2:
+        raise SystemExit("need 2 CPUs: the server is pinned to CPU 0 and wrk to CPU 1")
+    names: list[str] = []
+    skipped: list[str] = []
+    for name in args.targets:
+        missing = [str(p.relative_to(REPO)) for p in TARGETS[name].requires if not p.exists()]
+        if missing:
+            skipped.append(f"- {name} skipped: {TARGETS[name].skip_hint} (no {', '.join(missing)})")
+            log(skipped[-1][2:])
+        else:
+            names.append(name)
+    setup(names)
+    started = dt.datetime.now().astimezone()
+    out_dir = OUT_ROOT / started.strftime("%Y%m%d-%H%M%S")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    results: list[Result] = []
+    for name in names:
+        results += bench_target(TARGETS[name], args, out_dir)
+
+    short_versions, full_versions = versions(names)
+    report = "\n\n".join(
+        [
+            f"### {started:%Y-%m-%d %H:%M %Z}",
+            f"Machine: {machine()}. Server on CPU {SERVER_CPU}, wrk on CPU {CLIENT_CPU}; "
+            f"{args.duration}s per path, {args.connections} connections.",
+            "\n".join([table(results), *skipped]),
+            "Commands:\n" + commands(names, args),
+            "Versions:\n" + short_versions,
+        ]
+    )
+    (out_dir / "versions.txt").write_text(full_versions)
+    (out_dir / "report.md").write_text(report + "\n")
+    print(report)
+    log(f"raw wrk outputs, server logs and versions in {out_dir.relative_to(REPO)}")
+    if args.write_results:
+        write_results(report)
+
+
+if __name__ == "__main__":
+    main()

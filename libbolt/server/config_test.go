@@ -1,0 +1,93 @@
+package server
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+)
+
+func TestParseConfigDefaults(t *testing.T) {
+	t.Parallel()
+	got, err := ParseConfig([]byte(`{}`))
+	if err != nil {
+		t.Fatalf("ParseConfig({}): %v", err)
+	}
+	want := &Config{
+		Host: "127.0.0.1", Backlog: 1024, HandlerTimeoutMs: 30_000, MaxBodySize: 2_621_440,
+		MaxHeaderBytes: 16 << 10, ReadTimeoutMs: 15_000, WriteTimeoutMs: 30_000,
+		IdleTimeoutMs: 75_000, MaxConnections: 10_000,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("defaults\n got  %+v\n want %+v", got, want)
+	}
+}
+
+func TestParseConfigKeepsValues(t *testing.T) {
+	t.Parallel()
+	got, err := ParseConfig([]byte(`{
+		"host": "0.0.0.0", "port": 8000, "backlog": 16,
+		"routes": [{"id": 3, "method": "POST", "path": "/a/{id:int}", "flags": 1}],
+		"handler_timeout_ms": 1, "max_body_size": 2, "max_header_bytes": 4096, "read_timeout_ms": 4,
+		"write_timeout_ms": 5, "idle_timeout_ms": 6, "max_connections": 7
+	}`))
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
+	want := &Config{
+		Host: "0.0.0.0", Port: 8000, Backlog: 16,
+		Routes:           []router.Route{{ID: 3, Method: "POST", Path: "/a/{id:int}", Flags: FlagHeaders}},
+		HandlerTimeoutMs: 1, MaxBodySize: 2, MaxHeaderBytes: 4096, ReadTimeoutMs: 4,
+		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("config\n got  %+v\n want %+v", got, want)
+	}
+}
+
+func TestParseConfigRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, json, wantErr string
+	}{
+		{"unknown key", `{"hots": "x"}`, "hots"},
+		{"unknown route key", `{"routes": [{"id": 1, "method": "GET", "path": "/", "name": "x"}]}`, "name"},
+		{"not JSON", `{`, "server config"},
+		{"wrong type", `{"port": "80"}`, "server config"},
+		{"port too big", `{"port": 65536}`, "port 65536 out of range"},
+		{"port negative", `{"port": -1}`, "port -1 out of range"},
+	}
+	for _, key := range []string{"backlog", "handler_timeout_ms", "max_body_size", "max_header_bytes",
+		"read_timeout_ms", "write_timeout_ms", "idle_timeout_ms", "max_connections"} {
+		tests = append(tests, struct{ name, json, wantErr string }{
+			"negative " + key, fmt.Sprintf(`{%q: -5}`, key), key + " must be positive, got -5",
+		})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, err := ParseConfig([]byte(tt.json))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("ParseConfig(%s) = %+v, %v; want an error containing %q", tt.json, cfg, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewRejectsBadRoutes(t *testing.T) {
+	t.Parallel()
+	for _, rs := range [][]router.Route{
+		{{ID: 1, Method: "GET", Path: "no-slash"}},
+		{{ID: 1, Method: "BREW", Path: "/"}},
+		{{ID: 1, Method: "GET", Path: "/a"}, {ID: 2, Method: "GET", Path: "/a"}},
+	} {
+		cfg := &Config{Routes: rs}
+		cfg.applyDefaults()
+		if srv, err := New(cfg); err == nil {
+			srv.Close()
+			t.Errorf("New accepted routes %+v", rs)
+		}
+	}
+}
