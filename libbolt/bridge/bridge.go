@@ -3,8 +3,13 @@ package bridge
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
+
+// SweepInterval is how often waiting requests are checked against their deadline, so a
+// handler timeout fires up to this much late.
+const SweepInterval = 10 * time.Millisecond
 
 // ErrFull is returned by Acquire when every request slot is taken.
 var ErrFull = errors.New("bridge: too many requests in flight")
@@ -42,9 +47,11 @@ type Slot struct {
 	gen   uint32
 	state slotState
 	done  chan struct{}
-	timer *time.Timer
-	Req   []byte
-	Reply Reply
+	// deadline is when the request is abandoned, in nanoseconds on the bridge's monotonic
+	// clock (0: none yet). Written by the owning goroutine, read by the sweeper.
+	deadline atomic.Int64
+	Req      []byte
+	Reply    Reply
 }
 
 // ID returns the request id: slot index in the low 32 bits, generation in the high 32,
@@ -65,12 +72,16 @@ type Bridge struct {
 	waker    Waker
 	maxSlots int
 	closed   bool // set by AbandonAll: Python may close the eventfd at any time now
+	epoch    time.Time
+	sweeping atomic.Bool // a sweep goroutine is running
 }
 
 // New returns a bridge that wakes Python through w and allows maxSlots requests in flight.
 func New(w Waker, maxSlots int) *Bridge {
-	return &Bridge{waker: w, maxSlots: maxSlots}
+	return &Bridge{waker: w, maxSlots: maxSlots, epoch: time.Now()}
 }
+
+func (b *Bridge) now() int64 { return int64(time.Since(b.epoch)) }
 
 // Acquire reserves a slot for a new request.
 func (b *Bridge) Acquire() (*Slot, error) {
@@ -121,31 +132,68 @@ func (b *Bridge) push(e entry) {
 
 // Wait blocks until Python answers or timeout passes. It returns false when the request
 // was abandoned (timeout or shutdown); Python is then told to cancel it.
+//
+// Speed: no timer and no select per request. The deadline is a number that one sweep
+// goroutine per bridge checks every SweepInterval while requests are waiting; measured
+// 5-15% less server CPU per request on /hello than a per-request timer (bench/RESULTS.md).
 func (b *Bridge) Wait(s *Slot, timeout time.Duration) bool {
-	if s.timer == nil {
-		s.timer = time.NewTimer(timeout)
-	} else {
-		s.timer.Reset(timeout)
+	s.deadline.Store(b.now() + int64(timeout))
+	if !b.sweeping.Load() && b.sweeping.CompareAndSwap(false, true) {
+		go b.sweep()
 	}
-	select {
-	case <-s.done:
-		s.timer.Stop()
-	case <-s.timer.C:
-		b.mu.Lock()
-		if s.state == slotWaiting {
+	<-s.done
+	return s.state == slotAnswering
+}
+
+// sweep abandons requests past their deadline and exits once none is waiting (Acquire
+// marks a slot waiting under b.mu, and Wait starts a new sweep when needed).
+func (b *Bridge) sweep() {
+	tick := time.NewTicker(SweepInterval)
+	defer tick.Stop()
+	for range tick.C {
+		if !b.expire() {
+			return
+		}
+	}
+}
+
+// expire abandons every waiting request whose deadline passed, queueing a cancel record
+// for each, and reports whether any request is still waiting with a deadline. A slot not
+// yet in Wait has none; its Wait stores the deadline before it checks b.sweeping, and
+// atomics are sequentially consistent, so either this sweep sees the deadline or that Wait
+// sees sweeping == false and starts a new sweep.
+func (b *Bridge) expire() bool {
+	now := b.now()
+	b.mu.Lock()
+	var expired []*Slot
+	waiting := false
+	for _, s := range b.slots {
+		if s.state != slotWaiting {
+			continue
+		}
+		switch d := s.deadline.Load(); {
+		case d == 0:
+		case d <= now:
 			s.state = slotAbandoned
 			b.push(entry{id: s.ID(), kind: KindCancel})
-			b.mu.Unlock()
-			return false
+			expired = append(expired, s)
+		default:
+			waiting = true
 		}
-		b.mu.Unlock()
-		<-s.done // a reply is being copied in right now
 	}
-	return s.state == slotAnswering
+	if !waiting {
+		b.sweeping.Store(false)
+	}
+	b.mu.Unlock()
+	for _, s := range expired {
+		s.done <- struct{}{}
+	}
+	return waiting
 }
 
 // Release returns the slot to the free list once its goroutine is done with it.
 func (b *Bridge) Release(s *Slot) {
+	s.deadline.Store(0)
 	b.mu.Lock()
 	s.state = slotFree
 	b.free = append(b.free, s.index)

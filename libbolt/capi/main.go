@@ -155,8 +155,10 @@ func bolt_free(h C.int64_t) (ret C.int64_t) {
 // minProcs keeps at least two Ps even when the process is pinned to one CPU. Python calls
 // into Go (bolt_poll, bolt_respond) need a P; with GOMAXPROCS=1 each call waits for the one
 // P that is busy running connection goroutines. Measured on /hello pinned to one CPU:
-// GOMAXPROCS=1 39.7k RPS, 2 47.2k, 4 51.5k (bench/RESULTS.md).
-const minProcs = 2
+// GOMAXPROCS=1 39.7k RPS; then median server CPU per request 2: 21.9 us, 4: 20.6 us,
+// 8: 19.8 us (bench/RESULTS.md). Idle Ps also keep sysmon from retaking the P that the
+// Python thread holds between its calls.
+const minProcs = 4
 
 func init() {
 	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < minProcs {

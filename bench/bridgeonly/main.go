@@ -1,0 +1,79 @@
+// Command bridgeonly runs libbolt's real server and bridge with a Go goroutine in place of
+// Python: it polls the wake-up fd, decodes every request record and answers with the same
+// bytes as the Python /hello handler. It measures what the bridge itself costs, between
+// the pure-fasthttp ceiling and the full Python server.
+package main
+
+import (
+	"flag"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/server"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	flag.Parse()
+	host, portStr, err := net.SplitHostPort(*addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	port, _ := strconv.Atoi(portStr)
+	cfg, err := server.ParseConfig([]byte(`{}`))
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.Host, cfg.Port = host, port
+	cfg.Routes = []router.Route{{ID: 0, Method: "GET", Path: "/hello"}}
+	s, err := server.New(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		log.Fatal(err)
+	}
+	go fakePython(s)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	<-stop
+	_ = s.Stop(time.Second)
+}
+
+func fakePython(s *server.Server) {
+	fd := s.WakeFD()
+	in := make([]byte, 1<<20)
+	body := []byte(`{"message":"Hello, World!"}`)
+	var out []byte
+	for {
+		var set syscall.FdSet
+		set.Bits[fd/64] |= 1 << (uint(fd) % 64)
+		if _, err := syscall.Select(fd+1, &set, nil, nil, nil); err != nil && err != syscall.EINTR {
+			log.Fatal(err)
+		}
+		n := s.Bridge.Poll(in)
+		out = out[:0]
+		for off := 0; off < n; {
+			r, size, err := bridge.DecodeRequest(in[off:n])
+			if err != nil {
+				log.Fatal(err)
+			}
+			off += size
+			if r.Kind == bridge.KindRequest {
+				out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: 1, Status: 200, Body: body})
+			}
+		}
+		if len(out) > 0 {
+			if _, err := s.Bridge.Respond(out); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+}
