@@ -33,6 +33,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 OUT_ROOT = BENCH / ".out"
 CEILING_BIN = BENCH / ".build" / "ceiling"
+BRIDGE_BIN = BENCH / ".build" / "bridgeonly"
 VENV_FASTAPI = BENCH / ".venv-fastapi"
 VENV_DJBOLT = BENCH / ".venv-djbolt"
 RESULTS_MD = BENCH / "RESULTS.md"
@@ -88,6 +89,12 @@ TARGETS: dict[str, Target] = {
         name="ceiling",
         cwd=REPO,
         argv=(str(CEILING_BIN), "-addr", f"{HOST}:{{port}}"),
+    ),
+    # libbolt's server and bridge with a Go goroutine in Python's place: what the bridge costs.
+    "bridge": Target(
+        name="bridge",
+        cwd=REPO,
+        argv=(str(BRIDGE_BIN), "-addr", f"{HOST}:{{port}}"),
     ),
     "fastapi": Target(
         name="fastapi",
@@ -201,6 +208,9 @@ def setup(names: list[str]) -> None:
     ensure_wrk()
     if "ceiling" in names:
         build_ceiling()
+    if "bridge" in names:
+        log("go build -o bench/.build/bridgeonly ./bench/bridgeonly")
+        run(["go", "build", "-o", str(BRIDGE_BIN), "./bench/bridgeonly"], cwd=REPO)
     if "fastapi" in names:
         ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
     if "djbolt" in names:
@@ -497,7 +507,8 @@ def versions(names: list[str]) -> tuple[str, str]:
             continue
         version = capture([str(target.python), "-c", "import sys; print(sys.version.split()[0])"])
         freeze = capture([str(target.python), "-m", "pip", "freeze", "--all"])
-        pins = capture([str(target.python), "-c", KEY_VERSIONS_PY]).split()
+        # -I: without it the checkout (cwd) and its egg-info would count as installed.
+        pins = capture([str(target.python), "-I", "-c", KEY_VERSIONS_PY]).split()
         short.append(f"- {name}: Python {version}; {', '.join(pins)}")
         full.append(f"\n## pip freeze ({name}, Python {version})\n{freeze}")
     return "\n".join(short), "\n".join(full) + "\n"
@@ -549,7 +560,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per path")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per path")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--targets", default="ours,ceiling,fastapi,djbolt")
+    parser.add_argument("--targets", default="ours,ceiling,bridge,fastapi,djbolt")
     parser.add_argument("--paths", default="hello,items")
     parser.add_argument(
         "--write-results",

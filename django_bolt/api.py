@@ -95,8 +95,8 @@ class Router:
         method = method.upper()
         if method not in METHODS:
             raise BoltConfigError(f"unsupported method {method!r}; use one of {', '.join(METHODS)}")
-        if not 100 <= status_code <= 599:
-            raise BoltConfigError(f"status_code {status_code} is outside 100-599")
+        if not 200 <= status_code <= 599:
+            raise BoltConfigError(f"status_code {status_code} is outside 200-599")
         full = _join(self.prefix, path)
         names = path_param_names(full)
         params = build_params(func, method, names)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,7 +33,10 @@ func main() {
 		log.Fatal(err)
 	}
 	cfg.Host, cfg.Port = host, port
-	cfg.Routes = []router.Route{{ID: 0, Method: "GET", Path: "/hello"}}
+	cfg.Routes = []router.Route{
+		{ID: 0, Method: "GET", Path: "/hello"},
+		{ID: 1, Method: "GET", Path: "/items/{item_id}"},
+	}
 	s, err := server.New(cfg)
 	if err != nil {
 		log.Fatal(err)
@@ -50,8 +54,8 @@ func main() {
 func fakePython(s *server.Server) {
 	fd := s.WakeFD()
 	in := make([]byte, 1<<20)
-	body := []byte(`{"message":"Hello, World!"}`)
-	var out []byte
+	hello := []byte(`{"message":"Hello, World!"}`)
+	var out, body []byte
 	for {
 		var set syscall.FdSet
 		set.Bits[fd/64] |= 1 << (uint(fd) % 64)
@@ -66,9 +70,14 @@ func fakePython(s *server.Server) {
 				log.Fatal(err)
 			}
 			off += size
-			if r.Kind == bridge.KindRequest {
-				out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: 1, Status: 200, Body: body})
+			if r.Kind != bridge.KindRequest {
+				continue
 			}
+			body = hello
+			if r.Route == 1 {
+				body = itemBody(body[:0:0], &r)
+			}
+			out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: 1, Status: 200, Body: body})
 		}
 		if len(out) > 0 {
 			if _, err := s.Bridge.Respond(out); err != nil {
@@ -76,4 +85,21 @@ func fakePython(s *server.Server) {
 			}
 		}
 	}
+}
+
+// itemBody answers /items/{item_id}?q= like the Python handler (no validation: it measures
+// the bridge, not the handler).
+func itemBody(dst []byte, r *bridge.Request) []byte {
+	q := "null"
+	pairs := strings.Split(string(r.Query), "\x00")
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == "q" {
+			q = strconv.Quote(pairs[i+1])
+		}
+	}
+	dst = append(dst, `{"item_id":`...)
+	dst = append(dst, r.Params...)
+	dst = append(dst, `,"q":`...)
+	dst = append(dst, q...)
+	return append(dst, '}')
 }

@@ -11,6 +11,9 @@ import (
 // handler timeout fires up to this much late.
 const SweepInterval = 10 * time.Millisecond
 
+// maxRetained is the largest buffer a free slot keeps for reuse.
+const maxRetained = 64 << 10
+
 // ErrFull is returned by Acquire when every request slot is taken.
 var ErrFull = errors.New("bridge: too many requests in flight")
 
@@ -194,6 +197,14 @@ func (b *Bridge) expire() bool {
 // Release returns the slot to the free list once its goroutine is done with it.
 func (b *Bridge) Release(s *Slot) {
 	s.deadline.Store(0)
+	// A slot keeps its buffers for the next request, but not a large body's: otherwise
+	// every slot that once carried a big upload would hold on to it.
+	if cap(s.Req) > maxRetained {
+		s.Req = nil
+	}
+	if cap(s.Reply.Body) > maxRetained {
+		s.Reply.Body = nil
+	}
 	b.mu.Lock()
 	s.state = slotFree
 	b.free = append(b.free, s.index)

@@ -105,7 +105,9 @@ func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compile
 	r.NotFound = h.NotFound
 	r.MethodNotAllowed = h.MethodNotAllowed
 	r.PanicHandler = h.Panic
-	r.RedirectFixedPath = false // we answer exactly what was asked; no cleaned-path redirects
+	// No redirects to a cleaned-up path (that would let "/a/../b" reach another route by
+	// a second request); the trailing-slash redirect ("/items/" -> "/items") stays on.
+	r.RedirectFixedPath = false
 	defer func() {
 		if p := recover(); p != nil {
 			handler, compiled, err = nil, nil, fmt.Errorf("route table: %v", p)

@@ -201,7 +201,9 @@ func appendLower(dst, b []byte) []byte {
 // writeReply copies Python's reply into the response, refusing anything that would let a
 // handler inject bytes onto the wire (bad status, CR/LF in headers, non-token names).
 func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
-	if r.Status < 100 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
+	// 1xx is informational only (RFC 9110 15.2): as a final status the client would wait
+	// for the real one forever.
+	if r.Status < 200 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
 		logger.Printf("%s %s: handler returned invalid status %d or content type %d", ctx.Method(), ctx.Path(), r.Status, r.ContentType)
 		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
 		return

@@ -28,6 +28,8 @@ func TestWireRefusesBadReplies(t *testing.T) {
 	cases := map[string]bridge.Response{
 		"status-0":            {Status: 0},
 		"status-99":           {Status: 99},
+		"status-101":          {Status: 101},
+		"status-199":          {Status: 199},
 		"status-600":          {Status: 600},
 		"status-max":          {Status: 65535},
 		"content-type-5":      {Status: 200, ContentType: 5},

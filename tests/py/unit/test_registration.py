@@ -79,8 +79,10 @@ def test_bad_paths_and_methods() -> None:
         api.get("items")(_noop)
     with pytest.raises(BoltConfigError, match="unsupported method"):
         api.route("TRACE", "/x")(_noop)
-    with pytest.raises(BoltConfigError, match="outside 100-599"):
+    with pytest.raises(BoltConfigError, match="outside 200-599"):
         api.get("/x", status_code=700)(_noop)
+    with pytest.raises(BoltConfigError, match="outside 200-599"):
+        api.get("/x", status_code=101)(_noop)
     with pytest.raises(BoltConfigError, match="must start with '/'"):
         Router(prefix="v1")
 
