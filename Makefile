@@ -32,7 +32,7 @@ run: build
 
 ## Test -----------------------------------------------------------------------------------
 
-test: test-go test-py
+test: lint test-go test-py
 
 test-go:
 	go vet ./...

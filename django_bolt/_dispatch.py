@@ -47,7 +47,7 @@ class _Resumed(collections.abc.Coroutine):  # type: ignore[type-arg]
             return first
         return self._coro.send(value)
 
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:  # type: ignore[override]
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         self._first = _NOT_STARTED
         if val is None and tb is None:
             return self._coro.throw(typ)
@@ -63,7 +63,9 @@ class _Resumed(collections.abc.Coroutine):  # type: ignore[type-arg]
 class Dispatcher:
     """Owns the poll buffer, the pending Tasks and the outgoing response batch."""
 
-    def __init__(self, lib: Any, handle: int, routes: list[Route], loop: asyncio.AbstractEventLoop, debug: bool) -> None:
+    def __init__(
+        self, lib: Any, handle: int, routes: list[Route], loop: asyncio.AbstractEventLoop, debug: bool
+    ) -> None:
         self.lib = lib
         self.handle = handle
         self.routes = routes
@@ -138,7 +140,9 @@ class Dispatcher:
         if task.cancelled():  # Go gave up on it (timeout or shutdown) and already answered
             return
         exc = task.exception()
-        encoded = self._encode(task.result(), route) if exc is None else encode_exception(exc, _where(route), self.debug)
+        encoded = (
+            self._encode(task.result(), route) if exc is None else encode_exception(exc, _where(route), self.debug)
+        )
         self.append(rid, encoded)
         if not self.flush_scheduled:
             self.flush_scheduled = True

@@ -61,7 +61,7 @@ def load(expected_abi: int = ABI_VERSION) -> Any:
             f"libbolt.so not found at {path}. Build it with `make build` (or install the "
             "django-bolt-go wheel), or point DJANGO_BOLT_LIB at it."
         )
-    lib = ffi.dlopen(str(path))
+    lib: Any = ffi.dlopen(str(path))  # functions from _CDEF, unknown to the type checker
     found = lib.bolt_abi_version()
     if found != expected_abi:
         raise BoltConfigError(

@@ -50,7 +50,7 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if len(args) < len(typing.get_args(tp)):
-            return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), True
+            return (args[0] if len(args) == 1 else typing.Union[tuple(args)]), True  # noqa: UP007 - built from a tuple
     return tp, False
 
 
@@ -110,7 +110,9 @@ def build_params(func: Callable[..., Any], method: str, path_names: list[str]) -
     try:
         hints = typing.get_type_hints(func)
     except NameError as exc:
-        raise BoltConfigError(f"{where}: cannot resolve its type hints ({exc}); import the types at module level") from exc
+        raise BoltConfigError(
+            f"{where}: cannot resolve its type hints ({exc}); import the types at module level"
+        ) from exc
     sig = inspect.signature(func)
     params: list[Param] = []
     for p in sig.parameters.values():
@@ -155,7 +157,9 @@ def build_binder(params: list[Param]) -> Binder | None:
     request_params = [p for p in params if p.source == "request"]
     body_params = [p for p in params if p.source == "body"]
 
-    def bind(method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes) -> dict[str, Any]:
+    def bind(
+        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes
+    ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
         path_values: dict[str, Any] = {}

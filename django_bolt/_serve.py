@@ -35,9 +35,7 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
         "host": opts.host,
         "port": opts.port,
         "backlog": opts.backlog,
-        "routes": [
-            {"id": i, "method": r.method, "path": r.path, "flags": r.flags} for i, r in enumerate(routes)
-        ],
+        "routes": [{"id": i, "method": r.method, "path": r.path, "flags": r.flags} for i, r in enumerate(routes)],
         "handler_timeout_ms": int(s.HANDLER_TIMEOUT * 1000),
         "max_header_bytes": s.MAX_HEADER_BYTES,
         "read_timeout_ms": int(s.READ_TIMEOUT * 1000),

@@ -63,7 +63,7 @@ def _check(key: str, value: Any) -> None:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be {names}, got {value!r}")
     if key != "PORT" and isinstance(value, (int, float)) and value <= 0:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be positive, got {value!r}")
-    if key == "PORT" and not 0 <= value <= 65535:
+    if key == "PORT" and isinstance(value, int) and not 0 <= value <= 65535:
         raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")
 
 

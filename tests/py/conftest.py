@@ -81,7 +81,9 @@ def start_bolt(tmp_path: Path) -> Iterator[object]:
     """Factory: start_bolt(project=..., env=..., args=...) -> BoltProcess (stopped at teardown)."""
     started: list[BoltProcess] = []
 
-    def start(project: Path = TEST_PROJECT, *args: str, env: dict[str, str] | None = None, ready: bool = True) -> BoltProcess:
+    def start(
+        project: Path = TEST_PROJECT, *args: str, env: dict[str, str] | None = None, ready: bool = True
+    ) -> BoltProcess:
         env = {"TEST_MARKER_DIR": str(tmp_path), **(env or {})}
         p = BoltProcess(project, tmp_path / f"runbolt-{len(started)}.log", *args, env=env)
         started.append(p)

@@ -44,7 +44,9 @@ def _wait_for(path: Path, timeout: float = 10) -> None:
         time.sleep(0.01)
 
 
-def test_sigterm_lets_in_flight_request_finish_then_exits_0(start_bolt: Callable[..., BoltProcess], tmp_path: Path) -> None:
+def test_sigterm_lets_in_flight_request_finish_then_exits_0(
+    start_bolt: Callable[..., BoltProcess], tmp_path: Path
+) -> None:
     server = start_bolt()
     result: dict[str, object] = {}
 

@@ -69,7 +69,12 @@ def test_422_on_bad_path_int(client: httpx.Client) -> None:
     assert r.status_code == 422
     assert r.json() == {
         "detail": [
-            {"type": "value_error", "loc": ["path", "item_id"], "msg": "Input should be a valid integer", "input": "abc"}
+            {
+                "type": "value_error",
+                "loc": ["path", "item_id"],
+                "msg": "Input should be a valid integer",
+                "input": "abc",
+            }
         ]
     }
 
