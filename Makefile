@@ -7,7 +7,7 @@ GO_SRC := $(shell find libbolt -name '*.go' 2>/dev/null) go.mod go.sum
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-go test-py lint fmt build wheel bench clean
+.PHONY: run test test-go test-py lint fmt fuzz build wheel bench clean
 
 ## Set-up ---------------------------------------------------------------------------------
 
@@ -58,6 +58,15 @@ fmt: $(VENV)/.installed
 wheel: $(VENV)/.installed
 	rm -rf build/lib* dist
 	$(VPY) -m pip wheel --no-deps --no-build-isolation -w dist .
+
+# Every Fuzz target for FUZZTIME each (`go test` alone only replays the seeds).
+FUZZTIME ?= 60s
+fuzz:
+	for pkg in $$(go list ./libbolt/...); do \
+		for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
 
 bench: build
 	$(PYTHON) bench/run.py --write-results

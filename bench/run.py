@@ -5,7 +5,7 @@ Stdlib only. Each server runs pinned to CPU 0, wrk runs pinned to CPU 1, one tar
 time, against 127.0.0.1 only. See bench/README.md.
 
     python3 bench/run.py [--duration 10] [--connections 64] [--targets ours,ceiling,...]
-                         [--paths hello,items] [--write-results]
+                         [--paths hello,items | --paths all] [--write-results]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,16 +47,83 @@ STOP_TIMEOUT_S = 10.0
 BUSY_WARN_PCT = 15.0  # "other CPU %" above this flags a run that shared the machine
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
-# path name -> (URL path, the JSON body every target must return)
-PATHS: dict[str, tuple[str, object]] = {
-    "hello": ("/hello", {"message": "Hello, World!"}),
-    "items": ("/items/42?q=abc", {"item_id": 42, "q": "abc"}),
+
+@dataclass(frozen=True)
+class Workload:
+    """One benchmarked request and the JSON every target must answer it with."""
+
+    url: str  # path and query
+    expected: object
+    method: str = "GET"
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.url if self.method == "GET" else f"{self.method} {self.url}"
+
+    @property
+    def needs_script(self) -> bool:
+        """wrk takes method, body and headers only from a Lua script."""
+        return self.method != "GET" or bool(self.body) or bool(self.headers)
+
+
+def order_body() -> tuple[bytes, dict[str, object]]:
+    """The ~1 KB order POSTed to /bench/struct and /bench/pydantic, and the reply to it."""
+    qtys = [i % 4 + 1 for i in range(10)]
+    prices = [round(4.99 + i * 3.17, 2) for i in range(10)]
+    items = [
+        {"sku": f"SKU-{1000 + i}-NAVY-XL-ORGANIC-COTTON-TSHIRT", "qty": qty, "price": price}
+        for i, (qty, price) in enumerate(zip(qtys, prices))
+    ]
+    order = {
+        "name": "Ada Lovelace",
+        "email": "ada.lovelace@example.com",
+        "price": 149.99,
+        "tags": [
+            *("priority", "gift-wrap", "express-shipping", "fragile", "eu-warehouse"),
+            *("repeat-customer", "newsletter", "loyalty-gold", "spring-sale", "mobile-app"),
+            *("first-order-discount", "carbon-neutral"),
+        ],
+        "items": items,
+    }
+    total = sum(qty * price for qty, price in zip(qtys, prices))  # the handlers' order
+    reply: dict[str, object] = {"ok": True, "items": len(items), "total": round(total, 2)}
+    return json.dumps(order, separators=(",", ":")).encode(), reply
+
+
+# The /bench/big list; every app builds the same one once, at import time (~10 KB of JSON).
+BIG = [
+    {
+        "id": i,
+        "name": f"User Number {i:03d}",
+        "email": f"user.number{i:03d}@example.com",
+        "active": i % 3 != 0,
+        "score": i + 0.25,
+    }
+    for i in range(100)
+]
+ORDER, ORDER_REPLY = order_body()
+JSON_HEADERS = (("Content-Type", "application/json"),)
+
+# path name -> the request and its expected JSON. `--paths` default: hello,items.
+PATHS: dict[str, Workload] = {
+    "hello": Workload("/hello", {"message": "Hello, World!"}),
+    "items": Workload("/items/42?q=abc", {"item_id": 42, "q": "abc"}),
+    "struct": Workload("/bench/struct", ORDER_REPLY, "POST", ORDER, JSON_HEADERS),
+    "pydantic": Workload("/bench/pydantic", ORDER_REPLY, "POST", ORDER, JSON_HEADERS),
+    "big": Workload("/bench/big", BIG),
+    "params": Workload(
+        "/bench/params/42?limit=10&q=abc",
+        {"id": 42, "limit": 10, "q": "abc", "token": "tok"},
+        headers=(("X-Token", "tok"),),
+    ),
 }
 ALL_PATHS = "*"  # Result.path of a target that failed before any path ran
 
 
 def url_path(path_name: str) -> str:
-    return PATHS[path_name][0] if path_name in PATHS else "(all)"
+    return PATHS[path_name].label if path_name in PATHS else "(all)"
 
 
 @dataclass(frozen=True)
@@ -68,6 +136,8 @@ class Target:
     python: Path | None = None  # interpreter whose version and packages get recorded
     requires: tuple[Path, ...] = ()  # skip the target (with a message) if one is missing
     skip_hint: str = ""
+    # path name -> why this target cannot serve it: the path is skipped, not an error
+    unsupported: tuple[tuple[str, str], ...] = ()
 
 
 def py(venv: Path) -> str:
@@ -80,7 +150,10 @@ TARGETS: dict[str, Target] = {
     "ours": Target(
         name="ours",
         cwd=REPO / "examples",
-        argv=(py(REPO / ".venv"), *f"manage.py runbolt --host {HOST} --port {{port}}".split()),
+        argv=(
+            py(REPO / ".venv"),
+            *f"manage.py runbolt --host {HOST} --port {{port}} --workers 1".split(),
+        ),
         python=REPO / ".venv" / "bin" / "python",
         requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
         skip_hint="the repo's .venv and examples/manage.py are not there yet",
@@ -114,6 +187,9 @@ TARGETS: dict[str, Target] = {
             *f"manage.py runbolt --host {HOST} --port {{port}} --processes 1".split(),
         ),
         python=VENV_DJBOLT / "bin" / "python",
+        unsupported=(
+            ("pydantic", "django-bolt 0.13.0 takes no Pydantic model as a body parameter"),
+        ),
     ),
 }
 
@@ -131,6 +207,7 @@ class Result:
     wrk_cpu_pct: float = 0.0
     other_cpu_pct: float = 0.0
     errors: list[str] = field(default_factory=list)
+    skipped: str = ""  # why the target cannot serve this path (no load was run)
 
 
 # ---------------------------------------------------------------- setup
@@ -309,26 +386,56 @@ def tree_cpu_ticks(root: int) -> int:
 # ---------------------------------------------------------------- load
 
 
-def check_response(url: str, expected: object) -> str | None:
-    """None if the server answers url with 200, JSON and the expected body."""
+def check_response(url: str, work: Workload) -> str | None:
+    """None if the server answers the request with 200, JSON and the expected body."""
+    request = urllib.request.Request(
+        url, data=work.body or None, headers=dict(work.headers), method=work.method
+    )
+    what = f"{work.method} {url}"
     try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=10) as resp:
             body, ctype = resp.read(), resp.headers.get("content-type", "")
+    except urllib.error.HTTPError as exc:
+        return f"{what}: status {exc.code}: {exc.read()[:300]!r}"
     except OSError as exc:
-        return f"GET {url} failed: {exc}"
+        return f"{what} failed: {exc}"
     if not ctype.startswith("application/json"):
-        return f"GET {url}: content-type {ctype!r}"
+        return f"{what}: content-type {ctype!r}"
     try:
-        if json.loads(body) != expected:
-            return f"GET {url}: body {body[:200]!r}"
+        if json.loads(body) != work.expected:
+            return f"{what}: body {body[:200]!r}"
     except ValueError:
-        return f"GET {url}: not JSON: {body[:200]!r}"
+        return f"{what}: not JSON: {body[:200]!r}"
     return None
 
 
-def wrk_argv(url: str, duration: int, connections: int) -> list[str]:
-    wrk = f"wrk -t1 -c{connections} -d{duration}s --latency"
-    return ["taskset", "-c", CLIENT_CPU, *wrk.split(), url]
+def lua_string(text: str) -> str:
+    """text as a Lua long-bracket literal, with a level of `=` that does not occur in it."""
+    level = "="
+    while f"]{level}]" in text:
+        level += "="
+    return f"[{level}[{text}]{level}]"
+
+
+def write_wrk_script(path_name: str, out_dir: Path) -> Path | None:
+    """The wrk Lua script that sets method, body and headers; None for a plain GET."""
+    work = PATHS[path_name]
+    if not work.needs_script:
+        return None
+    lines = [f"-- {path_name}: written by bench/run.py", f'wrk.method = "{work.method}"']
+    if work.body:
+        lines.append(f"wrk.body = {lua_string(work.body.decode())}")
+    lines += [f'wrk.headers["{name}"] = {lua_string(value)}' for name, value in work.headers]
+    script = out_dir / f"{path_name}.lua"
+    script.write_text("\n".join(lines) + "\n")
+    return script
+
+
+def wrk_argv(url: str, duration: int, connections: int, script: Path | None = None) -> list[str]:
+    wrk = f"wrk -t1 -c{connections} -d{duration}s --latency".split()
+    if script is not None:
+        wrk += ["-s", str(script)]
+    return ["taskset", "-c", CLIENT_CPU, *wrk, url]
 
 
 def to_ms(value: str) -> float:
@@ -363,16 +470,17 @@ def bench_path(
     out_dir: Path,
 ) -> Result:
     result = Result(target.name, path_name)
-    url_path, expected = PATHS[path_name]
-    url = f"http://{HOST}:{port}{url_path}"
-    problem = check_response(url, expected)
+    work = PATHS[path_name]
+    url = f"http://{HOST}:{port}{work.url}"
+    problem = check_response(url, work)
     if problem:
         result.errors.append(problem)
         return result
+    script = out_dir / f"{path_name}.lua" if work.needs_script else None
     if args.warmup > 0:
-        subprocess.run(wrk_argv(url, args.warmup, args.connections), capture_output=True)
-    argv = wrk_argv(url, args.duration, args.connections)
-    log(f"{target.name} {url_path}: {shlex.join(argv)}")
+        subprocess.run(wrk_argv(url, args.warmup, args.connections, script), capture_output=True)
+    argv = wrk_argv(url, args.duration, args.connections, script)
+    log(f"{target.name} {work.label}: {shlex.join(argv)}")
     ticks0, busy0, t0 = tree_cpu_ticks(proc.pid), busy_ticks(), time.monotonic()
     usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wrk = subprocess.run(argv, capture_output=True, text=True)
@@ -397,14 +505,21 @@ def bench_path(
 
 
 def bench_target(target: Target, args: argparse.Namespace, out_dir: Path) -> list[Result]:
+    unsupported = dict(target.unsupported)
+    skipped = [
+        Result(target.name, p, skipped=unsupported[p]) for p in args.paths if p in unsupported
+    ]
+    paths = [p for p in args.paths if p not in unsupported]
+    if not paths:
+        return skipped
     port = free_port()
     try:
         proc = start_server(target, port, out_dir / f"{target.name}-server.log")
     except RuntimeError as exc:
         log(f"{target.name} did not start: {exc}")
-        return [Result(target.name, ALL_PATHS, errors=[f"did not start: {exc}"])]
+        return [Result(target.name, ALL_PATHS, errors=[f"did not start: {exc}"]), *skipped]
     try:
-        return [bench_path(target, proc, port, p, args, out_dir) for p in args.paths]
+        return [bench_path(target, proc, port, p, args, out_dir) for p in paths] + skipped
     finally:
         stop_server(proc)
 
@@ -425,6 +540,8 @@ def table(results: list[Result]) -> str:
         "|---|---|" + "---:|" * (len(columns) - 2),
     ]
     for r in results:
+        if r.skipped:
+            continue  # listed under the table
         if r.requests == 0:
             lines.append(
                 f"| {r.target} | {url_path(r.path)} | failed |" + " |" * (len(columns) - 3)
@@ -458,6 +575,9 @@ def table(results: list[Result]) -> str:
         for r in results
         if r.other_cpu_pct > BUSY_WARN_PCT
     ]
+    skips = [f"- {r.target} {url_path(r.path)} skipped: {r.skipped}" for r in results if r.skipped]
+    if skips:
+        lines += ["", "Not served (skipped, not errors):", *skips]
     if problems:
         lines += ["", "Problems:", *problems]
     return "\n".join(lines)
@@ -532,6 +652,13 @@ def commands(names: list[str], args: argparse.Namespace) -> str:
         lines.append(f"- {name} (in `{where}`): `{argv}`")
     wrk = shlex.join(wrk_argv("http://127.0.0.1:PORT/PATH", args.duration, args.connections))
     lines.append(f"- load: `{wrk}` after a {args.warmup}s warm-up with the same command")
+    scripted = [p for p in args.paths if PATHS[p].needs_script]
+    if scripted:
+        lines.append(
+            f"- {', '.join(scripted)}: wrk also gets `-s .out/<run>/<path>.lua`, which sets"
+            " `wrk.method`, `wrk.body` and `wrk.headers` (request bodies and headers: see"
+            " `PATHS` in `run.py`)"
+        )
     return "\n".join(lines).replace(str(REPO) + "/", "")
 
 
@@ -561,7 +688,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per path")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--targets", default="ours,ceiling,bridge,fastapi,djbolt")
-    parser.add_argument("--paths", default="hello,items")
+    parser.add_argument(
+        "--paths", default="hello,items", help=f"comma-separated, or all: {','.join(PATHS)}"
+    )
     parser.add_argument(
         "--write-results",
         action="store_true",
@@ -569,7 +698,7 @@ def parse_args() -> argparse.Namespace:
     )
     args = parser.parse_args()
     args.targets = [t for t in args.targets.split(",") if t]
-    args.paths = [p for p in args.paths.split(",") if p]
+    args.paths = list(PATHS) if args.paths == "all" else [p for p in args.paths.split(",") if p]
     for name in args.targets:
         if name not in TARGETS:
             parser.error(f"unknown target {name!r}; known: {', '.join(TARGETS)}")
@@ -596,6 +725,8 @@ def main() -> None:
     started = dt.datetime.now().astimezone()
     out_dir = OUT_ROOT / started.strftime("%Y%m%d-%H%M%S")
     out_dir.mkdir(parents=True, exist_ok=True)
+    for path_name in args.paths:
+        write_wrk_script(path_name, out_dir)
 
     results: list[Result] = []
     for name in names:

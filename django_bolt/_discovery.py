@@ -63,6 +63,9 @@ def collect_routes(apis: list[BoltAPI]) -> list[Route]:
                     f"{route.handler.__module__}.{route.handler.__qualname__}"
                 )
             seen[key] = route
+            route.exception_handlers = api.exception_handlers
+            if api.exception_handlers:  # their handlers get the request, headers included
+                route.flags |= 1
             routes.append(route)
     if len(routes) > 0xFFFF:
         raise BoltConfigError(f"{len(routes)} routes is more than the 65535 supported")

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import collections.abc
 import functools
+import inspect
 import struct
 from typing import Any
 
 from ._encoding import INTERNAL_ERROR, Encoded, encode_exception, encode_result, logger
 from ._native import ffi
 from .api import Route
+from .exceptions import HTTPException, ResponseValidationError
+from .request import Request
 
 KIND_REQUEST, KIND_CANCEL, KIND_RESPONSE = 1, 2, 1
 REQ_HEADER = struct.Struct("<QBBHHHIIIIII")  # libbolt/bridge/record.go, RequestHeaderSize
@@ -102,6 +105,7 @@ class Dispatcher:
                 self._cancel(rid)
                 continue
             route = routes[route_id]
+            raw = (method, data, start, plen, palen, qlen, hlen) if route.exception_handlers else None
             try:
                 binder = route.binder
                 if binder is None:
@@ -114,36 +118,69 @@ class Dispatcher:
                     coro = route.endpoint(**binder(method, data[start:p], data[p:q], data[q:h], data[h:b], data[b:off]))
                 yielded = coro.send(None)
             except StopIteration as done:
-                encoded = self._encode(done.value, route)
+                self.append(rid, self._encode(done.value, route))
             except Exception as exc:
-                encoded = encode_exception(exc, _where(route), self.debug)
+                self._fail(rid, route, exc, raw)
             else:
-                self._start_task(rid, route, coro, yielded)
-                continue
-            self.append(rid, encoded)
+                self._start_task(rid, route, coro, yielded, raw)
         self.flush()
 
     def _encode(self, result: Any, route: Route) -> Encoded:
         try:
+            if route.outputs:
+                out = route.outputs.get(route.status_code)
+                if out is not None:
+                    result = out(result)
             return encode_result(result, route.status_code)
+        except ResponseValidationError as exc:
+            logger.error("%s: return value does not match the response model: %s", _where(route), exc.errors())
+            return INTERNAL_ERROR
         except Exception:
             logger.exception("%s: return value could not be encoded as a response", _where(route))
             return INTERNAL_ERROR
 
-    def _start_task(self, rid: int, route: Route, coro: Any, yielded: Any) -> None:
+    def _fail(self, rid: int, route: Route, exc: BaseException, raw: tuple[Any, ...] | None) -> None:
+        """Answer an exception: with the API's handler for it when there is one."""
+        handler = _find_handler(route.exception_handlers, exc) if raw is not None else None
+        if handler is None or raw is None:
+            self.append(rid, encode_exception(exc, _where(route), self.debug))
+            return
+        coro = self._handle_exception(handler, _request_from(raw), exc, route)
+        try:
+            yielded = coro.send(None)
+        except StopIteration as done:
+            self.append(rid, done.value)
+        else:
+            self._start_task(rid, route, coro, yielded, None, encoded=True)
+
+    async def _handle_exception(self, handler: Any, request: Request, exc: BaseException, route: Route) -> Encoded:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        try:
+            result = handler(request, exc)
+            if inspect.isawaitable(result):
+                result = await result
+            return encode_result(result, status)
+        except Exception as again:
+            return encode_exception(again, f"{_where(route)} (exception handler)", self.debug)
+
+    def _start_task(
+        self, rid: int, route: Route, coro: Any, yielded: Any, raw: tuple[Any, ...] | None, encoded: bool = False
+    ) -> None:
         task = self.loop.create_task(_Resumed(coro, yielded))
         self.tasks[rid] = task
-        task.add_done_callback(functools.partial(self._task_done, rid, route))
+        task.add_done_callback(functools.partial(self._task_done, rid, route, raw, encoded))
 
-    def _task_done(self, rid: int, route: Route, task: asyncio.Task[Any]) -> None:
+    def _task_done(
+        self, rid: int, route: Route, raw: tuple[Any, ...] | None, encoded: bool, task: asyncio.Task[Any]
+    ) -> None:
         self.tasks.pop(rid, None)
         if task.cancelled():  # Go gave up on it (timeout or shutdown) and already answered
             return
         exc = task.exception()
-        encoded = (
-            self._encode(task.result(), route) if exc is None else encode_exception(exc, _where(route), self.debug)
-        )
-        self.append(rid, encoded)
+        if exc is not None:
+            self._fail(rid, route, exc, raw)
+        else:
+            self.append(rid, task.result() if encoded else self._encode(task.result(), route))
         if not self.flush_scheduled:
             self.flush_scheduled = True
             self.loop.call_soon(self.flush)
@@ -173,6 +210,23 @@ class Dispatcher:
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
             task.cancel()
+
+
+def _find_handler(handlers: dict[type[BaseException], Any], exc: BaseException) -> Any:
+    for cls in type(exc).__mro__:
+        handler = handlers.get(cls)
+        if handler is not None:
+            return handler
+    return None
+
+
+def _request_from(raw: tuple[Any, ...]) -> Request:
+    """The request object for an exception handler, from the record it came in."""
+    method, data, start, plen, palen, qlen, hlen = raw
+    q = start + plen + palen
+    return Request(
+        method, data[start : start + plen], data[q : q + qlen].decode(), data[q + qlen : q + qlen + hlen], b"", {}
+    )
 
 
 def _where(route: Route) -> str:

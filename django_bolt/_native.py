@@ -16,7 +16,7 @@ from cffi import FFI
 from .exceptions import BoltConfigError
 
 #: The C ABI this package speaks; libbolt/capi/main.go has the same number.
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 _CDEF = """
 int32_t bolt_abi_version(void);
@@ -24,6 +24,9 @@ int64_t bolt_last_error(uint8_t* buf, int64_t capacity);
 int64_t bolt_new(uint8_t* cfg, int64_t n);
 int64_t bolt_start(int64_t h);
 int64_t bolt_wake_fd(int64_t h);
+int64_t bolt_start_inmemory(int64_t h);
+int64_t bolt_roundtrip(int64_t h, uint8_t* req, int64_t n, uint8_t** out);
+void bolt_buffer_free(uint8_t* p);
 int64_t bolt_poll(int64_t h, uint8_t* buf, int64_t capacity);
 int64_t bolt_respond(int64_t h, uint8_t* buf, int64_t n);
 int64_t bolt_stop(int64_t h, int64_t grace_ms);

@@ -1,10 +1,16 @@
-"""Parameter binding plans, built once per route at registration.
+"""Parameter plans, built once per route at registration.
 
-A plan turns the raw pieces of a request record (path parameter values, query pairs, body)
-into the keyword arguments of the handler. Where each parameter comes from is decided from
-the handler's signature: a name in the path is a path parameter, ``request``/``req`` is the
-request object, a scalar (or a list of scalars) is a query parameter, and a msgspec Struct or
-a dataclass is the JSON body.
+Where each handler argument comes from is decided here, from the signature:
+
+- an explicit marker (``Query()``, ``Header()``, ``Depends(...)``..., as the default value or
+  inside ``Annotated[...]``) wins;
+- a name that appears in the path is a path parameter;
+- ``request``/``req`` (or a ``Request`` annotation) is the request object;
+- a scalar (or a list of scalars) is a query parameter;
+- anything else (msgspec Struct, Pydantic model, dataclass, TypedDict, dict, list of models)
+  is the JSON body.
+
+A plan compiles to one extractor per argument; ``_binding.py`` runs them per request.
 """
 
 from __future__ import annotations
@@ -18,35 +24,55 @@ import types
 import typing
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-from .exceptions import BoltConfigError, RequestValidationError
-from .request import Request, split_pairs
+from .exceptions import BoltConfigError
+from .params import REQUIRED, Depends, Param
+from .request import Request
 
-_MISSING: Any = inspect.Parameter.empty
-_SCALARS = (str, int, float, bool, uuid.UUID, decimal.Decimal, datetime.datetime, datetime.date, datetime.time)
-_BODYLESS = {"GET", "HEAD", "DELETE", "OPTIONS"}
-_TYPE_WORDS = {int: "a valid integer", float: "a valid number", bool: "a valid boolean", uuid.UUID: "a valid UUID"}
+_SCALARS = (str, int, float, bool, bytes, uuid.UUID, decimal.Decimal, datetime.datetime, datetime.date, datetime.time)
+BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_LIST_ORIGINS = (list, tuple, set, frozenset)
 
 Converter = Callable[[Any], Any]
 
 
-@dataclasses.dataclass(frozen=True)
-class Param:
+@dataclasses.dataclass
+class ArgPlan:
     """How one handler argument is obtained."""
 
-    name: str
-    source: str  # "path" | "query" | "request" | "body"
+    name: str  # the handler's argument name
+    source: str  # path | query | header | cookie | body | form | file | request | depends
+    key: str  # where it is found in the request (alias; header names lower-case)
     annotation: Any
-    default: Any
-    convert: Converter | None  # None: the raw string is the value
-    is_list: bool = False
-    position: int = -1  # path parameters: index in the path (Go sends values in path order)
+    default: Any  # REQUIRED when the request must supply it
+    convert: Converter | None = None  # raw value -> typed value (raises on bad input)
+    is_list: bool = False  # collects every value of a repeated key
+    position: int = -1  # path parameters: index in the path
+    fields: list[tuple[str, str, bool]] | None = None  # parameter models: (field, key, is_list)
+    embed: bool = False  # body: read {key: value} instead of the whole body
+    marker: Param | None = None
+    dependency: DependencyPlan | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
 
 
-def _strip_optional(tp: Any) -> tuple[Any, bool]:
+@dataclasses.dataclass
+class DependencyPlan:
+    """A ``Depends(fn)``: fn's own arguments are planned like a handler's."""
+
+    func: Callable[..., Any]
+    use_cache: bool
+    args: list[ArgPlan]
+    is_async: bool
+
+
+def strip_optional(tp: Any) -> tuple[Any, bool]:
+    """``X | None`` -> (X, True)."""
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if len(args) < len(typing.get_args(tp)):
@@ -54,27 +80,41 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
-def _is_scalar(tp: Any) -> bool:
+def is_scalar(tp: Any) -> bool:
     if tp in _SCALARS or tp is Any:
         return True
+    if typing.get_origin(tp) is Annotated:
+        return is_scalar(typing.get_args(tp)[0])
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         return True
     if typing.get_origin(tp) is typing.Literal:
         return True
     if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return all(_is_scalar(a) for a in typing.get_args(tp))
+        return all(is_scalar(a) for a in typing.get_args(tp) if a is not type(None))
     return False
 
 
-def _list_item(tp: Any) -> Any | None:
-    if typing.get_origin(tp) in (list, typing.List, tuple, set, frozenset):  # noqa: UP006
+def list_item(tp: Any) -> Any | None:
+    """``list[int]`` -> int; None when tp is not a list-like type."""
+    if typing.get_origin(tp) in _LIST_ORIGINS:
         args = typing.get_args(tp)
         return args[0] if args else str
     return None
 
 
-def _is_body_model(tp: Any) -> bool:
-    return isinstance(tp, type) and (issubclass(tp, msgspec.Struct) or dataclasses.is_dataclass(tp))
+def is_pydantic_model(tp: Any) -> bool:
+    try:
+        from pydantic import BaseModel
+    except ImportError:  # pragma: no cover - pydantic is a dependency
+        return False
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def is_model(tp: Any) -> bool:
+    """A msgspec Struct, Pydantic model or dataclass (usable as a parameter model)."""
+    return isinstance(tp, type) and (
+        issubclass(tp, msgspec.Struct) or dataclasses.is_dataclass(tp) or is_pydantic_model(tp)
+    )
 
 
 def _fast_int(value: str) -> int:
@@ -86,133 +126,182 @@ def _fast_int(value: str) -> int:
     return result
 
 
-def _converter(tp: Any) -> Converter | None:
-    if tp is str or tp is Any:
+def scalar_converter(tp: Any, marker: Param | None) -> Converter | None:
+    """Converter from a raw string (or list of strings) to ``tp`` with the marker's limits."""
+    constraints = marker.constraints() if marker else {}
+    if constraints:
+        item = list_item(tp)
+        if item is not None:  # limits apply to each item; min/max_length to the list itself
+            tp = typing.get_origin(tp)[Annotated[item, msgspec.Meta(**_item_limits(constraints))]]
+            tp = Annotated[tp, msgspec.Meta(**_list_limits(constraints))] if _list_limits(constraints) else tp
+        else:
+            tp = Annotated[tp, msgspec.Meta(**constraints)]
+    elif tp is str or tp is Any:
         return None
-    if tp is int:
+    elif tp is int:
         return _fast_int
     return lambda value: msgspec.convert(value, tp, strict=False)
 
 
-def _error(source: str, name: str, tp: Any, value: Any, exc: Exception) -> dict[str, Any]:
-    word = _TYPE_WORDS.get(tp)
-    msg = f"Input should be {word}" if word else str(exc)
-    return {"type": "value_error", "loc": [source, name], "msg": msg, "input": value}
+def _item_limits(c: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in c.items() if k not in ("min_length", "max_length")}
 
 
-def _missing(source: str, name: str) -> dict[str, Any]:
-    return {"type": "missing", "loc": [source, name], "msg": "Field required", "input": None}
+def _list_limits(c: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in c.items() if k in ("min_length", "max_length")}
 
 
-def build_params(func: Callable[..., Any], method: str, path_names: list[str]) -> list[Param]:
-    """Decide the source and converter of every parameter of ``func`` (start-up only)."""
-    where = f"{func.__module__}.{func.__qualname__}"
+def model_converter(tp: Any) -> Converter:
+    """Converter from a dict of raw strings (a parameter model) to the model."""
+    if is_pydantic_model(tp):
+        return tp.model_validate  # type: ignore[no-any-return]
+    return lambda value: msgspec.convert(value, tp, strict=False)
+
+
+def body_decoder(tp: Any) -> Converter:
+    """Decoder from JSON bytes to ``tp`` (msgspec, or pydantic-core for Pydantic models)."""
+    if is_pydantic_model(tp):
+        return tp.model_validate_json  # type: ignore[no-any-return]
+    return msgspec.json.Decoder(tp).decode
+
+
+def model_fields(tp: Any) -> list[tuple[str, Any]]:
+    """(name, type) of each field of a Struct, dataclass or Pydantic model."""
+    if is_pydantic_model(tp):
+        return [(n, f.annotation) for n, f in tp.model_fields.items()]
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return [(f.encode_name, f.type) for f in msgspec.structs.fields(tp)]
+    return [(f.name, typing.get_type_hints(tp).get(f.name, str)) for f in dataclasses.fields(tp)]
+
+
+def header_key(name: str, marker: Param | None) -> str:
+    if marker and marker.alias:
+        return marker.alias.lower()
+    if marker is None or marker.convert_underscores:
+        return name.replace("_", "-").lower()
+    return name.lower()
+
+
+def _split_annotation(tp: Any) -> tuple[Any, Param | Depends | None]:
+    """``Annotated[int, Query(gt=0)]`` -> (int, Query marker)."""
+    if typing.get_origin(tp) is Annotated:
+        base, *extras = typing.get_args(tp)
+        for extra in extras:
+            if isinstance(extra, (Param, Depends)):
+                return base, extra
+    return tp, None
+
+
+def _where(func: Callable[..., Any]) -> str:
+    return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
+
+
+def plan_arguments(func: Callable[..., Any], method: str, path_names: list[str]) -> list[ArgPlan]:
+    """Decide the source and converter of every argument of ``func`` (start-up only)."""
+    where = _where(func)
     try:
-        hints = typing.get_type_hints(func)
+        hints = typing.get_type_hints(func, include_extras=True)
     except NameError as exc:
         raise BoltConfigError(
             f"{where}: cannot resolve its type hints ({exc}); import the types at module level"
         ) from exc
-    sig = inspect.signature(func)
-    params: list[Param] = []
-    for p in sig.parameters.values():
+    plans: list[ArgPlan] = []
+    for p in inspect.signature(func).parameters.values():
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             raise BoltConfigError(f"{where}: *args/**kwargs are not supported as handler parameters")
-        tp = hints.get(p.name, str)
-        inner, _ = _strip_optional(tp)
-        default = p.default  # `x: int | None` without a default is still required
-        if p.name in path_names:
-            if not _is_scalar(inner):
-                raise BoltConfigError(f"{where}: path parameter '{p.name}' must be a scalar, not {tp!r}")
-            position = path_names.index(p.name)
-            params.append(Param(p.name, "path", inner, _MISSING, _converter(inner), position=position))
-        elif p.name in ("request", "req") or tp is Request:
-            params.append(Param(p.name, "request", tp, _MISSING, None))
-        elif _is_scalar(inner):
-            params.append(Param(p.name, "query", inner, default, _converter(inner)))
-        elif (item := _list_item(inner)) is not None and _is_scalar(item):
-            params.append(Param(p.name, "query", inner, default, _converter(inner), is_list=True))
-        elif _is_body_model(inner):
-            if method in _BODYLESS:
-                raise BoltConfigError(f"{where}: {method} handlers cannot take a request body ('{p.name}')")
-            decoder = msgspec.json.Decoder(tp)
-            params.append(Param(p.name, "body", tp, default, decoder.decode))
-        else:
-            raise BoltConfigError(f"{where}: cannot tell where parameter '{p.name}: {tp!r}' comes from")
-    declared = {p.name for p in params if p.source == "path"}
+        tp, marker = _split_annotation(hints.get(p.name, Any))
+        default = REQUIRED if p.default is inspect.Parameter.empty else p.default
+        if isinstance(default, (Param, Depends)):
+            marker, default = default, (default.default if isinstance(default, Param) else REQUIRED)
+        elif isinstance(marker, Param) and marker.default is not REQUIRED and default is REQUIRED:
+            default = marker.default
+        plans.append(_plan_one(where, p.name, tp, marker, default, method, path_names))
+    declared = {a.name for a in plans if a.source == "path"}
     if missing := [n for n in path_names if n not in declared]:
         raise BoltConfigError(f"{where}: path parameter(s) {missing} have no matching handler argument")
-    return params
+    bodies = [a for a in plans if a.source == "body"]
+    if len(bodies) > 1:
+        for a in bodies:
+            a.embed = True  # several body arguments: each is a key of one JSON object
+    return plans
 
 
-Binder = Callable[[int, bytes, bytes, bytes, bytes, bytes], dict[str, Any]]
+def _plan_one(where: str, name: str, tp: Any, marker: Any, default: Any, method: str, path_names: list[str]) -> ArgPlan:
+    if isinstance(marker, Depends):
+        func = marker.dependency
+        if func is None:
+            if not callable(tp):
+                raise BoltConfigError(f"{where}: Depends() on '{name}' needs a callable")
+            func = tp
+        return ArgPlan(
+            name, "depends", name, tp, REQUIRED, dependency=plan_dependency(func, marker.use_cache, method, path_names)
+        )
+    inner, _ = strip_optional(tp)
+    source = marker.source if isinstance(marker, Param) else _infer_source(name, inner, path_names)
+    key = marker.alias if isinstance(marker, Param) and marker.alias else name
+    if source == "path":
+        if name not in path_names and key not in path_names:
+            raise BoltConfigError(f"{where}: Path() argument '{name}' is not in the route path")
+        if not is_scalar(inner):
+            raise BoltConfigError(f"{where}: path parameter '{name}' must be a scalar, not {tp!r}")
+        position = path_names.index(key if key in path_names else name)
+        return ArgPlan(
+            name, "path", key, inner, REQUIRED, scalar_converter(inner, marker), position=position, marker=marker
+        )
+    if source == "request":
+        return ArgPlan(name, "request", name, tp, REQUIRED)
+    if source in ("body",):
+        if method in BODYLESS_METHODS:
+            raise BoltConfigError(f"{where}: {method} handlers cannot take a request body ('{name}')")
+        embed = bool(marker.embed) if isinstance(marker, Param) else False
+        return ArgPlan(name, "body", key, tp, default, body_decoder(tp), embed=embed, marker=marker)
+    if source == "file":
+        raise BoltConfigError(
+            f"{where}: File() / multipart uploads are not supported yet (argument '{name}'); read request.body for now"
+        )
+    if source == "header":
+        key = header_key(name, marker)
+    if is_model(inner) and source in ("query", "header", "cookie", "form"):
+        fields = [
+            (f, header_key(f, marker) if source == "header" else f, list_item(strip_optional(ft)[0]) is not None)
+            for f, ft in model_fields(inner)
+        ]
+        return ArgPlan(name, source, key, inner, default, model_converter(inner), fields=fields, marker=marker)
+    item = list_item(inner)
+    if item is not None and is_scalar(item):
+        return ArgPlan(name, source, key, inner, default, scalar_converter(inner, marker), is_list=True, marker=marker)
+    if not is_scalar(inner):
+        raise BoltConfigError(f"{where}: {source} parameter '{name}' must be a scalar or a list of scalars, not {tp!r}")
+    if source == "form" and method in BODYLESS_METHODS:
+        raise BoltConfigError(f"{where}: {method} handlers cannot take form fields ('{name}')")
+    return ArgPlan(name, source, key, inner, default, scalar_converter(inner, marker), marker=marker)
 
 
-def build_binder(params: list[Param]) -> Binder | None:
-    """Compile the plan into one function; None when the handler takes no arguments."""
-    if not params:
-        return None
-    path_params = sorted((p for p in params if p.source == "path"), key=lambda p: p.position)
-    query_params = [p for p in params if p.source == "query"]
-    request_params = [p for p in params if p.source == "request"]
-    body_params = [p for p in params if p.source == "body"]
-
-    def bind(
-        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes
-    ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        errors: list[dict[str, Any]] = []
-        path_values: dict[str, Any] = {}
-        if path_params:
-            values = raw_params.decode().split("\0")
-            for p, raw in zip(path_params, values):
-                try:
-                    path_values[p.name] = p.convert(raw) if p.convert else raw
-                except (msgspec.ValidationError, ValueError) as exc:
-                    errors.append(_error("path", p.name, p.annotation, raw, exc))
-            kwargs.update(path_values)
-        if query_params:
-            items = split_pairs(raw_query.decode())
-            last = dict(zip(items[::2], items[1::2]))
-            for p in query_params:
-                if p.is_list:
-                    raw_any: Any = [items[i + 1] for i in range(0, len(items), 2) if items[i] == p.name]
-                    present = bool(raw_any)
-                else:
-                    raw_any = last.get(p.name)
-                    present = raw_any is not None
-                if not present:
-                    if p.default is _MISSING:
-                        errors.append(_missing("query", p.name))
-                    else:
-                        kwargs[p.name] = p.default
-                    continue
-                try:
-                    kwargs[p.name] = p.convert(raw_any) if p.convert else raw_any
-                except (msgspec.ValidationError, ValueError) as exc:
-                    errors.append(_error("query", p.name, p.annotation, raw_any, exc))
-        for p in body_params:
-            if not body:
-                if p.default is _MISSING:
-                    errors.append(_missing("body", p.name))
-                else:
-                    kwargs[p.name] = p.default
-                continue
-            try:
-                kwargs[p.name] = p.convert(body) if p.convert else body
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                errors.append({"type": "value_error", "loc": ["body"], "msg": str(exc), "input": None})
-        if errors:
-            raise RequestValidationError(errors)
-        if request_params:
-            req = Request(method, path, raw_query.decode(), headers, body, path_values)
-            for p in request_params:
-                kwargs[p.name] = req
-        return kwargs
-
-    return bind
+def _infer_source(name: str, tp: Any, path_names: list[str]) -> str:
+    if name in path_names:
+        return "path"
+    if name in ("request", "req") or tp is Request:
+        return "request"
+    if is_scalar(tp):
+        return "query"
+    item = list_item(tp)
+    if item is not None and is_scalar(item):
+        return "query"
+    return "body"
 
 
-def needs_headers(params: list[Param]) -> bool:
+def plan_dependency(func: Callable[..., Any], use_cache: bool, method: str, path_names: list[str]) -> DependencyPlan:
+    # an async function, or an object whose __call__ is one
+    is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
+    args = plan_arguments(func, method, path_names)
+    return DependencyPlan(func, use_cache, args, is_async)
+
+
+def needs_headers(args: list[ArgPlan]) -> bool:
     """Whether Go must copy the request headers for this route."""
-    return any(p.source == "request" for p in params)
+    for a in args:
+        if a.source in ("request", "header", "cookie"):
+            return True
+        if a.dependency and needs_headers(a.dependency.args):
+            return True
+    return False

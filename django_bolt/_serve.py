@@ -7,14 +7,19 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from . import _native
 from ._dispatch import Dispatcher
-from .api import Route
+from ._lifespan import lifespan
+from .api import BoltAPI, Route
 from .conf import BoltSettings
 from .exceptions import BoltConfigError
+from .middleware import global_cors, route_cors
 
 logger = logging.getLogger("django_bolt")
 
@@ -26,6 +31,8 @@ class ServeOptions:
     backlog: int
     settings: BoltSettings
     debug: bool = False
+    #: SO_REUSEPORT, for worker processes that share the address.
+    reuse_port: bool = False
 
 
 def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
@@ -43,13 +50,63 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
         "idle_timeout_ms": int(s.IDLE_TIMEOUT * 1000),
         "max_connections": s.MAX_CONNECTIONS,
     }
+    config["max_headers"] = s.MAX_HEADERS
+    config["max_uri_bytes"] = s.MAX_URI_BYTES
+    config["health_path"] = s.HEALTH_PATH or ""
+    global_policy = global_cors() if settings.configured else None
+    if global_policy is not None:
+        config["cors"] = global_policy
+    per_route = {str(i): c for i, r in enumerate(routes) if (c := route_cors(r.handler, global_policy)) is not None}
+    if per_route:
+        config["route_cors"] = per_route
+    # A route's own handler timeout, once the route decorators accept `timeout=` (stored in
+    # Route.extra); Go applies it instead of HANDLER_TIMEOUT.
+    timeouts = {str(i): int(r.extra["timeout"] * 1000) for i, r in enumerate(routes) if r.extra.get("timeout")}
+    if timeouts:
+        config["route_timeout_ms"] = timeouts
     if s.MAX_BODY_SIZE:
         config["max_body_size"] = s.MAX_BODY_SIZE
+    if opts.reuse_port:
+        config["reuse_port"] = True
     return json.dumps(config).encode()
 
 
-async def serve(routes: list[Route], opts: ServeOptions) -> None:
-    """Serve until SIGINT or SIGTERM, then drain in-flight requests and return."""
+#: Called once the server listens, with its bound port and the event that stops it.
+OnReady = Callable[[int, asyncio.Event], None]
+
+
+def loop_factory(use_uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is wanted (``None``: if it is installed), else asyncio's."""
+    if use_uvloop is False:
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if use_uvloop:
+            raise BoltConfigError(
+                "DJANGO_BOLT['UVLOOP'] is True but uvloop is not installed: pip install 'django-bolt-go[uvloop]'"
+            ) from None
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+def run(routes: list[Route], opts: ServeOptions, apis: Sequence[BoltAPI] = (), on_ready: OnReady | None = None) -> None:
+    """Serve in this process on a new event loop (uvloop per ``UVLOOP``) until stopped."""
+    with asyncio.Runner(loop_factory=loop_factory(opts.settings.UVLOOP)) as runner:
+        runner.run(serve(routes, opts, apis, on_ready))
+
+
+async def serve(
+    routes: list[Route], opts: ServeOptions, apis: Sequence[BoltAPI] = (), on_ready: OnReady | None = None
+) -> None:
+    """Run the APIs' start-up hooks, serve until SIGINT or SIGTERM, drain in-flight
+    requests, then run the shutdown hooks."""
+    async with lifespan(apis):
+        await _serve_http(routes, opts, on_ready)
+
+
+async def _serve_http(routes: list[Route], opts: ServeOptions, on_ready: OnReady | None) -> None:
     lib = _native.load()
     ffi = _native.ffi
     cfg = server_config(routes, opts)
@@ -69,8 +126,11 @@ async def serve(routes: list[Route], opts: ServeOptions) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         host = f"[{opts.host}]" if ":" in opts.host else opts.host
-        logger.info("django-bolt-go serving %d route(s) on http://%s:%d", len(routes), host, port)
+        loop_name = type(loop).__module__.partition(".")[0]
+        logger.info("django-bolt-go serving %d route(s) on http://%s:%d (%s)", len(routes), host, port, loop_name)
         print(f"Listening on http://{host}:{port} ({len(routes)} routes)", file=sys.stderr, flush=True)
+        if on_ready is not None:
+            on_ready(port, stop)
         await stop.wait()
         print("Shutting down: finishing in-flight requests...", file=sys.stderr, flush=True)
         grace_ms = int(opts.settings.GRACEFUL_TIMEOUT * 1000)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 
-from ._params import Binder, Param, build_binder, build_params, needs_headers
+from ._binding import Binder, build_binder, with_dependencies
+from ._encoding import output_converter, response_model_from
+from ._params import ArgPlan, needs_headers, plan_arguments
 from .exceptions import BoltConfigError
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -31,12 +34,25 @@ class Route:
     path: str
     handler: Callable[..., Any]  # the user's function, as written
     endpoint: Callable[..., Any]  # what is called per request (async)
-    params: list[Param]
+    params: list[ArgPlan]
     binder: Binder | None
     status_code: int = 200
     name: str = ""
     flags: int = 0
+    #: status -> converter that validates and shapes a plain return value (response_model)
+    outputs: dict[int, Callable[[Any], Any]] = field(default_factory=dict)
+    #: set when the routes of an API are collected: exception type -> handler(request, exc)
+    exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
+    #: documentation-only options (tags, summary, description, ...), for OpenAPI
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _outputs(model: Any, status_code: int) -> dict[int, Callable[[Any], Any]]:
+    if model is None:
+        return {}
+    if isinstance(model, dict):
+        return {int(status): output_converter(m) for status, m in model.items()}
+    return {status_code: output_converter(model)}
 
 
 def path_param_names(path: str) -> list[str]:
@@ -91,25 +107,57 @@ class Router:
         status_code: int = 200,
         sync_to_thread: bool = False,
         name: str | None = None,
+        response_model: Any = None,
+        timeout: float | None = None,
+        tags: list[str] | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        operation_id: str | None = None,
+        deprecated: bool = False,
+        include_in_schema: bool = True,
+        responses: dict[int, Any] | None = None,
     ) -> Route:
+        """Register ``func`` for ``method`` and ``path`` (the decorators call this).
+
+        ``response_model`` (or a model return annotation) validates the return value and lets
+        only declared fields out; a dict ``{201: A, 404: B}`` picks a model per status. The
+        documentation options are kept for the OpenAPI document. ``timeout`` (seconds)
+        overrides the ``HANDLER_TIMEOUT`` setting for this route (504 when it runs out)."""
         method = method.upper()
         if method not in METHODS:
             raise BoltConfigError(f"unsupported method {method!r}; use one of {', '.join(METHODS)}")
         if not 200 <= status_code <= 599:
             raise BoltConfigError(f"status_code {status_code} is outside 200-599")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
+            raise BoltConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         full = _join(self.prefix, path)
         names = path_param_names(full)
-        params = build_params(func, method, names)
+        params = plan_arguments(func, method, names)
+        endpoint = _endpoint(func, sync_to_thread)
+        if any(a.source == "depends" for a in params):
+            endpoint = with_dependencies(endpoint, params)
         route = Route(
             method=method,
             path=full,
             handler=func,
-            endpoint=_endpoint(func, sync_to_thread),
+            endpoint=endpoint,
             params=params,
             binder=build_binder(params),
             status_code=status_code,
             name=name or func.__name__,
             flags=1 if needs_headers(params) else 0,
+            outputs=_outputs(response_model_from(func, response_model), status_code),
+            extra={
+                "tags": [*self.tags, *(tags or [])],
+                "summary": summary,
+                "description": description,
+                "operation_id": operation_id,
+                "deprecated": deprecated,
+                "include_in_schema": include_in_schema,
+                "responses": responses or {},
+                "response_model": response_model,
+                "timeout": timeout,
+            },
         )
         self.routes.append(route)
         return route
@@ -150,24 +198,49 @@ class Router:
         if "{" in prefix:
             raise BoltConfigError(f"include_router prefix {prefix!r} cannot contain path parameters")
         for r in router.routes:
-            self.routes.append(
-                Route(
-                    method=r.method,
-                    path=_join(self.prefix + prefix, r.path),
-                    handler=r.handler,
-                    endpoint=r.endpoint,
-                    params=r.params,
-                    binder=r.binder,
-                    status_code=r.status_code,
-                    name=r.name,
-                    flags=r.flags,
-                    extra=r.extra,
-                )
-            )
+            self.routes.append(replace(r, path=_join(self.prefix + prefix, r.path)))
 
 
 class BoltAPI(Router):
     """The application: ``api = BoltAPI()`` in an app's ``api.py``, found by ``runbolt``."""
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(
+        self,
+        prefix: str = "",
+        *,
+        lifespan: Callable[[BoltAPI], AbstractAsyncContextManager[Any]] | None = None,
+        on_startup: Sequence[Callable[[], Any]] = (),
+        on_shutdown: Sequence[Callable[[], Any]] = (),
+        exception_handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
+    ) -> None:
+        """``lifespan(api)`` is an async context manager entered once per worker process
+        before it serves and exited after its last request; ``on_startup``/``on_shutdown``
+        are plain or ``async`` callables run around it. A failing start-up stops the server."""
         super().__init__(prefix=prefix)
+        for hook in (lifespan, *on_startup, *on_shutdown):
+            if hook is not None and not callable(hook):
+                raise BoltConfigError(f"BoltAPI lifecycle hooks must be callables, got {hook!r}")
+        self.lifespan = lifespan
+        self.on_startup = list(on_startup)
+        self.on_shutdown = list(on_shutdown)
+        self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        for exc_type, handler in (exception_handlers or {}).items():
+            self.add_exception_handler(exc_type, handler)
+
+    def add_exception_handler(self, exc_type: type[BaseException], handler: Callable[..., Any]) -> None:
+        """Answer ``exc_type`` (and subclasses) with ``handler(request, exc)``, async or not;
+        it returns anything a route handler may return (a ``Response`` to set the status)."""
+        if not (isinstance(exc_type, type) and issubclass(exc_type, BaseException)):
+            raise BoltConfigError(f"exception handlers are keyed by exception classes, got {exc_type!r}")
+        if not callable(handler):
+            raise BoltConfigError(f"exception handler for {exc_type.__name__} is not callable")
+        self.exception_handlers[exc_type] = handler
+
+    def exception_handler(self, exc_type: type[BaseException]) -> Callable[[Handler], Handler]:
+        """Decorator form: ``@api.exception_handler(ValueError)``."""
+
+        def decorator(func: Handler) -> Handler:
+            self.add_exception_handler(exc_type, func)
+            return func
+
+        return decorator

@@ -36,6 +36,17 @@ class BoltSettings:
     IDLE_TIMEOUT: float = 75.0
     #: Open connections per process (503 above).
     MAX_CONNECTIONS: int = 10_000
+    #: Most request header lines (431 above).
+    MAX_HEADERS: int = 100
+    #: Longest request target (path and query) in bytes (414 above).
+    MAX_URI_BYTES: int = 8 * 1024
+    #: Liveness endpoint answered by Go with ``{"status": "ok"}``; ``None`` turns it off.
+    HEALTH_PATH: str | None = "/health"
+    #: Worker processes (``runbolt --workers``); ``None`` means one per CPU.
+    WORKERS: int | None = None
+    #: Event loop: True = uvloop (an error if it is missing), False = asyncio's, None = uvloop
+    #: when it is installed.
+    UVLOOP: bool | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -51,20 +62,45 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "WRITE_TIMEOUT": (int, float),
     "IDLE_TIMEOUT": (int, float),
     "MAX_CONNECTIONS": (int,),
+    "MAX_HEADERS": (int,),
+    "MAX_URI_BYTES": (int,),
+    "HEALTH_PATH": (str, type(None)),
+    "WORKERS": (int, type(None)),
+    "UVLOOP": (bool, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
-_ENV = {"DJANGO_BOLT_HOST": "HOST", "DJANGO_BOLT_PORT": "PORT"}
+_ENV = {
+    "DJANGO_BOLT_HOST": "HOST",
+    "DJANGO_BOLT_PORT": "PORT",
+    "DJANGO_BOLT_WORKERS": "WORKERS",
+    "DJANGO_BOLT_UVLOOP": "UVLOOP",
+}
+_BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 def _check(key: str, value: Any) -> None:
     types = _TYPES[key]
-    if isinstance(value, bool) or not isinstance(value, types):
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be {names}, got {value!r}")
-    if key != "PORT" and isinstance(value, (int, float)) and value <= 0:
+    if key != "PORT" and isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be positive, got {value!r}")
     if key == "PORT" and isinstance(value, int) and not 0 <= value <= 65535:
         raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")
+    if (
+        key == "HEALTH_PATH"
+        and isinstance(value, str)
+        and (not value.startswith("/") or any(c in value for c in "?#{} "))
+    ):
+        raise BoltConfigError(
+            f"DJANGO_BOLT['HEALTH_PATH'] must be a plain path starting with '/' or None, got {value!r}"
+        )
+
+
+def _from_env(key: str, text: str) -> Any:
+    if key == "UVLOOP":
+        return _BOOLS[text.strip().lower()]
+    return int(text) if key in ("PORT", "WORKERS") else text
 
 
 def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> BoltSettings:
@@ -87,9 +123,10 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
     for var, key in _ENV.items():
         if env.get(var):
             try:
-                values[key] = int(env[var]) if key == "PORT" else env[var]
-            except ValueError:
-                raise BoltConfigError(f"{var} must be an integer, got {env[var]!r}") from None
+                values[key] = _from_env(key, env[var])
+            except (ValueError, KeyError):
+                kind = "1 or 0" if key == "UVLOOP" else "an integer"
+                raise BoltConfigError(f"{var} must be {kind}, got {env[var]!r}") from None
     for key, value in values.items():
         if value is not None or key in ("API", "MAX_BODY_SIZE"):
             _check(key, value)

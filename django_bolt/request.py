@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
+_ABSENT: Any = object()
 _METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """Cookie header -> {name: value}; a malformed header counts as no cookies, as in browsers."""
+    from http.cookies import CookieError, SimpleCookie
+
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return {}
+    return {k: m.value for k, m in jar.items()}
 
 
 def split_pairs(block: str) -> list[str]:
@@ -19,7 +32,7 @@ def split_pairs(block: str) -> list[str]:
 class Request:
     """One HTTP request. Attribute and ``request["key"]`` access both work."""
 
-    __slots__ = ("_method", "_path", "_query", "_headers", "body", "path_params", "state", "_cache")
+    __slots__ = ("_method", "_path", "_query", "_headers", "body", "path_params", "state", "context", "_cache")
 
     def __init__(
         self,
@@ -37,6 +50,8 @@ class Request:
         self.body = body
         self.path_params = path_params
         self.state: dict[str, Any] = {}
+        #: What authentication put here (e.g. validated JWT claims); empty without auth.
+        self.context: dict[str, Any] = {}
         self._cache: dict[str, Any] = {}
 
     @property
@@ -72,19 +87,63 @@ class Request:
             self._cache["headers"] = h
         return h
 
-    def get_full_path(self) -> str:
+    @property
+    def id(self) -> str:
+        """The request id: the client's ``X-Request-ID`` when valid (1-128 visible ASCII
+        characters), else one Go generated. Go sends it back in the response's
+        ``X-Request-ID`` header."""
+        return self.headers.get("x-request-id", "")
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Cookies sent by the client (a malformed Cookie header counts as none)."""
+        c = self._cache.get("cookies")
+        if c is None:
+            c = self._cache["cookies"] = parse_cookies(self.headers.get("cookie", ""))
+        return c
+
+    @property
+    def META(self) -> dict[str, str]:  # noqa: N802 - Django's name
+        """A Django-style META dict (``HTTP_X_CUSTOM``, ``REQUEST_METHOD``, ``QUERY_STRING``...)."""
+        meta = self._cache.get("META")
+        if meta is None:
+            meta = {"REQUEST_METHOD": self.method, "PATH_INFO": self.path, "QUERY_STRING": self.query_string}
+            for name, value in self.headers.items():
+                key = name.upper().replace("-", "_")
+                meta[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+            self._cache["META"] = meta
+        return meta
+
+    @property
+    def query_string(self) -> str:
         from urllib.parse import urlencode
 
         items = split_pairs(self._query)
-        qs = urlencode(list(zip(items[::2], items[1::2])))
+        return urlencode(list(zip(items[::2], items[1::2])))
+
+    def build_absolute_uri(self, location: str | None = None) -> str:
+        """``http://host/path?query`` from the Host header (or an absolute URI for location)."""
+        from urllib.parse import urljoin
+
+        host = self.headers.get("host", "localhost")
+        base = f"http://{host}{self.get_full_path()}"
+        return urljoin(base, location) if location is not None else base
+
+    def get_full_path(self) -> str:
+        qs = self.query_string
         return f"{self.path}?{qs}" if qs else self.path
 
     def __getitem__(self, key: str) -> Any:
         if key == "params":
             return self.path_params
-        if key in self.__slots__ or key in ("method", "path", "query", "headers"):
+        if key == "auth":
+            return self.context or None
+        if key in ("body", "path_params", "state", "context", "method", "path", "query", "headers", "cookies"):
             return getattr(self, key)
         raise KeyError(key)
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key, _ABSENT) is not _ABSENT
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/django-bolt-go/django-bolt-go/bench/internal/workload"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/server"
@@ -36,6 +37,10 @@ func main() {
 	cfg.Routes = []router.Route{
 		{ID: 0, Method: "GET", Path: "/hello"},
 		{ID: 1, Method: "GET", Path: "/items/{item_id}"},
+		{ID: 2, Method: "POST", Path: "/bench/struct"},
+		{ID: 3, Method: "POST", Path: "/bench/pydantic"},
+		{ID: 4, Method: "GET", Path: "/bench/big"},
+		{ID: 5, Method: "GET", Path: "/bench/params/{id}", Flags: server.FlagHeaders},
 	}
 	s, err := server.New(cfg)
 	if err != nil {
@@ -73,11 +78,22 @@ func fakePython(s *server.Server) {
 			if r.Kind != bridge.KindRequest {
 				continue
 			}
-			body = hello
-			if r.Route == 1 {
+			status := uint16(200)
+			switch r.Route {
+			case 0:
+				body = hello
+			case 1:
 				body = itemBody(body[:0:0], &r)
+			case 2, 3:
+				if body, err = workload.OrderReply(r.Body); err != nil {
+					status, body = 422, []byte(`{"detail":"invalid order"}`)
+				}
+			case 4:
+				body = workload.Big
+			case 5:
+				body = paramsBody(&r)
 			}
-			out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: 1, Status: 200, Body: body})
+			out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: 1, Status: status, Body: body})
 		}
 		if len(out) > 0 {
 			if _, err := s.Bridge.Respond(out); err != nil {
@@ -102,4 +118,27 @@ func itemBody(dst []byte, r *bridge.Request) []byte {
 	dst = append(dst, `,"q":`...)
 	dst = append(dst, q...)
 	return append(dst, '}')
+}
+
+// paramsBody answers /bench/params/{id}?limit=&q= with the x-token header, like the
+// Python handler (no validation beyond what it takes to build the reply).
+func paramsBody(r *bridge.Request) []byte {
+	id, _ := strconv.Atoi(string(r.Params))
+	limit, q, token := 10, "", ""
+	query := strings.Split(string(r.Query), "\x00")
+	for i := 0; i+1 < len(query); i += 2 {
+		switch query[i] {
+		case "limit":
+			limit, _ = strconv.Atoi(query[i+1])
+		case "q":
+			q = query[i+1]
+		}
+	}
+	headers := strings.Split(string(r.Headers), "\x00")
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "x-token" {
+			token = headers[i+1]
+		}
+	}
+	return workload.AppendParams(make([]byte, 0, 64), id, limit, q, token)
 }

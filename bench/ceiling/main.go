@@ -1,6 +1,8 @@
-// Command ceiling is a minimal fasthttp server that answers the two benchmark routes
-// with the same bytes as the Python frameworks. It marks the throughput ceiling: no
-// Python, no routing library, no JSON encoder, just fasthttp writing a body.
+// Command ceiling is a minimal fasthttp server that answers the benchmark routes with the
+// same bytes as the Python frameworks. It marks the throughput ceiling: no Python, no
+// routing library, just fasthttp writing a body. /hello, /items and /bench/params use no
+// JSON encoder; /bench/struct and /bench/pydantic parse the order with encoding/json into
+// Go structs; /bench/big writes bytes encoded once at start-up.
 package main
 
 import (
@@ -10,19 +12,40 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/bench/internal/workload"
 )
 
 var helloBody = []byte(`{"message":"Hello, World!"}`)
 
-const itemsPrefix = "/items/"
+const (
+	itemsPrefix  = "/items/"
+	paramsPrefix = "/bench/params/"
+)
 
 func handle(ctx *fasthttp.RequestCtx) {
+	path := string(ctx.Path())
+	if ctx.IsPost() && (path == "/bench/struct" || path == "/bench/pydantic") {
+		reply, err := workload.OrderReply(ctx.PostBody())
+		ctx.SetContentType("application/json")
+		if err != nil {
+			ctx.SetStatusCode(fasthttp.StatusUnprocessableEntity)
+			ctx.SetBodyString(`{"detail":"invalid order"}`)
+			return
+		}
+		ctx.SetBody(reply)
+		return
+	}
 	if !ctx.IsGet() {
 		ctx.Error(`{"detail":"Method Not Allowed"}`, fasthttp.StatusMethodNotAllowed)
 		return
 	}
-	path := string(ctx.Path())
 	switch {
+	case path == "/bench/big":
+		ctx.SetContentType("application/json")
+		ctx.SetBody(workload.Big)
+	case strings.HasPrefix(path, paramsPrefix):
+		handleParams(ctx, path[len(paramsPrefix):])
 	case path == "/hello":
 		ctx.SetContentType("application/json")
 		ctx.SetBody(helloBody)
@@ -41,6 +64,24 @@ func handle(ctx *fasthttp.RequestCtx) {
 		ctx.SetStatusCode(fasthttp.StatusNotFound)
 		ctx.SetBodyString(`{"detail":"Not Found"}`)
 	}
+}
+
+// handleParams answers /bench/params/{id}?limit=&q= with the X-Token header.
+func handleParams(ctx *fasthttp.RequestCtx, rawID string) {
+	ctx.SetContentType("application/json")
+	args := ctx.QueryArgs()
+	id, err := strconv.Atoi(rawID)
+	limit := 10
+	if err == nil && args.Has("limit") {
+		limit, err = strconv.Atoi(string(args.Peek("limit")))
+	}
+	q, token := args.Peek("q"), ctx.Request.Header.Peek("X-Token")
+	if err != nil || q == nil || token == nil {
+		ctx.SetStatusCode(fasthttp.StatusUnprocessableEntity)
+		ctx.SetBodyString(`{"detail":"bad parameters"}`)
+		return
+	}
+	ctx.SetBody(workload.AppendParams(make([]byte, 0, 64), id, limit, string(q), string(token)))
 }
 
 // itemBody renders {"item_id":<id>,"q":<string or null>} without a JSON encoder.

@@ -1,9 +1,10 @@
-"""FastAPI peer: the two benchmark routes.
+"""FastAPI peer: the benchmark routes.
 
 Run: uvicorn fastapi_app:app --loop uvloop --http httptools --workers 1 --no-access-log
 """
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Header
+from pydantic import BaseModel
 
 app = FastAPI()
 
@@ -16,3 +17,63 @@ async def hello() -> dict[str, str]:
 @app.get("/items/{item_id}")
 async def get_item(item_id: int, q: str | None = None) -> dict[str, int | str | None]:
     return {"item_id": item_id, "q": q}
+
+
+# ---- issue-3 routes. FastAPI has no msgspec support: /bench/struct takes the same
+# Pydantic model as /bench/pydantic.
+
+
+class LineItem(BaseModel):
+    sku: str
+    qty: int
+    price: float
+
+
+class Order(BaseModel):
+    name: str
+    email: str
+    price: float
+    tags: list[str]
+    items: list[LineItem]
+
+
+def order_reply(order: Order) -> dict[str, bool | int | float]:
+    total = sum(line.qty * line.price for line in order.items)
+    return {"ok": True, "items": len(order.items), "total": round(total, 2)}
+
+
+@app.post("/bench/struct")
+async def bench_struct(order: Order) -> dict[str, bool | int | float]:
+    return order_reply(order)
+
+
+@app.post("/bench/pydantic")
+async def bench_pydantic(order: Order) -> dict[str, bool | int | float]:
+    return order_reply(order)
+
+
+# Built once: /bench/big measures encoding ~10 KB per request, not building the list. The
+# bare `list` return annotation makes FastAPI encode with pydantic-core (dump_json) after a
+# shallow list check, instead of walking the list with jsonable_encoder.
+USERS = [
+    {
+        "id": i,
+        "name": f"User Number {i:03d}",
+        "email": f"user.number{i:03d}@example.com",
+        "active": i % 3 != 0,
+        "score": i + 0.25,
+    }
+    for i in range(100)
+]
+
+
+@app.get("/bench/big")
+async def bench_big() -> list:
+    return USERS
+
+
+@app.get("/bench/params/{id}")
+async def bench_params(
+    id: int, q: str, limit: int = 10, x_token: str = Header()
+) -> dict[str, int | str]:
+    return {"id": id, "limit": limit, "q": q, "token": x_token}

@@ -3,8 +3,10 @@
 import asyncio
 
 import msgspec
+from pydantic import BaseModel
 
 from django_bolt import BoltAPI, HTTPException
+from django_bolt.param_functions import Header
 
 api = BoltAPI()
 
@@ -36,3 +38,69 @@ async def slow(seconds: float = 0.1):
         raise HTTPException(400, "seconds must be between 0 and 10")
     await asyncio.sleep(seconds)
     return {"slept": seconds}
+
+
+# ---- benchmark routes (bench/run.py, issue 3); the peers in bench/peers/ serve the same
+
+
+class BenchLine(msgspec.Struct):
+    sku: str
+    qty: int
+    price: float
+
+
+class BenchOrder(msgspec.Struct):
+    name: str
+    email: str
+    price: float
+    tags: list[str]
+    items: list[BenchLine]
+
+
+class BenchLineModel(BaseModel):
+    sku: str
+    qty: int
+    price: float
+
+
+class BenchOrderModel(BaseModel):
+    name: str
+    email: str
+    price: float
+    tags: list[str]
+    items: list[BenchLineModel]
+
+
+@api.post("/bench/struct")
+async def bench_struct(order: BenchOrder):
+    total = sum(line.qty * line.price for line in order.items)
+    return {"ok": True, "items": len(order.items), "total": round(total, 2)}
+
+
+@api.post("/bench/pydantic")
+async def bench_pydantic(order: BenchOrderModel):
+    total = sum(line.qty * line.price for line in order.items)
+    return {"ok": True, "items": len(order.items), "total": round(total, 2)}
+
+
+# Built once: /bench/big measures encoding ~10 KB per request, not building the list.
+BENCH_USERS = [
+    {
+        "id": i,
+        "name": f"User Number {i:03d}",
+        "email": f"user.number{i:03d}@example.com",
+        "active": i % 3 != 0,
+        "score": i + 0.25,
+    }
+    for i in range(100)
+]
+
+
+@api.get("/bench/big")
+async def bench_big() -> list:
+    return BENCH_USERS
+
+
+@api.get("/bench/params/{id}")
+async def bench_params(id: int, q: str, limit: int = 10, x_token: str = Header()):
+    return {"id": id, "limit": limit, "q": q, "token": x_token}

@@ -8,6 +8,7 @@ package main
 
 /*
 #include <stdint.h>
+#include <stdlib.h>
 */
 import "C"
 
@@ -25,7 +26,7 @@ import (
 
 // abiVersion changes whenever an export's signature or a record layout changes. Python
 // refuses to run against a library whose version differs from its own.
-const abiVersion = 1
+const abiVersion = 2
 
 var (
 	errMu   sync.Mutex
@@ -95,6 +96,41 @@ func bolt_start(h C.int64_t) (ret C.int64_t) {
 		return -1
 	}
 	return C.int64_t(s.Port())
+}
+
+// bolt_start_inmemory serves without a socket, for the test client (see bolt_roundtrip).
+//
+//export bolt_start_inmemory
+func bolt_start_inmemory(h C.int64_t) (ret C.int64_t) {
+	defer recoverInto(&ret)
+	serverOf(h).StartInMemory()
+	return 0
+}
+
+// bolt_roundtrip sends one raw HTTP/1.1 request to an in-memory server and stores the raw
+// response in *out (allocated with malloc: release it with bolt_buffer_free). Returns its
+// length. It blocks until the handler answers: call it with the GIL released, never from
+// the thread that runs the event loop.
+//
+//export bolt_roundtrip
+func bolt_roundtrip(h C.int64_t, req *C.uint8_t, n C.int64_t, out **C.uint8_t) (ret C.int64_t) {
+	defer recoverInto(&ret)
+	resp, err := serverOf(h).RoundTrip(bytesAt(req, n))
+	if err != nil {
+		fail(err)
+		return -1
+	}
+	buf := C.malloc(C.size_t(max(len(resp), 1)))
+	copy(unsafe.Slice((*byte)(buf), len(resp)), resp)
+	*out = (*C.uint8_t)(buf)
+	return C.int64_t(len(resp))
+}
+
+// bolt_buffer_free releases a buffer that bolt_roundtrip allocated.
+//
+//export bolt_buffer_free
+func bolt_buffer_free(p *C.uint8_t) {
+	C.free(unsafe.Pointer(p))
 }
 
 //export bolt_wake_fd

@@ -98,9 +98,33 @@ func Translate(path string) (string, []string, error) {
 	return out, names, nil
 }
 
+// Table is a built route tree.
+type Table struct {
+	// Handler routes a request (404 and 405 included).
+	Handler fasthttp.RequestHandler
+	r       *frouter.Router
+}
+
+// Lookup returns the handler registered for method and path, or nil. It sets the path
+// parameters on ctx as routing does. Used to answer CORS preflights for the route a
+// browser is about to call.
+func (t *Table) Lookup(method string, path []byte, ctx *fasthttp.RequestCtx) fasthttp.RequestHandler {
+	h, _ := t.r.Lookup(method, string(path), ctx)
+	return h
+}
+
 // Build compiles routes into a request handler. Registration errors (bad syntax, unknown
 // method, two routes for the same method and path) are returned, never panicked.
-func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compiled []*Compiled, err error) {
+func Build(routes []Route, h Handlers) (fasthttp.RequestHandler, []*Compiled, error) {
+	t, compiled, err := BuildTable(routes, h)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t.Handler, compiled, nil
+}
+
+// BuildTable is Build returning the Table, for callers that also need Lookup.
+func BuildTable(routes []Route, h Handlers) (table *Table, compiled []*Compiled, err error) {
 	r := frouter.New()
 	r.NotFound = h.NotFound
 	r.MethodNotAllowed = h.MethodNotAllowed
@@ -110,7 +134,7 @@ func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compile
 	r.RedirectFixedPath = false
 	defer func() {
 		if p := recover(); p != nil {
-			handler, compiled, err = nil, nil, fmt.Errorf("route table: %v", p)
+			table, compiled, err = nil, nil, fmt.Errorf("route table: %v", p)
 		}
 	}()
 	explicitHead := map[string]bool{}
@@ -137,5 +161,5 @@ func Build(routes []Route, h Handlers) (handler fasthttp.RequestHandler, compile
 			r.Handle("HEAD", path, handler)
 		}
 	}
-	return r.Handler, compiled, nil
+	return &Table{Handler: r.Handler, r: r}, compiled, nil
 }

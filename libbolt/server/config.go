@@ -2,10 +2,12 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	jsoniter "github.com/json-iterator/go"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -16,6 +18,11 @@ type Config struct {
 	Backlog int            `json:"backlog"` // listen(2) backlog, default 1024
 	Routes  []router.Route `json:"routes"`
 
+	// ReusePort sets SO_REUSEPORT so that several worker processes can bind the same
+	// address; the kernel spreads new connections across them. Off by default: with it on,
+	// a second server on the same port would share it silently instead of failing.
+	ReusePort bool `json:"reuse_port"`
+
 	HandlerTimeoutMs int `json:"handler_timeout_ms"` // Python handler timeout, default 30 s -> 504
 	MaxBodySize      int `json:"max_body_size"`      // default 2.5 MB (Django's) -> 413
 	MaxHeaderBytes   int `json:"max_header_bytes"`   // header block, default 16 KiB -> 431
@@ -23,6 +30,19 @@ type Config struct {
 	WriteTimeoutMs   int `json:"write_timeout_ms"`   // default 30 s
 	IdleTimeoutMs    int `json:"idle_timeout_ms"`    // keep-alive idle, default 75 s
 	MaxConnections   int `json:"max_connections"`    // per process, default 10,000 -> 503
+	MaxHeaders       int `json:"max_headers"`        // header lines, default 100 -> 431
+	// MaxURIBytes caps the request target (default 8 KiB -> 414). The request line is read
+	// into the MaxHeaderBytes buffer, so a target longer than that is a 431 instead.
+	MaxURIBytes int `json:"max_uri_bytes"`
+
+	// HealthPath is answered by Go with {"status":"ok"} (liveness); nil means "/health",
+	// "" turns it off.
+	HealthPath *string `json:"health_path"`
+	// CORS is the global policy (nil: no CORS headers); RouteCORS overrides it per route id.
+	CORS      *middleware.CORSConfig            `json:"cors"`
+	RouteCORS map[uint16]*middleware.CORSConfig `json:"route_cors"`
+	// RouteTimeoutMs overrides HandlerTimeoutMs per route id.
+	RouteTimeoutMs map[uint16]int `json:"route_timeout_ms"`
 }
 
 // Route flags set by Python at registration.
@@ -49,6 +69,12 @@ func (c *Config) applyDefaults() {
 	def(&c.WriteTimeoutMs, 30_000)
 	def(&c.IdleTimeoutMs, 75_000)
 	def(&c.MaxConnections, 10_000)
+	def(&c.MaxHeaders, 100)
+	def(&c.MaxURIBytes, 8<<10)
+	if c.HealthPath == nil {
+		health := "/health"
+		c.HealthPath = &health
+	}
 }
 
 func (c *Config) validate() error {
@@ -59,10 +85,24 @@ func (c *Config) validate() error {
 		"backlog": c.Backlog, "handler_timeout_ms": c.HandlerTimeoutMs, "max_body_size": c.MaxBodySize,
 		"max_header_bytes": c.MaxHeaderBytes, "read_timeout_ms": c.ReadTimeoutMs,
 		"write_timeout_ms": c.WriteTimeoutMs, "idle_timeout_ms": c.IdleTimeoutMs,
-		"max_connections": c.MaxConnections,
+		"max_connections": c.MaxConnections, "max_headers": c.MaxHeaders, "max_uri_bytes": c.MaxURIBytes,
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s must be positive, got %d", name, v)
+		}
+	}
+	for id, v := range c.RouteTimeoutMs {
+		if v <= 0 {
+			return fmt.Errorf("route_timeout_ms for route %d must be positive, got %d", id, v)
+		}
+	}
+	if p := *c.HealthPath; p != "" && (p[0] != '/' || strings.ContainsAny(p, "?#{} ")) {
+		return fmt.Errorf("health_path %q must be a plain path starting with '/'", p)
+	}
+	for _, rt := range c.Routes {
+		if p := *c.HealthPath; p != "" && rt.Path == p {
+			// Go answers the health path before routing: the route would never be called.
+			return fmt.Errorf("route %s %s is shadowed by the health endpoint; set DJANGO_BOLT['HEALTH_PATH'] to another path or None", rt.Method, p)
 		}
 	}
 	return nil

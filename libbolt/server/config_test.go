@@ -6,11 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
 func TestParseConfigDefaults(t *testing.T) {
 	t.Parallel()
+	health := "/health"
 	got, err := ParseConfig([]byte(`{}`))
 	if err != nil {
 		t.Fatalf("ParseConfig({}): %v", err)
@@ -18,7 +20,8 @@ func TestParseConfigDefaults(t *testing.T) {
 	want := &Config{
 		Host: "127.0.0.1", Backlog: 1024, HandlerTimeoutMs: 30_000, MaxBodySize: 2_621_440,
 		MaxHeaderBytes: 16 << 10, ReadTimeoutMs: 15_000, WriteTimeoutMs: 30_000,
-		IdleTimeoutMs: 75_000, MaxConnections: 10_000,
+		IdleTimeoutMs: 75_000, MaxConnections: 10_000, MaxHeaders: 100, MaxURIBytes: 8 << 10,
+		HealthPath: &health,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults\n got  %+v\n want %+v", got, want)
@@ -27,11 +30,15 @@ func TestParseConfigDefaults(t *testing.T) {
 
 func TestParseConfigKeepsValues(t *testing.T) {
 	t.Parallel()
+	noHealth, zero := "", 0
 	got, err := ParseConfig([]byte(`{
 		"host": "0.0.0.0", "port": 8000, "backlog": 16,
 		"routes": [{"id": 3, "method": "POST", "path": "/a/{id:int}", "flags": 1}],
 		"handler_timeout_ms": 1, "max_body_size": 2, "max_header_bytes": 4096, "read_timeout_ms": 4,
-		"write_timeout_ms": 5, "idle_timeout_ms": 6, "max_connections": 7
+		"write_timeout_ms": 5, "idle_timeout_ms": 6, "max_connections": 7, "max_headers": 8,
+		"max_uri_bytes": 9, "health_path": "",
+		"cors": {"allowed_origins": ["https://a.example"], "max_age": 0},
+		"route_cors": {"3": {"allow_all_origins": true}}
 	}`))
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
@@ -40,7 +47,10 @@ func TestParseConfigKeepsValues(t *testing.T) {
 		Host: "0.0.0.0", Port: 8000, Backlog: 16,
 		Routes:           []router.Route{{ID: 3, Method: "POST", Path: "/a/{id:int}", Flags: FlagHeaders}},
 		HandlerTimeoutMs: 1, MaxBodySize: 2, MaxHeaderBytes: 4096, ReadTimeoutMs: 4,
-		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7,
+		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7, MaxHeaders: 8, MaxURIBytes: 9,
+		HealthPath: &noHealth,
+		CORS:       &middleware.CORSConfig{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
+		RouteCORS:  map[uint16]*middleware.CORSConfig{3: {AllowAllOrigins: true}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("config\n got  %+v\n want %+v", got, want)
@@ -58,9 +68,12 @@ func TestParseConfigRejects(t *testing.T) {
 		{"wrong type", `{"port": "80"}`, "server config"},
 		{"port too big", `{"port": 65536}`, "port 65536 out of range"},
 		{"port negative", `{"port": -1}`, "port -1 out of range"},
+		{"health path without a slash", `{"health_path": "health"}`, "health_path"},
+		{"route on the health path", `{"routes": [{"id": 0, "method": "GET", "path": "/health"}]}`, "shadowed by the health endpoint"},
+		{"unknown CORS key", `{"cors": {"origins": []}}`, "origins"},
 	}
 	for _, key := range []string{"backlog", "handler_timeout_ms", "max_body_size", "max_header_bytes",
-		"read_timeout_ms", "write_timeout_ms", "idle_timeout_ms", "max_connections"} {
+		"read_timeout_ms", "write_timeout_ms", "idle_timeout_ms", "max_connections", "max_headers", "max_uri_bytes"} {
 		tests = append(tests, struct{ name, json, wantErr string }{
 			"negative " + key, fmt.Sprintf(`{%q: -5}`, key), key + " must be positive, got -5",
 		})

@@ -41,7 +41,7 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx) {
 // panic that ends a goroutine inside libbolt.so takes the Python process down with it.
 func recoverPanic(ctx *fasthttp.RequestCtx, p any) {
 	logger.Printf("%s %s: panic: %v\n%s", ctx.Method(), ctx.Path(), p, debug.Stack())
-	ctx.Response.Header.Reset()
+	resetResponseHeader(ctx)
 	writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
 }
 

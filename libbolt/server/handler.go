@@ -38,7 +38,38 @@ var methodCodes = map[string]uint8{
 type inputError string
 
 func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
+	serve := s.pythonHandler(rt)
+	cors := s.cors[rt.ID]
+	// front only hands an OPTIONS request to a non-OPTIONS route when it is a CORS
+	// preflight for that route.
+	preflightable := rt.Method != "OPTIONS"
+	if cors == nil {
+		return func(ctx *fasthttp.RequestCtx) {
+			if preflightable && ctx.IsOptions() {
+				ctx.SetStatusCode(fasthttp.StatusOK) // no policy: no CORS headers
+				return
+			}
+			serve(ctx)
+		}
+	}
+	return func(ctx *fasthttp.RequestCtx) {
+		origin := originOf(ctx)
+		if preflightable && ctx.IsOptions() {
+			cors.Preflight(ctx, origin)
+			return
+		}
+		serve(ctx)
+		cors.Apply(&ctx.Response.Header, origin)
+	}
+}
+
+// pythonHandler hands the request to Python and writes its reply (or a Go error).
+func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	method := methodCodes[rt.Method]
+	timeout := s.timeout
+	if v := s.cfg.RouteTimeoutMs[rt.ID]; v > 0 {
+		timeout = ms(v)
+	}
 	return func(ctx *fasthttp.RequestCtx) {
 		slot, err := s.Bridge.Acquire()
 		if err != nil {
@@ -57,7 +88,7 @@ func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 			return
 		}
 		s.Bridge.Submit(slot)
-		if !s.Bridge.Wait(slot, s.timeout) {
+		if !s.Bridge.Wait(slot, timeout) {
 			if isStopping(ctx) {
 				writeError(ctx, fasthttp.StatusServiceUnavailable, stoppingBody)
 			} else {
@@ -125,14 +156,17 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 
 	mark = len(dst)
 	if rt.Flags&FlagHeaders != 0 {
-		ctx.Request.Header.VisitAll(func(k, v []byte) {
-			if len(dst) > mark {
-				dst = append(dst, 0)
+		for k, v := range ctx.Request.Header.All() {
+			if asciiEqualFold(k, "x-request-id") {
+				continue // replaced by the id Go settled on (the client's may be invalid)
 			}
 			dst = appendLower(dst, k)
 			dst = append(dst, 0)
 			dst = append(dst, v...)
-		})
+			dst = append(dst, 0)
+		}
+		dst = append(dst, "x-request-id\x00"...)
+		dst = append(dst, requestID(ctx)...)
 	}
 	lens[3] = len(dst) - mark
 
@@ -214,7 +248,7 @@ func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
 	}
 	if err := addHeaders(&ctx.Response.Header, r.Headers); err != "" {
 		logger.Printf("%s %s: %s", ctx.Method(), ctx.Path(), err)
-		ctx.Response.Header.Reset()
+		resetResponseHeader(ctx)
 		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
 		return
 	}

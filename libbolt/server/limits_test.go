@@ -143,3 +143,18 @@ func TestWireAtCapacity(t *testing.T) {
 	}
 	decodeEcho(t, c.do(t, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"))
 }
+
+func TestWireRouteTimeoutOverride(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{
+		HandlerTimeoutMs: 10_000,
+		RouteTimeoutMs:   map[uint16]int{1: 50},
+		Routes:           routes(router.Route{ID: 1, Method: "GET", Path: "/quick-timeout"}),
+	}, func(*bridge.Request) *bridge.Response { return nil })
+	start := time.Now()
+	assertJSONError(t, ts.get(t, "/quick-timeout"), 504, "Handler timed out")
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Fatalf("route timeout ignored: waited %s", waited)
+	}
+	ts.next(t)
+}

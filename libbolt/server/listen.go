@@ -8,8 +8,11 @@ import (
 	"syscall"
 )
 
-// listen binds host:port with an explicit listen(2) backlog, which net.Listen cannot set.
-func listen(host string, port, backlog int) (net.Listener, error) {
+const soReusePort = 0xf // SO_REUSEPORT on Linux; the syscall package does not name it
+
+// listen binds host:port with an explicit listen(2) backlog, which net.Listen cannot set,
+// and SO_REUSEPORT when several worker processes share the address.
+func listen(host string, port, backlog int, reusePort bool) (net.Listener, error) {
 	ip := net.ParseIP(host)
 	if ip == nil {
 		addrs, err := net.LookupIP(host)
@@ -34,7 +37,7 @@ func listen(host string, port, backlog int) (net.Listener, error) {
 		return nil, fmt.Errorf("socket: %w", err)
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	if err := bindAndListen(fd, sa, backlog); err != nil {
+	if err := bindAndListen(fd, sa, backlog, reusePort); err != nil {
 		syscall.Close(fd)
 		return nil, fmt.Errorf("cannot listen on %s: %w", addr, err)
 	}
@@ -43,9 +46,14 @@ func listen(host string, port, backlog int) (net.Listener, error) {
 	return net.FileListener(f)
 }
 
-func bindAndListen(fd int, sa syscall.Sockaddr, backlog int) error {
+func bindAndListen(fd int, sa syscall.Sockaddr, backlog int, reusePort bool) error {
 	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
 		return err
+	}
+	if reusePort {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, soReusePort, 1); err != nil {
+			return err
+		}
 	}
 	if err := syscall.Bind(fd, sa); err != nil {
 		return err

@@ -3,13 +3,16 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -22,6 +25,13 @@ type Server struct {
 	ln      net.Listener
 	timeout time.Duration
 	serveWG sync.WaitGroup
+
+	table  *router.Table
+	ids    *requestIDs
+	health []byte                      // nil: no health endpoint
+	cors   map[uint16]*middleware.CORS // per route id; a route without an entry has none
+	corsOn bool
+	mem    *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -34,11 +44,18 @@ func New(cfg *Config) (*Server, error) {
 }
 
 func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
-	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs)}
+	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs()}
+	if p := *cfg.HealthPath; p != "" {
+		s.health = []byte(p)
+	}
+	if err := s.compileCORS(); err != nil {
+		efd.Close()
+		return nil, err
+	}
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
-	handler, _, err := router.Build(cfg.Routes, router.Handlers{
+	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
 		NotFound:         notFound,
 		MethodNotAllowed: methodNotAllowed,
@@ -48,10 +65,14 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		efd.Close()
 		return nil, err
 	}
+	s.table = table
 	s.http = &fasthttp.Server{
-		Handler:                       handler,
-		ErrorHandler:                  parseError,
-		Concurrency:                   cfg.MaxConnections,
+		Handler:      s.front,
+		ErrorHandler: parseError,
+		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
+		// fasthttp's own plain-text refusal from firing while a closed connection's
+		// worker is still on its way back to the pool.
+		Concurrency:                   2 * cfg.MaxConnections,
 		ReadBufferSize:                cfg.MaxHeaderBytes,
 		MaxRequestBodySize:            cfg.MaxBodySize,
 		ReadTimeout:                   ms(cfg.ReadTimeoutMs),
@@ -72,7 +93,7 @@ func (s *Server) WakeFD() int { return s.waker.FD() }
 
 // Start binds the listener and serves in the background.
 func (s *Server) Start() error {
-	ln, err := listen(s.cfg.Host, s.cfg.Port, s.cfg.Backlog)
+	ln, err := listen(s.cfg.Host, s.cfg.Port, s.cfg.Backlog, s.cfg.ReusePort)
 	if err != nil {
 		return err
 	}
@@ -84,9 +105,10 @@ func (s *Server) Start() error {
 func (s *Server) StartOn(ln net.Listener) {
 	s.ln = ln
 	s.serveWG.Add(1)
+	capped := &capListener{Listener: ln, max: int64(s.cfg.MaxConnections)}
 	go func() {
 		defer s.serveWG.Done()
-		if err := s.http.Serve(ln); err != nil {
+		if err := s.http.Serve(capped); err != nil {
 			logger.Printf("serve: %v", err)
 		}
 	}()
@@ -113,12 +135,44 @@ func (s *Server) Stop(grace time.Duration) error {
 		logger.Printf("graceful stop timed out after %s; %d request(s) answered 503", grace, n)
 	})
 	defer abandon.Stop()
+	quiesce(s.ln)
 	ctx, cancel := context.WithTimeout(context.Background(), grace+time.Second)
 	defer cancel()
 	err := s.http.ShutdownWithContext(ctx)
+	// fasthttp only closes the listeners Serve has registered; a Stop right after Start can
+	// run before the serving goroutine did, and Serve would then accept forever. Closing it
+	// here makes that Serve return at once (a second Close is a harmless error).
+	_ = s.ln.Close()
 	s.serveWG.Wait()
 	return err
 }
 
 // Close releases the wake-up descriptor. Call after Stop, once Python stopped watching it.
 func (s *Server) Close() error { return s.waker.Close() }
+
+// compileCORS builds every route's CORS policy once: the route's own (@cors) or else the
+// global one.
+func (s *Server) compileCORS() error {
+	var global *middleware.CORS
+	if s.cfg.CORS != nil {
+		var err error
+		if global, err = middleware.CompileCORS(s.cfg.CORS); err != nil {
+			return fmt.Errorf("CORS settings: %w", err)
+		}
+	}
+	s.cors = map[uint16]*middleware.CORS{}
+	for _, rt := range s.cfg.Routes {
+		p := global
+		if c := s.cfg.RouteCORS[rt.ID]; c != nil {
+			var err error
+			if p, err = middleware.CompileCORS(c); err != nil {
+				return fmt.Errorf("@cors on %s %s: %w", rt.Method, rt.Path, err)
+			}
+		}
+		if p != nil {
+			s.cors[rt.ID] = p
+			s.corsOn = true
+		}
+	}
+	return nil
+}

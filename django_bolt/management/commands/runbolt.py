@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_bolt._discovery import collect_routes, discover_apis
-from django_bolt._serve import ServeOptions, serve
+from django_bolt._serve import ServeOptions, run
+from django_bolt._supervisor import Supervisor, SupervisorOptions
 from django_bolt.conf import load_settings
 from django_bolt.exceptions import BoltConfigError
 
@@ -23,13 +25,50 @@ class Command(BaseCommand):
         parser.add_argument("--host", help="address to bind (default DJANGO_BOLT['HOST'] or 127.0.0.1)")
         parser.add_argument("--port", type=int, help="port to bind (default DJANGO_BOLT['PORT'] or 8000)")
         parser.add_argument("--backlog", type=int, help="listen(2) backlog (default 1024)")
+        parser.add_argument(
+            "--workers",
+            "--processes",
+            type=int,
+            dest="workers",
+            help="worker processes (default DJANGO_BOLT_WORKERS, DJANGO_BOLT['WORKERS'] or one per CPU)",
+        )
+        parser.add_argument(
+            "--max-requests",
+            type=int,
+            default=0,
+            help="replace a worker after it served this many requests (default 0: never)",
+        )
+        parser.add_argument(
+            "--max-requests-jitter",
+            type=int,
+            help="add up to this many requests at random per worker (default a tenth of --max-requests)",
+        )
+        parser.add_argument(
+            "--max-rss",
+            type=int,
+            default=0,
+            help="replace a worker whose resident memory exceeds this many MiB (default 0: never)",
+        )
+        parser.add_argument("--pin", action="store_true", help="pin each worker to one CPU (sched_setaffinity)")
+        parser.add_argument(
+            "--dev",
+            action="store_true",
+            help="development: restart the workers when a Python file changes, tracebacks in 500 bodies, "
+            "one worker unless --workers says otherwise",
+        )
+        parser.add_argument(
+            "--reload-poll",
+            action="store_true",
+            help="with --dev, watch files by polling (for Docker volumes and network file systems)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.check(display_num_errors=False)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             conf = load_settings()
-            routes = collect_routes(discover_apis(conf.API))
+            apis = discover_apis(conf.API)
+            routes = collect_routes(apis)
         except BoltConfigError as exc:
             raise CommandError(str(exc)) from exc
         if not routes:
@@ -44,7 +83,31 @@ class Command(BaseCommand):
             settings=conf,
             debug=bool(settings.DEBUG),
         )
+        dev = options["dev"]
+        workers = options["workers"] or (1 if dev else conf.WORKERS or os.cpu_count() or 1)
+        max_requests = options["max_requests"]
         try:
-            asyncio.run(serve(routes, opts))
+            supervised = max_requests or options["max_rss"] or options["pin"] or dev
+            if workers == 1 and not supervised:
+                run(routes, opts, apis)  # no supervisor: the one process serves
+                return
+            jitter = options["max_requests_jitter"]
+            code = Supervisor(
+                SupervisorOptions(
+                    workers=workers,
+                    host=opts.host,
+                    port=opts.port,
+                    backlog=opts.backlog,
+                    graceful_timeout=conf.GRACEFUL_TIMEOUT,
+                    max_requests=max_requests,
+                    max_requests_jitter=max_requests // 10 if jitter is None else jitter,
+                    max_rss=options["max_rss"] << 20,
+                    pin=options["pin"],
+                    reload=dev,
+                    reload_poll=options["reload_poll"],
+                )
+            ).run()
         except BoltConfigError as exc:
             raise CommandError(str(exc)) from exc
+        if code:
+            sys.exit(code)

@@ -30,9 +30,11 @@ def test_abi_version_matches() -> None:
 
 
 def test_abi_mismatch_is_refused() -> None:
+    from django_bolt._native import ABI_VERSION
+
     r = _python("from django_bolt import _native; _native.load(expected_abi=999)")
     assert r.returncode != 0
-    assert "speaks ABI version 1 but this django_bolt needs 999" in r.stderr
+    assert f"speaks ABI version {ABI_VERSION} but this django_bolt needs 999" in r.stderr
 
 
 def test_missing_library_says_how_to_build_it() -> None:

@@ -1,11 +1,13 @@
-"""The two benchmark routes for django-bolt (PyPI).
+"""The benchmark routes for django-bolt (PyPI).
 
 runbolt finds this module because it is `<ROOT_URLCONF package>.api` and holds a top-level
 `api = BoltAPI(...)` assignment (found by parsing the source, not by importing it).
 Request logging and compression are turned off: the other targets do neither.
 """
 
+import msgspec
 from django_bolt import BoltAPI
+from django_bolt.param_functions import Header
 
 api = BoltAPI(enable_logging=False, compression=False)
 
@@ -18,3 +20,54 @@ async def hello() -> dict[str, str]:
 @api.get("/items/{item_id}")
 async def get_item(item_id: int, q: str | None = None) -> dict[str, int | str | None]:
     return {"item_id": item_id, "q": q}
+
+
+# ---- issue-3 routes. django-bolt 0.13.0 takes msgspec Structs and dataclasses as a body,
+# not Pydantic models, so there is no /bench/pydantic here (run.py skips that path).
+
+
+class LineItem(msgspec.Struct):
+    sku: str
+    qty: int
+    price: float
+
+
+class Order(msgspec.Struct):
+    name: str
+    email: str
+    price: float
+    tags: list[str]
+    items: list[LineItem]
+
+
+@api.post("/bench/struct")
+async def bench_struct(order: Order) -> dict[str, bool | int | float]:
+    total = sum(line.qty * line.price for line in order.items)
+    return {"ok": True, "items": len(order.items), "total": round(total, 2)}
+
+
+# Built once: /bench/big measures encoding ~10 KB per request, not building the list. A bare
+# `list` return annotation is one django-bolt does not validate against (a parametrised one
+# would run msgspec.convert over the 100 dicts first).
+USERS = [
+    {
+        "id": i,
+        "name": f"User Number {i:03d}",
+        "email": f"user.number{i:03d}@example.com",
+        "active": i % 3 != 0,
+        "score": i + 0.25,
+    }
+    for i in range(100)
+]
+
+
+@api.get("/bench/big")
+async def bench_big() -> list:
+    return USERS
+
+
+@api.get("/bench/params/{id}")
+async def bench_params(
+    id: int, q: str, limit: int = 10, x_token: str = Header()
+) -> dict[str, int | str]:
+    return {"id": id, "limit": limit, "q": q, "token": x_token}

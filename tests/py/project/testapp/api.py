@@ -1,6 +1,7 @@
 """Routes that the e2e tests call through a real runbolt server."""
 
 import asyncio
+import os
 import uuid
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import msgspec
 from django.conf import settings
 
 from django_bolt import BoltAPI, HTTPException, Request, Router
+from django_bolt.middleware import cors
 
 api = BoltAPI()
 
@@ -154,3 +156,21 @@ async def status():
 
 
 api.include_router(v1)
+
+
+@api.get("/worker")
+async def worker():
+    """Which process and event loop answered (multi-worker and uvloop tests)."""
+    loop = asyncio.get_running_loop()
+    return {"pid": os.getpid(), "loop": type(loop).__module__.partition(".")[0]}
+
+
+@api.get("/request-id")
+async def request_id(request: Request):
+    return {"id": request.id}
+
+
+@api.get("/cors-open")
+@cors(allow_all_origins=True, allow_credentials=True, allow_methods=["GET"])
+async def cors_open():
+    return {"open": True}

@@ -12,6 +12,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django_bolt",
     "testapp",
+    "typedapp",
 ]
 DATABASES = {
     "default": {
@@ -27,4 +28,16 @@ DJANGO_BOLT = {
     "API": "testproject.extra_api.api",
     "HANDLER_TIMEOUT": 3,
     "GRACEFUL_TIMEOUT": 10,
+    # One process unless a test asks for more (--workers): the single-process path.
+    "WORKERS": 1,
 }
+if os.environ.get("TEST_LIFESPAN"):
+    DJANGO_BOLT["API"] = ["testproject.extra_api.api", "testproject.lifespan_api.api"]
+
+# Global CORS policy (django-cors-headers names), used by tests/py/e2e/test_middleware.py.
+CORS_ALLOWED_ORIGINS = ["https://app.example"]
+CORS_EXPOSE_HEADERS = ["X-Total"]
+if os.environ.get("TEST_MAX_BODY"):
+    DJANGO_BOLT["MAX_BODY_SIZE"] = int(os.environ["TEST_MAX_BODY"])
+if os.environ.get("TEST_MAX_CONNECTIONS"):
+    DJANGO_BOLT["MAX_CONNECTIONS"] = int(os.environ["TEST_MAX_CONNECTIONS"])

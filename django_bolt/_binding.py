@@ -1,0 +1,399 @@
+"""Per-request binding: raw record pieces -> the handler's keyword arguments.
+
+Hot path. Everything is compiled from the plans of ``_params.py`` at registration; per request
+only the pieces a route needs are decoded (query pairs, headers, cookies, form, JSON body).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+
+from ._params import ArgPlan, DependencyPlan
+from ._validation import DECODE_ERRORS, missing, msgspec_error, pydantic_errors
+from .exceptions import RequestValidationError
+from .request import Request, parse_cookies, split_pairs
+
+try:
+    from pydantic import ValidationError as PydanticValidationError
+except ImportError:  # pragma: no cover - pydantic is a dependency
+    PydanticValidationError = ()  # type: ignore[assignment,misc]
+
+_CONVERT_ERRORS = (msgspec.ValidationError, ValueError, TypeError)
+
+
+class RequestData:
+    """The raw pieces of one request, decoded on first use and shared by all extractors."""
+
+    __slots__ = (
+        "method", "path", "raw_params", "raw_query", "raw_headers", "body", "_cache", "request", "deps", "path_params"
+    )  # fmt: skip
+
+    def __init__(self, method: int, path: bytes, raw_params: bytes, raw_query: bytes, raw_headers: bytes, body: bytes):
+        self.method = method
+        self.path = path
+        self.raw_params = raw_params
+        self.raw_query = raw_query
+        self.raw_headers = raw_headers
+        self.body = body
+        self._cache: dict[str, Any] = {}
+        self.request: Request | None = None
+        self.deps: dict[Any, Any] = {}
+        self.path_params: dict[str, Any] = {}
+
+    def path_values(self) -> list[str]:
+        v = self._cache.get("path")
+        if v is None:
+            v = self._cache["path"] = self.raw_params.decode().split("\0")
+        return v
+
+    def query_items(self) -> list[str]:
+        v = self._cache.get("qitems")
+        if v is None:
+            v = self._cache["qitems"] = split_pairs(self.raw_query.decode())
+        return v
+
+    def query(self) -> dict[str, str]:
+        v = self._cache.get("query")
+        if v is None:
+            items = self.query_items()
+            v = self._cache["query"] = dict(zip(items[::2], items[1::2]))
+        return v
+
+    def headers(self) -> dict[str, str]:
+        v = self._cache.get("headers")
+        if v is None:
+            v = {}
+            items = split_pairs(self.raw_headers.decode("latin-1"))
+            for name, value in zip(items[::2], items[1::2]):
+                v[name] = f"{v[name]}, {value}" if name in v else value
+            self._cache["headers"] = v
+        return v
+
+    def header_items(self) -> list[str]:
+        return split_pairs(self.raw_headers.decode("latin-1"))
+
+    def cookies(self) -> dict[str, str]:
+        v = self._cache.get("cookies")
+        if v is None:
+            v = self._cache["cookies"] = parse_cookies(self.headers().get("cookie", ""))
+        return v
+
+    def form_items(self) -> list[tuple[str, str]]:
+        v = self._cache.get("form")
+        if v is None:
+            ctype = self.headers().get("content-type", "")
+            if not ctype.lower().startswith("application/x-www-form-urlencoded"):
+                v = []
+            else:
+                v = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+            self._cache["form"] = v
+        return v
+
+    def json_object(self) -> Any:
+        """The body decoded as untyped JSON (embedded body arguments read their keys from it).
+        A body that is not JSON raises DECODE_ERRORS once, then _ReportedError."""
+        v = self._cache.get("json", _UNSET)
+        if v is _UNSET:
+            self._cache["json"] = _REPORTED
+            v = self._cache["json"] = msgspec.json.decode(self.body)
+        elif v is _REPORTED:
+            raise _ReportedError
+        return v
+
+    def get_request(self) -> Request:
+        if self.request is None:
+            self.request = Request(
+                self.method, self.path, self.raw_query.decode(), self.raw_headers, self.body, self.path_params
+            )
+        return self.request
+
+
+_UNSET: Any = object()
+_REPORTED: Any = object()
+
+
+class _ReportedError(Exception):
+    """The body failed to decode and another argument already reported it."""
+
+
+# An extractor adds one argument to kwargs, or an error to errors.
+Extractor = Callable[[RequestData, dict[str, Any], list[dict[str, Any]]], None]
+
+
+def _values(data: RequestData, source: str, key: str, is_list: bool) -> Any:
+    """The raw value(s) of ``key`` in a source, or None when absent."""
+    if source == "query":
+        if is_list:
+            items = data.query_items()
+            found = [items[i + 1] for i in range(0, len(items), 2) if items[i] == key]
+            return found or None
+        return data.query().get(key)
+    if source == "header":
+        if is_list:
+            items = data.header_items()
+            found = [items[i + 1] for i in range(0, len(items), 2) if items[i] == key]
+            return found or None
+        return data.headers().get(key)
+    if source == "cookie":
+        return data.cookies().get(key)
+    if source == "form":
+        if is_list:
+            return [v for k, v in data.form_items() if k == key] or None
+        return dict(data.form_items()).get(key)
+    raise AssertionError(source)  # pragma: no cover
+
+
+def _scalar(a: ArgPlan) -> Extractor:
+    name, source, key, is_list, convert, default = a.name, a.source, a.key, a.is_list, a.convert, a.default
+    required = a.required
+
+    def extract(data: RequestData, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        raw = _values(data, source, key, is_list)
+        if raw is None:
+            if required:
+                errors.append(missing(source, key))
+            else:
+                kwargs[name] = default
+            return
+        try:
+            kwargs[name] = convert(raw) if convert else raw
+        except _CONVERT_ERRORS as exc:
+            errors.append(msgspec_error([source, key], exc, raw))
+
+    return extract
+
+
+def _path(a: ArgPlan) -> Extractor:
+    name, key, position, convert = a.name, a.key, a.position, a.convert
+
+    def extract(data: RequestData, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        raw = data.path_values()[position]
+        try:
+            kwargs[name] = data.path_params[key] = convert(raw) if convert else raw
+        except _CONVERT_ERRORS as exc:
+            errors.append(msgspec_error(["path", key], exc, raw))
+
+    return extract
+
+
+def _model(a: ArgPlan) -> Extractor:
+    """A parameter model: each field read from the source, then the model validated whole."""
+    name, source, fields, convert = a.name, a.source, a.fields or [], a.convert
+    assert convert is not None
+
+    def extract(data: RequestData, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        raw = {}
+        for field, key, is_list in fields:
+            value = _values(data, source, key, is_list)
+            if value is not None:
+                raw[field] = value
+        try:
+            kwargs[name] = convert(raw)
+        except PydanticValidationError as exc:
+            errors.extend(pydantic_errors([source], exc))
+        except _CONVERT_ERRORS as exc:
+            errors.append(msgspec_error([source], exc))
+
+    return extract
+
+
+def _body(a: ArgPlan) -> Extractor:
+    name, key, embed, decode, default, required = a.name, a.key, a.embed, a.convert, a.default, a.required
+    annotation = a.annotation
+    assert decode is not None
+
+    def extract(data: RequestData, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        if not data.body:
+            if required:
+                errors.append({"type": "missing", "loc": ["body"], "msg": "Request body required", "input": None})
+            else:
+                kwargs[name] = default
+            return
+        if embed:
+            try:
+                obj = data.json_object()
+            except _ReportedError:
+                return
+            except DECODE_ERRORS as exc:
+                errors.append(msgspec_error(["body"], exc))
+                return
+        try:
+            if not embed:
+                kwargs[name] = decode(data.body)
+                return
+            if not isinstance(obj, dict):
+                errors.append({"type": "value_error", "loc": ["body"], "msg": "Expected a JSON object", "input": None})
+            elif key not in obj:
+                if required:
+                    errors.append(missing("body", key))
+                else:
+                    kwargs[name] = default
+            else:
+                kwargs[name] = _convert_embedded(obj[key], annotation)
+        except PydanticValidationError as exc:
+            errors.extend(pydantic_errors(["body", key] if embed else ["body"], exc))
+        except DECODE_ERRORS as exc:
+            errors.append(msgspec_error(["body", key] if embed else ["body"], exc))
+
+    return extract
+
+
+def _convert_embedded(value: Any, annotation: Any) -> Any:
+    from ._params import is_pydantic_model
+
+    if is_pydantic_model(annotation):
+        return annotation.model_validate(value)
+    return msgspec.convert(value, annotation)
+
+
+def _request(a: ArgPlan) -> Extractor:
+    name = a.name
+
+    def extract(data: RequestData, kwargs: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+        kwargs[name] = data.get_request()
+
+    return extract
+
+
+def compile_extractors(args: list[ArgPlan]) -> list[Extractor]:
+    out: list[Extractor] = []
+    for a in args:
+        if a.source == "depends":
+            continue  # resolved asynchronously, see resolve_dependencies
+        if a.source == "path":
+            out.append(_path(a))
+        elif a.source == "request":
+            out.append(_request(a))
+        elif a.source == "body":
+            out.append(_body(a))
+        elif a.fields is not None:
+            out.append(_model(a))
+        else:
+            out.append(_scalar(a))
+    return out
+
+
+def bind_all(extractors: list[Extractor], data: RequestData) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for extract in extractors:
+        extract(data, kwargs, errors)
+    if errors:
+        raise RequestValidationError(errors)
+    return kwargs
+
+
+Binder = Callable[[int, bytes, bytes, bytes, bytes, bytes], dict[str, Any]]
+DATA_KEY = "_bolt_request_data"
+
+
+def build_binder(args: list[ArgPlan]) -> Binder | None:
+    """Compile the plans into one function; None when the handler takes no arguments."""
+    if not args:
+        return None
+    if all(a.source in ("path", "query") and a.fields is None for a in args):
+        return _path_query_binder(args)
+    extractors = compile_extractors(args)
+    has_deps = any(a.source == "depends" for a in args)
+
+    def bind(
+        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes
+    ) -> dict[str, Any]:
+        data = RequestData(method, path, raw_params, raw_query, headers, body)
+        kwargs = bind_all(extractors, data)
+        if has_deps:
+            kwargs[DATA_KEY] = data
+        return kwargs
+
+    return bind
+
+
+def with_dependencies(handler: Callable[..., Any], args: list[ArgPlan]) -> Callable[..., Any]:
+    """Wrap an async handler so that its ``Depends`` arguments are resolved first."""
+    deps = [(a.name, a.dependency) for a in args if a.dependency is not None]
+    compiled: dict[int, list[Extractor]] = {}
+    for _, dep in deps:
+        _compile_tree(dep, compiled)
+
+    async def call(**kwargs: Any) -> Any:
+        data: RequestData = kwargs.pop(DATA_KEY)
+        for name, dep in deps:
+            kwargs[name] = await resolve(dep, data, compiled)
+        return await handler(**kwargs)
+
+    call.__wrapped__ = handler  # type: ignore[attr-defined]
+    return call
+
+
+async def resolve(dep: DependencyPlan, data: RequestData, compiled: dict[int, list[Extractor]]) -> Any:
+    """Run one dependency (after its own dependencies), once per request when cached."""
+    if dep.use_cache and dep.func in data.deps:
+        return data.deps[dep.func]
+    kwargs = bind_all(compiled[id(dep)], data)
+    for a in dep.args:
+        if a.dependency is not None:
+            kwargs[a.name] = await resolve(a.dependency, data, compiled)
+    result = dep.func(**kwargs)
+    if dep.is_async or inspect.isawaitable(result):
+        result = await result
+    if dep.use_cache:
+        data.deps[dep.func] = result
+    return result
+
+
+def _compile_tree(dep: DependencyPlan, compiled: dict[int, list[Extractor]]) -> None:
+    compiled[id(dep)] = compile_extractors(dep.args)
+    for a in dep.args:
+        if a.dependency is not None:
+            _compile_tree(a.dependency, compiled)
+
+
+def _path_query_binder(args: list[ArgPlan]) -> Binder:
+    """Speed: the common route (path and query scalars only) without RequestData or
+    extractor closures. Python-only micro-benchmark of bind + handler + encode for
+    /items/{id}?q= (min of 7 x 20k): general binder 2.78 us, this one 2.1 us."""
+    path_args = [(a.name, a.key, a.position, a.convert) for a in args if a.source == "path"]
+    query_args = [(a.name, a.key, a.is_list, a.convert, a.default, a.required) for a in args if a.source == "query"]
+
+    def bind(
+        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        errors: list[dict[str, Any]] = []
+        if path_args:
+            values = raw_params.decode().split("\0")
+            for name, key, position, convert in path_args:
+                raw = values[position]
+                try:
+                    kwargs[name] = convert(raw) if convert else raw
+                except _CONVERT_ERRORS as exc:
+                    errors.append(msgspec_error(["path", key], exc, raw))
+        if query_args:
+            items = split_pairs(raw_query.decode())
+            last = dict(zip(items[::2], items[1::2]))
+            for name, key, is_list, convert, default, required in query_args:
+                value: Any
+                if is_list:
+                    value = [items[i + 1] for i in range(0, len(items), 2) if items[i] == key] or None
+                else:
+                    value = last.get(key)
+                if value is None:
+                    if required:
+                        errors.append(missing("query", key))
+                    else:
+                        kwargs[name] = default
+                    continue
+                try:
+                    kwargs[name] = convert(value) if convert else value
+                except _CONVERT_ERRORS as exc:
+                    errors.append(msgspec_error(["query", key], exc, value))
+        if errors:
+            raise RequestValidationError(errors)
+        return kwargs
+
+    return bind

@@ -1,0 +1,134 @@
+"""Per-route middleware decorators. The work itself runs in Go (``libbolt/middleware``).
+
+CORS is configured globally with django-cors-headers' setting names, read from Django
+settings, and per route with ``@cors(...)``::
+
+    # settings.py
+    CORS_ALLOWED_ORIGINS = ["https://app.example.com"]
+    CORS_ALLOW_CREDENTIALS = True
+
+    # api.py
+    @api.get("/public")
+    @cors(allow_all_origins=True)
+    async def public(): ...
+
+Go answers preflights (``OPTIONS`` with ``Access-Control-Request-Method``) for existing
+routes without calling Python, and adds the CORS headers to actual responses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from .exceptions import BoltConfigError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["cors"]
+
+#: Attribute ``@cors`` sets on the handler function; read when the route table is sent to Go.
+CORS_ATTR = "__bolt_cors__"
+
+#: Django setting name -> key of the Go config (libbolt/middleware/cors.go CORSConfig).
+SETTINGS = {
+    "CORS_ALLOWED_ORIGINS": "allowed_origins",
+    "CORS_ALLOWED_ORIGIN_REGEXES": "allowed_origin_regexes",
+    "CORS_ALLOW_ALL_ORIGINS": "allow_all_origins",
+    "CORS_ALLOW_CREDENTIALS": "allow_credentials",
+    "CORS_ALLOW_METHODS": "allow_methods",
+    "CORS_ALLOW_HEADERS": "allow_headers",
+    "CORS_EXPOSE_HEADERS": "expose_headers",
+    "CORS_PREFLIGHT_MAX_AGE": "max_age",
+}
+_LISTS = ("allowed_origins", "allowed_origin_regexes", "allow_methods", "allow_headers", "expose_headers")
+_BOOLS = ("allow_all_origins", "allow_credentials")
+_ORIGIN = re.compile(r"^(null|[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s]+)$")
+
+
+def _validate(key: str, value: Any, where: str) -> Any:
+    if key in _LISTS:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)):
+            raise BoltConfigError(f"{where}: {key} must be a list of strings, got {value!r}")
+        items = list(value)
+        if not all(isinstance(v, str) and v for v in items):
+            raise BoltConfigError(f"{where}: {key} must be a list of non-empty strings, got {value!r}")
+        if key == "allowed_origins":
+            for origin in items:
+                if not _ORIGIN.match(origin):
+                    raise BoltConfigError(
+                        f"{where}: origin {origin!r} must look like 'https://example.com[:port]' "
+                        "(scheme, host, optional port; no path or trailing slash)"
+                    )
+        if key == "allowed_origin_regexes":
+            for expr in items:
+                try:
+                    re.compile(expr)
+                except re.error as exc:
+                    raise BoltConfigError(f"{where}: bad origin regex {expr!r}: {exc}") from None
+        return items
+    if key in _BOOLS:
+        if not isinstance(value, bool):
+            raise BoltConfigError(f"{where}: {key} must be True or False, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise BoltConfigError(f"{where}: {key} must be a number of seconds >= 0, got {value!r}")
+    return value
+
+
+def cors(
+    *,
+    allowed_origins: Sequence[str] | None = None,
+    allow_all_origins: bool | None = None,
+    allowed_origin_regexes: Sequence[str] | None = None,
+    allow_credentials: bool | None = None,
+    allow_methods: Sequence[str] | None = None,
+    allow_headers: Sequence[str] | None = None,
+    expose_headers: Sequence[str] | None = None,
+    max_age: int | None = None,
+) -> Callable[[F], F]:
+    """Give one route its own CORS policy; arguments left out keep the global settings.
+
+    Works above or below the route decorator. Origins are ``"scheme://host[:port]"``;
+    regexes match from the start of the Origin (as ``re.match``; Go's RE2 syntax).
+    With ``allow_credentials`` the request's origin is echoed, never ``*``.
+    """
+    given = {
+        "allowed_origins": allowed_origins,
+        "allow_all_origins": allow_all_origins,
+        "allowed_origin_regexes": allowed_origin_regexes,
+        "allow_credentials": allow_credentials,
+        "allow_methods": allow_methods,
+        "allow_headers": allow_headers,
+        "expose_headers": expose_headers,
+        "max_age": max_age,
+    }
+    config = {k: _validate(k, v, "@cors") for k, v in given.items() if v is not None}
+
+    def decorator(func: F) -> F:
+        setattr(func, CORS_ATTR, config)
+        return func
+
+    return decorator
+
+
+def global_cors(settings: Any = None) -> dict[str, Any] | None:
+    """The global policy from Django settings, or ``None`` when no origin is configured."""
+    if settings is None:
+        from django.conf import settings
+    config: dict[str, Any] = {}
+    for name, key in SETTINGS.items():
+        value = getattr(settings, name, None)
+        if value is not None:
+            config[key] = _validate(key, value, f"settings.{name}")
+    enabled = config.get("allowed_origins") or config.get("allowed_origin_regexes") or config.get("allow_all_origins")
+    return config if enabled else None
+
+
+def route_cors(handler: Callable[..., Any], global_config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The policy of one route: its ``@cors`` arguments over the global settings."""
+    own = getattr(handler, CORS_ATTR, None)
+    if own is None:
+        return None
+    return {**(global_config or {}), **own}

@@ -1,0 +1,118 @@
+"""Response classes, for when a handler needs a status, headers, cookies or a media type::
+
+    return JSON({"id": 1}, status_code=201, headers={"Location": "/items/1"})
+    return Redirect("/login")
+    return HTML("<h1>hi</h1>")
+
+Plain return values need none of this: dict/list/Struct/Pydantic/dataclass become JSON,
+``str`` text and ``bytes`` an octet stream.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from email.utils import format_datetime
+from http.cookies import SimpleCookie
+from typing import Any, Literal
+
+__all__ = ["HTML", "JSON", "PlainText", "Redirect", "Response"]
+
+SameSite = Literal["lax", "strict", "none"]
+
+
+class Response:
+    """Raw content with a status, headers and a media type (``content`` bytes or str)."""
+
+    media_type: str | None = None
+
+    def __init__(
+        self,
+        content: Any = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        self.content = content
+        self.status_code = status_code
+        self.headers: dict[str, str] = dict(headers or {})
+        if media_type is not None:
+            self.media_type = media_type
+        self.cookies: list[str] = []
+
+    def render(self) -> bytes:
+        """The body bytes (subclasses encode their content here)."""
+        c = self.content
+        if isinstance(c, bytes):
+            return c
+        if isinstance(c, str):
+            return c.encode()
+        if isinstance(c, (bytearray, memoryview)):
+            return bytes(c)
+        raise TypeError(f"Response content must be bytes or str, not {type(c).__name__}; use JSON(...) for data")
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime.datetime | str | int | None = None,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: SameSite | None = "lax",
+    ) -> None:
+        """Add a ``Set-Cookie`` header (several cookies may be set)."""
+        jar: SimpleCookie = SimpleCookie()
+        jar[key] = value
+        morsel = jar[key]
+        if max_age is not None:
+            morsel["max-age"] = max_age
+        if expires is not None:
+            if isinstance(expires, datetime.datetime):
+                expires = format_datetime(expires.astimezone(datetime.UTC), usegmt=True)
+            morsel["expires"] = expires
+        if path:
+            morsel["path"] = path
+        if domain:
+            morsel["domain"] = domain
+        if secure:
+            morsel["secure"] = True
+        if httponly:
+            morsel["httponly"] = True
+        if samesite:
+            morsel["samesite"] = samesite.capitalize()
+        self.cookies.append(morsel.OutputString())
+
+    def delete_cookie(self, key: str, path: str = "/", domain: str | None = None) -> None:
+        """Expire a cookie in the client."""
+        self.set_cookie(key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path, domain=domain)
+
+
+class JSON(Response):
+    """Data encoded as JSON with msgspec (Structs, Pydantic models and dataclasses too)."""
+
+    media_type = "application/json"
+
+    def render(self) -> bytes:
+        from ._encoding import json_encode
+
+        return json_encode(self.content)
+
+
+class PlainText(Response):
+    media_type = "text/plain; charset=utf-8"
+
+
+class HTML(Response):
+    media_type = "text/html; charset=utf-8"
+
+
+class Redirect(Response):
+    """A redirect to ``url`` (307 by default: the method and body are kept)."""
+
+    def __init__(self, url: str, status_code: int = 307, headers: Mapping[str, str] | None = None) -> None:
+        if not 300 <= status_code <= 399:
+            raise ValueError(f"a redirect status is 3xx, not {status_code}")
+        super().__init__(b"", status_code, {**(headers or {}), "location": url})

@@ -1,0 +1,270 @@
+"""Testing helpers: clients that go through the real Go router, middleware and bridge.
+
+``TestClient(api)`` is an ``httpx.Client`` (``get``, ``post(json=...)``, ``headers=``...) whose
+requests are served in-process by libbolt on an in-memory connection: no port, but the same
+parsing, routing, limits and handler dispatch as ``runbolt``. ``AsyncTestClient`` is the
+``httpx.AsyncClient`` equivalent. Both run the APIs' lifespan hooks and stop on ``close()``
+(or at the end of a ``with`` block). ``LiveServer`` runs a real ``manage.py runbolt`` process
+on a free port instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from . import _native
+from ._discovery import collect_routes
+from ._dispatch import Dispatcher
+from ._lifespan import lifespan
+from ._serve import ServeOptions, server_config
+from .api import BoltAPI
+from .conf import BoltSettings, load_settings
+from .exceptions import BoltConfigError
+
+__all__ = ["AsyncTestClient", "LiveServer", "TestClient"]
+
+
+class _InProcessServer:
+    """libbolt serving ``apis`` on an in-memory listener, its Python loop in a thread."""
+
+    def __init__(self, apis: Sequence[BoltAPI], settings: BoltSettings | None, debug: bool) -> None:
+        self.apis = list(apis)
+        routes = collect_routes(self.apis)
+        self.settings = settings or load_settings({}, environ={})
+        opts = ServeOptions(host="127.0.0.1", port=0, backlog=16, settings=self.settings, debug=debug)
+        self.lib = _native.load()
+        cfg = server_config(routes, opts)
+        self.handle = self.lib.bolt_new(_native.ffi.from_buffer(cfg), len(cfg))
+        if self.handle == 0:
+            raise BoltConfigError(_native.last_error(self.lib))
+        self.loop = asyncio.new_event_loop()
+        self.dispatcher = Dispatcher(self.lib, self.handle, routes, self.loop, debug)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._stopped = False
+        self.lib.bolt_start_inmemory(self.handle)
+        self._thread = threading.Thread(target=self._run, name="bolt-test-loop", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            self._release()
+            raise self._error
+
+    def _run(self) -> None:
+        loop = self.loop
+        asyncio.set_event_loop(loop)
+        hooks = lifespan(self.apis)
+        try:
+            loop.run_until_complete(hooks.__aenter__())
+        except BaseException as exc:  # reported to the thread that created the client
+            self._error = exc
+            self._ready.set()
+            return
+        fd = self.lib.bolt_wake_fd(self.handle)
+        loop.add_reader(fd, self.dispatcher.drain)
+        self._ready.set()
+        loop.run_forever()
+        loop.remove_reader(fd)
+        self.dispatcher.cancel_all()
+        self.dispatcher.flush()
+        loop.run_until_complete(hooks.__aexit__(None, None, None))
+
+    def roundtrip(self, raw: bytes) -> bytes:
+        """Send raw HTTP/1.1 bytes, get raw response bytes (blocks; GIL released in Go)."""
+        if self._stopped:
+            raise RuntimeError("the test client is closed")
+        out = _native.ffi.new("uint8_t **")
+        n = self.lib.bolt_roundtrip(self.handle, _native.ffi.from_buffer(raw), len(raw), out)
+        if n < 0:
+            raise httpx.TransportError(_native.last_error(self.lib))
+        try:
+            return bytes(_native.ffi.buffer(out[0], n))
+        finally:
+            self.lib.bolt_buffer_free(out[0])
+
+    def close(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        # bolt_stop waits for in-flight requests, which finish on the loop thread.
+        self.lib.bolt_stop(self.handle, int(self.settings.GRACEFUL_TIMEOUT * 1000))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self._release()
+
+    def _release(self) -> None:
+        self.loop.close()
+        self.lib.bolt_free(self.handle)
+
+
+def _serialise(request: httpx.Request) -> bytes:
+    body = request.read()
+    lines = [b"%s %s HTTP/1.1" % (request.method.encode(), request.url.raw_path)]
+    for name, value in request.headers.raw:
+        if name.lower() not in (b"content-length", b"transfer-encoding", b"connection"):
+            lines.append(name + b": " + value)
+    if body or request.method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
+        lines.append(b"Content-Length: %d" % len(body))
+    lines.append(b"Connection: close")
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def _parse(raw: bytes, request: httpx.Request) -> httpx.Response:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.split(b"\r\n")
+    status = int(status_line.split(b" ", 2)[1])
+    headers = []
+    for line in header_lines:
+        name, _, value = line.partition(b":")
+        headers.append((name.strip(), value.strip()))
+    return httpx.Response(status, headers=headers, content=body, request=request)
+
+
+class _Transport(httpx.BaseTransport):
+    def __init__(self, server: _InProcessServer) -> None:
+        self.server = server
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return _parse(self.server.roundtrip(_serialise(request)), request)
+
+
+class _AsyncTransport(httpx.AsyncBaseTransport):
+    def __init__(self, server: _InProcessServer) -> None:
+        self.server = server
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raw = _serialise(request)
+        loop = asyncio.get_running_loop()
+        return _parse(await loop.run_in_executor(None, self.server.roundtrip, raw), request)
+
+
+def _apis(api: BoltAPI | Sequence[BoltAPI]) -> list[BoltAPI]:
+    return [api] if isinstance(api, BoltAPI) else list(api)
+
+
+class TestClient(httpx.Client):
+    """A synchronous httpx client for ``api`` (or a list of APIs), served in-process by Go."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        api: BoltAPI | Sequence[BoltAPI],
+        *,
+        base_url: str = "http://testserver",
+        settings: dict[str, Any] | None = None,
+        debug: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self._server = _InProcessServer(_apis(api), load_settings(settings or {}, environ={}), debug)
+        super().__init__(transport=_Transport(self._server), base_url=base_url, **kwargs)
+
+    def close(self) -> None:
+        super().close()
+        self._server.close()
+
+
+class AsyncTestClient(httpx.AsyncClient):
+    """The ``httpx.AsyncClient`` counterpart of TestClient (``async with AsyncTestClient(api)``)."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        api: BoltAPI | Sequence[BoltAPI],
+        *,
+        base_url: str = "http://testserver",
+        settings: dict[str, Any] | None = None,
+        debug: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self._server = _InProcessServer(_apis(api), load_settings(settings or {}, environ={}), debug)
+        super().__init__(transport=_AsyncTransport(self._server), base_url=base_url, **kwargs)
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        await asyncio.get_running_loop().run_in_executor(None, self._server.close)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """A real ``manage.py runbolt`` subprocess on a free loopback port.
+
+    ``with LiveServer("path/to/project") as server: httpx.get(server.url + "/hello")``.
+    Output goes to ``log_path`` (``server.log()`` reads it).
+    """
+
+    def __init__(
+        self,
+        project: str | os.PathLike[str],
+        *args: str,
+        log_path: str | os.PathLike[str] | None = None,
+        env: dict[str, str] | None = None,
+        python: str = sys.executable,
+        port: int | None = None,
+    ) -> None:
+        self.project = Path(project)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(log_path) if log_path else self.project / f".runbolt-{self.port}.log"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        cmd = [python, "manage.py", "runbolt", "--host", "127.0.0.1", "--port", str(self.port), *args]
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.project, stdout=self._log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+
+    def wait_ready(self, timeout: float = 30) -> LiveServer:
+        """Wait until the port accepts connections (raises if the process exits first)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"runbolt exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"runbolt did not listen within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def terminate(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+
+    def stop(self, timeout: float = 20) -> int:
+        """SIGTERM, wait (SIGKILL after ``timeout``), return the exit code."""
+        if self.proc.poll() is None:
+            self.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._log.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> LiveServer:
+        return self.wait_ready()
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.stop()

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// capListener enforces MaxConnections itself instead of leaving it to fasthttp's
+// Concurrency, whose refusal is a plain-text 503: over the cap a connection gets a JSON
+// 503 with Connection: close and is closed, without taking a worker.
+type capListener struct {
+	net.Listener
+	open atomic.Int64
+	max  int64
+}
+
+// capacityReply is written whole to a refused connection.
+var capacityReply = func() []byte {
+	body := errorBody("Server is at connection capacity")
+	return []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n" +
+		"Retry-After: 1\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
+}()
+
+// refuseTimeout bounds how long a refused connection may hold its goroutine.
+const refuseTimeout = time.Second
+
+func (l *capListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.open.Add(1) <= l.max {
+			return &countedConn{Conn: c, l: l}, nil
+		}
+		l.open.Add(-1)
+		// Off the accept loop: a slow client must not stall accepting.
+		go refuseConn(c)
+	}
+}
+
+func refuseConn(c net.Conn) {
+	_ = c.SetWriteDeadline(time.Now().Add(refuseTimeout))
+	_, _ = c.Write(capacityReply)
+	_ = c.Close()
+}
+
+// countedConn gives its place back exactly once, however often it is closed.
+type countedConn struct {
+	net.Conn
+	l      *capListener
+	closed atomic.Bool
+}
+
+func (c *countedConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.l.open.Add(-1)
+	}
+	return c.Conn.Close()
+}

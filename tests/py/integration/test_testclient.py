@@ -1,0 +1,121 @@
+"""TestClient / AsyncTestClient: the real Go router and bridge, in-process, no port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import msgspec
+import pytest
+
+from django_bolt import BoltAPI, HTTPException, Request
+from django_bolt.testing import AsyncTestClient, TestClient
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+
+
+def make_api(events: list[str] | None = None) -> BoltAPI:
+    @asynccontextmanager
+    async def life(api: BoltAPI) -> AsyncIterator[None]:
+        if events is not None:
+            events.append("start")
+        yield
+        if events is not None:
+            events.append("stop")
+
+    api = BoltAPI(lifespan=life)
+
+    @api.get("/hello")
+    async def hello() -> dict[str, str]:
+        return {"message": "Hello, World!"}
+
+    @api.get("/items/{item_id}")
+    async def get_item(item_id: int, q: str | None = None) -> dict[str, object]:
+        return {"item_id": item_id, "q": q}
+
+    @api.post("/items", status_code=201)
+    async def create(item: Item) -> Item:
+        return item
+
+    @api.get("/slow")
+    async def slow() -> dict[str, bool]:
+        await asyncio.sleep(0.01)
+        return {"slept": True}
+
+    @api.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    @api.get("/teapot")
+    async def teapot() -> None:
+        raise HTTPException(418, "short and stout", headers={"X-Pot": "1"})
+
+    @api.get("/echo-headers")
+    async def echo_headers(request: Request) -> dict[str, str | None]:
+        return {"x": request.headers.get("x-test"), "host": request.headers.get("host")}
+
+    return api
+
+
+def test_requests_go_through_router_and_handlers() -> None:
+    with TestClient(make_api()) as client:
+        assert client.get("/hello").json() == {"message": "Hello, World!"}
+        assert client.get("/items/3", params={"q": "z"}).json() == {"item_id": 3, "q": "z"}
+        r = client.post("/items", json={"name": "pen", "price": 1.5})
+        assert (r.status_code, r.json()) == (201, {"name": "pen", "price": 1.5})
+        assert client.get("/slow").json() == {"slept": True}
+        assert client.get("/echo-headers", headers={"X-Test": "yes"}).json() == {"x": "yes", "host": "testserver"}
+
+
+def test_errors_are_the_servers() -> None:
+    with TestClient(make_api()) as client:
+        assert client.get("/nope").json() == {"detail": "Not Found"}
+        r = client.post("/hello")
+        assert r.status_code == 405 and "GET" in r.headers["allow"]
+        assert client.get("/items/abc").status_code == 422
+        assert client.get("/boom").json() == {"detail": "Internal Server Error"}
+        r = client.get("/teapot")
+        assert (r.status_code, r.headers["x-pot"], r.json()) == (418, "1", {"detail": "short and stout"})
+        assert client.head("/hello").content == b""
+
+
+def test_settings_apply_to_the_in_process_server() -> None:
+    with TestClient(make_api(), settings={"MAX_BODY_SIZE": 64}) as client:
+        r = client.post("/items", json={"name": "x" * 100, "price": 1})
+        assert r.status_code == 413
+
+
+def test_lifespan_runs_once_around_the_client() -> None:
+    events: list[str] = []
+    client = TestClient(make_api(events))
+    assert events == ["start"]
+    client.get("/hello")
+    client.close()
+    assert events == ["start", "stop"]
+    with pytest.raises(RuntimeError, match="closed"):
+        client.get("/hello")
+
+
+def test_async_client_and_concurrency() -> None:
+    async def main() -> None:
+        async with AsyncTestClient(make_api()) as client:
+            responses = await asyncio.gather(*(client.get(f"/items/{i}") for i in range(50)))
+            assert [r.json()["item_id"] for r in responses] == list(range(50))
+
+    asyncio.run(main())
+
+
+def test_two_clients_at_once_are_independent() -> None:
+    a, b = make_api(), BoltAPI()
+
+    @b.get("/hello")
+    async def other() -> str:
+        return "other"
+
+    with TestClient(a) as ca, TestClient(b) as cb:
+        assert ca.get("/hello").json() == {"message": "Hello, World!"}
+        assert cb.get("/hello").text == "other"
