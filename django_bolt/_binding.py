@@ -16,7 +16,7 @@ import msgspec
 from ._params import ArgPlan, DependencyPlan
 from ._validation import DECODE_ERRORS, missing, msgspec_error, pydantic_errors
 from .exceptions import RequestValidationError
-from .request import Request, parse_cookies, split_pairs
+from .request import Request, parse_cookies, parse_headers, split_pairs
 
 try:
     from pydantic import ValidationError as PydanticValidationError
@@ -67,11 +67,7 @@ class RequestData:
     def headers(self) -> dict[str, str]:
         v = self._cache.get("headers")
         if v is None:
-            v = {}
-            items = split_pairs(self.raw_headers.decode("latin-1"))
-            for name, value in zip(items[::2], items[1::2]):
-                v[name] = f"{v[name]}, {value}" if name in v else value
-            self._cache["headers"] = v
+            v = self._cache["headers"] = parse_headers(self.raw_headers)
         return v
 
     def header_items(self) -> list[str]:

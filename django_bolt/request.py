@@ -24,6 +24,16 @@ def parse_cookies(header: str) -> dict[str, str]:
     return {k: m.value for k, m in jar.items()}
 
 
+def parse_headers(raw: bytes) -> dict[str, str]:
+    """Go's ``name\0value\0...`` header block -> {lower-case name: value}; repeated
+    headers are joined with ", " (RFC 9110 5.3)."""
+    headers: dict[str, str] = {}
+    items = split_pairs(raw.decode("latin-1"))
+    for name, value in zip(items[::2], items[1::2]):
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
 def split_pairs(block: str) -> list[str]:
     """Split a NUL-joined ``k\\0v\\0k\\0v`` block (as sent by Go) into a flat list."""
     return block.split("\0") if block else []
@@ -80,11 +90,7 @@ class Request:
         """Request headers with lower-case names (repeated headers joined with ", ")."""
         h = self._cache.get("headers")
         if h is None:
-            h = {}
-            items = split_pairs(self._headers.decode("latin-1"))
-            for name, value in zip(items[::2], items[1::2]):
-                h[name] = f"{h[name]}, {value}" if name in h else value
-            self._cache["headers"] = h
+            h = self._cache["headers"] = parse_headers(self._headers)
         return h
 
     @property

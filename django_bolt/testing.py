@@ -151,8 +151,9 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
         return _parse(await loop.run_in_executor(None, self.server.roundtrip, raw), request)
 
 
-def _apis(api: BoltAPI | Sequence[BoltAPI]) -> list[BoltAPI]:
-    return [api] if isinstance(api, BoltAPI) else list(api)
+def _server_for(api: BoltAPI | Sequence[BoltAPI], settings: dict[str, Any] | None, debug: bool) -> _InProcessServer:
+    apis = [api] if isinstance(api, BoltAPI) else list(api)
+    return _InProcessServer(apis, load_settings(settings or {}, environ={}), debug)
 
 
 class TestClient(httpx.Client):
@@ -169,7 +170,7 @@ class TestClient(httpx.Client):
         debug: bool = False,
         **kwargs: Any,
     ) -> None:
-        self._server = _InProcessServer(_apis(api), load_settings(settings or {}, environ={}), debug)
+        self._server = _server_for(api, settings, debug)
         super().__init__(transport=_Transport(self._server), base_url=base_url, **kwargs)
 
     def close(self) -> None:
@@ -191,7 +192,7 @@ class AsyncTestClient(httpx.AsyncClient):
         debug: bool = False,
         **kwargs: Any,
     ) -> None:
-        self._server = _InProcessServer(_apis(api), load_settings(settings or {}, environ={}), debug)
+        self._server = _server_for(api, settings, debug)
         super().__init__(transport=_AsyncTransport(self._server), base_url=base_url, **kwargs)
 
     async def aclose(self) -> None:

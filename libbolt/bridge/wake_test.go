@@ -4,33 +4,19 @@ import (
 	"bytes"
 	"fmt"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
 )
 
-// readable blocks in select(2) until fd is readable or wait passes, like the asyncio loop's
-// add_reader does.
 func readable(t *testing.T, fd int, wait time.Duration) bool {
 	t.Helper()
-	if fd >= syscall.FD_SETSIZE {
-		t.Errorf("fd %d does not fit an fd_set", fd)
-		return false
+	ok, err := testutil.WaitReadable(fd, wait)
+	if err != nil {
+		t.Errorf("waiting for fd %d: %v", fd, err)
 	}
-	for {
-		var set syscall.FdSet
-		set.Bits[fd/64] |= 1 << (uint(fd) % 64)
-		tv := syscall.NsecToTimeval(wait.Nanoseconds())
-		n, err := syscall.Select(fd+1, &set, nil, nil, &tv)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			t.Errorf("select: %v", err)
-			return false
-		}
-		return n > 0
-	}
+	return ok
 }
 
 func newEventFD(t *testing.T) *EventFD {

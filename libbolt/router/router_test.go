@@ -4,39 +4,15 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
 
 	"github.com/valyala/fasthttp"
 )
 
-func TestMain(m *testing.M) {
-	baseline := runtime.NumGoroutine()
-	code := m.Run()
-	if code == 0 && !goroutinesSettle(baseline, 2*time.Second) {
-		code = 1
-	}
-	os.Exit(code)
-}
-
-// goroutinesSettle waits for the goroutine count to fall back to baseline and, if it does
-// not, prints every stack so the leaked goroutine can be found.
-func goroutinesSettle(baseline int, within time.Duration) bool {
-	deadline := time.Now().Add(within)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			fmt.Fprintf(os.Stderr, "goroutine leak: %d running, %d before the tests\n%s\n",
-				runtime.NumGoroutine(), baseline, buf)
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return true
-}
+func TestMain(m *testing.M) { os.Exit(testutil.RunWithLeakCheck(m)) }
 
 func TestTranslate(t *testing.T) {
 	t.Parallel()

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"io"
 	"net"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
@@ -135,24 +136,11 @@ func copyRequest(r bridge.Request) bridge.Request {
 }
 
 func waitReadable(t *testing.T, fd int, wait time.Duration) bool {
-	if fd >= syscall.FD_SETSIZE {
-		t.Errorf("fd %d does not fit an fd_set", fd)
-		return false
+	ok, err := testutil.WaitReadable(fd, wait)
+	if err != nil {
+		t.Errorf("waiting for fd %d: %v", fd, err)
 	}
-	for {
-		var set syscall.FdSet
-		set.Bits[fd/64] |= 1 << (uint(fd) % 64)
-		tv := syscall.NsecToTimeval(wait.Nanoseconds())
-		n, err := syscall.Select(fd+1, &set, nil, nil, &tv)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			t.Errorf("select: %v", err)
-			return false
-		}
-		return n > 0
-	}
+	return ok
 }
 
 // next returns the next request Python received.

@@ -1,12 +1,10 @@
 package server
 
 import (
-	"flag"
-	"fmt"
 	"os"
-	"runtime"
 	"testing"
-	"time"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
 
 	"github.com/valyala/fasthttp"
 )
@@ -16,30 +14,5 @@ func TestMain(m *testing.M) {
 	// of the process; start it before the baseline so it is not counted as a leak.
 	var h fasthttp.ResponseHeader
 	h.AppendBytes(nil)
-
-	baseline := runtime.NumGoroutine()
-	code := m.Run()
-	// The fuzzing engine keeps an os/signal goroutine for the rest of the process.
-	fuzzing := flag.Lookup("test.fuzz").Value.String() != "" || flag.Lookup("test.fuzzworker").Value.String() == "true"
-	if code == 0 && !fuzzing && !goroutinesSettle(baseline, 2*time.Second) {
-		code = 1
-	}
-	os.Exit(code)
-}
-
-// goroutinesSettle waits for the goroutine count to fall back to baseline and, if it does
-// not, prints every stack so the leaked goroutine can be found.
-func goroutinesSettle(baseline int, within time.Duration) bool {
-	deadline := time.Now().Add(within)
-	for runtime.NumGoroutine() > baseline {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			buf = buf[:runtime.Stack(buf, true)]
-			fmt.Fprintf(os.Stderr, "goroutine leak: %d running, %d before the tests\n%s\n",
-				runtime.NumGoroutine(), baseline, buf)
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return true
+	os.Exit(testutil.RunWithLeakCheck(m))
 }
