@@ -55,9 +55,13 @@ fmt: $(VENV)/.installed
 
 ## Package and measure --------------------------------------------------------------------
 
+# A manylinux wheel: pip builds the platform wheel (setup.py runs go build -trimpath, stripped),
+# auditwheel checks the glibc symbols libbolt.so needs and tags it manylinux_2_X accordingly.
+DIST ?= dist
 wheel: $(VENV)/.installed
-	rm -rf build/lib* dist
-	$(VPY) -m pip wheel --no-deps --no-build-isolation -w dist .
+	rm -rf build/lib* build/wheel-raw
+	$(VPY) -m pip wheel --no-deps --no-build-isolation -q -w build/wheel-raw .
+	PATH="$(dir $(abspath $(VPY))):$$PATH" $(VPY) -m auditwheel repair --wheel-dir $(DIST) build/wheel-raw/*.whl
 
 # Every Fuzz target for FUZZTIME each (`go test` alone only replays the seeds).
 FUZZTIME ?= 60s

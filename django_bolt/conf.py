@@ -74,6 +74,7 @@ _ENV = {
     "DJANGO_BOLT_PORT": "PORT",
     "DJANGO_BOLT_WORKERS": "WORKERS",
     "DJANGO_BOLT_UVLOOP": "UVLOOP",
+    "DJANGO_BOLT_GRACEFUL_TIMEOUT": "GRACEFUL_TIMEOUT",
 }
 _BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -100,6 +101,8 @@ def _check(key: str, value: Any) -> None:
 def _from_env(key: str, text: str) -> Any:
     if key == "UVLOOP":
         return _BOOLS[text.strip().lower()]
+    if key == "GRACEFUL_TIMEOUT":
+        return float(text)
     return int(text) if key in ("PORT", "WORKERS") else text
 
 
@@ -125,7 +128,7 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
             try:
                 values[key] = _from_env(key, env[var])
             except (ValueError, KeyError):
-                kind = "1 or 0" if key == "UVLOOP" else "an integer"
+                kind = {"UVLOOP": "1 or 0", "GRACEFUL_TIMEOUT": "a number of seconds"}.get(key, "an integer")
                 raise BoltConfigError(f"{var} must be {kind}, got {env[var]!r}") from None
     for key, value in values.items():
         if value is not None or key in ("API", "MAX_BODY_SIZE"):

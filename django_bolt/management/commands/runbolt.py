@@ -49,6 +49,12 @@ class Command(BaseCommand):
             default=0,
             help="replace a worker whose resident memory exceeds this many MiB (default 0: never)",
         )
+        parser.add_argument(
+            "--graceful-timeout",
+            type=float,
+            help="seconds SIGTERM/SIGINT waits for in-flight requests before forcing them closed "
+            "(default DJANGO_BOLT_GRACEFUL_TIMEOUT, DJANGO_BOLT['GRACEFUL_TIMEOUT'] or 30)",
+        )
         parser.add_argument("--pin", action="store_true", help="pin each worker to one CPU (sched_setaffinity)")
         parser.add_argument(
             "--dev",
@@ -65,6 +71,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.check(display_num_errors=False)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if options["graceful_timeout"] is not None:
+            # through the environment, so that worker processes read the same value
+            os.environ["DJANGO_BOLT_GRACEFUL_TIMEOUT"] = str(options["graceful_timeout"])
         try:
             conf = load_settings()
             apis = discover_apis(conf.API)

@@ -130,3 +130,23 @@ def test_port_in_use_is_a_clear_error() -> None:
     assert r.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
     assert "address already in use" in r.stderr
+
+
+def test_graceful_timeout_flag_forces_a_503_then_exits_0(
+    start_bolt: Callable[..., BoltProcess], tmp_path: Path
+) -> None:
+    server = start_bolt(TEST_PROJECT, "--graceful-timeout", "0.5")
+    result: dict[str, object] = {}
+
+    def stuck_request() -> None:
+        r = httpx.get(f"{server.url}/block/forced?seconds=2.5", timeout=20)
+        result["status"], result["body"] = r.status_code, r.json()
+
+    t = threading.Thread(target=stuck_request)
+    t.start()
+    _wait_for(tmp_path / "forced")
+    server.terminate()
+    t.join(timeout=20)
+    assert result == {"status": 503, "body": {"detail": "Server is shutting down"}}
+    assert server.proc.wait(timeout=20) == 0
+    assert "graceful stop timed out after 500ms" in server.log()

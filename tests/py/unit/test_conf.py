@@ -40,3 +40,9 @@ def test_environment_overrides_host_and_port() -> None:
 def test_not_a_dict() -> None:
     with pytest.raises(BoltConfigError, match="must be a dict"):
         load_settings(["PORT"], environ={})  # type: ignore[arg-type]
+
+
+def test_graceful_timeout_from_the_environment() -> None:
+    assert load_settings({}, environ={"DJANGO_BOLT_GRACEFUL_TIMEOUT": "2.5"}).GRACEFUL_TIMEOUT == 2.5
+    with pytest.raises(BoltConfigError, match="GRACEFUL_TIMEOUT"):
+        load_settings({}, environ={"DJANGO_BOLT_GRACEFUL_TIMEOUT": "-1"})
