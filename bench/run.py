@@ -174,6 +174,20 @@ TARGETS: dict[str, Target] = {
         requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
         skip_hint="the repo's .venv and examples/manage.py are not there yet",
     ),
+    # The same server on asyncio's own loop instead of uvloop (the default when installed).
+    "ours-asyncio": Target(
+        name="ours-asyncio",
+        cwd=REPO / "examples",
+        argv=(
+            "env",
+            "DJANGO_BOLT_UVLOOP=0",
+            py(REPO / ".venv"),
+            *f"manage.py runbolt --host {HOST} --port {{port}} --workers 1".split(),
+        ),
+        python=REPO / ".venv" / "bin" / "python",
+        requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
+        skip_hint="the repo's .venv and examples/manage.py are not there yet",
+    ),
     # Two worker processes behind one SO_REUSEPORT address (run it with --no-pin).
     "ours-w2": Target(
         name="ours-w2",
