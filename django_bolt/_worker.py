@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import logging
 import os
 import socket
 import sys
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._logging import configure as configure_logging
 from .api import Route
 
 #: Environment variable that carries the JSON ``WorkerSpec``.
@@ -130,9 +130,7 @@ def main() -> int:
     sys.path[:0] = [p for p in spec.sys_path if p not in sys.path]
     if spec.cpu is not None:
         os.sched_setaffinity(0, {spec.cpu})
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s %(levelname)s %(name)s[worker {spec.worker_id}]: %(message)s"
-    )
+    configure_logging(dev=spec.debug, worker_id=spec.worker_id)
     link = SupervisorLink(spec.status_fd)
     try:
         _serve(spec, link)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import Any
@@ -11,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_bolt._discovery import collect_routes, discover_apis
+from django_bolt._logging import configure as configure_logging
 from django_bolt._serve import ServeOptions, run
 from django_bolt._supervisor import Supervisor, SupervisorOptions
 from django_bolt.conf import load_settings
@@ -70,7 +70,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.check(display_num_errors=False)
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        configure_logging(dev=options["dev"])
         if options["graceful_timeout"] is not None:
             # through the environment, so that worker processes read the same value
             os.environ["DJANGO_BOLT_GRACEFUL_TIMEOUT"] = str(options["graceful_timeout"])

@@ -89,3 +89,17 @@ def test_oversized_body_is_413_before_it_is_read(bolt: BoltProcess, client: http
     assert reply.startswith(b"HTTP/1.1 413 ")
     assert b'{"detail":"Request body too large"}' in reply
     assert client.get("/hello").status_code == 200
+
+
+def test_production_logs_are_json_lines_with_the_traceback(bolt: BoltProcess, client: httpx.Client) -> None:
+    import json
+
+    client.get("/raise")
+    entries = []
+    for line in bolt.log().splitlines():
+        if line.startswith("{"):
+            entries.append(json.loads(line))
+    errors = [e for e in entries if e["level"] == "ERROR" and e["message"] == "GET /raise: unhandled exception"]
+    assert errors, bolt.log()
+    assert errors[-1]["logger"] == "django_bolt"
+    assert "RuntimeError: handler exploded" in errors[-1]["exc"]

@@ -150,3 +150,15 @@ def test_graceful_timeout_flag_forces_a_503_then_exits_0(
     assert result == {"status": 503, "body": {"detail": "Server is shutting down"}}
     assert server.proc.wait(timeout=20) == 0
     assert "graceful stop timed out after 500ms" in server.log()
+
+
+def test_dev_mode_logs_are_readable_text(start_bolt: Callable[..., BoltProcess]) -> None:
+    server = start_bolt(TEST_PROJECT, "--dev")
+    assert httpx.get(f"{server.url}/raise").status_code == 500
+    deadline = time.monotonic() + 10
+    while "GET /raise: unhandled exception" not in server.log():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    line = next(x for x in server.log().splitlines() if "GET /raise: unhandled exception" in x)
+    assert not line.startswith("{")
+    assert " ERROR django_bolt[worker " in line
