@@ -14,13 +14,13 @@ import inspect
 import struct
 from typing import Any
 
-from ._encoding import INTERNAL_ERROR, Encoded, encode_exception, encode_result, logger
+from ._encoding import CT_FILE, INTERNAL_ERROR, Encoded, encode_exception, encode_result, logger
 from ._native import ffi
 from .api import Route
 from .exceptions import HTTPException, ResponseValidationError
 from .request import Request
 
-KIND_REQUEST, KIND_CANCEL, KIND_RESPONSE = 1, 2, 1
+KIND_REQUEST, KIND_CANCEL, KIND_RESPONSE, KIND_FILE = 1, 2, 1, 2
 REQ_HEADER = struct.Struct("<QBBHHHIIIIII")  # libbolt/bridge/record.go, RequestHeaderSize
 RESP_HEADER = struct.Struct("<QBBHIII")  # ResponseHeaderSize
 _REQ_SIZE = REQ_HEADER.size
@@ -192,7 +192,10 @@ class Dispatcher:
 
     def append(self, rid: int, encoded: Encoded) -> None:
         status, ctype, headers, body = encoded
-        self.out += _pack_resp(rid, KIND_RESPONSE, ctype, status, len(headers), len(body), 0)
+        if ctype == CT_FILE:
+            self.out += _pack_resp(rid, KIND_FILE, 0, status, len(headers), len(body), 0)
+        else:
+            self.out += _pack_resp(rid, KIND_RESPONSE, ctype, status, len(headers), len(body), 0)
         self.out += headers
         self.out += body
 

@@ -7,6 +7,7 @@ libbolt/server/handler.go. Anything else goes as a ``content-type`` header.
 from __future__ import annotations
 
 import logging
+import os
 import traceback
 import typing
 from collections.abc import Callable
@@ -15,11 +16,13 @@ from typing import Any
 import msgspec
 
 from .exceptions import HTTPException, ResponseValidationError
-from .responses import Response
+from .responses import FileResponse, Response
 
 logger = logging.getLogger("django_bolt")
 
 CT_NONE, CT_JSON, CT_TEXT, CT_BYTES, CT_HTML = 0, 1, 2, 3, 4
+#: Never sent: marks an Encoded whose body is a file path (a KindFile record, Go sends the file).
+CT_FILE = 255
 _MEDIA_CODES = {
     "application/json": CT_JSON,
     "text/plain; charset=utf-8": CT_TEXT,
@@ -78,7 +81,34 @@ def encode_result(result: Any, status: int) -> Encoded:
     return status, CT_JSON, b"", json_encode(result)
 
 
+#: Set at start-up from DJANGO_BOLT["FILE_RESPONSE_ROOTS"] (resolved directories), or None.
+file_roots: list[str] | None = None
+
+FILE_NOT_FOUND: Encoded = (404, CT_JSON, b"", b'{"detail":"File not found"}')
+
+
+def encode_file(r: FileResponse) -> Encoded:
+    """A FileResponse: checked here, sent by Go (see libbolt/server/files.go)."""
+    path = os.path.realpath(r.path)
+    if not os.path.isfile(path):
+        return FILE_NOT_FOUND
+    if file_roots is not None and not any(path.startswith(root + os.sep) for root in file_roots):
+        logger.error("FileResponse path %s is outside FILE_RESPONSE_ROOTS; answered 404", path)
+        return FILE_NOT_FOUND
+    extra = [("set-cookie", c) for c in r.cookies]
+    if r.media_type:
+        extra.append(("content-type", r.media_type))
+    return r.status_code, CT_FILE, header_block(r.headers, extra), path.encode()
+
+
+def set_file_roots(roots: list[str] | None) -> None:
+    global file_roots
+    file_roots = None if roots is None else [os.path.realpath(root) for root in roots]
+
+
 def encode_response(r: Response) -> Encoded:
+    if isinstance(r, FileResponse):
+        return encode_file(r)
     body = r.render()
     media = r.media_type
     code = _MEDIA_CODES.get(media, CT_NONE) if media else CT_NONE

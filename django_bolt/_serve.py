@@ -15,6 +15,7 @@ from django.conf import settings
 
 from . import _native
 from ._dispatch import Dispatcher
+from ._encoding import set_file_roots
 from ._lifespan import lifespan
 from .api import BoltAPI, Route
 from .conf import BoltSettings
@@ -114,6 +115,7 @@ async def _serve_http(routes: list[Route], opts: ServeOptions, on_ready: OnReady
     if handle == 0:
         raise BoltConfigError(_native.last_error(lib))
     loop = asyncio.get_running_loop()
+    set_file_roots(opts.settings.FILE_RESPONSE_ROOTS)
     dispatcher = Dispatcher(lib, handle, routes, loop, opts.debug)
     fd = lib.bolt_wake_fd(handle)
     try:

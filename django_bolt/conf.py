@@ -42,6 +42,9 @@ class BoltSettings:
     MAX_URI_BYTES: int = 8 * 1024
     #: Liveness endpoint answered by Go with ``{"status": "ok"}``; ``None`` turns it off.
     HEALTH_PATH: str | None = "/health"
+    #: Directories that ``FileResponse`` may send files from; ``None`` allows any path (the
+    #: handler is then responsible for not sending a path taken from user input).
+    FILE_RESPONSE_ROOTS: list[str] | None = None
     #: Worker processes (``runbolt --workers``); ``None`` means one per CPU.
     WORKERS: int | None = None
     #: Event loop: True = uvloop (an error if it is missing), False = asyncio's, None = uvloop
@@ -65,6 +68,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "MAX_HEADERS": (int,),
     "MAX_URI_BYTES": (int,),
     "HEALTH_PATH": (str, type(None)),
+    "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
 }
@@ -88,6 +92,8 @@ def _check(key: str, value: Any) -> None:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be positive, got {value!r}")
     if key == "PORT" and isinstance(value, int) and not 0 <= value <= 65535:
         raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")
+    if key == "FILE_RESPONSE_ROOTS" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        raise BoltConfigError(f"DJANGO_BOLT['FILE_RESPONSE_ROOTS'] must be a list of directory paths, got {value!r}")
     if (
         key == "HEALTH_PATH"
         and isinstance(value, str)

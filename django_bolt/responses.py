@@ -11,12 +11,14 @@ Plain return values need none of this: dict/list/Struct/Pydantic/dataclass becom
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Mapping
 from email.utils import format_datetime
 from http.cookies import SimpleCookie
 from typing import Any, Literal
+from urllib.parse import quote
 
-__all__ = ["HTML", "JSON", "PlainText", "Redirect", "Response"]
+__all__ = ["HTML", "JSON", "File", "FileResponse", "PlainText", "Redirect", "Response"]
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -116,3 +118,36 @@ class Redirect(Response):
         if not 300 <= status_code <= 399:
             raise ValueError(f"a redirect status is 3xx, not {status_code}")
         super().__init__(b"", status_code, {**(headers or {}), "location": url})
+
+
+class FileResponse(Response):
+    """A file sent by Go straight from disk: Range requests (206), ``Last-Modified`` and
+    ``If-Modified-Since`` (304), content type from the extension unless ``media_type`` is
+    given. ``filename`` adds ``Content-Disposition`` (``attachment`` by default, or
+    ``content_disposition_type="inline"``).
+
+    The path must be a regular file, inside ``DJANGO_BOLT["FILE_RESPONSE_ROOTS"]`` when that
+    is set; otherwise the answer is 404. Never build the path from user input unchecked.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        filename: str | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        content_disposition_type: Literal["attachment", "inline"] = "attachment",
+    ) -> None:
+        super().__init__(b"", status_code, headers, media_type)
+        self.path = os.fspath(path)
+        if filename is not None:
+            quoted = quote(filename)
+            value = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            if filename.isascii() and '"' not in filename:
+                value = f'{content_disposition_type}; filename="{filename}"'
+            self.headers.setdefault("content-disposition", value)
+
+
+class File(FileResponse):
+    """django-bolt's name for a file download: a FileResponse (sent by Go from disk)."""

@@ -28,6 +28,7 @@ import httpx
 from . import _native
 from ._discovery import collect_routes
 from ._dispatch import Dispatcher
+from ._encoding import set_file_roots
 from ._lifespan import lifespan
 from ._serve import ServeOptions, server_config
 from .api import BoltAPI
@@ -51,6 +52,7 @@ class _InProcessServer:
         if self.handle == 0:
             raise BoltConfigError(_native.last_error(self.lib))
         self.loop = asyncio.new_event_loop()
+        set_file_roots(self.settings.FILE_RESPONSE_ROOTS)
         self.dispatcher = Dispatcher(self.lib, self.handle, routes, self.loop, debug)
         self._ready = threading.Event()
         self._error: BaseException | None = None

@@ -37,6 +37,7 @@ const (
 
 // Reply is a response copied out of Python's batch buffer into memory owned by the slot.
 type Reply struct {
+	Kind        uint8 // KindResponse or KindFile
 	Status      uint16
 	ContentType uint8
 	Headers     []byte
@@ -312,6 +313,7 @@ func (b *Bridge) deliver(r *Response) bool {
 	s.state = slotAnswering
 	b.mu.Unlock()
 	// The batch buffer belongs to Python and is reused after this call: copy out.
+	s.Reply.Kind = r.Kind
 	s.Reply.Status = r.Status
 	s.Reply.ContentType = r.ContentType
 	s.Reply.Headers = append(s.Reply.Headers[:0], r.Headers...)

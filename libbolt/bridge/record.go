@@ -18,6 +18,7 @@ const (
 	KindCancel  uint8 = 2 // Go -> Python: stop working on request id (timeout, shutdown).
 
 	KindResponse uint8 = 1 // Python -> Go: a complete response.
+	KindFile     uint8 = 2 // Python -> Go: the body is the absolute path of a file Go sends.
 )
 
 // RequestHeaderSize is the fixed part of a request record:

@@ -237,7 +237,15 @@ func appendLower(dst, b []byte) []byte {
 func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
 	// 1xx is informational only (RFC 9110 15.2): as a final status the client would wait
 	// for the real one forever.
-	if r.Status < 200 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
+	if r.Kind == bridge.KindFile {
+		if err := serveFile(ctx, r); err != "" {
+			logger.Printf("%s %s: %s", ctx.Method(), ctx.Path(), err)
+			resetResponseHeader(ctx)
+			writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
+		}
+		return
+	}
+	if r.Kind != bridge.KindResponse || r.Status < 200 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
 		logger.Printf("%s %s: handler returned invalid status %d or content type %d", ctx.Method(), ctx.Path(), r.Status, r.ContentType)
 		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
 		return

@@ -116,7 +116,10 @@ func (ts *testServer) runPython(t *testing.T, answer answerFunc, stop <-chan str
 			r = copyRequest(r) // the poll buffer is reused
 			ts.seen <- r
 			if resp := answer(&r); resp != nil {
-				resp.ID, resp.Kind = r.ID, bridge.KindResponse
+				resp.ID = r.ID
+				if resp.Kind == 0 {
+					resp.Kind = bridge.KindResponse
+				}
 				out = bridge.AppendResponse(out, resp)
 			}
 		}

@@ -212,3 +212,25 @@ def test_per_route_timeout_overrides_the_setting(client: httpx.Client) -> None:
     r = client.get("/typed/quick-timeout")  # timeout=0.3 on the route; HANDLER_TIMEOUT is 3 s
     assert r.status_code == 504
     assert client.get("/typed/quick-timeout?seconds=0.01").json() == {"slept": 0.01}
+
+
+def test_file_response_is_sent_by_go(client: httpx.Client) -> None:
+    r = client.get("/typed/files/hello.txt")
+    assert (r.status_code, r.text) == (200, "hello file\n")
+    assert r.headers["content-type"].startswith("text/plain")
+    last_modified = r.headers["last-modified"]
+    r = client.get("/typed/files/hello.txt", headers={"Range": "bytes=0-4"})
+    assert (r.status_code, r.text) == (206, "hello")
+    r = client.get("/typed/files/hello.txt", headers={"If-Modified-Since": last_modified})
+    assert r.status_code == 304
+    r = client.get("/typed/files/data.json?download=true")
+    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-disposition"] == 'attachment; filename="data.json"'
+
+
+def test_file_response_refuses_missing_and_outside_files(bolt: object, client: httpx.Client) -> None:
+    assert client.get("/typed/files/nope.txt").json() == {"detail": "File not found"}
+    r = client.get("/typed/files/outside")
+    assert r.status_code == 404
+    assert "outside FILE_RESPONSE_ROOTS" in bolt.log()  # type: ignore[attr-defined]
+    assert client.get("/typed/files/..%2F..%2Fmanage.py").status_code == 404

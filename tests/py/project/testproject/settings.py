@@ -24,7 +24,10 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MARKER_DIR = os.environ.get("TEST_MARKER_DIR", "")
 
+FILES_DIR = BASE_DIR / "files"
+
 DJANGO_BOLT = {
+    "FILE_RESPONSE_ROOTS": [str(FILES_DIR)],
     "API": "testproject.extra_api.api",
     "HANDLER_TIMEOUT": 3,
     "GRACEFUL_TIMEOUT": 10,

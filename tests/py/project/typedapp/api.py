@@ -223,3 +223,14 @@ async def quick_timeout(seconds: float = 2.0):
 
     await asyncio.sleep(seconds)
     return {"slept": seconds}
+
+
+@api.get("/files/{name}")
+async def send_file(name: str, download: bool = False):
+    from django.conf import settings
+
+    from django_bolt.responses import FileResponse
+
+    # the route takes a name, not a path, and the roots setting is a second fence
+    path = settings.FILES_DIR / name if name != "outside" else "/etc/hostname"
+    return FileResponse(path, filename=name if download else None)

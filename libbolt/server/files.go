@@ -1,0 +1,38 @@
+package server
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+)
+
+// FileResponse: Python checks the path (a regular file, inside FILE_RESPONSE_ROOTS when
+// set) and sends it as a KindFile reply; Go streams it from disk with Range, ETag-less
+// Last-Modified/If-Modified-Since (304) and a content type from the extension.
+//
+// Not fasthttp.ServeFile: that one reads '%', '?' and '#' in the path as URI syntax, lists
+// directories, and writes compressed copies next to the file.
+var fileHandler = (&fasthttp.FS{
+	Root:            "/",
+	AcceptByteRange: true,
+	CacheDuration:   5 * time.Second,
+	PathNotFound: func(ctx *fasthttp.RequestCtx) {
+		writeError(ctx, fasthttp.StatusNotFound, errorBody("File not found"))
+	},
+}).NewRequestHandler()
+
+// serveFile answers with the file at the absolute path in r.Body. Headers from Python
+// (e.g. Content-Disposition) are added after, so an explicit content type wins over the
+// extension's.
+func serveFile(ctx *fasthttp.RequestCtx, r *bridge.Reply) string {
+	path := string(r.Body)
+	if !filepath.IsAbs(path) || filepath.Clean(path) != path {
+		return "FileResponse path must be absolute and clean, got " + path
+	}
+	ctx.Request.URI().SetPath(path)
+	fileHandler(ctx)
+	return addHeaders(&ctx.Response.Header, r.Headers)
+}
