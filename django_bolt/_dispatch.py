@@ -25,7 +25,11 @@ REQ_HEADER = struct.Struct("<QBBHHHIIIIII")  # libbolt/bridge/record.go, Request
 RESP_HEADER = struct.Struct("<QBBHIII")  # ResponseHeaderSize
 _REQ_SIZE = REQ_HEADER.size
 _unpack_req = REQ_HEADER.unpack_from
-_pack_resp = RESP_HEADER.pack
+_pack_resp_into = RESP_HEADER.pack_into
+_RESP_SIZE = RESP_HEADER.size
+#: The response batch buffer starts at this size, grows by doubling, and is cut back to it
+#: after a flush only when a huge batch made it larger than _OUT_KEEP.
+_OUT_START, _OUT_KEEP = 1 << 20, 16 << 20
 
 _NOT_STARTED: Any = object()
 
@@ -75,8 +79,9 @@ class Dispatcher:
         self.loop = loop
         self.debug = debug
         self.tasks: dict[int, asyncio.Task[Any]] = {}
-        self.out = bytearray()
         self.flush_scheduled = False
+        self.out_len = 0
+        self._set_out(_OUT_START)
         self._set_buffer(1 << 20)
 
     def _set_buffer(self, size: int) -> None:
@@ -84,6 +89,20 @@ class Dispatcher:
         self.buf = bytearray(size)
         self.view = memoryview(self.buf)
         self.cbuf = ffi.from_buffer(self.buf)
+
+    def _set_out(self, size: int) -> None:
+        # Speed: one preallocated batch buffer written in place through a memoryview. A
+        # bytearray cleared after each flush is freed and regrown through mmap on every
+        # batch (page faults and page zeroing in perf on the 10 KB JSON response). Python
+        # micro-benchmark, 40 responses + flush: 10 KB bodies 8.4 -> 0.9 us per response,
+        # 27 B bodies unchanged (~0.45 us).
+        out = bytearray(size)
+        if self.out_len:
+            out[: self.out_len] = self.out[: self.out_len]
+        self.out = out
+        self.out_cap = size
+        self.out_view = memoryview(out)  # slice writes through a memoryview: ~0.1 us, not ~0.25
+        self.cout = ffi.from_buffer(out)
 
     def drain(self) -> None:
         """add_reader callback: fetch one batch and run it."""
@@ -192,23 +211,34 @@ class Dispatcher:
 
     def append(self, rid: int, encoded: Encoded) -> None:
         status, ctype, headers, body = encoded
+        hlen, blen = len(headers), len(body)
+        pos = self.out_len
+        end = pos + _RESP_SIZE + hlen + blen
+        if end > self.out_cap:
+            self._set_out(max(end, 2 * self.out_cap))
+        out = self.out_view
         if ctype == CT_FILE:
-            self.out += _pack_resp(rid, KIND_FILE, 0, status, len(headers), len(body), 0)
+            _pack_resp_into(out, pos, rid, KIND_FILE, 0, status, hlen, blen, 0)
         else:
-            self.out += _pack_resp(rid, KIND_RESPONSE, ctype, status, len(headers), len(body), 0)
-        self.out += headers
-        self.out += body
+            _pack_resp_into(out, pos, rid, KIND_RESPONSE, ctype, status, hlen, blen, 0)
+        pos += _RESP_SIZE
+        if hlen:
+            out[pos : pos + hlen] = headers  # same-length slice assignment: a memcpy
+            pos += hlen
+        out[pos:end] = body
+        self.out_len = end
 
     def flush(self) -> None:
         """Send every finished response to Go in one call."""
         self.flush_scheduled = False
-        out = self.out
-        if not out:
+        if not self.out_len:
             return
-        refused = self.lib.bolt_respond(self.handle, ffi.from_buffer(out), len(out))
+        refused = self.lib.bolt_respond(self.handle, self.cout, self.out_len)
         if refused < 0:
             logger.error("libbolt refused a response batch (malformed records)")
-        out.clear()
+        self.out_len = 0
+        if self.out_cap > _OUT_KEEP:
+            self._set_out(_OUT_START)
 
     def cancel_all(self) -> None:
         for task in list(self.tasks.values()):
