@@ -80,6 +80,7 @@ class Dispatcher:
         self.debug = debug
         self.tasks: dict[int, asyncio.Task[Any]] = {}
         self.flush_scheduled = False
+        self.out = bytearray()
         self.out_len = 0
         self._set_out(_OUT_START)
         self._set_buffer(1 << 20)
