@@ -160,46 +160,31 @@ def py(venv: Path) -> str:
     return str(venv / "bin" / "python")
 
 
+def ours(name: str = "ours", workers: int = 1, env: tuple[str, ...] = ()) -> Target:
+    """This project's example project under `runbolt` (with `env NAME=VALUE ...` if given)."""
+    argv = (
+        *(("env", *env) if env else ()),
+        py(REPO / ".venv"),
+        *f"manage.py runbolt --host {HOST} --port {{port}} --workers {workers}".split(),
+    )
+    return Target(
+        name=name,
+        cwd=REPO / "examples",
+        argv=argv,
+        python=REPO / ".venv" / "bin" / "python",
+        requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
+        skip_hint="the repo's .venv and examples/manage.py are not there yet",
+    )
+
+
 # The command table: edit here to change how a target is started. Each server gets
 # `taskset -c SERVER_CPU` in front; `{port}` is filled in with a free port.
 TARGETS: dict[str, Target] = {
-    "ours": Target(
-        name="ours",
-        cwd=REPO / "examples",
-        argv=(
-            py(REPO / ".venv"),
-            *f"manage.py runbolt --host {HOST} --port {{port}} --workers 1".split(),
-        ),
-        python=REPO / ".venv" / "bin" / "python",
-        requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
-        skip_hint="the repo's .venv and examples/manage.py are not there yet",
-    ),
+    "ours": ours(),
     # The same server on asyncio's own loop instead of uvloop (the default when installed).
-    "ours-asyncio": Target(
-        name="ours-asyncio",
-        cwd=REPO / "examples",
-        argv=(
-            "env",
-            "DJANGO_BOLT_UVLOOP=0",
-            py(REPO / ".venv"),
-            *f"manage.py runbolt --host {HOST} --port {{port}} --workers 1".split(),
-        ),
-        python=REPO / ".venv" / "bin" / "python",
-        requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
-        skip_hint="the repo's .venv and examples/manage.py are not there yet",
-    ),
+    "ours-asyncio": ours("ours-asyncio", env=("DJANGO_BOLT_UVLOOP=0",)),
     # Two worker processes behind one SO_REUSEPORT address (run it with --no-pin).
-    "ours-w2": Target(
-        name="ours-w2",
-        cwd=REPO / "examples",
-        argv=(
-            py(REPO / ".venv"),
-            *f"manage.py runbolt --host {HOST} --port {{port}} --workers 2".split(),
-        ),
-        python=REPO / ".venv" / "bin" / "python",
-        requires=(REPO / ".venv" / "bin" / "python", REPO / "examples" / "manage.py"),
-        skip_hint="the repo's .venv and examples/manage.py are not there yet",
-    ),
+    "ours-w2": ours("ours-w2", workers=2),
     "ceiling": Target(
         name="ceiling",
         cwd=REPO,
