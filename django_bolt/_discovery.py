@@ -48,8 +48,13 @@ def discover_apis(extra: str | list[str] | None) -> list[BoltAPI]:
     return list(unique.values())
 
 
-def collect_routes(apis: list[BoltAPI]) -> list[Route]:
-    """All routes of all APIs; two handlers for one method and path is a start-up error."""
+def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[Route]:
+    """All routes of all APIs, plus ``GET ready_path`` running their readiness checks when a
+    path is given; two handlers for one method and path is a start-up error."""
+    if ready_path:
+        from .health import readiness_api
+
+        apis = [*apis, readiness_api([c for api in apis for c in api.ready_checks], ready_path)]
     routes: list[Route] = []
     seen: dict[tuple[str, str], Route] = {}
     for api in apis:

@@ -109,7 +109,7 @@ def _serve(spec: WorkerSpec, link: SupervisorLink) -> None:
 
     conf = load_settings()
     apis = discover_apis(conf.API)
-    routes = collect_routes(apis)
+    routes = collect_routes(apis, conf.READY_PATH)
     if spec.max_requests > 0:
         routes = count_requests(routes, spec.max_requests, link.recycle)
     opts = ServeOptions(

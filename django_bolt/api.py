@@ -224,8 +224,16 @@ class BoltAPI(Router):
         self.on_startup = list(on_startup)
         self.on_shutdown = list(on_shutdown)
         self.exception_handlers: dict[type[BaseException], Callable[..., Any]] = {}
+        self.ready_checks: list[tuple[str, Callable[[], Any]]] = []
         for exc_type, handler in (exception_handlers or {}).items():
             self.add_exception_handler(exc_type, handler)
+
+    def ready_check(self, func: Handler) -> Handler:
+        """Register a readiness check (see ``django_bolt.health``); usable as a decorator."""
+        if not callable(func):
+            raise BoltConfigError(f"ready checks must be callables, got {func!r}")
+        self.ready_checks.append((getattr(func, "__name__", repr(func)), func))
+        return func
 
     def add_exception_handler(self, exc_type: type[BaseException], handler: Callable[..., Any]) -> None:
         """Answer ``exc_type`` (and subclasses) with ``handler(request, exc)``, async or not;

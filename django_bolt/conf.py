@@ -42,6 +42,8 @@ class BoltSettings:
     MAX_URI_BYTES: int = 8 * 1024
     #: Liveness endpoint answered by Go with ``{"status": "ok"}``; ``None`` turns it off.
     HEALTH_PATH: str | None = "/health"
+    #: Readiness endpoint running the ``@api.ready_check`` checks (200 or 503); ``None``: off.
+    READY_PATH: str | None = "/ready"
     #: Directories that ``FileResponse`` may send files from; ``None`` allows any path (the
     #: handler is then responsible for not sending a path taken from user input).
     FILE_RESPONSE_ROOTS: list[str] | None = None
@@ -68,6 +70,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "MAX_HEADERS": (int,),
     "MAX_URI_BYTES": (int,),
     "HEALTH_PATH": (str, type(None)),
+    "READY_PATH": (str, type(None)),
     "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
@@ -95,13 +98,11 @@ def _check(key: str, value: Any) -> None:
     if key == "FILE_RESPONSE_ROOTS" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
         raise BoltConfigError(f"DJANGO_BOLT['FILE_RESPONSE_ROOTS'] must be a list of directory paths, got {value!r}")
     if (
-        key == "HEALTH_PATH"
+        key in ("HEALTH_PATH", "READY_PATH")
         and isinstance(value, str)
         and (not value.startswith("/") or any(c in value for c in "?#{} "))
     ):
-        raise BoltConfigError(
-            f"DJANGO_BOLT['HEALTH_PATH'] must be a plain path starting with '/' or None, got {value!r}"
-        )
+        raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be a plain path starting with '/' or None, got {value!r}")
 
 
 def _from_env(key: str, text: str) -> Any:

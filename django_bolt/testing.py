@@ -43,8 +43,8 @@ class _InProcessServer:
 
     def __init__(self, apis: Sequence[BoltAPI], settings: BoltSettings | None, debug: bool) -> None:
         self.apis = list(apis)
-        routes = collect_routes(self.apis)
         self.settings = settings or load_settings({}, environ={})
+        routes = collect_routes(self.apis, self.settings.READY_PATH)
         opts = ServeOptions(host="127.0.0.1", port=0, backlog=16, settings=self.settings, debug=debug)
         self.lib = _native.load()
         cfg = server_config(routes, opts)

@@ -77,7 +77,7 @@ class Command(BaseCommand):
         try:
             conf = load_settings()
             apis = discover_apis(conf.API)
-            routes = collect_routes(apis)
+            routes = collect_routes(apis, conf.READY_PATH)
         except BoltConfigError as exc:
             raise CommandError(str(exc)) from exc
         if not routes:

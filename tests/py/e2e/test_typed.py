@@ -234,3 +234,25 @@ def test_file_response_refuses_missing_and_outside_files(bolt: object, client: h
     assert r.status_code == 404
     assert "outside FILE_RESPONSE_ROOTS" in bolt.log()  # type: ignore[attr-defined]
     assert client.get("/typed/files/..%2F..%2Fmanage.py").status_code == 404
+
+
+def test_ready_runs_the_registered_checks(bolt: object, client: httpx.Client) -> None:
+    from pathlib import Path
+
+    r = client.get("/ready")
+    assert r.status_code == 200
+    assert r.json() == {
+        "status": "ready",
+        "checks": {"always_ready": "ok", "flag_file": "ok", "database_check": "ok"},
+    }
+    marker = Path(bolt.log_path).parent / "not-ready"  # type: ignore[attr-defined]
+    marker.write_text("")
+    try:
+        r = client.get("/ready")
+        assert r.status_code == 503
+        assert r.json()["status"] == "not ready"
+        assert r.json()["checks"]["flag_file"] == "returned False"
+        assert r.json()["checks"]["always_ready"] == "ok"
+    finally:
+        marker.unlink()
+    assert client.get("/ready").status_code == 200

@@ -119,3 +119,34 @@ def test_two_clients_at_once_are_independent() -> None:
     with TestClient(a) as ca, TestClient(b) as cb:
         assert ca.get("/hello").json() == {"message": "Hello, World!"}
         assert cb.get("/hello").text == "other"
+
+
+def test_readiness_route_and_its_settings() -> None:
+    api = make_api()
+
+    @api.ready_check
+    async def broken() -> None:
+        raise ConnectionError("cache unreachable")
+
+    with TestClient(api) as client:
+        r = client.get("/ready")
+        assert r.status_code == 503
+        assert r.json() == {"status": "not ready", "checks": {"broken": "ConnectionError: cache unreachable"}}
+    with TestClient(api, settings={"READY_PATH": None}) as client:
+        assert client.get("/ready").status_code == 404
+
+
+def test_a_route_on_the_ready_path_is_a_start_up_error() -> None:
+    from django_bolt import BoltConfigError
+
+    api = BoltAPI()
+
+    @api.get("/ready")
+    async def mine() -> str:
+        return "mine"
+
+    with pytest.raises(BoltConfigError, match="GET /ready is registered twice"):
+        TestClient(api)
+    with TestClient(api, settings={"READY_PATH": "/readyz"}) as client:
+        assert client.get("/ready").text == "mine"
+        assert client.get("/readyz").json() == {"status": "ready", "checks": {}}

@@ -234,3 +234,27 @@ async def send_file(name: str, download: bool = False):
     # the route takes a name, not a path, and the roots setting is a second fence
     path = settings.FILES_DIR / name if name != "outside" else "/etc/hostname"
     return FileResponse(path, filename=name if download else None)
+
+
+@api.ready_check
+async def always_ready() -> None:
+    return None
+
+
+@api.ready_check
+def flag_file() -> bool:
+    """Not ready while the marker file `not-ready` exists (the test creates it)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    return not (Path(settings.MARKER_DIR) / "not-ready").exists()
+
+
+def _register_database_check() -> None:
+    from django_bolt.health import database_check
+
+    api.ready_check(database_check)
+
+
+_register_database_check()
