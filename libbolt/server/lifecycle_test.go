@@ -143,17 +143,8 @@ func TestStopIdleServer(t *testing.T) {
 // TestStartOnLoopback covers Start's own listen(2) path with a real socket.
 func TestStartOnLoopback(t *testing.T) {
 	t.Parallel()
-	cfg, err := ParseConfig([]byte(`{"host": "127.0.0.1", "port": 0, "routes": [{"id": 1, "method": "GET", "path": "/hi"}]}`))
+	srv, err := startLoopback(t, 0, false)
 	if err != nil {
-		t.Fatalf("ParseConfig: %v", err)
-	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	defer srv.Close()
-	shortIdleWorkers(srv)
-	if err := srv.Start(); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	defer srv.Stop(time.Second)
@@ -175,14 +166,8 @@ func TestStartOnLoopback(t *testing.T) {
 	assertJSONError(t, &resp, 404, "Not Found")
 
 	// A second server on the same port fails at start-up with a readable error.
-	cfg2 := *cfg
-	cfg2.Port = srv.Port()
-	srv2, err := New(&cfg2)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	defer srv2.Close()
-	if err := srv2.Start(); err == nil || !strings.Contains(err.Error(), "cannot listen") {
+	srv2, err := startLoopback(t, srv.Port(), false)
+	if err == nil || !strings.Contains(err.Error(), "cannot listen") {
 		srv2.Stop(time.Second)
 		t.Fatalf("Start on a busy port = %v, want a listen error", err)
 	}
@@ -213,17 +198,8 @@ func TestWireAfterAbandonAll(t *testing.T) {
 // so the test does not prove the linger is needed, only that the path works.
 func TestEarlyErrorReachesTCPClient(t *testing.T) {
 	t.Parallel()
-	cfg, err := ParseConfig([]byte(`{"port": 0, "max_body_size": 1024, "routes": [{"id": 1, "method": "POST", "path": "/"}]}`))
+	srv, err := startConfigured(t, `{"port": 0, "max_body_size": 1024, "routes": [{"id": 1, "method": "POST", "path": "/"}]}`)
 	if err != nil {
-		t.Fatalf("ParseConfig: %v", err)
-	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	defer srv.Close()
-	shortIdleWorkers(srv)
-	if err := srv.Start(); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	defer srv.Stop(time.Second)

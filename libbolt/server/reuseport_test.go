@@ -13,11 +13,19 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// startLoopback starts a real server with a GET /hi route on 127.0.0.1:port.
 func startLoopback(t *testing.T, port int, reusePort bool) (*Server, error) {
 	t.Helper()
-	cfg, err := ParseConfig([]byte(fmt.Sprintf(
+	return startConfigured(t, fmt.Sprintf(
 		`{"host": "127.0.0.1", "port": %d, "reuse_port": %t, "routes": [{"id": 1, "method": "GET", "path": "/hi"}]}`,
-		port, reusePort)))
+		port, reusePort))
+}
+
+// startConfigured starts a real TCP server from a JSON config; it is closed at cleanup
+// (callers Stop it themselves).
+func startConfigured(t *testing.T, configJSON string) (*Server, error) {
+	t.Helper()
+	cfg, err := ParseConfig([]byte(configJSON))
 	if err != nil {
 		t.Fatalf("ParseConfig: %v", err)
 	}
