@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,11 +13,23 @@ import pytest
 
 from django_bolt.testing import LiveServer, free_port
 
-__all__ = ["EXAMPLE_PROJECT", "REPO", "TEST_PROJECT", "BoltProcess", "free_port"]
+__all__ = ["EXAMPLE_PROJECT", "REPO", "TEST_PROJECT", "BoltProcess", "free_port", "run_manage"]
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_PROJECT = Path(__file__).resolve().parent / "project"
 EXAMPLE_PROJECT = REPO / "examples"
+
+
+def run_manage(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``manage.py ARGS`` of the test project to completion, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=TEST_PROJECT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 class BoltProcess(LiveServer):

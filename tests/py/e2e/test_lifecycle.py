@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..conftest import EXAMPLE_PROJECT, TEST_PROJECT, BoltProcess
+from ..conftest import EXAMPLE_PROJECT, TEST_PROJECT, BoltProcess, run_manage
 
 
 def test_200_concurrent_requests_each_get_their_own_answer(bolt: BoltProcess) -> None:
@@ -103,19 +103,8 @@ def test_env_overrides_host_and_port(tmp_path: Path) -> None:
         log.close()
 
 
-def _run_manage(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=TEST_PROJECT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_unknown_setting_key_is_refused_with_the_valid_keys() -> None:
-    r = _run_manage("runbolt", "--port", "0", "--settings", "testproject.settings_badkey")
+    r = run_manage("runbolt", "--port", "0", "--settings", "testproject.settings_badkey")
     assert r.returncode != 0
     assert "unknown DJANGO_BOLT key(s) HANDLER_TIMOUT" in r.stderr
     assert "HANDLER_TIMEOUT" in r.stderr.split("valid keys are:")[1]
@@ -126,7 +115,7 @@ def test_port_in_use_is_a_clear_error() -> None:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        r = _run_manage("runbolt", "--host", "127.0.0.1", "--port", str(port))
+        r = run_manage("runbolt", "--host", "127.0.0.1", "--port", str(port))
     assert r.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in r.stderr
     assert "address already in use" in r.stderr

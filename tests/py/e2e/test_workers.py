@@ -6,8 +6,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -18,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..conftest import TEST_PROJECT, BoltProcess
+from ..conftest import TEST_PROJECT, BoltProcess, run_manage
 
 Start = Callable[..., BoltProcess]
 
@@ -144,23 +142,12 @@ def test_max_requests_replaces_a_worker_without_losing_requests(start_bolt: Star
     assert server.stop() == 0
 
 
-def _manage(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=TEST_PROJECT,
-        env={**os.environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def test_port_in_use_stops_the_supervisor_with_a_clear_error() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        r = _manage("runbolt", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
+        r = run_manage("runbolt", "--host", "127.0.0.1", "--port", str(port), "--workers", "2")
     assert r.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}: address already in use" in r.stderr
 
@@ -170,7 +157,7 @@ def test_failing_startup_hook_stops_the_server_instead_of_looping(workers: str, 
     from ..conftest import free_port
 
     started = time.monotonic()
-    r = _manage(
+    r = run_manage(
         "runbolt",
         "--port",
         str(free_port()),
