@@ -30,16 +30,27 @@ class RequestData:
     """The raw pieces of one request, decoded on first use and shared by all extractors."""
 
     __slots__ = (
-        "method", "path", "raw_params", "raw_query", "raw_headers", "body", "_cache", "request", "deps", "path_params"
+        "method", "path", "raw_params", "raw_query", "raw_headers", "body", "extra", "_cache", "request", "deps",
+        "path_params",
     )  # fmt: skip
 
-    def __init__(self, method: int, path: bytes, raw_params: bytes, raw_query: bytes, raw_headers: bytes, body: bytes):
+    def __init__(
+        self,
+        method: int,
+        path: bytes,
+        raw_params: bytes,
+        raw_query: bytes,
+        raw_headers: bytes,
+        body: bytes,
+        extra: bytes = b"",
+    ) -> None:
         self.method = method
         self.path = path
         self.raw_params = raw_params
         self.raw_query = raw_query
         self.raw_headers = raw_headers
         self.body = body
+        self.extra = extra
         self._cache: dict[str, Any] = {}
         self.request: Request | None = None
         self.deps: dict[Any, Any] = {}
@@ -104,7 +115,13 @@ class RequestData:
     def get_request(self) -> Request:
         if self.request is None:
             self.request = Request(
-                self.method, self.path, self.raw_query.decode(), self.raw_headers, self.body, self.path_params
+                self.method,
+                self.path,
+                self.raw_query.decode(),
+                self.raw_headers,
+                self.body,
+                self.path_params,
+                self.extra,
             )
         return self.request
 
@@ -284,7 +301,8 @@ def bind_all(extractors: list[Extractor], data: RequestData) -> dict[str, Any]:
     return kwargs
 
 
-Binder = Callable[[int, bytes, bytes, bytes, bytes, bytes], dict[str, Any]]
+#: (method, path, params, query, headers, body, extra) -> handler kwargs; see bridge/record.go.
+Binder = Callable[[int, bytes, bytes, bytes, bytes, bytes, bytes], dict[str, Any]]
 DATA_KEY = "_bolt_request_data"
 
 
@@ -298,9 +316,9 @@ def build_binder(args: list[ArgPlan]) -> Binder | None:
     has_deps = any(a.source == "depends" for a in args)
 
     def bind(
-        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes
+        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes, extra: bytes
     ) -> dict[str, Any]:
-        data = RequestData(method, path, raw_params, raw_query, headers, body)
+        data = RequestData(method, path, raw_params, raw_query, headers, body, extra)
         kwargs = bind_all(extractors, data)
         if has_deps:
             kwargs[DATA_KEY] = data
@@ -357,7 +375,7 @@ def _path_query_binder(args: list[ArgPlan]) -> Binder:
     query_args = [(a.name, a.key, a.is_list, a.convert, a.default, a.required) for a in args if a.source == "query"]
 
     def bind(
-        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes
+        method: int, path: bytes, raw_params: bytes, raw_query: bytes, headers: bytes, body: bytes, extra: bytes
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []

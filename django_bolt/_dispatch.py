@@ -118,14 +118,14 @@ class Dispatcher:
         routes = self.routes
         off = 0
         while off < n:
-            rid, kind, method, route_id, _flags, _, plen, palen, qlen, hlen, blen, _ = _unpack_req(data, off)
+            rid, kind, method, route_id, _flags, _, plen, palen, qlen, hlen, blen, elen = _unpack_req(data, off)
             start = off + _REQ_SIZE
-            off = start + plen + palen + qlen + hlen + blen
+            off = start + plen + palen + qlen + hlen + blen + elen
             if kind != KIND_REQUEST:
                 self._cancel(rid)
                 continue
             route = routes[route_id]
-            raw = (method, data, start, plen, palen, qlen, hlen) if route.exception_handlers else None
+            raw = (method, data, start, plen, palen, qlen, hlen, off - elen, off) if route.exception_handlers else None
             try:
                 binder = route.binder
                 if binder is None:
@@ -135,7 +135,10 @@ class Dispatcher:
                     q = p + palen
                     h = q + qlen
                     b = h + hlen
-                    coro = route.endpoint(**binder(method, data[start:p], data[p:q], data[q:h], data[h:b], data[b:off]))
+                    e = off - elen
+                    coro = route.endpoint(
+                        **binder(method, data[start:p], data[p:q], data[q:h], data[h:b], data[b:e], data[e:off])
+                    )
                 yielded = coro.send(None)
             except StopIteration as done:
                 self.append(rid, self._encode(done.value, route))
@@ -256,10 +259,12 @@ def _find_handler(handlers: dict[type[BaseException], Any], exc: BaseException) 
 
 def _request_from(raw: tuple[Any, ...]) -> Request:
     """The request object for an exception handler, from the record it came in."""
-    method, data, start, plen, palen, qlen, hlen = raw
+    method, data, start, plen, palen, qlen, hlen, extra_start, end = raw
     q = start + plen + palen
+    h = q + qlen
+    # The body is not kept for exception handlers.
     return Request(
-        method, data[start : start + plen], data[q : q + qlen].decode(), data[q + qlen : q + qlen + hlen], b"", {}
+        method, data[start : start + plen], data[q:h].decode(), data[h : h + hlen], b"", {}, data[extra_start:end]
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 _ABSENT: Any = object()
 _METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
@@ -42,7 +44,7 @@ def split_pairs(block: str) -> list[str]:
 class Request:
     """One HTTP request. Attribute and ``request["key"]`` access both work."""
 
-    __slots__ = ("_method", "_path", "_query", "_headers", "body", "path_params", "state", "context", "_cache")
+    __slots__ = ("_method", "_path", "_query", "_headers", "body", "path_params", "state", "_extra", "_cache")
 
     def __init__(
         self,
@@ -52,6 +54,7 @@ class Request:
         headers: bytes,
         body: bytes,
         path_params: dict[str, Any],
+        extra: bytes = b"",
     ) -> None:
         self._method = method
         self._path = path
@@ -60,9 +63,29 @@ class Request:
         self.body = body
         self.path_params = path_params
         self.state: dict[str, Any] = {}
-        #: What authentication put here (e.g. validated JWT claims); empty without auth.
-        self.context: dict[str, Any] = {}
+        self._extra = extra
         self._cache: dict[str, Any] = {}
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """What Go middleware attached to this request (package libbolt/extra), decoded on
+        first use; empty when nothing was attached."""
+        x = self._cache.get("extra")
+        if x is None:
+            x = self._cache["extra"] = msgspec.json.decode(self._extra) if self._extra else {}
+        return x
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What authentication put here (e.g. validated JWT claims); empty without auth."""
+        c = self._cache.get("context")
+        if c is None:
+            c = self._cache["context"] = dict(self.extra.get("context") or {})
+        return c
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._cache["context"] = value
 
     @property
     def method(self) -> str:

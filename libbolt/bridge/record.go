@@ -24,11 +24,12 @@ const (
 // RequestHeaderSize is the fixed part of a request record:
 //
 //	id u64 | kind u8 | method u8 | route u16 | flags u16 | reserved u16 |
-//	path_len u32 | params_len u32 | query_len u32 | headers_len u32 | body_len u32 | reserved u32
+//	path_len u32 | params_len u32 | query_len u32 | headers_len u32 | body_len u32 | extra_len u32
 //
-// followed by path, params, query, headers and body bytes in that order. Params are the
-// path parameter values in route order, query is key,value pairs and headers are
+// followed by path, params, query, headers, body and extra bytes in that order. Params are
+// the path parameter values in route order, query is key,value pairs and headers are
 // name,value pairs; every list is joined with NUL separators (Go rejects NUL in inputs).
+// Extra is empty or one JSON object from Go middleware (package extra).
 const RequestHeaderSize = 40
 
 // ResponseHeaderSize is the fixed part of a response record:
@@ -51,6 +52,7 @@ type Request struct {
 	Query   []byte
 	Headers []byte
 	Body    []byte
+	Extra   []byte
 }
 
 // AppendRequest appends the record for r to dst and returns the extended slice.
@@ -67,12 +69,14 @@ func AppendRequest(dst []byte, r *Request) []byte {
 	le.PutUint32(h[24:], uint32(len(r.Query)))
 	le.PutUint32(h[28:], uint32(len(r.Headers)))
 	le.PutUint32(h[32:], uint32(len(r.Body)))
+	le.PutUint32(h[36:], uint32(len(r.Extra)))
 	dst = append(dst, h[:]...)
 	dst = append(dst, r.Path...)
 	dst = append(dst, r.Params...)
 	dst = append(dst, r.Query...)
 	dst = append(dst, r.Headers...)
-	return append(dst, r.Body...)
+	dst = append(dst, r.Body...)
+	return append(dst, r.Extra...)
 }
 
 // AppendCancel appends a cancel record for id.
@@ -94,9 +98,12 @@ func DecodeRequest(b []byte) (r Request, n int, err error) {
 	r.Method = b[9]
 	r.Route = le.Uint16(b[10:])
 	r.Flags = le.Uint16(b[12:])
-	lens := [5]uint32{le.Uint32(b[16:]), le.Uint32(b[20:]), le.Uint32(b[24:]), le.Uint32(b[28:]), le.Uint32(b[32:])}
+	var lens [6]uint32
+	for i := range lens {
+		lens[i] = le.Uint32(b[16+4*i:])
+	}
 	n = RequestHeaderSize
-	parts := [5]*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body}
+	parts := [6]*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body, &r.Extra}
 	for i, l := range lens {
 		if uint64(len(b)-n) < uint64(l) {
 			return r, 0, ErrShortRecord

@@ -18,7 +18,7 @@ func TestRequestRoundTrip(t *testing.T) {
 		{"all fields", Request{
 			ID: 7<<32 | 3, Kind: KindRequest, Method: 2, Route: 513, Flags: 1,
 			Path: []byte("/items/42"), Params: []byte("42\x00a/b"), Query: []byte("q\x00x y"),
-			Headers: []byte("host\x00example\x00x-a\x00b"), Body: []byte(`{"a":1}`),
+			Headers: []byte("host\x00example\x00x-a\x00b"), Body: []byte(`{"a":1}`), Extra: []byte(`{"context":{}}`),
 		}},
 		{"body only", Request{ID: 1<<64 - 1, Kind: KindRequest, Method: 7, Route: 1<<16 - 1, Flags: 1<<16 - 1, Body: bytes.Repeat([]byte{0xff}, 300)}},
 		{"binary params", Request{ID: 9, Kind: KindRequest, Params: []byte{0, 0, 0}, Query: []byte{0}}},
@@ -31,7 +31,7 @@ func TestRequestRoundTrip(t *testing.T) {
 				t.Fatalf("AppendRequest clobbered dst: %q", rec)
 			}
 			rec = rec[len("prefix"):]
-			want := RequestHeaderSize + len(tt.req.Path) + len(tt.req.Params) + len(tt.req.Query) + len(tt.req.Headers) + len(tt.req.Body)
+			want := RequestHeaderSize + len(tt.req.Path) + len(tt.req.Params) + len(tt.req.Query) + len(tt.req.Headers) + len(tt.req.Body) + len(tt.req.Extra)
 			if len(rec) != want {
 				t.Fatalf("record is %d bytes, want %d", len(rec), want)
 			}
@@ -47,7 +47,7 @@ func TestRequestRoundTrip(t *testing.T) {
 func assertSameRequest(t *testing.T, got, want Request) {
 	t.Helper()
 	norm := func(r Request) Request {
-		for _, b := range []*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body} {
+		for _, b := range []*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body, &r.Extra} {
 			if len(*b) == 0 {
 				*b = nil
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -113,7 +114,7 @@ func isStopping(ctx *fasthttp.RequestCtx) bool {
 func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx *fasthttp.RequestCtx) ([]byte, inputError) {
 	start := len(dst)
 	dst = append(dst, make([]byte, bridge.RequestHeaderSize)...)
-	var lens [5]int
+	var lens [6]int
 
 	mark := len(dst)
 	dst = append(dst, ctx.Path()...)
@@ -173,6 +174,10 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	body := ctx.PostBody()
 	dst = append(dst, body...)
 	lens[4] = len(body)
+
+	mark = len(dst)
+	dst = extra.AppendTo(dst, ctx)
+	lens[5] = len(dst) - mark
 
 	h := dst[start:]
 	le := binary.LittleEndian

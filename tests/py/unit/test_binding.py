@@ -20,7 +20,7 @@ def _bind(func: Any, path: str, params: bytes = b"", query: dict[str, Any] | Non
     for k, v in (query or {}).items():
         for item in v if isinstance(v, list) else [v]:
             pairs += [k, item]
-    return binder(1, path.encode(), params, "\0".join(pairs).encode(), b"", b"")
+    return binder(1, path.encode(), params, "\0".join(pairs).encode(), b"", b"", b"")
 
 
 async def item(item_id: int, q: str | None = None) -> None: ...
