@@ -31,6 +31,7 @@ type Server struct {
 	health []byte                      // nil: no health endpoint
 	cors   map[uint16]*middleware.CORS // per route id; a route without an entry has none
 	corsOn bool
+	guards map[uint16]*protection         // per route id: auth and rate limit (protect.go)
 	mem    *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 }
 
@@ -49,6 +50,10 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		s.health = []byte(p)
 	}
 	if err := s.compileCORS(); err != nil {
+		efd.Close()
+		return nil, err
+	}
+	if err := s.compileProtection(); err != nil {
 		efd.Close()
 		return nil, err
 	}
