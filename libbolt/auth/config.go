@@ -26,6 +26,8 @@ type BackendConfig struct {
 	LeewaySec  float64  `json:"leeway"`      // clock skew allowed on exp/nbf, seconds
 	RequireJTI bool     `json:"require_jti"` // set when a revocation list is used
 	Revoked    []string `json:"revoked"`     // jti values refused from start-up on
+	// RevocationID names the Python InMemoryRevocation store that bolt_revoke updates.
+	RevocationID int `json:"revocation_id"`
 
 	// API keys.
 	APIKeys        []string            `json:"api_keys"`

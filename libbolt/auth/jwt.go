@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -38,6 +37,7 @@ type jwtBackend struct {
 	realm     []byte
 	revoked   *Revocations
 	requireID bool
+	storeID   int // Python InMemoryRevocation id, 0 for none
 }
 
 func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
@@ -87,9 +87,13 @@ func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 		b.bearer = b.header == "authorization"
 	}
 	b.realm = []byte(`Bearer realm="api"`)
-	if len(c.Revoked) > 0 || c.RequireJTI {
+	if len(c.Revoked) > 0 || c.RevocationID > 0 {
 		b.revoked = NewRevocations(c.Revoked)
 		b.requireID = true
+	}
+	if c.RevocationID > 0 {
+		b.storeID = c.RevocationID
+		registerStore(c.RevocationID, b.revoked)
 	}
 	return b, nil
 }
@@ -250,37 +254,6 @@ func tokenFailure(err error) *Failure {
 		desc = "Malformed token"
 	}
 	return &Failure{"invalid_token", desc}
-}
-
-// Revocations is an in-memory set of revoked token ids (jti). Python adds to it; Go
-// reads it on every validated token of a backend that uses revocation.
-type Revocations struct {
-	mu  sync.RWMutex
-	ids map[string]struct{}
-}
-
-// NewRevocations starts a set with ids.
-func NewRevocations(ids []string) *Revocations {
-	r := &Revocations{ids: make(map[string]struct{}, len(ids))}
-	for _, id := range ids {
-		r.ids[id] = struct{}{}
-	}
-	return r
-}
-
-// Has reports whether jti was revoked.
-func (r *Revocations) Has(jti string) bool {
-	r.mu.RLock()
-	_, ok := r.ids[jti]
-	r.mu.RUnlock()
-	return ok
-}
-
-// Add revokes jti.
-func (r *Revocations) Add(jti string) {
-	r.mu.Lock()
-	r.ids[jti] = struct{}{}
-	r.mu.Unlock()
 }
 
 // userID renders the "sub" claim as a string (django-bolt tokens carry the primary key).

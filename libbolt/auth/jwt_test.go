@@ -254,3 +254,34 @@ func TestJWTTokenSources(t *testing.T) {
 		})
 	}
 }
+
+func TestRevokeReachesEveryServerOfTheStore(t *testing.T) {
+	t.Parallel()
+	const store = 987654
+	backends, err := CompileBackends([]BackendConfig{{Type: "jwt", Secret: testSecret, RevocationID: store}}, func() time.Time { return frozen })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := validClaims()
+	c["jti"] = "abc"
+	tok := []byte(sign(t, jwt.SigningMethodHS256, []byte(testSecret), c))
+	b := backends[0].(*jwtBackend)
+	if _, f := b.validate(tok); f != nil {
+		t.Fatalf("refused before revocation: %+v", f)
+	}
+	for _, bad := range []string{"", "abc", "x\x00abc", "987654\x00"} {
+		if n := Revoke([]byte(bad)); n != 0 {
+			t.Fatalf("Revoke(%q) = %d", bad, n)
+		}
+	}
+	if n := Revoke([]byte("987654\x00abc")); n != 1 {
+		t.Fatalf("Revoke updated %d sets, want 1", n)
+	}
+	if _, f := b.validate(tok); f == nil || f.Description != "Token has been revoked" {
+		t.Fatalf("after revocation: %+v", f)
+	}
+	backends.Release()
+	if n := Revoke([]byte("987654\x00def")); n != 0 {
+		t.Fatalf("released store still updated (%d)", n)
+	}
+}

@@ -31,8 +31,10 @@ func (s *Server) compileProtection() error {
 	if err != nil {
 		return err
 	}
+	s.backends = backends
 	proxies, err := middleware.ParseTrustedProxies(s.cfg.TrustedProxies)
 	if err != nil {
+		backends.Release()
 		return err
 	}
 	var store *middleware.BucketStore
@@ -41,6 +43,7 @@ func (s *Server) compileProtection() error {
 		p := &protection{}
 		if c := s.cfg.RouteAuth[rt.ID]; c != nil {
 			if p.auth, err = auth.CompileRoute(c, backends); err != nil {
+				backends.Release()
 				return fmt.Errorf("auth on %s %s: %w", rt.Method, rt.Path, err)
 			}
 		}
@@ -49,6 +52,7 @@ func (s *Server) compileProtection() error {
 				store = middleware.NewBucketStore(s.cfg.RateLimitMaxKeys)
 			}
 			if p.limit, err = middleware.CompileRateLimit(c, rt.ID, store, proxies, now); err != nil {
+				backends.Release()
 				return fmt.Errorf("@rate_limit on %s %s: %w", rt.Method, rt.Path, err)
 			}
 		}
