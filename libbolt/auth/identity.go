@@ -73,9 +73,18 @@ func (id *Identity) AppendContext(dst []byte) []byte {
 	return append(dst, '}')
 }
 
+// appendString writes s as a JSON string. Ids and permission names are plain ASCII, so
+// they are copied as they are; anything else goes through the JSON encoder.
 func appendString(dst []byte, s string) []byte {
-	b, _ := jsoniter.ConfigCompatibleWithStandardLibrary.Marshal(s)
-	return append(dst, b...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b, _ := jsoniter.ConfigCompatibleWithStandardLibrary.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 func appendBool(dst []byte, v bool) []byte {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	jsoniter "github.com/json-iterator/go"
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
@@ -158,6 +159,17 @@ func TestAPIKeyMatchVisitsEveryKey(t *testing.T) {
 	for _, k := range []string{"", "ab", "A", "c\x00"} {
 		if b.match([]byte(k)) != nil {
 			t.Fatalf("key %q matched", k)
+		}
+	}
+}
+
+func TestContextIsValidJSONForAnyClaims(t *testing.T) {
+	t.Parallel()
+	for _, sub := range []string{"42", `a"b`, `back\slash`, "tab\there", "é", "\u2028"} {
+		id := &Identity{UserID: sub, Backend: "jwt", Permissions: []string{sub}, rawClaims: []byte(`{}`)}
+		var got map[string]any
+		if err := jsoniter.Unmarshal(id.AppendContext(nil), &got); err != nil || got["user_id"] != sub {
+			t.Fatalf("sub %q: %v %v", sub, got, err)
 		}
 	}
 }

@@ -99,3 +99,16 @@ func TestProtectStartupErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestProtectPipelinedRequestsEachChecked(t *testing.T) {
+	t.Parallel()
+	ts := protectedServer(t)
+	c := ts.dial(t)
+	one := "GET /limited HTTP/1.1\r\nHost: t\r\n\r\n"
+	c.send(t, one+one+one+"GET /me HTTP/1.1\r\nHost: t\r\n\r\n")
+	for i, want := range []int{200, 200, 429, 401} {
+		if got := c.read(t).StatusCode(); got != want {
+			t.Fatalf("pipelined request %d: %d, want %d", i, got, want)
+		}
+	}
+}
