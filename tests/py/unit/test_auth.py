@@ -168,3 +168,21 @@ def test_token_round_trip() -> None:
     assert back.sub == "42" and back.permissions == ["a"] and back.extras == {"tenant": "t1"}
     with pytest.raises(BoltConfigError, match="at least 32"):
         tok.encode("short")
+
+
+def test_settings_defaults_apply_but_not_to_readiness(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django_bolt.auth import _route
+    from django_bolt.health import readiness_api
+
+    default_auth = JWTAuthentication(secret=SECRET)
+    monkeypatch.setattr(_route, "get_default_authentication_classes", lambda: [default_auth])
+    monkeypatch.setattr(_route, "get_default_permission_classes", lambda: [IsAuthenticated()])
+    api = BoltAPI()
+    api.get("/private")(_handler)
+    api.get("/public", guards=[AllowAny()])(_handler)
+    routes = [*api.routes, *readiness_api([], "/ready").routes]
+    assert [(r.extra["auth"], [type(g) for g in r.extra["guards"]]) for r in routes] == [
+        ([default_auth], [IsAuthenticated]),
+        ([default_auth], []),
+        ([], []),
+    ]
