@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/fasthttp/router v1.5.4
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/json-iterator/go v1.1.12
 	github.com/valyala/fasthttp v1.78.0
 )

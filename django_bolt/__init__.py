@@ -5,6 +5,7 @@ Public API::
     from django_bolt import BoltAPI, Router, HTTPException, Request
 """
 
+from ._ratelimit import rate_limit
 from .api import BoltAPI, Router
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 from .request import Request
@@ -19,4 +20,5 @@ __all__ = [
     "RequestValidationError",
     "Router",
     "__version__",
+    "rate_limit",
 ]

@@ -31,6 +31,7 @@ int64_t bolt_poll(int64_t h, uint8_t* buf, int64_t capacity);
 int64_t bolt_respond(int64_t h, uint8_t* buf, int64_t n);
 int64_t bolt_stop(int64_t h, int64_t grace_ms);
 int64_t bolt_free(int64_t h);
+int64_t bolt_revoke(uint8_t* msg, int64_t n);
 """
 
 ffi = FFI()
@@ -51,6 +52,11 @@ def _refuse_fork_child() -> None:
         "does not survive it). Start workers with spawn/exec instead.\n"
     )
     os._exit(70)
+
+
+def loaded() -> Any:
+    """The library if this process already loaded it, else None (never loads it)."""
+    return _loaded
 
 
 def load(expected_abi: int = ABI_VERSION) -> Any:

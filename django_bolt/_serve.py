@@ -17,6 +17,7 @@ from . import _native
 from ._dispatch import Dispatcher
 from ._encoding import set_file_roots
 from ._lifespan import lifespan
+from ._protect import protection_config
 from .api import BoltAPI, Route
 from .conf import BoltSettings
 from .exceptions import BoltConfigError
@@ -69,6 +70,7 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
         config["max_body_size"] = s.MAX_BODY_SIZE
     if opts.reuse_port:
         config["reuse_port"] = True
+    config.update(protection_config(routes, s))
     return json.dumps(config).encode()
 
 

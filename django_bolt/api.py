@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from ._binding import Binder, build_binder, with_dependencies
 from ._encoding import output_converter, response_model_from
 from ._params import ArgPlan, needs_headers, plan_arguments
+from .auth._route import apply as apply_auth
 from .exceptions import BoltConfigError
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -116,13 +117,17 @@ class Router:
         deprecated: bool = False,
         include_in_schema: bool = True,
         responses: dict[int, Any] | None = None,
+        auth: Sequence[Any] | None = None,
+        guards: Sequence[Any] | None = None,
     ) -> Route:
         """Register ``func`` for ``method`` and ``path`` (the decorators call this).
 
         ``response_model`` (or a model return annotation) validates the return value and lets
         only declared fields out; a dict ``{201: A, 404: B}`` picks a model per status. The
         documentation options are kept for the OpenAPI document. ``timeout`` (seconds)
-        overrides the ``HANDLER_TIMEOUT`` setting for this route (504 when it runs out)."""
+        overrides the ``HANDLER_TIMEOUT`` setting for this route (504 when it runs out).
+        ``auth=[...]`` (backends) and ``guards=[...]`` replace the ``BOLT_*`` defaults for
+        this route (see ``django_bolt.auth``)."""
         method = method.upper()
         if method not in METHODS:
             raise BoltConfigError(f"unsupported method {method!r}; use one of {', '.join(METHODS)}")
@@ -159,6 +164,7 @@ class Router:
                 "timeout": timeout,
             },
         )
+        apply_auth(route, auth, guards)
         self.routes.append(route)
         return route
 

@@ -52,6 +52,15 @@ class BoltSettings:
     #: Event loop: True = uvloop (an error if it is missing), False = asyncio's, None = uvloop
     #: when it is installed.
     UVLOOP: bool | None = None
+    #: Rate limit of routes without ``@rate_limit``: ``{"rps": 100, "burst": 200, "key": "ip"}``.
+    RATE_LIMIT: dict[str, Any] | None = None
+    #: Proxies (addresses or CIDR networks) whose X-Forwarded-For / Forwarded headers give
+    #: the client address for rate limiting; from anyone else those headers are ignored.
+    TRUSTED_PROXIES: list[str] | None = None
+    #: Most rate-limit buckets kept (least recently used ones are dropped).
+    RATE_LIMIT_MAX_KEYS: int = 100_000
+    #: Tests only: freeze the clock of JWT validation and rate limiting at this Unix time.
+    TEST_CLOCK: float | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -74,6 +83,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
+    "RATE_LIMIT": (dict, type(None)),
+    "TRUSTED_PROXIES": (list, type(None)),
+    "RATE_LIMIT_MAX_KEYS": (int,),
+    "TEST_CLOCK": (int, float, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -97,6 +110,17 @@ def _check(key: str, value: Any) -> None:
         raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")
     if key == "FILE_RESPONSE_ROOTS" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
         raise BoltConfigError(f"DJANGO_BOLT['FILE_RESPONSE_ROOTS'] must be a list of directory paths, got {value!r}")
+    if key == "RATE_LIMIT" and isinstance(value, dict):
+        from ._ratelimit import validate
+
+        unknown = set(value) - {"rps", "burst", "key"}
+        if unknown:
+            raise BoltConfigError(
+                f"DJANGO_BOLT['RATE_LIMIT'] has unknown key(s) {sorted(unknown)}; use rps, burst, key"
+            )
+        validate(value.get("rps"), value.get("burst"), value.get("key", "ip"), "DJANGO_BOLT['RATE_LIMIT']")
+    if key == "TRUSTED_PROXIES" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
+        raise BoltConfigError(f"DJANGO_BOLT['TRUSTED_PROXIES'] must be a list of addresses or networks, got {value!r}")
     if (
         key in ("HEALTH_PATH", "READY_PATH")
         and isinstance(value, str)

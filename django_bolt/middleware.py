@@ -22,11 +22,12 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from ._ratelimit import rate_limit
 from .exceptions import BoltConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["cors"]
+__all__ = ["cors", "rate_limit"]
 
 #: Attribute ``@cors`` sets on the handler function; read when the route table is sent to Go.
 CORS_ATTR = "__bolt_cors__"

@@ -21,6 +21,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/server"
 )
 
@@ -171,6 +172,15 @@ func bolt_stop(h C.int64_t, graceMs C.int64_t) (ret C.int64_t) {
 		return -1
 	}
 	return 0
+}
+
+// bolt_revoke adds a revoked token id to the InMemoryRevocation store it names, in every
+// server of this process ("store id\0jti"); returns how many servers use that store.
+//
+//export bolt_revoke
+func bolt_revoke(msg *C.uint8_t, n C.int64_t) (ret C.int64_t) {
+	defer recoverInto(&ret)
+	return C.int64_t(auth.Revoke(bytesAt(msg, n)))
 }
 
 // bolt_free closes the server's descriptors and releases the handle.

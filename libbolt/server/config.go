@@ -7,6 +7,7 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
@@ -43,6 +44,17 @@ type Config struct {
 	RouteCORS map[uint16]*middleware.CORSConfig `json:"route_cors"`
 	// RouteTimeoutMs overrides HandlerTimeoutMs per route id.
 	RouteTimeoutMs map[uint16]int `json:"route_timeout_ms"`
+
+	// Authentication and rate limiting (protect.go): the API's backends once, each route's
+	// backends (by index) and guards, each route's rate limit (global default resolved in
+	// Python), the proxies whose forwarding headers are believed, the key store bound.
+	AuthBackends     []auth.BackendConfig                   `json:"auth_backends"`
+	RouteAuth        map[uint16]*auth.RouteConfig           `json:"route_auth"`
+	RouteRateLimit   map[uint16]*middleware.RateLimitConfig `json:"route_rate_limit"`
+	TrustedProxies   []string                               `json:"trusted_proxies"`
+	RateLimitMaxKeys int                                    `json:"rate_limit_max_keys"` // default 100,000
+	// ClockUnix freezes the clock of JWT validation and rate limiting (tests only; 0: real).
+	ClockUnix float64 `json:"clock_unix"`
 }
 
 // Route flags set by Python at registration.

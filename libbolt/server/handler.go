@@ -39,7 +39,7 @@ var methodCodes = map[string]uint8{
 type inputError string
 
 func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
-	serve := s.pythonHandler(rt)
+	serve := s.protect(rt, s.pythonHandler(rt))
 	cors := s.cors[rt.ID]
 	// front only hands an OPTIONS request to a non-OPTIONS route when it is a CORS
 	// preflight for that route.

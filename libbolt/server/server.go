@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
@@ -26,12 +27,14 @@ type Server struct {
 	timeout time.Duration
 	serveWG sync.WaitGroup
 
-	table  *router.Table
-	ids    *requestIDs
-	health []byte                      // nil: no health endpoint
-	cors   map[uint16]*middleware.CORS // per route id; a route without an entry has none
-	corsOn bool
-	mem    *fasthttputil.InmemoryListener // set by StartInMemory (test client)
+	table    *router.Table
+	ids      *requestIDs
+	health   []byte                      // nil: no health endpoint
+	cors     map[uint16]*middleware.CORS // per route id; a route without an entry has none
+	corsOn   bool
+	guards   map[uint16]*protection         // per route id: auth and rate limit (protect.go)
+	backends auth.Backends                  // every auth backend, released by Close
+	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -52,6 +55,10 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		efd.Close()
 		return nil, err
 	}
+	if err := s.compileProtection(); err != nil {
+		efd.Close()
+		return nil, err
+	}
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
@@ -62,6 +69,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		Panic:            recoverPanic,
 	})
 	if err != nil {
+		s.backends.Release()
 		efd.Close()
 		return nil, err
 	}
@@ -148,7 +156,10 @@ func (s *Server) Stop(grace time.Duration) error {
 }
 
 // Close releases the wake-up descriptor. Call after Stop, once Python stopped watching it.
-func (s *Server) Close() error { return s.waker.Close() }
+func (s *Server) Close() error {
+	s.backends.Release()
+	return s.waker.Close()
+}
 
 // compileCORS builds every route's CORS policy once: the route's own (@cors) or else the
 // global one.

@@ -44,3 +44,11 @@ if os.environ.get("TEST_MAX_BODY"):
     DJANGO_BOLT["MAX_BODY_SIZE"] = int(os.environ["TEST_MAX_BODY"])
 if os.environ.get("TEST_MAX_CONNECTIONS"):
     DJANGO_BOLT["MAX_CONNECTIONS"] = int(os.environ["TEST_MAX_CONNECTIONS"])
+# Auth and rate-limit routes (tests/py/e2e/test_auth.py, test_ratelimit.py).
+if os.environ.get("TEST_AUTH"):
+    DJANGO_BOLT["API"] = ["testproject.extra_api.api", "testproject.auth_api.api"]
+    DJANGO_BOLT["TEST_CLOCK"] = float(os.environ["TEST_AUTH"])
+if os.environ.get("TEST_TRUSTED_PROXIES"):
+    DJANGO_BOLT["TRUSTED_PROXIES"] = os.environ["TEST_TRUSTED_PROXIES"].split(",")
+if os.environ.get("TEST_RATE_LIMIT_KEYS"):
+    DJANGO_BOLT["RATE_LIMIT_MAX_KEYS"] = int(os.environ["TEST_RATE_LIMIT_KEYS"])

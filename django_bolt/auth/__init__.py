@@ -1,0 +1,57 @@
+"""Authentication and guards, as in django-bolt: backends validated in Go, guards
+evaluated in Go from the validated claims (or in Python for your own guards)::
+
+    from django_bolt.auth import JWTAuthentication, IsAuthenticated, HasPermission
+
+    @api.get("/me", auth=[JWTAuthentication()], guards=[IsAuthenticated()])
+    async def me(request):
+        return {"user_id": request.context["user_id"]}
+
+Defaults for routes without ``auth=``/``guards=``: ``settings.BOLT_AUTHENTICATION_CLASSES``
+and ``settings.BOLT_DEFAULT_PERMISSION_CLASSES``. See docs/auth.md.
+"""
+
+from .backends import (
+    APIKeyAuthentication,
+    BaseAuthentication,
+    JWTAuthentication,
+    SessionAuthentication,
+    get_default_authentication_classes,
+)
+from .guards import (
+    AllowAny,
+    BasePermission,
+    HasAllPermissions,
+    HasAnyPermission,
+    HasPermission,
+    IsAdminUser,
+    IsAuthenticated,
+    IsStaff,
+    Requires,
+    get_default_permission_classes,
+)
+from .revocation import DjangoCacheRevocation, InMemoryRevocation, RevocationStore
+from .token import Token, create_jwt_for_user
+
+__all__ = [
+    "APIKeyAuthentication",
+    "AllowAny",
+    "BaseAuthentication",
+    "BasePermission",
+    "DjangoCacheRevocation",
+    "HasAllPermissions",
+    "HasAnyPermission",
+    "HasPermission",
+    "InMemoryRevocation",
+    "IsAdminUser",
+    "IsAuthenticated",
+    "IsStaff",
+    "JWTAuthentication",
+    "Requires",
+    "RevocationStore",
+    "SessionAuthentication",
+    "Token",
+    "create_jwt_for_user",
+    "get_default_authentication_classes",
+    "get_default_permission_classes",
+]

@@ -1,0 +1,150 @@
+"""Per-route auth, compiled at registration: which backends and guards apply (route
+arguments over the ``BOLT_*`` defaults), what Go evaluates, and the Python-side step for
+the routes that need one (session auth, custom guards, shared revocation stores)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import BoltConfigError, HTTPException
+from ..request import Request
+from .backends import BaseAuthentication, get_default_authentication_classes
+from .guards import AllowAny, BasePermission, check_guard, get_default_permission_classes, is_builtin
+from .revocation import InMemoryRevocation
+
+if TYPE_CHECKING:
+    from .._binding import Binder
+    from ..api import Route
+
+#: Keyword the Python-side guard step passes itself through the binder.
+_REQ_KEY = "_bolt_auth_request"
+
+
+def resolve(auth: Sequence[Any] | None, guards: Sequence[Any] | None, where: str) -> tuple[list[Any], list[Any]]:
+    """The route's backends and guards: its own, else the settings' defaults."""
+    backends = list(get_default_authentication_classes() if auth is None else auth)
+    for b in backends:
+        if not isinstance(b, BaseAuthentication):
+            raise BoltConfigError(f"{where}: auth= takes backend instances such as JWTAuthentication(), got {b!r}")
+    chosen = list(get_default_permission_classes() if guards is None else guards)
+    for g in chosen:
+        check_guard(g, where)
+    # AllowAny alone is the same as no guard; it only matters for replacing defaults.
+    chosen = [g for g in chosen if not isinstance(g, AllowAny)]
+    if not backends and any(is_builtin(g) and g.requires_auth for g in chosen):
+        raise BoltConfigError(f"{where}: guards that need an authenticated user require auth=[...] backends")
+    return backends, chosen
+
+
+def _python_revocation(b: Any) -> bool:
+    store = getattr(b, "revocation_store", None)
+    return store is not None and not isinstance(store, InMemoryRevocation)
+
+
+def needs_python(backends: list[Any], guards: list[Any]) -> bool:
+    """Whether this route's decision must be finished in Python."""
+    return (
+        any(b.python_side or _python_revocation(b) for b in backends)  # session, shared revocation
+        or any(not is_builtin(g) for g in guards)  # custom guards
+    )
+
+
+def apply(route: Route, auth: Sequence[Any] | None, guards: Sequence[Any] | None) -> None:
+    """Resolve and store the route's auth; wrap it with the Python step when needed."""
+    where = f"{route.method} {route.path}"
+    backends, chosen = resolve(auth, guards, where)
+    route.extra["auth"] = backends
+    route.extra["guards"] = chosen
+    if needs_python(backends, chosen):
+        route.binder = _binder_with_request(route.binder)
+        route.endpoint = _guarded(route.endpoint, backends, chosen)
+        route.flags |= 1  # the Python step reads headers (cookies, the session)
+
+
+def _binder_with_request(binder: Binder | None) -> Binder:
+    def bind(
+        method: int, path: bytes, params: bytes, query: bytes, headers: bytes, body: bytes, extra: bytes
+    ) -> dict[str, Any]:
+        kwargs = binder(method, path, params, query, headers, body, extra) if binder is not None else {}
+        request = next((v for v in kwargs.values() if isinstance(v, Request)), None)
+        if request is None:
+            request = Request(method, path, query.decode(), headers, body, {}, extra)
+        kwargs[_REQ_KEY] = request
+        return kwargs
+
+    return bind
+
+
+_UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="api"'}
+
+
+def _guarded(endpoint: Callable[..., Any], backends: list[Any], guards: list[Any]) -> Callable[..., Any]:
+    session = [b for b in backends if b.python_side]
+    stores = [b.revocation_store for b in backends if _python_revocation(b)]
+
+    async def call(**kwargs: Any) -> Any:
+        request: Request = kwargs.pop(_REQ_KEY)
+        context = request.context
+        if context and stores and await _revoked(context, stores):
+            request.context = context = {}
+        if not context:
+            for b in session:
+                found = await b.authenticate(request)
+                if found:
+                    request.context = context = found
+                    break
+        for g in guards:
+            if isinstance(g, BasePermission) and g.requires_auth and not context:
+                raise HTTPException(401, "Authentication credentials were not provided.", headers=_UNAUTHORIZED)
+            ok = g.has_permission(request) if isinstance(g, BasePermission) else g(request)
+            if inspect.isawaitable(ok):
+                ok = await ok
+            if not ok:
+                raise HTTPException(403, "You do not have permission to perform this action.")
+        return await endpoint(**kwargs)
+
+    call.__wrapped__ = endpoint  # type: ignore[attr-defined]
+    return call
+
+
+async def _revoked(context: dict[str, Any], stores: list[Any]) -> bool:
+    jti = (context.get("auth_claims") or {}).get("jti")
+    if not jti:
+        return True  # require_jti: a token without an id cannot be checked
+    for store in stores:
+        if await store.is_revoked(jti):
+            return True
+    return False
+
+
+def server_config(routes: Sequence[Route]) -> dict[str, Any]:
+    """The auth part of the Go config: each backend once, each route by index."""
+    backends: list[Any] = []
+    index: dict[int, int] = {}
+    metadata: list[dict[str, Any]] = []
+    route_auth: dict[str, Any] = {}
+    for i, r in enumerate(routes):
+        chosen_backends = r.extra.get("auth") or []
+        guards = r.extra.get("guards") or []
+        if not chosen_backends and not any(is_builtin(g) for g in guards):
+            continue
+        ids = []
+        for b in chosen_backends:
+            if id(b) not in index:
+                index[id(b)] = len(backends)
+                backends.append(b)
+                metadata.append(b.to_metadata())
+            ids.append(index[id(b)])
+        route_auth[str(i)] = {
+            "backends": ids,
+            "guards": [g.to_metadata() for g in guards if is_builtin(g)],
+            "deferred": needs_python(chosen_backends, guards),
+        }
+    out: dict[str, Any] = {}
+    if metadata:
+        out["auth_backends"] = metadata
+    if route_auth:
+        out["route_auth"] = route_auth
+    return out

@@ -1,0 +1,217 @@
+"""Authentication backends. JWT and API keys are validated in Go (``libbolt/auth``); these
+classes only hold and check the configuration, once, at registration.
+
+``auth=[...]`` on a route only *attempts* authentication: a request without valid
+credentials still reaches the handler (with an empty ``request.context``) unless a guard
+such as ``IsAuthenticated()`` requires it, exactly as in django-bolt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import BoltConfigError
+
+if TYPE_CHECKING:
+    from ..request import Request
+    from .revocation import RevocationStore
+
+#: HS* secrets shorter than this are refused (RFC 7518 3.2: at least the hash size).
+MIN_HMAC_SECRET_BYTES = 32
+
+_FAMILIES = {
+    **dict.fromkeys(("HS256", "HS384", "HS512"), "hmac"),
+    **dict.fromkeys(("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"), "rsa"),
+    **dict.fromkeys(("ES256", "ES384", "ES512"), "ecdsa"),
+    "EdDSA": "ed25519",
+}
+
+
+class BaseAuthentication:
+    """Base of the authentication backends."""
+
+    #: Name put in ``request.context["auth_backend"]``.
+    scheme_name = "none"
+    #: True for backends that Python evaluates (they need Django, e.g. the session).
+    python_side = False
+
+    def to_metadata(self) -> dict[str, Any]:
+        """The backend's configuration for Go (``libbolt/auth/config.go`` BackendConfig)."""
+        raise NotImplementedError
+
+    async def authenticate(self, request: Request) -> dict[str, Any] | None:
+        """Python-side backends only: the auth context for ``request``, or None."""
+        return None
+
+
+def _secret_bytes(secret: str | bytes) -> int:
+    return len(secret.encode() if isinstance(secret, str) else secret)
+
+
+class JWTAuthentication(BaseAuthentication):
+    """Bearer tokens (``Authorization: Bearer <jwt>``, or a cookie) validated in Go.
+
+    ``secret`` defaults to Django's ``SECRET_KEY`` (HS* algorithms; at least 32 bytes);
+    ``public_key`` is a PEM key for RS*/PS*/ES*/EdDSA. ``algorithms`` is an explicit
+    allow-list (``none`` is never accepted) of one key family. ``exp`` is required;
+    ``audience``/``issuer`` are checked when given; ``leeway`` (seconds) allows clock skew.
+    ``revocation_store`` refuses revoked ``jti`` values (``InMemoryRevocation`` is checked
+    in Go, other stores in Python).
+    """
+
+    scheme_name = "jwt"
+
+    def __init__(
+        self,
+        secret: str | None = None,
+        algorithms: Iterable[str] | None = None,
+        header: str = "authorization",
+        cookie: str | None = None,
+        audience: str | None = None,
+        issuer: str | None = None,
+        leeway: float = 60,
+        revocation_store: RevocationStore | None = None,
+        require_jti: bool = False,
+        public_key: str | None = None,
+    ) -> None:
+        self.algorithms = ["HS256"] if algorithms is None else list(algorithms)
+        if not self.algorithms:
+            raise BoltConfigError("JWTAuthentication: algorithms must not be empty")
+        families = set()
+        for alg in self.algorithms:
+            if alg not in _FAMILIES:
+                raise BoltConfigError(
+                    f"JWTAuthentication: algorithm {alg!r} is not supported; use one of {', '.join(_FAMILIES)} "
+                    "(unsigned 'none' tokens are never accepted)"
+                )
+            families.add(_FAMILIES[alg])
+        if len(families) > 1:
+            raise BoltConfigError(f"JWTAuthentication: algorithms {self.algorithms} mix key families (one key each)")
+        self.family = families.pop()
+        if secret is not None and public_key is not None:
+            raise BoltConfigError("JWTAuthentication takes either secret (HS*) or public_key (RS*/ES*/...), not both")
+        if isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or leeway < 0:
+            raise BoltConfigError(f"JWTAuthentication: leeway must be a number of seconds >= 0, got {leeway!r}")
+        self._secret = secret
+        self.public_key = public_key
+        if self.family == "hmac":
+            if public_key is not None:
+                raise BoltConfigError("JWTAuthentication: HS* algorithms take a secret, not a public_key")
+            if secret is not None:
+                self._check_secret(secret, "secret")
+        elif public_key is None and secret is None:
+            raise BoltConfigError(f"JWTAuthentication: {self.algorithms[0]} needs public_key (a PEM public key)")
+        self.header = header.lower()
+        self.cookie = cookie
+        self.audience = audience
+        self.issuer = issuer
+        self.leeway = leeway
+        self.revocation_store = revocation_store
+        self.require_jti = require_jti or revocation_store is not None
+
+    @staticmethod
+    def _check_secret(secret: str | bytes, where: str) -> None:
+        if _secret_bytes(secret) < MIN_HMAC_SECRET_BYTES:
+            raise BoltConfigError(
+                f"JWTAuthentication: the HS {where} is {_secret_bytes(secret)} bytes; it must be at least "
+                f"{MIN_HMAC_SECRET_BYTES} (use a long random value, e.g. secrets.token_urlsafe(48))"
+            )
+
+    @property
+    def secret(self) -> str | None:
+        """The HMAC secret: the one given, else Django's ``SECRET_KEY`` (checked on use)."""
+        if self._secret is not None or self.family != "hmac":
+            return self._secret
+        from django.conf import settings
+
+        key = getattr(settings, "SECRET_KEY", "")
+        if not key:
+            raise BoltConfigError("JWTAuthentication: no secret given and settings.SECRET_KEY is empty")
+        self._check_secret(key, "secret (settings.SECRET_KEY)")
+        return str(key)
+
+    def to_metadata(self) -> dict[str, Any]:
+        from .revocation import InMemoryRevocation
+
+        meta: dict[str, Any] = {
+            "type": "jwt",
+            "algorithms": self.algorithms,
+            "header": self.header,
+            "leeway": self.leeway,
+            "require_jti": self.require_jti,
+        }
+        if self.family == "hmac":
+            meta["secret"] = self.secret
+        else:
+            meta["public_key"] = self.public_key if self.public_key is not None else self._secret
+        for key in ("cookie", "audience", "issuer"):
+            if getattr(self, key):
+                meta[key] = getattr(self, key)
+        store = self.revocation_store
+        if isinstance(store, InMemoryRevocation):
+            meta["revoked"] = sorted(store.revoked)
+            meta["revocation_id"] = store.id
+        return meta
+
+
+class APIKeyAuthentication(BaseAuthentication):
+    """A fixed set of keys sent in a header (default ``X-API-Key``), compared in Go in
+    constant time. ``key_permissions`` gives each key the permissions guards check."""
+
+    scheme_name = "api_key"
+
+    def __init__(
+        self,
+        api_keys: Iterable[str] | None = None,
+        header: str = "x-api-key",
+        key_permissions: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        self.api_keys = set(api_keys or ())
+        if not self.api_keys or not all(isinstance(k, str) and k for k in self.api_keys):
+            raise BoltConfigError("APIKeyAuthentication: api_keys must be a non-empty set of non-empty strings")
+        self.header = header.lower()
+        self.key_permissions = {k: sorted(v) for k, v in (key_permissions or {}).items()}
+        unknown = set(self.key_permissions) - self.api_keys
+        if unknown:
+            raise BoltConfigError("APIKeyAuthentication: key_permissions names keys that are not in api_keys")
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {
+            "type": "api_key",
+            "api_keys": sorted(self.api_keys),
+            "header": self.header,
+            "key_permissions": self.key_permissions,
+        }
+
+
+class SessionAuthentication(BaseAuthentication):
+    """Django's session (the ``sessionid`` cookie), evaluated in Python because it needs
+    the session store and the user model. Routes using it run their guards in Python.
+
+    ``authenticate`` is the hook the Django integration completes (``request.user`` from
+    the session); until then it authenticates nobody.
+    """
+
+    scheme_name = "session"
+    python_side = True
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {"type": "session"}
+
+    async def authenticate(self, request: Request) -> dict[str, Any] | None:
+        return None
+
+
+def get_default_authentication_classes() -> list[BaseAuthentication]:
+    """``settings.BOLT_AUTHENTICATION_CLASSES`` (instances), or no authentication."""
+    from django.conf import settings
+
+    if not settings.configured:
+        return []
+    value = getattr(settings, "BOLT_AUTHENTICATION_CLASSES", None) or []
+    if not all(isinstance(b, BaseAuthentication) for b in value):
+        raise BoltConfigError(
+            "settings.BOLT_AUTHENTICATION_CLASSES must be a list of backend instances, e.g. [JWTAuthentication()]"
+        )
+    return list(value)

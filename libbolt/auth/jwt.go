@@ -1,0 +1,270 @@
+package auth
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+)
+
+// MaxTokenBytes bounds a token before any decoding: a megabyte of dots or base64 must
+// cost a length check, not a parse.
+const MaxTokenBytes = 8 << 10
+
+// MinHMACSecret is the shortest HS* secret accepted (RFC 7518 3.2: a key at least as
+// long as the hash output; 32 bytes for HS256).
+const MinHMACSecret = 32
+
+// jwtBackend validates bearer tokens with one key and an explicit algorithm allow-list.
+type jwtBackend struct {
+	parser    *jwt.Parser
+	key       any
+	header    string // lower-case header name; "" when the token comes from a cookie
+	cookie    string
+	bearer    bool // the header value is "Bearer <token>" (Authorization)
+	realm     []byte
+	revoked   *Revocations
+	requireID bool
+	storeID   int // Python InMemoryRevocation id, 0 for none
+}
+
+func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
+	algs := c.Algorithms
+	if len(algs) == 0 {
+		algs = []string{"HS256"}
+	}
+	family := ""
+	for _, a := range algs {
+		f := algFamily(a)
+		if f == "" {
+			return nil, fmt.Errorf("algorithm %q is not supported (use HS256/384/512, RS*, PS*, ES*, EdDSA; never none)", a)
+		}
+		if family != "" && f != family {
+			return nil, fmt.Errorf("algorithms %v mix key families: one backend has one key", algs)
+		}
+		family = f
+	}
+	key, err := parseKey(family, c)
+	if err != nil {
+		return nil, err
+	}
+	if c.LeewaySec < 0 {
+		return nil, errors.New("leeway must be >= 0 seconds")
+	}
+	opts := []jwt.ParserOption{
+		jwt.WithValidMethods(algs),
+		jwt.WithExpirationRequired(),
+		jwt.WithLeeway(time.Duration(c.LeewaySec * float64(time.Second))),
+		jwt.WithJSONNumber(),
+	}
+	if now != nil {
+		opts = append(opts, jwt.WithTimeFunc(now))
+	}
+	if c.Audience != "" {
+		opts = append(opts, jwt.WithAudience(c.Audience))
+	}
+	if c.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(c.Issuer))
+	}
+	b := &jwtBackend{parser: jwt.NewParser(opts...), key: key, cookie: c.Cookie, requireID: c.RequireJTI}
+	if c.Cookie == "" {
+		b.header = strings.ToLower(c.Header)
+		if b.header == "" {
+			b.header = "authorization"
+		}
+		b.bearer = b.header == "authorization"
+	}
+	b.realm = []byte(`Bearer realm="api"`)
+	if len(c.Revoked) > 0 || c.RevocationID > 0 {
+		b.revoked = NewRevocations(c.Revoked)
+		b.requireID = true
+	}
+	if c.RevocationID > 0 {
+		b.storeID = c.RevocationID
+		registerStore(c.RevocationID, b.revoked)
+	}
+	return b, nil
+}
+
+func algFamily(alg string) string {
+	switch alg {
+	case "HS256", "HS384", "HS512":
+		return "hmac"
+	case "RS256", "RS384", "RS512", "PS256", "PS384", "PS512":
+		return "rsa"
+	case "ES256", "ES384", "ES512":
+		return "ecdsa"
+	case "EdDSA":
+		return "ed25519"
+	}
+	return "" // includes "none": an unsigned token is never accepted
+}
+
+func parseKey(family string, c *BackendConfig) (any, error) {
+	if family == "hmac" {
+		if c.PublicKey != "" {
+			return nil, errors.New("HS* algorithms take a secret, not a public_key")
+		}
+		if len(c.Secret) < MinHMACSecret {
+			return nil, fmt.Errorf("HS secret is %d bytes; it must be at least %d (use a long random value, e.g. secrets.token_urlsafe(48))", len(c.Secret), MinHMACSecret)
+		}
+		return []byte(c.Secret), nil
+	}
+	pem := []byte(c.PublicKey)
+	if len(pem) == 0 {
+		pem = []byte(c.Secret) // django-bolt also accepts the PEM as `secret`
+	}
+	var key crypto.PublicKey
+	var err error
+	switch family {
+	case "rsa":
+		key, err = jwt.ParseRSAPublicKeyFromPEM(pem)
+	case "ecdsa":
+		key, err = jwt.ParseECPublicKeyFromPEM(pem)
+	case "ed25519":
+		key, err = jwt.ParseEdPublicKeyFromPEM(pem)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("public key for %s algorithms: %w", family, err)
+	}
+	switch key.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+		return key, nil
+	}
+	return nil, fmt.Errorf("public key type %T does not match %s algorithms", key, family)
+}
+
+var (
+	failMalformed = &Failure{"invalid_token", "Malformed token"}
+	failTooLong   = &Failure{"invalid_token", "Token too long"}
+	failBadScheme = &Failure{"invalid_request", "Authorization header must be 'Bearer <token>'"}
+	failRevoked   = &Failure{"invalid_token", "Token has been revoked"}
+	failNoJTI     = &Failure{"invalid_token", "Token has no jti claim"}
+)
+
+// tokenOf extracts the raw token; ok=false when the request carries none for us.
+func (b *jwtBackend) tokenOf(ctx *fasthttp.RequestCtx) (tok []byte, f *Failure) {
+	if b.cookie != "" {
+		return ctx.Request.Header.Cookie(b.cookie), nil
+	}
+	v := middleware.PeekHeader(&ctx.Request.Header, b.header)
+	if len(v) == 0 || !b.bearer {
+		return v, nil
+	}
+	return BearerToken(v)
+}
+
+// BearerToken returns the token of an "Authorization: Bearer <token>" value (the scheme
+// is case-insensitive, RFC 9110 11.1).
+func BearerToken(v []byte) ([]byte, *Failure) {
+	v = bytes.TrimSpace(v)
+	if len(v) < 7 || !bytes.EqualFold(v[:7], []byte("bearer ")) {
+		return nil, failBadScheme
+	}
+	tok := bytes.TrimSpace(v[7:])
+	if len(tok) == 0 {
+		return nil, failBadScheme
+	}
+	return tok, nil
+}
+
+func (b *jwtBackend) authenticate(ctx *fasthttp.RequestCtx) (*Identity, *Failure) {
+	tok, f := b.tokenOf(ctx)
+	if f != nil || len(tok) == 0 {
+		return nil, f
+	}
+	return b.validate(tok)
+}
+
+// validate checks one token; separate from the request so it can be fuzzed.
+func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
+	if len(tok) > MaxTokenBytes {
+		return nil, failTooLong
+	}
+	if bytes.Count(tok, []byte{'.'}) != 2 {
+		return nil, failMalformed
+	}
+	claims := jwt.MapClaims{}
+	if _, err := b.parser.ParseWithClaims(string(tok), claims, b.keyFunc); err != nil {
+		return nil, tokenFailure(err)
+	}
+	jti, _ := claims["jti"].(string)
+	if b.requireID && jti == "" {
+		return nil, failNoJTI
+	}
+	if b.revoked != nil && jti != "" && b.revoked.Has(jti) {
+		return nil, failRevoked
+	}
+	payload := tok[bytes.IndexByte(tok, '.')+1 : bytes.LastIndexByte(tok, '.')]
+	raw, err := base64.RawURLEncoding.DecodeString(string(payload))
+	if err != nil { // the parser accepted it, so this does not happen; refuse anyway
+		return nil, failMalformed
+	}
+	return identityFromClaims(claims, raw), nil
+}
+
+func (b *jwtBackend) keyFunc(*jwt.Token) (any, error) { return b.key, nil }
+
+func (b *jwtBackend) challenge(f *Failure) []byte {
+	if f == nil {
+		return b.realm
+	}
+	return appendChallenge(append([]byte(nil), b.realm...), f)
+}
+
+// appendChallenge adds RFC 6750 3 error attributes; descriptions are our own constants.
+func appendChallenge(dst []byte, f *Failure) []byte {
+	dst = append(dst, `, error="`...)
+	dst = append(dst, f.Code...)
+	dst = append(dst, `", error_description="`...)
+	dst = append(dst, f.Description...)
+	return append(dst, '"')
+}
+
+// tokenFailure maps golang-jwt's error to a fixed description: the error text itself may
+// echo attacker-controlled header values, so it never reaches the client.
+func tokenFailure(err error) *Failure {
+	desc := "Invalid token"
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		desc = "Token has expired"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		desc = "Token is missing a required claim (exp)"
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		desc = "Token is not valid yet"
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		desc = "Token audience is not accepted"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		desc = "Token issuer is not accepted"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
+		desc = "Token signature or algorithm is not accepted"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		desc = "Malformed token"
+	}
+	return &Failure{"invalid_token", desc}
+}
+
+// userID renders the "sub" claim as a string (django-bolt tokens carry the primary key).
+func userID(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, x != ""
+	case fmt.Stringer: // json.Number
+		return x.String(), true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	}
+	return "", false
+}

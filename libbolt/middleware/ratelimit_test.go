@@ -1,0 +1,169 @@
+package middleware
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func requestFrom(peer string, headers ...string) *fasthttp.RequestCtx {
+	ctx := &fasthttp.RequestCtx{}
+	ctx.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.ParseIP(peer), Port: 5000}, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		ctx.Request.Header.Set(headers[i], headers[i+1])
+	}
+	return ctx
+}
+
+func mustLimit(t *testing.T, c RateLimitConfig, store *BucketStore, proxies *TrustedProxies, clock *fakeClock) *RateLimit {
+	t.Helper()
+	r, err := CompileRateLimit(&c, 7, store, proxies, clock.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestTokenBucket(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	r := mustLimit(t, RateLimitConfig{RPS: 2, Burst: 3}, NewBucketStore(0), nil, clock)
+	got := ""
+	for range 5 {
+		ctx := requestFrom("192.0.2.1")
+		if r.Allow(ctx, "") {
+			got += "y"
+		} else {
+			got += "n"
+			if ctx.Response.StatusCode() != 429 || string(ctx.Response.Header.Peek("Retry-After")) != "1" ||
+				!strings.Contains(string(ctx.Response.Body()), `"retry_after":1`) {
+				t.Fatalf("429 = %d %q %s", ctx.Response.StatusCode(), ctx.Response.Header.Peek("Retry-After"), ctx.Response.Body())
+			}
+		}
+	}
+	if got != "yyynn" {
+		t.Fatalf("burst of 3 then refusals: got %s", got)
+	}
+	if r.Allow(requestFrom("192.0.2.2"), "") != true {
+		t.Fatal("another address shares the bucket")
+	}
+	clock.t = clock.t.Add(500 * time.Millisecond) // one token at 2 rps
+	if !r.Allow(requestFrom("192.0.2.1"), "") || r.Allow(requestFrom("192.0.2.1"), "") {
+		t.Fatal("refill after 0.5 s at 2 rps should allow exactly one request")
+	}
+}
+
+func TestRetryAfterRoundsUp(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	r := mustLimit(t, RateLimitConfig{RPS: 0.1, Burst: 1}, NewBucketStore(0), nil, clock)
+	r.Allow(requestFrom("192.0.2.1"), "")
+	ctx := requestFrom("192.0.2.1")
+	if r.Allow(ctx, "") || string(ctx.Response.Header.Peek("Retry-After")) != "10" {
+		t.Fatalf("Retry-After = %q, want 10", ctx.Response.Header.Peek("Retry-After"))
+	}
+}
+
+func TestRateLimitKeys(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	store := NewBucketStore(0)
+	byUser := mustLimit(t, RateLimitConfig{RPS: 1, Burst: 1, Key: "user"}, store, nil, clock)
+	if !byUser.Allow(requestFrom("192.0.2.1"), "u1") || !byUser.Allow(requestFrom("192.0.2.1"), "u2") || byUser.Allow(requestFrom("192.0.2.9"), "u1") {
+		t.Fatal("user key: each user has one bucket, whatever the address")
+	}
+	byHeader := mustLimit(t, RateLimitConfig{RPS: 1, Burst: 1, Key: "X-API-Key"}, store, nil, clock)
+	long := strings.Repeat("k", 10_000)
+	if !byHeader.Allow(requestFrom("192.0.2.1", "X-API-Key", long), "") || byHeader.Allow(requestFrom("192.0.2.2", "X-API-Key", long), "") {
+		t.Fatal("header key: one bucket per header value")
+	}
+}
+
+func TestBucketStoreIsBounded(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	store := NewBucketStore(1600)
+	r := mustLimit(t, RateLimitConfig{RPS: 1, Burst: 1, Key: "x-key"}, store, nil, clock)
+	for i := range 20_000 {
+		r.Allow(requestFrom("192.0.2.1", "x-key", strconv.Itoa(i)), "")
+	}
+	if n := store.Len(); n > 1600 || n < 1500 {
+		t.Fatalf("store holds %d buckets, want about 1600 at most", n)
+	}
+	// The most recent key is still limited (its bucket survived eviction).
+	if r.Allow(requestFrom("192.0.2.1", "x-key", "19999"), "") {
+		t.Fatal("most recently used bucket was evicted")
+	}
+}
+
+func TestCompileRateLimitRejects(t *testing.T) {
+	t.Parallel()
+	for _, c := range []RateLimitConfig{{RPS: 0}, {RPS: -1}, {RPS: 1, Burst: -2}, {RPS: 1, Key: "bad key"}} {
+		if _, err := CompileRateLimit(&c, 1, NewBucketStore(0), nil, nil); err == nil {
+			t.Fatalf("%+v accepted", c)
+		}
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	t.Parallel()
+	proxies, err := ParseTrustedProxies([]string{"10.0.0.0/8", "2001:db8::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		peer    string
+		headers []string
+		want    string
+	}{
+		{"untrusted peer: header ignored", "198.51.100.7", []string{"X-Forwarded-For", "1.2.3.4"}, "198.51.100.7"},
+		{"trusted peer", "10.1.2.3", []string{"X-Forwarded-For", "1.2.3.4"}, "1.2.3.4"},
+		{"rightmost untrusted wins", "10.1.2.3", []string{"X-Forwarded-For", "6.6.6.6, 1.2.3.4, 10.9.9.9"}, "1.2.3.4"},
+		{"all trusted: leftmost", "10.1.2.3", []string{"X-Forwarded-For", "10.0.0.5, 10.0.0.6"}, "10.0.0.5"},
+		{"garbage stops the walk", "10.1.2.3", []string{"X-Forwarded-For", "1.1.1.1, nonsense"}, "10.1.2.3"},
+		{"port in xff", "10.1.2.3", []string{"X-Forwarded-For", "1.2.3.4:5555"}, "1.2.3.4"},
+		{"forwarded", "10.1.2.3", []string{"Forwarded", `for=192.0.2.60;proto=http, for="[2001:db8::7]:4711"`}, "2001:db8::7"},
+		{"forwarded unknown", "10.1.2.3", []string{"Forwarded", "for=unknown"}, "10.1.2.3"},
+		{"ipv6 trusted peer", "2001:db8::1", []string{"X-Forwarded-For", "203.0.113.9"}, "203.0.113.9"},
+		{"v4-mapped peer", "::ffff:10.0.0.1", []string{"X-Forwarded-For", "203.0.113.9"}, "203.0.113.9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := proxies.ClientIP(requestFrom(tt.peer, tt.headers...)).String(); got != tt.want {
+				t.Fatalf("ClientIP = %s, want %s", got, tt.want)
+			}
+		})
+	}
+	if _, err := ParseTrustedProxies([]string{"10.0.0.0/33"}); err == nil {
+		t.Fatal("bad CIDR accepted")
+	}
+	if _, err := ParseTrustedProxies([]string{"proxy.local"}); err == nil {
+		t.Fatal("host name accepted")
+	}
+}
+
+// FuzzForwardedHeaders: the forwarding-header parsers never panic, and whatever they
+// return is a valid address.
+func FuzzForwardedHeaders(f *testing.F) {
+	proxies, _ := ParseTrustedProxies([]string{"0.0.0.0/0", "::/0"})
+	for _, s := range []string{"1.2.3.4", "1.2.3.4, 5.6.7.8", `for="[::1]:80";by=x`, ",,,", "for=", "[", "::ffff:1.2.3.4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, name := range []string{"X-Forwarded-For", "Forwarded"} {
+			if a := proxies.ClientIP(requestFrom("10.0.0.1", name, v)); !a.IsValid() {
+				t.Fatalf("%s %q: invalid address", name, v)
+			}
+		}
+	})
+}
