@@ -52,6 +52,10 @@ class BoltSettings:
     #: Event loop: True = uvloop (an error if it is missing), False = asyncio's, None = uvloop
     #: when it is installed.
     UVLOOP: bool | None = None
+    #: Threads that run Django's async ORM calls (aget, acount, async for, returned
+    #: QuerySets), each with its own connection; ``None``: the default database's pool
+    #: ``max_size``, or 4 without a pool (docs/database.md).
+    ORM_THREADS: int | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -74,6 +78,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
+    "ORM_THREADS": (int, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
