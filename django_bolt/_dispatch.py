@@ -142,7 +142,13 @@ class Dispatcher:
                     )
                 yielded = coro.send(None)
             except StopIteration as done:
-                self._finish(rid, route, done.value)
+                result = done.value
+                kind = type(result)
+                # _finish, inlined: this is the path of every handler that does not await.
+                if kind is not dict and kind is not list and isinstance(result, ORM_TYPES):
+                    self._start_orm(rid, route, result)
+                else:
+                    self.append(rid, self._encode(result, route))
             except Exception as exc:
                 self._fail(rid, route, exc, raw)
             else:
@@ -152,12 +158,16 @@ class Dispatcher:
     def _finish(self, rid: int, route: Route, result: Any) -> None:
         """Answer a handler's return value."""
         kind = type(result)
-        # A QuerySet or model instance must be evaluated in the ORM pool (a query on this
-        # thread raises SynchronousOnlyOperation): a Task. Plain dicts and lists skip the test.
+        # Plain dicts and lists skip the isinstance test.
         if kind is not dict and kind is not list and isinstance(result, ORM_TYPES):
-            self._start_task(rid, route, encode_orm(result, route, self._encode), _NOT_STARTED, None, encoded=True)
-            return
-        self.append(rid, self._encode(result, route))
+            self._start_orm(rid, route, result)
+        else:
+            self.append(rid, self._encode(result, route))
+
+    def _start_orm(self, rid: int, route: Route, result: Any) -> None:
+        """A returned QuerySet or model instance is evaluated in the ORM pool (a query on this
+        thread raises SynchronousOnlyOperation): a Task that yields the encoded response."""
+        self._start_task(rid, route, encode_orm(result, route, self._encode), _NOT_STARTED, None, encoded=True)
 
     def _encode(self, result: Any, route: Route) -> Encoded:
         try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -20,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ..conftest import POSTGRES_URL, TEST_PROJECT, BoltProcess, run_manage
+from ..conftest import EXAMPLE_PROJECT, POSTGRES_URL, TEST_PROJECT, BoltProcess, run_manage
 
 POOL_SIZE = 4  # small, so that 100 concurrent requests really share it
 
@@ -333,3 +335,42 @@ def test_runbolt_runs_system_checks_and_warns_about_migrations_and_sqlite(start_
     assert httpx.get(quiet.url + "/hello", timeout=10).status_code == 200
     assert "unapplied migration(s)" not in quiet.log()
     assert "System check identified" not in quiet.log()
+
+
+# ---- the example project (the benchmark's `ours` /users route) ---------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_example_project_serves_users_from_its_database(kind: str, start_bolt: Any, tmp_path: Path) -> None:
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    if kind == "sqlite":
+        env = {"EXAMPLE_DB": str(tmp_path / "example.sqlite3"), "DATABASE_URL": ""}
+    else:
+        url, cleanup = _fresh_postgres_database()
+        env = {"DATABASE_URL": url}
+    try:
+        for command in (("migrate", "--noinput"), ("seed_members", "--count", "30")):
+            done = subprocess.run(
+                [sys.executable, "manage.py", *command],
+                cwd=EXAMPLE_PROJECT,
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+        server = start_bolt(EXAMPLE_PROJECT, "--workers", "1", env=env)
+        rows = httpx.get(server.url + "/users", timeout=10).json()
+        assert rows == [
+            {
+                "id": i,
+                "name": f"Member {i:03d}",
+                "email": f"member{i:03d}@example.com",
+                "active": i % 3 != 0,
+                "score": i + 0.25,
+            }
+            for i in range(1, 11)
+        ]
+        server.stop()
+    finally:
+        cleanup()
