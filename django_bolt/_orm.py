@@ -66,13 +66,22 @@ class OrmExecutor(ThreadPoolExecutor):
 
 def orm_threads(configured: int | None) -> int:
     """``ORM_THREADS`` if set, else the default database's pool size (4 without a pool)."""
-    if configured is not None:
-        return configured
     from django.conf import settings
 
     from .db import default_orm_threads
 
-    return default_orm_threads(settings.DATABASES)
+    pool = (settings.DATABASES.get("default", {}).get("OPTIONS") or {}).get("pool")
+    sized = default_orm_threads(settings.DATABASES)
+    if configured is None:
+        return sized
+    if pool and configured > sized:
+        logger.warning(
+            "ORM_THREADS=%d is more than the database pool's %d connections: the extra threads "
+            "wait for a connection (and fail after the pool timeout)",
+            configured,
+            sized,
+        )
+    return configured
 
 
 @asynccontextmanager

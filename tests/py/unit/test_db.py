@@ -102,3 +102,13 @@ def test_response_models_give_projection_names_only_when_names_match() -> None:
     assert _model_field_names(Plain) == ("id", "name")
     assert _model_field_names(Renamed) is None
     assert _model_field_names(None) is None
+
+
+def test_orm_threads_setting_is_validated() -> None:
+    from django_bolt.conf import load_settings
+    from django_bolt.exceptions import BoltConfigError
+
+    assert load_settings({"ORM_THREADS": 8}, environ={}).ORM_THREADS == 8
+    for bad in (0, -2, "4", True):
+        with pytest.raises(BoltConfigError, match="ORM_THREADS"):
+            load_settings({"ORM_THREADS": bad}, environ={})
