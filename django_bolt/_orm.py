@@ -98,10 +98,12 @@ async def orm_pool(threads: int) -> AsyncIterator[OrmExecutor]:
 
 def _shutdown(executor: OrmExecutor) -> None:
     executor.shutdown(wait=True)
-    for conn in connections.all(initialized_only=True):
-        close_pool = getattr(conn, "close_pool", None)  # PostgreSQL with OPTIONS["pool"]
-        if close_pool is not None and getattr(conn, "pool", None) is not None:
-            close_pool()
+    for conn in connections.all():
+        # PostgreSQL's pools are shared by all threads (a class attribute keyed by alias);
+        # reading `conn.pool` would create one for an alias that never connected.
+        pools = getattr(conn, "_connection_pools", None)
+        if pools and conn.alias in pools:
+            conn.close_pool()  # type: ignore[attr-defined]  # PostgreSQL only
 
 
 # ---- QuerySet and model instance returns ---------------------------------------------------
