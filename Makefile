@@ -38,8 +38,9 @@ test-go:
 	go vet ./...
 	go test -race -count=1 ./...
 
+# tests/pg/run.sh: a throwaway PostgreSQL (DATABASE_URL) for the database tests, when it can.
 test-py: build
-	$(VPY) -m pytest
+	tests/pg/run.sh $(VPY) -m pytest
 
 lint: $(VENV)/.installed
 	test -z "$$(gofmt -l libbolt bench)"

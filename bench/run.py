@@ -6,11 +6,13 @@ time, against 127.0.0.1 only. See bench/README.md.
 
     python3 bench/run.py [--duration 10] [--connections 64] [--targets ours,ceiling,...]
                          [--paths hello,items | --paths all] [--write-results]
+    python3 bench/run.py --db sqlite|postgresql --targets ours,djbolt,ninja,drf --paths users
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import datetime as dt
 import json
@@ -24,6 +26,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +40,7 @@ CEILING_BIN = BENCH / ".build" / "ceiling"
 BRIDGE_BIN = BENCH / ".build" / "bridgeonly"
 VENV_FASTAPI = BENCH / ".venv-fastapi"
 VENV_DJBOLT = BENCH / ".venv-djbolt"
+VENV_DJANGO = BENCH / ".venv-django"  # the django-ninja and DRF peers
 RESULTS_MD = BENCH / "RESULTS.md"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
@@ -120,6 +124,21 @@ BIG = [
     for i in range(100)
 ]
 ORDER, ORDER_REPLY = order_body()
+
+
+def member_row(i: int) -> dict[str, object]:
+    """Member i as examples/demo's `seed_members` writes it (keep the two in step)."""
+    return {
+        "id": i,
+        "name": f"Member {i:03d}",
+        "email": f"member{i:03d}@example.com",
+        "active": i % 3 != 0,
+        "score": i + 0.25,
+    }
+
+
+SEEDED_MEMBERS = 100
+USERS_REPLY = [member_row(i) for i in range(1, 11)]  # /users: the first ten, by id
 JSON_HEADERS = (("Content-Type", "application/json"),)
 
 # path name -> the request and its expected JSON. `--paths` default: hello,items.
@@ -134,7 +153,11 @@ PATHS: dict[str, Workload] = {
         {"id": 42, "limit": 10, "q": "abc", "token": "tok"},
         headers=(("X-Token", "tok"),),
     ),
+    # issue 5: ten rows through the ORM (`.values()` projection); needs --db.
+    "users": Workload("/users", USERS_REPLY),
 }
+DB_PATHS = ("users",)
+NO_DB = "no database route"
 ALL_PATHS = "*"  # Result.path of a target that failed before any path ran
 
 
@@ -177,6 +200,8 @@ def ours(name: str = "ours", workers: int = 1, env: tuple[str, ...] = ()) -> Tar
     )
 
 
+ISSUE3_PATHS = ("struct", "pydantic", "big", "params")
+
 # The command table: edit here to change how a target is started. Each server gets
 # `taskset -c SERVER_CPU` in front; `{port}` is filled in with a free port.
 TARGETS: dict[str, Target] = {
@@ -189,12 +214,14 @@ TARGETS: dict[str, Target] = {
         name="ceiling",
         cwd=REPO,
         argv=(str(CEILING_BIN), "-addr", f"{HOST}:{{port}}"),
+        unsupported=(("users", NO_DB),),
     ),
     # libbolt's server and bridge with a Go goroutine in Python's place: what the bridge costs.
     "bridge": Target(
         name="bridge",
         cwd=REPO,
         argv=(str(BRIDGE_BIN), "-addr", f"{HOST}:{{port}}"),
+        unsupported=(("users", NO_DB),),
     ),
     "fastapi": Target(
         name="fastapi",
@@ -205,6 +232,7 @@ TARGETS: dict[str, Target] = {
             " --http httptools --workers 1 --no-access-log".split(),
         ),
         python=VENV_FASTAPI / "bin" / "python",
+        unsupported=(("users", "FastAPI has no Django ORM"),),
     ),
     "djbolt": Target(
         name="djbolt",
@@ -217,6 +245,34 @@ TARGETS: dict[str, Target] = {
         unsupported=(
             ("pydantic", "django-bolt 0.13.0 takes no Pydantic model as a body parameter"),
         ),
+    ),
+    # issue 5: the Django API frameworks on the same database as `ours` (--db).
+    "ninja": Target(
+        name="ninja",
+        cwd=BENCH / "peers" / "djpeers",
+        argv=(
+            "env",
+            "PEER=ninja",
+            py(VENV_DJANGO),
+            *f"-m uvicorn djpeers.asgi:application --host {HOST} --port {{port}} --loop uvloop"
+            " --http httptools --workers 1 --no-access-log".split(),
+        ),
+        python=VENV_DJANGO / "bin" / "python",
+        unsupported=tuple((p, "only /hello and /users") for p in ("items", *ISSUE3_PATHS)),
+    ),
+    # DRF views are synchronous: gunicorn's threaded worker, its usual deployment.
+    "drf": Target(
+        name="drf",
+        cwd=BENCH / "peers" / "djpeers",
+        argv=(
+            "env",
+            "PEER=drf",
+            py(VENV_DJANGO),
+            *f"-m gunicorn djpeers.wsgi:application --bind {HOST}:{{port}} --workers 1"
+            " --worker-class gthread --threads 8".split(),
+        ),
+        python=VENV_DJANGO / "bin" / "python",
+        unsupported=tuple((p, "only /hello and /users") for p in ("items", *ISSUE3_PATHS)),
     ),
 }
 
@@ -319,6 +375,40 @@ def setup(names: list[str]) -> None:
         ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
     if "djbolt" in names:
         ensure_venv(VENV_DJBOLT, find_python((3, 12)), BENCH / "requirements-djbolt.txt")
+    if "ninja" in names or "drf" in names:
+        ensure_venv(VENV_DJANGO, sys.executable, BENCH / "requirements-django.txt")
+
+
+# ---------------------------------------------------------------- database (--db)
+
+
+def prepare_database(kind: str, out_dir: Path) -> str:
+    """Create and fill the members table for `--db kind` through the example project
+    (migrate + seed_members); return the DATABASE_URL every target gets."""
+    if kind == "sqlite":
+        path = out_dir / "bench.sqlite3"
+        url = f"sqlite:///{path}"
+    else:
+        url = os.environ.get("BENCH_DATABASE_URL", "") or start_postgres()
+    env = {**os.environ, "DATABASE_URL": url}
+    manage = [py(REPO / ".venv"), "manage.py"]
+    for command in (["migrate", "--noinput"], ["seed_members", "--count", str(SEEDED_MEMBERS)]):
+        proc = subprocess.run(
+            [*manage, *command], cwd=REPO / "examples", env=env, capture_output=True, text=True
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"{shlex.join(command)} failed on {kind}:\n{proc.stderr}")
+    log(f"database: {kind}, {SEEDED_MEMBERS} members ({url})")
+    return url
+
+
+def start_postgres() -> str:
+    """A throwaway cluster (tests/pg/start.sh), stopped when run.py exits."""
+    # Under /tmp: the server runs as the `postgres` user, who may not reach the checkout.
+    pg_dir = Path(tempfile.mkdtemp(prefix="bolt-bench-pg."))
+    pg_dir.chmod(0o755)
+    atexit.register(subprocess.run, [str(REPO / "tests" / "pg" / "stop.sh"), str(pg_dir)])
+    return run([str(REPO / "tests" / "pg" / "start.sh"), str(pg_dir)]).strip()
 
 
 # ---------------------------------------------------------------- server control
@@ -731,19 +821,30 @@ def parse_args() -> argparse.Namespace:
         "--paths", default="hello,items", help=f"comma-separated, or all: {','.join(PATHS)}"
     )
     parser.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        help="the database of the `users` path, for every target (PostgreSQL: BENCH_DATABASE_URL"
+        " or a throwaway cluster from tests/pg/start.sh); pool and ORM threads: DATABASE_POOL_SIZE",
+    )
+    parser.add_argument(
         "--write-results",
         action="store_true",
         help="rewrite the generated section of bench/RESULTS.md",
     )
     args = parser.parse_args()
     args.targets = [t for t in args.targets.split(",") if t]
-    args.paths = list(PATHS) if args.paths == "all" else [p for p in args.paths.split(",") if p]
+    if args.paths == "all":  # the database paths only with --db
+        args.paths = [p for p in PATHS if args.db or p not in DB_PATHS]
+    else:
+        args.paths = [p for p in args.paths.split(",") if p]
     for name in args.targets:
         if name not in TARGETS:
             parser.error(f"unknown target {name!r}; known: {', '.join(TARGETS)}")
     for name in args.paths:
         if name not in PATHS:
             parser.error(f"unknown path {name!r}; known: {', '.join(PATHS)}")
+    if args.db is None and any(p in DB_PATHS for p in args.paths):
+        parser.error(f"path(s) {', '.join(DB_PATHS)} need --db sqlite or --db postgresql")
     return args
 
 
@@ -768,6 +869,9 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for path_name in args.paths:
         write_wrk_script(path_name, out_dir)
+    if args.db:
+        # Inherited by every server started below: the same database for all of them.
+        os.environ["DATABASE_URL"] = prepare_database(args.db, out_dir)
 
     results: list[Result] = []
     for name in names:
@@ -783,7 +887,8 @@ def main() -> None:
         [
             f"### {started:%Y-%m-%d %H:%M %Z}",
             f"Machine: {machine()}. {placement}; "
-            f"{args.duration}s per path, {args.connections} connections.",
+            f"{args.duration}s per path, {args.connections} connections."
+            + (f" Database: {args.db}." if args.db else ""),
             "\n".join([table(results), *skipped]),
             "Commands:\n" + commands(names, args),
             "Versions:\n" + short_versions,

@@ -16,6 +16,7 @@ from typing import Any
 
 from ._encoding import CT_FILE, INTERNAL_ERROR, Encoded, encode_exception, encode_result, logger
 from ._native import ffi
+from ._orm import ORM_TYPES, encode_orm
 from .api import Route
 from .exceptions import HTTPException, ResponseValidationError
 from .request import Request
@@ -141,12 +142,32 @@ class Dispatcher:
                     )
                 yielded = coro.send(None)
             except StopIteration as done:
-                self.append(rid, self._encode(done.value, route))
+                result = done.value
+                kind = type(result)
+                # _finish, inlined: this is the path of every handler that does not await.
+                if kind is not dict and kind is not list and isinstance(result, ORM_TYPES):
+                    self._start_orm(rid, route, result)
+                else:
+                    self.append(rid, self._encode(result, route))
             except Exception as exc:
                 self._fail(rid, route, exc, raw)
             else:
                 self._start_task(rid, route, coro, yielded, raw)
         self.flush()
+
+    def _finish(self, rid: int, route: Route, result: Any) -> None:
+        """Answer a handler's return value."""
+        kind = type(result)
+        # Plain dicts and lists skip the isinstance test.
+        if kind is not dict and kind is not list and isinstance(result, ORM_TYPES):
+            self._start_orm(rid, route, result)
+        else:
+            self.append(rid, self._encode(result, route))
+
+    def _start_orm(self, rid: int, route: Route, result: Any) -> None:
+        """A returned QuerySet or model instance is evaluated in the ORM pool (a query on this
+        thread raises SynchronousOnlyOperation): a Task that yields the encoded response."""
+        self._start_task(rid, route, encode_orm(result, route, self._encode), _NOT_STARTED, None, encoded=True)
 
     def _encode(self, result: Any, route: Route) -> Encoded:
         try:
@@ -202,8 +223,10 @@ class Dispatcher:
         exc = task.exception()
         if exc is not None:
             self._fail(rid, route, exc, raw)
+        elif encoded:
+            self.append(rid, task.result())
         else:
-            self.append(rid, task.result() if encoded else self._encode(task.result(), route))
+            self._finish(rid, route, task.result())
         if not self.flush_scheduled:
             self.flush_scheduled = True
             self.loop.call_soon(self.flush)

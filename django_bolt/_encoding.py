@@ -155,7 +155,10 @@ def encode_exception(exc: BaseException, where: str, debug: bool = False) -> Enc
         except (TypeError, UnicodeEncodeError):
             logger.exception("%s: HTTPException detail or headers could not be encoded", where)
             return INTERNAL_ERROR
-    logger.error("%s: unhandled exception", where, exc_info=exc)
+    from ._orm import sync_only_hint
+
+    hint = sync_only_hint(exc)
+    logger.error("%s: %s", where, hint or "unhandled exception", exc_info=exc)
     if debug:
         tb = "".join(traceback.format_exception(exc))
         return 500, CT_JSON, b"", json_encode({"detail": "Internal Server Error", "traceback": tb})

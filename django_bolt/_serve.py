@@ -17,6 +17,7 @@ from . import _native
 from ._dispatch import Dispatcher
 from ._encoding import set_file_roots
 from ._lifespan import lifespan
+from ._orm import orm_pool, orm_threads
 from ._protect import protection_config
 from .api import BoltAPI, Route
 from .conf import BoltSettings
@@ -105,7 +106,8 @@ async def serve(
 ) -> None:
     """Run the APIs' start-up hooks, serve until SIGINT or SIGTERM, drain in-flight
     requests, then run the shutdown hooks."""
-    async with lifespan(apis):
+    # The ORM pool first: start-up hooks and every request task inherit its context.
+    async with orm_pool(orm_threads(opts.settings.ORM_THREADS)), lifespan(apis):
         await _serve_http(routes, opts, on_ready)
 
 

@@ -61,6 +61,10 @@ class BoltSettings:
     RATE_LIMIT_MAX_KEYS: int = 100_000
     #: Tests only: freeze the clock of JWT validation and rate limiting at this Unix time.
     TEST_CLOCK: float | None = None
+    #: Threads that run Django's async ORM calls (aget, acount, async for, returned
+    #: QuerySets), each with its own connection; ``None``: the default database's pool
+    #: ``max_size``, or 4 without a pool (docs/database.md).
+    ORM_THREADS: int | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -87,6 +91,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "TRUSTED_PROXIES": (list, type(None)),
     "RATE_LIMIT_MAX_KEYS": (int,),
     "TEST_CLOCK": (int, float, type(None)),
+    "ORM_THREADS": (int, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {

@@ -8,6 +8,8 @@ from pydantic import BaseModel
 from django_bolt import BoltAPI, HTTPException
 from django_bolt.param_functions import Header
 
+from .models import Member
+
 api = BoltAPI()
 
 
@@ -104,3 +106,18 @@ async def bench_big() -> list:
 @api.get("/bench/params/{id}")
 async def bench_params(id: int, q: str, limit: int = 10, x_token: str = Header()):
     return {"id": id, "limit": limit, "q": q, "token": x_token}
+
+
+class MemberOut(msgspec.Struct):
+    id: int
+    name: str
+    email: str
+    active: bool
+    score: float
+
+
+@api.get("/users", response_model=list[MemberOut])
+async def users():
+    """The first ten members: the QuerySet is evaluated off the event loop, fetching only
+    MemberOut's columns (``.values("id", "name", ...)``)."""
+    return Member.objects.order_by("id")[:10]

@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from django_bolt.db import databases
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret-" + "x" * 32)
@@ -45,12 +47,8 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("EXAMPLE_DB", str(BASE_DIR / "db.sqlite3")),
-    }
-}
+# PostgreSQL with a connection pool when DATABASE_URL is set, else SQLite (WAL) in BASE_DIR.
+DATABASES = databases(BASE_DIR, sqlite_name=os.environ.get("EXAMPLE_DB", "db.sqlite3"))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

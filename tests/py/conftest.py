@@ -13,11 +13,14 @@ import pytest
 
 from django_bolt.testing import LiveServer, free_port
 
-__all__ = ["EXAMPLE_PROJECT", "REPO", "TEST_PROJECT", "BoltProcess", "free_port", "run_manage"]
+__all__ = ["EXAMPLE_PROJECT", "POSTGRES_URL", "REPO", "TEST_PROJECT", "BoltProcess", "free_port", "run_manage"]
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_PROJECT = Path(__file__).resolve().parent / "project"
 EXAMPLE_PROJECT = REPO / "examples"
+#: The PostgreSQL server of the database tests (tests/pg/run.sh sets DATABASE_URL). Taken out
+#: of the environment so that every other server the tests start keeps its SQLite database.
+POSTGRES_URL = os.environ.pop("DATABASE_URL", "")
 
 
 def run_manage(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_bolt._checks import startup_checks
 from django_bolt._discovery import collect_routes, discover_apis
 from django_bolt._logging import configure as configure_logging
 from django_bolt._serve import ServeOptions, run
@@ -63,14 +64,20 @@ class Command(BaseCommand):
             "one worker unless --workers says otherwise",
         )
         parser.add_argument(
+            "--skip-checks",
+            action="store_true",
+            help="skip Django's system checks and the unapplied-migrations warning at start-up",
+        )
+        parser.add_argument(
             "--reload-poll",
             action="store_true",
             help="with --dev, watch files by polling (for Docker volumes and network file systems)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.check(display_num_errors=False)
         configure_logging(dev=options["dev"])
+        if not options["skip_checks"]:
+            startup_checks(self)
         if options["graceful_timeout"] is not None:
             # through the environment, so that worker processes read the same value
             os.environ["DJANGO_BOLT_GRACEFUL_TIMEOUT"] = str(options["graceful_timeout"])

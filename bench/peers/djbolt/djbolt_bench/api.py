@@ -9,6 +9,8 @@ import msgspec
 from django_bolt import BoltAPI
 from django_bolt.param_functions import Header
 
+from djbolt_bench.models import Member
+
 api = BoltAPI(enable_logging=False, compression=False)
 
 
@@ -71,3 +73,20 @@ async def bench_params(
     id: int, q: str, limit: int = 10, x_token: str = Header()
 ) -> dict[str, int | str]:
     return {"id": id, "limit": limit, "q": q, "token": x_token}
+
+
+# ---- issue-5 route: ten rows from the database (bench/run.py --db sqlite|postgresql).
+
+
+class MemberOut(msgspec.Struct):
+    id: int
+    name: str
+    email: str
+    active: bool
+    score: float
+
+
+@api.get("/users")
+async def users() -> list[MemberOut]:
+    rows = Member.objects.order_by("id").values("id", "name", "email", "active", "score")[:10]
+    return [row async for row in rows]

@@ -1,12 +1,20 @@
-"""Minimal settings for the django-bolt peer: no database, no middleware, no admin."""
+"""Minimal settings for the django-bolt peer: no middleware, no admin; a database only when
+DATABASE_URL is set (bench/run.py --db), configured as "ours" is (bench/peers/peer_db.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # bench/peers: peer_db
+
+from peer_db import databases  # noqa: E402
 
 SECRET_KEY = "bench-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-INSTALLED_APPS = ["django_bolt"]
+INSTALLED_APPS = ["django_bolt", "djbolt_bench"]
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "djbolt_bench.urls"
-DATABASES: dict[str, dict[str, str]] = {}
+DATABASES = databases()
 USE_TZ = True
 
 # django-bolt logs every request to the "django.server" logger (level INFO in Django's

@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+from django_bolt.db import databases
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "tests-only-" + "k" * 40
 DEBUG = False
@@ -13,13 +15,13 @@ INSTALLED_APPS = [
     "django_bolt",
     "testapp",
     "typedapp",
+    "shopapp",
 ]
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("TEST_DB", ":memory:"),
-    }
-}
+# SQLite (TEST_DB, default in memory) unless TEST_DATABASE_URL names a server: the database
+# tests set it from DATABASE_URL (tests/pg/start.sh) for their PostgreSQL run only.
+DATABASES = databases(
+    BASE_DIR, url=os.environ.get("TEST_DATABASE_URL", ""), sqlite_name=os.environ.get("TEST_DB", ":memory:")
+)
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MARKER_DIR = os.environ.get("TEST_MARKER_DIR", "")

@@ -1,0 +1,229 @@
+"""Django's ORM under the event loop: a bounded thread pool for ORM calls, QuerySet and model
+returns, and a useful message for ``SynchronousOnlyOperation``.
+
+Django's ``aget``/``acount``/``async for``/``asave``... are ``sync_to_async(thread_sensitive=True)``
+calls. Outside a request context asgiref runs every thread-sensitive call on ONE process-wide
+thread, so concurrent requests would queue behind each other's queries. ``orm_pool`` enters an
+asgiref ``ThreadSensitiveContext`` whose executor is ``OrmExecutor``: N threads (the database's
+pool size), each with its own Django connection (Django's connections are thread-local), and
+after every call the connection is released the way Django does it after a request
+(``close_if_unusable_or_obsolete``: returned to the psycopg pool, or kept when persistent and
+healthy). See docs/database.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.db import connections
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable
+
+if TYPE_CHECKING:
+    from ._encoding import Encoded
+    from .api import Route
+
+logger = logging.getLogger("django_bolt")
+
+#: A handler returning one of these has it evaluated in the ORM pool, not on the loop thread.
+ORM_TYPES = (QuerySet, Model)
+
+_T = TypeVar("_T")
+
+
+def release_connections() -> None:
+    """What Django does at the end of a request, for this thread's connections."""
+    for conn in connections.all(initialized_only=True):
+        # Inside atomic() the caller still owns the transaction; never close under it.
+        if not conn.in_atomic_block:
+            conn.close_if_unusable_or_obsolete()
+
+
+def _run_released(fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> _T:
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        release_connections()
+
+
+class OrmExecutor(ThreadPoolExecutor):
+    """A thread pool whose every call ends by releasing the thread's DB connections.
+
+    A call cancelled by a client disconnect still runs to its end in its thread (a query
+    cannot be interrupted from Python), and still releases: no connection leaks.
+    """
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        return super().submit(_run_released, fn, args, kwargs)
+
+
+def orm_threads(configured: int | None) -> int:
+    """``ORM_THREADS`` if set, else the default database's pool size (4 without a pool)."""
+    from django.conf import settings
+
+    from .db import default_orm_threads
+
+    pool = (settings.DATABASES.get("default", {}).get("OPTIONS") or {}).get("pool")
+    sized = default_orm_threads(settings.DATABASES)
+    if configured is None:
+        return sized
+    if pool and configured > sized:
+        logger.warning(
+            "ORM_THREADS=%d is more than the database pool's %d connections: the extra threads "
+            "wait for a connection (and fail after the pool timeout)",
+            configured,
+            sized,
+        )
+    return configured
+
+
+@asynccontextmanager
+async def orm_pool(threads: int) -> AsyncIterator[OrmExecutor]:
+    """Send Django's thread-sensitive calls (the async ORM) made in this context, and in every
+    task created from it, to a pool of ``threads`` threads; close the pools on exit."""
+    executor = OrmExecutor(max_workers=threads, thread_name_prefix="bolt-orm")
+    try:
+        async with ThreadSensitiveContext(executor=executor):
+            yield executor
+    finally:
+        await asyncio.to_thread(_shutdown, executor)
+
+
+def _shutdown(executor: OrmExecutor) -> None:
+    executor.shutdown(wait=True)
+    for conn in connections.all():
+        # PostgreSQL's pools are shared by all threads (a class attribute keyed by alias);
+        # reading `conn.pool` would create one for an alias that never connected.
+        pools = getattr(conn, "_connection_pools", None)
+        if pools and conn.alias in pools:
+            conn.close_pool()  # type: ignore[attr-defined]  # PostgreSQL only
+
+
+# ---- QuerySet and model instance returns ---------------------------------------------------
+
+
+async def encode_orm(result: Any, route: Route, encode: Callable[[Any, Route], Encoded]) -> Encoded:
+    """Evaluate a returned QuerySet / model instance in the ORM pool and encode it there
+    (a response model may read attributes that are still lazy)."""
+    return await sync_to_async(_evaluate_and_encode)(result, route, encode)
+
+
+def _evaluate_and_encode(result: Any, route: Route, encode: Callable[[Any, Route], Encoded]) -> Encoded:
+    return encode(_evaluate(result, route), route)
+
+
+def _evaluate(result: Any, route: Route) -> Any:
+    if isinstance(result, QuerySet):
+        if result._iterable_class is not ModelIterable:  # .values() / .values_list() already
+            return list(result)
+        if route.outputs:
+            fields = _projection(route, result)
+            # Without a projection the response model reads the instances' attributes.
+            return list(result.values(*fields)) if fields else list(result)
+        return list(result.values())
+    if route.outputs:
+        return result
+    return {f.attname: getattr(result, f.attname) for f in result._meta.concrete_fields}
+
+
+_projections: dict[tuple[int, type[Model], frozenset[str]], tuple[str, ...] | None] = {}
+
+
+def _projection(route: Route, qs: QuerySet[Any]) -> tuple[str, ...] | None:
+    """The response model's field names when ``.values(*names)`` can fetch all of them."""
+    annotations = frozenset(qs.query.annotations)
+    key = (id(route), qs.model, annotations)
+    if key not in _projections:
+        _projections[key] = _compute_projection(route, qs.model, annotations)
+    return _projections[key]
+
+
+def _compute_projection(route: Route, model: type[Model], annotations: frozenset[str]) -> tuple[str, ...] | None:
+    from ._encoding import response_model_from
+
+    response_model = response_model_from(route.handler, route.extra.get("response_model"))
+    if isinstance(response_model, dict):
+        response_model = response_model.get(route.status_code)
+    names = _model_field_names(response_model)
+    if not names:
+        return None
+    fetchable = {"pk"} | annotations
+    for f in model._meta.concrete_fields:
+        fetchable.add(f.attname)
+        if not f.is_relation:  # "author" would be the related pk, not the nested object
+            fetchable.add(f.name)
+    return names if set(names) <= fetchable else None
+
+
+def _model_field_names(tp: Any) -> tuple[str, ...] | None:
+    """Field names of a Struct / pydantic model / dataclass / TypedDict (or a list of one),
+    when they are also the names the data carries (no renames or aliases)."""
+    import dataclasses
+    import typing
+
+    from ._params import list_item
+
+    tp = list_item(tp) or tp
+    struct_fields = getattr(tp, "__struct_fields__", None)
+    if struct_fields is not None:
+        same = getattr(tp, "__struct_encode_fields__", struct_fields) == struct_fields
+        return tuple(struct_fields) if same else None
+    model_fields = getattr(tp, "model_fields", None)
+    if isinstance(model_fields, dict):
+        aliased = (getattr(i, "alias", None) or getattr(i, "validation_alias", None) for i in model_fields.values())
+        if any(aliased):
+            return None
+        return tuple(model_fields)
+    if dataclasses.is_dataclass(tp):
+        return tuple(f.name for f in dataclasses.fields(tp))
+    if typing.is_typeddict(tp):
+        return tuple(typing.get_type_hints(tp))
+    return None
+
+
+# ---- SynchronousOnlyOperation ----------------------------------------------------------------
+
+_SPECIAL = {
+    "__iter__": "`async for` (or `[x async for x in qs]`)",
+    "__len__": "`await qs.acount()`",
+    "__bool__": "`await qs.aexists()`",
+    "__getitem__": "`async for` over the slice, or `await qs.afirst()`",
+    "__get__": "`select_related()`/`prefetch_related()` in the query, or `sync_to_async`",
+}
+
+
+def sync_only_hint(exc: BaseException) -> str | None:
+    """For ``SynchronousOnlyOperation``: which async call to use instead, else None."""
+    from django.core.exceptions import SynchronousOnlyOperation
+
+    if not isinstance(exc, SynchronousOnlyOperation):
+        return None
+    call = _django_entry(exc)
+    suggestion = None
+    if call is not None:
+        suggestion = _SPECIAL.get(call)
+        if suggestion is None and any(hasattr(cls, "a" + call) for cls in (QuerySet, Model)):
+            suggestion = f"`await ...a{call}(...)`"
+    where = f"`{call}()`" if call is not None else "a synchronous ORM call"
+    use = suggestion or "the async ORM method (aget, acount, acreate, asave, `async for` ...)"
+    return (
+        f"{where} ran on the event loop (SynchronousOnlyOperation): use {use}, "
+        "or wrap the code in `await sync_to_async(func)()` (asgiref.sync)"
+    )
+
+
+def _django_entry(exc: BaseException) -> str | None:
+    """The first function inside django/db that the handler's code called."""
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename.replace("\\", "/")
+        name = frame.f_code.co_name
+        if "/django/db/" in filename and name not in ("manager_method", "inner"):
+            return name
+    return None

@@ -1,0 +1,157 @@
+"""Database routes for tests/py/e2e/test_database.py: CRUD through the async ORM, QuerySet and
+model returns, and the mistakes the server must survive."""
+
+import threading
+import time
+
+import msgspec
+from asgiref.sync import sync_to_async
+from django.db import connection
+
+from django_bolt import BoltAPI, HTTPException
+
+from .models import Order, Product
+
+api = BoltAPI(prefix="/shop")
+
+
+class ProductIn(msgspec.Struct):
+    name: str
+    price: int
+    stock: int = 0
+
+
+class ProductOut(msgspec.Struct):
+    id: int
+    name: str
+    price: int
+
+
+class ProductPatch(msgspec.Struct, omit_defaults=True):
+    price: int | None = None
+    stock: int | None = None
+
+
+class OrderIn(msgspec.Struct):
+    product_id: int
+    quantity: int
+
+
+class OrderOut(msgspec.Struct):
+    id: int
+    product_id: int
+    quantity: int
+
+
+class OrderDetail(msgspec.Struct):
+    id: int
+    quantity: int
+    product: ProductOut  # a related object: read from the instances, not projected
+
+
+@api.post("/products", status_code=201)
+async def create_product(body: ProductIn):
+    return await Product.objects.acreate(name=body.name, price=body.price, stock=body.stock)
+
+
+@api.get("/products", response_model=list[ProductOut])
+async def list_products(min_price: int = 0):
+    return Product.objects.filter(price__gte=min_price).order_by("id")
+
+
+@api.get("/products/raw")
+async def list_products_raw():
+    return Product.objects.order_by("id")
+
+
+@api.get("/products/names")
+async def product_names():
+    return Product.objects.order_by("id").values_list("name", flat=True)
+
+
+@api.get("/products/count")
+async def count_products():
+    return {"count": await Product.objects.acount()}
+
+
+@api.get("/products/stream")
+async def stream_names():
+    return {"names": [p.name async for p in Product.objects.order_by("id")]}
+
+
+@api.get("/products/{product_id}", response_model=ProductOut)
+async def get_product(product_id: int):
+    try:
+        return await Product.objects.aget(pk=product_id)
+    except Product.DoesNotExist:
+        raise HTTPException(404, f"product {product_id} not found") from None
+
+
+@api.get("/products/{product_id}/full")
+async def get_product_full(product_id: int):
+    return await Product.objects.aget(pk=product_id)
+
+
+@api.patch("/products/{product_id}", response_model=ProductOut)
+async def update_product(product_id: int, body: ProductPatch):
+    changes = msgspec.structs.asdict(body)
+    if not await Product.objects.filter(pk=product_id).aupdate(**{k: v for k, v in changes.items() if v is not None}):
+        raise HTTPException(404, f"product {product_id} not found")
+    return await Product.objects.aget(pk=product_id)
+
+
+@api.delete("/products/{product_id}")
+async def delete_product(product_id: int):
+    deleted, _ = await Product.objects.filter(pk=product_id).adelete()
+    if not deleted:
+        raise HTTPException(404, f"product {product_id} not found")
+    return {"deleted": product_id}
+
+
+@api.post("/orders", status_code=201, response_model=OrderOut)
+async def create_order(body: OrderIn):
+    if not await Product.objects.filter(pk=body.product_id).aexists():
+        raise HTTPException(422, f"product {body.product_id} does not exist")
+    return await Order.objects.acreate(product_id=body.product_id, quantity=body.quantity)
+
+
+@api.get("/orders", response_model=list[OrderOut])
+async def list_orders():
+    return Order.objects.order_by("id")
+
+
+@api.get("/orders/detail", response_model=list[OrderDetail])
+async def list_order_details():
+    return Order.objects.order_by("id")
+
+
+@api.get("/sync-misuse")
+async def sync_misuse():
+    return {"n": Product.objects.count()}  # the mistake: a synchronous query on the event loop
+
+
+def _hold_connection(seconds: float) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        time.sleep(seconds)  # a slow query, without a database-specific sleep function
+        return int(cursor.fetchone()[0])
+
+
+@api.get("/slow")
+async def slow(seconds: float = 0.3):
+    return {"ok": await sync_to_async(_hold_connection)(seconds)}
+
+
+# Four ORM calls can only all pass this point together if they run on four threads at once.
+_four_at_once = threading.Barrier(4, timeout=2.5)
+
+
+def _meet() -> str:
+    _four_at_once.wait()
+    return threading.current_thread().name
+
+
+@api.get("/orm-thread")
+async def orm_thread():
+    """Which thread Django's thread-sensitive calls (the async ORM's) run on."""
+    return {"thread": await sync_to_async(_meet)()}
