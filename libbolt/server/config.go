@@ -43,6 +43,9 @@ type Config struct {
 	RouteCORS map[uint16]*middleware.CORSConfig `json:"route_cors"`
 	// RouteTimeoutMs overrides HandlerTimeoutMs per route id.
 	RouteTimeoutMs map[uint16]int `json:"route_timeout_ms"`
+	// StaticResponses are answered before routing for GET/HEAD of their exact path
+	// (static_responses.go); none by default.
+	StaticResponses []StaticResponse `json:"static_responses"`
 }
 
 // Route flags set by Python at registration.
@@ -105,7 +108,7 @@ func (c *Config) validate() error {
 			return fmt.Errorf("route %s %s is shadowed by the health endpoint; set DJANGO_BOLT['HEALTH_PATH'] to another path or None", rt.Method, p)
 		}
 	}
-	return nil
+	return c.validateStatic()
 }
 
 // ParseConfig decodes and validates the JSON configuration; unknown keys are errors.

@@ -31,6 +31,7 @@ type Server struct {
 	health []byte                      // nil: no health endpoint
 	cors   map[uint16]*middleware.CORS // per route id; a route without an entry has none
 	corsOn bool
+	static map[string]staticReply // nil: no static responses
 	mem    *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 }
 
@@ -52,6 +53,12 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		efd.Close()
 		return nil, err
 	}
+	static, err := compileStatic(cfg.StaticResponses)
+	if err != nil {
+		efd.Close()
+		return nil, err
+	}
+	s.static = static
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
