@@ -21,6 +21,7 @@ from .api import BoltAPI, Route
 from .conf import BoltSettings
 from .exceptions import BoltConfigError
 from .middleware import global_cors, route_cors
+from .openapi import static_responses
 
 logger = logging.getLogger("django_bolt")
 
@@ -36,8 +37,9 @@ class ServeOptions:
     reuse_port: bool = False
 
 
-def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
-    """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go)."""
+def server_config(routes: list[Route], opts: ServeOptions, apis: Sequence[BoltAPI] = ()) -> bytes:
+    """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go); the
+    OpenAPI document and docs pages of ``apis`` are computed here, once."""
     s = opts.settings
     config: dict[str, Any] = {
         "host": opts.host,
@@ -69,6 +71,8 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
         config["max_body_size"] = s.MAX_BODY_SIZE
     if opts.reuse_port:
         config["reuse_port"] = True
+    if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR):
+        config["static_responses"] = docs
     return json.dumps(config).encode()
 
 
@@ -104,13 +108,15 @@ async def serve(
     """Run the APIs' start-up hooks, serve until SIGINT or SIGTERM, drain in-flight
     requests, then run the shutdown hooks."""
     async with lifespan(apis):
-        await _serve_http(routes, opts, on_ready)
+        await _serve_http(routes, opts, on_ready, apis)
 
 
-async def _serve_http(routes: list[Route], opts: ServeOptions, on_ready: OnReady | None) -> None:
+async def _serve_http(
+    routes: list[Route], opts: ServeOptions, on_ready: OnReady | None, apis: Sequence[BoltAPI] = ()
+) -> None:
     lib = _native.load()
     ffi = _native.ffi
-    cfg = server_config(routes, opts)
+    cfg = server_config(routes, opts, apis)
     handle = lib.bolt_new(ffi.from_buffer(cfg), len(cfg))
     if handle == 0:
         raise BoltConfigError(_native.last_error(lib))

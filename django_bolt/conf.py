@@ -52,6 +52,10 @@ class BoltSettings:
     #: Event loop: True = uvloop (an error if it is missing), False = asyncio's, None = uvloop
     #: when it is installed.
     UVLOOP: bool | None = None
+    #: Directory holding the docs UIs' npm packages (``swagger-ui-dist``, ``redoc``,
+    #: ``@scalar/api-reference``, as ``make docs-assets`` installs them); ``None``: the UIs
+    #: load them from the public CDN.
+    DOCS_ASSETS_DIR: str | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -74,6 +78,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
+    "DOCS_ASSETS_DIR": (str, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -82,6 +87,7 @@ _ENV = {
     "DJANGO_BOLT_WORKERS": "WORKERS",
     "DJANGO_BOLT_UVLOOP": "UVLOOP",
     "DJANGO_BOLT_GRACEFUL_TIMEOUT": "GRACEFUL_TIMEOUT",
+    "DJANGO_BOLT_DOCS_ASSETS_DIR": "DOCS_ASSETS_DIR",
 }
 _BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
