@@ -77,7 +77,12 @@ def test_parameters_every_source_with_constraints(doc: dict[str, Any]) -> None:
         "schema": {"type": "string", "default": "anon"},
     }
     path = doc["paths"]["/users/{user_id}"]["get"]["parameters"][0]
-    assert path == {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer", "exclusiveMinimum": 0}}
+    assert path == {
+        "name": "user_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "exclusiveMinimum": 0},
+    }
 
 
 def test_parameter_model_expanded_as_bound(doc: dict[str, Any]) -> None:
@@ -91,7 +96,10 @@ def test_parameter_model_expanded_as_bound(doc: dict[str, Any]) -> None:
 
 def test_bodies_json_embedded_and_form(doc: dict[str, Any]) -> None:
     post = doc["paths"]["/posts"]["post"]["requestBody"]
-    assert post == {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Post"}}}, "required": True}
+    assert post == {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Post"}}},
+        "required": True,
+    }
     tag = schemas(doc)["Tag"]["properties"]["label"]
     assert tag["maxLength"] == 20 and tag["pattern"] == "^[a-z]+$" and tag["examples"] == ["blue"]
     embedded = doc["paths"]["/points"]["post"]["requestBody"]["content"]["application/json"]["schema"]
@@ -127,7 +135,9 @@ def test_per_status_declared_errors_and_422(doc: dict[str, Any]) -> None:
     responses = doc["paths"]["/users/{user_id}"]["get"]["responses"]
     assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/UserOut"}
     assert responses["404"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/HTTPError"}
-    assert responses["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/HTTPValidationError"}
+    assert responses["422"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HTTPValidationError"
+    }
     post = doc["paths"]["/posts"]["post"]["responses"]
     assert set(post) == {"201", "409", "400", "422"} and post["400"]["description"] == "bad post"
     assert "422" not in doc["paths"]["/tree"]["get"]["responses"]  # nothing to validate
