@@ -7,6 +7,7 @@ Public API::
 
 from .api import BoltAPI, Router
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
+from .openapi import OpenAPIConfig
 from .request import Request
 
 __version__ = "0.1.0"
@@ -15,6 +16,7 @@ __all__ = [
     "BoltAPI",
     "BoltConfigError",
     "HTTPException",
+    "OpenAPIConfig",
     "Request",
     "RequestValidationError",
     "Router",

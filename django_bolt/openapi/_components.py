@@ -23,10 +23,24 @@ class Components:
 
     def __init__(self) -> None:
         self.schemas: dict[str, dict[str, Any]] = {}
+        # Start-up time: the same model appears in many routes; describe it once.
+        self._seen: dict[tuple[Any, str], dict[str, Any]] = {}
 
     def schema_for(self, tp: Any, mode: str = "validation") -> dict[str, Any]:
         """The JSON schema of ``tp`` for a request (``validation``) or a response
         (``serialization``); named models become ``$ref`` components."""
+        try:
+            return self._seen[(tp, mode)]
+        except (KeyError, TypeError):  # TypeError: an unhashable annotation
+            pass
+        out = self._describe(tp, mode)
+        try:
+            self._seen[(tp, mode)] = out
+        except TypeError:
+            pass
+        return out
+
+    def _describe(self, tp: Any, mode: str) -> dict[str, Any]:
         try:
             if _pydantic_schema.involves_pydantic(tp):
                 schema, defs = _pydantic_schema.schema(tp, mode, REF)
