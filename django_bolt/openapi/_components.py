@@ -8,6 +8,7 @@ stable from one start to the next.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -29,15 +30,11 @@ class Components:
     def schema_for(self, tp: Any, mode: str = "validation") -> dict[str, Any]:
         """The JSON schema of ``tp`` for a request (``validation``) or a response
         (``serialization``); named models become ``$ref`` components."""
-        try:
+        with contextlib.suppress(KeyError, TypeError):  # TypeError: an unhashable annotation
             return self._seen[(tp, mode)]
-        except (KeyError, TypeError):  # TypeError: an unhashable annotation
-            pass
         out = self._describe(tp, mode)
-        try:
+        with contextlib.suppress(TypeError):
             self._seen[(tp, mode)] = out
-        except TypeError:
-            pass
         return out
 
     def _describe(self, tp: Any, mode: str) -> dict[str, Any]:
