@@ -2,8 +2,9 @@
 
 Schemas come from the model's own library (``_msgspec_schema``, ``_pydantic_schema``); this
 module merges their definitions. Two different models with the same name (``Item`` in two
-apps) get ``Item``, ``Item2``...: in the order routes were registered, so the names are
-stable from one start to the next.
+apps) get ``Item``, ``Item2``... and a model whose response form differs from its request
+form gets ``ItemOutput`` for the former: in the order routes were registered, so the names
+are stable from one start to the next.
 """
 
 from __future__ import annotations
@@ -48,14 +49,17 @@ class Components:
                 f"cannot describe {tp!r} in the OpenAPI document ({exc}); use a type msgspec or "
                 "Pydantic can describe, or leave the route out with include_in_schema=False"
             ) from exc
-        renames = self._merge(defs)
+        renames = self._merge(defs, mode)
         return rewrite_refs(schema, renames) if renames else schema
 
-    def _merge(self, defs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    def _merge(self, defs: dict[str, dict[str, Any]], mode: str) -> dict[str, str]:
         renames: dict[str, str] = {}
         for name, schema in defs.items():
             base = _BAD_NAME_CHARS.sub("_", name)
             target, n = base, 2
+            # A model that reads differently than it writes (aliases, defaults): ``UserOutput``.
+            if target in self.schemas and self.schemas[target] != schema and mode == "serialization":
+                base = target = f"{base}Output"
             while target in self.schemas and self.schemas[target] != schema:
                 target, n = f"{base}{n}", n + 1
             if target != name:

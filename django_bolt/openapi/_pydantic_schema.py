@@ -35,9 +35,13 @@ def schema(tp: Any, mode: str, ref_prefix: str) -> tuple[dict[str, Any], dict[st
     from pydantic.json_schema import models_json_schema
 
     template = ref_prefix + "{model}"
+    # Requests are validated by alias; responses are written by field name unless the model
+    # says serialize_by_alias (pydantic-core's to_json/dump_json default): describe the wire.
+    config = getattr(tp, "model_config", None) or {}
+    by_alias = mode == "validation" or bool(config.get("serialize_by_alias", False))
     if is_pydantic_model(tp):
-        refs, top = models_json_schema([(tp, mode)], ref_template=template)  # type: ignore[list-item]
+        refs, top = models_json_schema([(tp, mode)], by_alias=by_alias, ref_template=template)  # type: ignore[list-item]
         return dict(refs[(tp, mode)]), dict(top.get("$defs", {}))  # type: ignore[index]
-    out = TypeAdapter(tp).json_schema(ref_template=template, mode=mode)  # type: ignore[arg-type]
+    out = TypeAdapter(tp).json_schema(by_alias=by_alias, ref_template=template, mode=mode)  # type: ignore[arg-type]
     defs = out.pop("$defs", {})
     return out, defs

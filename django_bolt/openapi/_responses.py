@@ -9,7 +9,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .._encoding import response_model_from
-from ..exceptions import HTTPException
+from ..exceptions import BoltConfigError, HTTPException
 from ..responses import FileResponse, Redirect, Response
 from ._components import REF, Components
 
@@ -103,7 +103,12 @@ def _annotation_response(route: Route, components: Components) -> tuple[int, dic
     if ret is bytes:
         content = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
         return status, {"description": _description(status), "content": content}
-    schema = {} if ret is Any else components.schema_for(ret, "serialization")
+    try:
+        schema = {} if ret is Any else components.schema_for(ret, "serialization")
+    except BoltConfigError:
+        # A plain annotation is not enforced on the way out (only response models are), so
+        # one the schema libraries cannot describe is documented as any JSON, not refused.
+        schema = {}
     return status, {"description": _description(status), "content": _json(schema)}
 
 

@@ -37,7 +37,9 @@ for r in collect_routes(discover_apis(s.API), s.READY_PATH):
             params.update(f"{p.source}:{k}" for k in keys)
         elif p.source in ("body", "form", "file"):
             body.append(p.source)
-    out.append({"op": f"{r.method} {r.path}", "params": sorted(params), "body": sorted(set(body))})
+    statuses = sorted({str(k) for k in r.outputs} | {str(k) for k in r.extra.get("responses") or {}})
+    out.append({"op": f"{r.method} {r.path}", "params": sorted(params), "body": sorted(set(body)),
+                "statuses": statuses, "validates": any(p.source not in ("request", "depends") for p in flat(r.params))})
 print(json.dumps(out))
 """
 
@@ -113,4 +115,6 @@ def test_document_and_routes_describe_the_same_operations(bolt: Any) -> None:
             assert content == {"application/x-www-form-urlencoded"}, name
         else:
             assert not content, name
-        assert op["responses"], name
+        responses = set(op["responses"])
+        assert set(route["statuses"]) <= responses, name  # every declared status is documented
+        assert ("422" in responses) == route["validates"] or "422" in route["statuses"], name

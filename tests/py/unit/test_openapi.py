@@ -207,3 +207,55 @@ def test_config_validation() -> None:
         OpenAPIConfig(uis=("swagger", "rapidoc"))
     with pytest.raises(BoltConfigError, match="OpenAPIConfig"):
         BoltAPI(openapi_config={"title": "x"})  # type: ignore[arg-type]
+
+
+class TokenAuth:
+    """An auth backend that describes its own scheme."""
+
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
+        return "Token", {"type": "apiKey", "in": "header", "name": "X-Token"}
+
+
+class JWTAuthentication:
+    """Recognised by name, as django-bolt's backend is."""
+
+
+def test_security_schemes_per_operation() -> None:
+    api = BoltAPI()
+    route = api.add_route("GET", "/me", _noop)
+    route.extra["auth"] = [JWTAuthentication(), TokenAuth()]
+    api.add_route("GET", "/open", _noop)
+    doc = build_document(api.routes)
+    validate(doc)
+    assert doc["paths"]["/me"]["get"]["security"] == [{"BearerAuth": []}, {"Token": []}]
+    assert "security" not in doc["paths"]["/open"]["get"]
+    assert doc["components"]["securitySchemes"] == {
+        "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        "Token": {"type": "apiKey", "in": "header", "name": "X-Token"},
+    }
+
+
+def test_pydantic_aliases_and_output_mode() -> None:
+    from pydantic import BaseModel, Field
+
+    class Account(BaseModel):
+        user_name: str = Field(alias="userName")
+        nick: str | None = None
+
+    api = BoltAPI()
+
+    async def make(account: Account) -> Account:
+        return account
+
+    make.__annotations__ = {"account": Account, "return": Account}
+    api.add_route("POST", "/accounts", make)
+    doc = build_document(api.routes)
+    validate(doc)
+    props = doc["components"]["schemas"]["Account"]["properties"]
+    assert "userName" in props and "user_name" not in props
+    body = doc["paths"]["/accounts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Account"}
+    # Responses are written by field name (pydantic-core's default), so they read differently.
+    out = doc["paths"]["/accounts"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert out == {"$ref": "#/components/schemas/AccountOutput"}
+    assert "user_name" in doc["components"]["schemas"]["AccountOutput"]["properties"]
