@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,8 +39,12 @@ class OpenAPIConfig:
     auth: Sequence[Any] = ()
     #: extra tag objects (name, description) for the document's top-level ``tags``
     tags: Sequence[dict[str, Any]] = field(default_factory=tuple)
+    #: django-bolt's name for ``path``; when given it wins
+    docs_url: str | None = None
 
     def __post_init__(self) -> None:
+        if self.docs_url is not None:
+            object.__setattr__(self, "path", self.docs_url)
         for name in ("path", "openapi_url"):
             _check_path(name, getattr(self, name))
         if self.yaml_url is not None:
@@ -52,11 +56,6 @@ class OpenAPIConfig:
                 raise BoltConfigError(f"OpenAPIConfig guards/auth must be callables or guard objects, got {g!r}")
 
     @property
-    def docs_url(self) -> str:
-        """django-bolt's name for ``path``."""
-        return self.path
-
-    @property
     def guarded(self) -> bool:
         return bool(self.guards or self.auth)
 
@@ -64,6 +63,3 @@ class OpenAPIConfig:
 def _check_path(name: str, value: str) -> None:
     if not value.startswith("/") or any(c in value for c in "?#{} ") or (len(value) > 1 and value.endswith("/")):
         raise BoltConfigError(f"OpenAPIConfig {name}={value!r} must be a plain path starting with '/'")
-
-
-Guard = Callable[[Any], Any]

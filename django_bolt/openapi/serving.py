@@ -43,7 +43,7 @@ def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | N
             urls[name] = served
             out.append({"path": served, "content_type": ui.ASSETS[name][2], "file": str(file)})
     for name, path in ui_paths(config).items():
-        body = ui.page(name, config.title, config.openapi_url, urls)
+        body = ui.page(name, config.title, config.openapi_url, urls, offline=bool(assets_dir))
         out.append({"path": path, "content_type": "text/html; charset=utf-8", "body": body})
     return out
 

@@ -60,8 +60,9 @@ def _head(title: str, extra: str = "") -> str:
     )
 
 
-def page(ui: str, title: str, spec_url: str, asset_url: dict[str, str]) -> str:
-    """The HTML of one UI; ``asset_url`` maps asset file names to their URLs."""
+def page(ui: str, title: str, spec_url: str, asset_url: dict[str, str], offline: bool = False) -> str:
+    """The HTML of one UI; ``asset_url`` maps asset file names to their URLs. ``offline``
+    (local assets) also keeps Scalar from fetching its web fonts."""
     if ui == "swagger":
         css = f'<link rel="stylesheet" href="{html.escape(asset_url["swagger-ui.css"])}">'
         return (
@@ -80,7 +81,8 @@ def page(ui: str, title: str, spec_url: str, asset_url: dict[str, str]) -> str:
         return (
             _head(title + " - Scalar") + '<body><div id="app"></div>'
             f'<script src="{html.escape(asset_url["scalar.js"])}"></script>'
-            f"<script>Scalar.createApiReference('#app', {{url: {_js(spec_url)}}});</script></body></html>\n"
+            f"<script>Scalar.createApiReference('#app', {{url: {_js(spec_url)}"
+            f"{', withDefaultFonts: false' if offline else ''}}});</script></body></html>\n"
         )
     raise BoltConfigError(f"unknown docs UI {ui!r}")
 

@@ -94,6 +94,23 @@ def test_guarded_docs_are_checked_by_python() -> None:
         assert client.get("/docs/redoc?staff=1").status_code == 200
 
 
+class HeaderAuth:
+    """An authentication backend: authenticate(request) returns the user or None."""
+
+    async def authenticate(self, request: Request) -> str | None:
+        return "alice" if request.headers.get("authorization") == "Bearer ok" else None
+
+
+def test_docs_behind_auth_answer_401() -> None:
+    config = OpenAPIConfig(auth=[HeaderAuth()], docs_url="/reference")
+    with TestClient(make_api(config)) as client:
+        r = client.get("/reference")
+        assert r.status_code == 401 and r.json() == {"detail": "Authentication required"}
+        assert client.get("/reference", headers={"Authorization": "Bearer ok"}).status_code == 200
+        assert client.get("/openapi.yaml", headers={"Authorization": "Bearer ok"}).text.startswith('"openapi"')
+        assert client.post("/items", json={"name": "x"}).status_code == 200  # the API itself is not guarded
+
+
 def fake_assets(root: Path) -> Path:
     files = {
         "swagger-ui-dist/swagger-ui-bundle.js": "window.SwaggerUIBundle = function () {};",
