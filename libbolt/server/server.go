@@ -31,7 +31,7 @@ type Server struct {
 	health []byte                      // nil: no health endpoint
 	cors   map[uint16]*middleware.CORS // per route id; a route without an entry has none
 	corsOn bool
-	static map[string]staticReply         // nil: no static responses
+	static *staticTable                   // nil: no static responses
 	mem    *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 }
 

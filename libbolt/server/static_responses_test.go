@@ -21,6 +21,7 @@ func TestStaticResponsesServedWithoutPython(t *testing.T) {
 		StaticResponses: []StaticResponse{
 			{Path: "/openapi.json", ContentType: "application/json", Body: `{"openapi":"3.1.0"}`},
 			{Path: "/docs/ui.js", ContentType: "text/javascript", File: asset},
+			{Path: "/" + strings.Repeat("x", 70), ContentType: "text/plain", Body: "long"},
 		},
 	}, echoAnswer)
 
@@ -35,6 +36,11 @@ func TestStaticResponsesServedWithoutPython(t *testing.T) {
 	if resp = ts.get(t, "/docs/ui.js"); string(resp.Body()) != "console.log(1)" {
 		t.Fatalf("file-backed static reply: %q", resp.Body())
 	}
+	if resp = ts.get(t, "/"+strings.Repeat("x", 70)); string(resp.Body()) != "long" {
+		t.Fatalf("a path of 64 bytes or more: %q", resp.Body())
+	}
+	// Same length as a static path, different bytes: routing as usual (404 from the router).
+	assertJSONError(t, ts.get(t, "/openapi.jsox"), 404, "Not Found")
 	c := ts.dial(t)
 	resp = c.do(t, "POST /openapi.json HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
 	assertJSONError(t, resp, 405, "Method Not Allowed")
