@@ -7,7 +7,7 @@ GO_SRC := $(shell find libbolt -name '*.go' 2>/dev/null) go.mod go.sum
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-go test-py lint fmt fuzz build wheel bench clean
+.PHONY: run test test-go test-py test-browser docs-assets lint fmt fuzz build wheel bench clean
 
 ## Set-up ---------------------------------------------------------------------------------
 
@@ -32,7 +32,7 @@ run: build
 
 ## Test -----------------------------------------------------------------------------------
 
-test: lint test-go test-py
+test: lint test-go test-py test-browser
 
 test-go:
 	go vet ./...
@@ -41,6 +41,19 @@ test-go:
 # tests/pg/run.sh: a throwaway PostgreSQL (DATABASE_URL) for the database tests, when it can.
 test-py: build
 	tests/pg/run.sh $(VPY) -m pytest
+
+# The docs UIs' bundles from npm, for DJANGO_BOLT["DOCS_ASSETS_DIR"] (ignored, never committed).
+DOCS_ASSETS := docs-assets/node_modules/.package-lock.json
+$(DOCS_ASSETS): docs-assets/package.json docs-assets/package-lock.json
+	cd docs-assets && npm ci --ignore-scripts
+docs-assets: $(DOCS_ASSETS)
+
+# Swagger UI in headless Debian chromium (playwright-core from npm) against a real runbolt.
+test-browser: build $(DOCS_ASSETS)
+	test -x /usr/bin/chromium || apt-get -o DPkg::Lock::Timeout=900 install -y chromium || \
+		{ echo "make test-browser needs Debian's chromium: run apt-get install chromium as root"; exit 1; }
+	cd tests/browser && npm ci --ignore-scripts
+	$(VPY) -m pytest -p no:cacheprovider tests/browser
 
 lint: $(VENV)/.installed
 	test -z "$$(gofmt -l libbolt bench)"

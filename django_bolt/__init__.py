@@ -8,6 +8,7 @@ Public API::
 from ._ratelimit import rate_limit
 from .api import BoltAPI, Router
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
+from .openapi import OpenAPIConfig
 from .request import Request
 
 __version__ = "0.1.0"
@@ -16,6 +17,7 @@ __all__ = [
     "BoltAPI",
     "BoltConfigError",
     "HTTPException",
+    "OpenAPIConfig",
     "Request",
     "RequestValidationError",
     "Router",

@@ -126,16 +126,23 @@ def _fast_int(value: str) -> int:
     return result
 
 
+def constrained_type(tp: Any, marker: Param | None) -> Any:
+    """``tp`` annotated with the marker's limits, as the runtime validates it (the OpenAPI
+    document describes this same type)."""
+    constraints = marker.constraints() if marker else {}
+    if not constraints:
+        return tp
+    item = list_item(tp)
+    if item is not None:  # limits apply to each item; min/max_length to the list itself
+        tp = typing.get_origin(tp)[Annotated[item, msgspec.Meta(**_item_limits(constraints))]]
+        return Annotated[tp, msgspec.Meta(**_list_limits(constraints))] if _list_limits(constraints) else tp
+    return Annotated[tp, msgspec.Meta(**constraints)]
+
+
 def scalar_converter(tp: Any, marker: Param | None) -> Converter | None:
     """Converter from a raw string (or list of strings) to ``tp`` with the marker's limits."""
-    constraints = marker.constraints() if marker else {}
-    if constraints:
-        item = list_item(tp)
-        if item is not None:  # limits apply to each item; min/max_length to the list itself
-            tp = typing.get_origin(tp)[Annotated[item, msgspec.Meta(**_item_limits(constraints))]]
-            tp = Annotated[tp, msgspec.Meta(**_list_limits(constraints))] if _list_limits(constraints) else tp
-        else:
-            tp = Annotated[tp, msgspec.Meta(**constraints)]
+    if marker and marker.constraints():
+        tp = constrained_type(tp, marker)
     elif tp is str or tp is Any:
         return None
     elif tp is int:

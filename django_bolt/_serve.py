@@ -23,6 +23,7 @@ from .api import BoltAPI, Route
 from .conf import BoltSettings
 from .exceptions import BoltConfigError
 from .middleware import global_cors, route_cors
+from .openapi import static_responses
 
 logger = logging.getLogger("django_bolt")
 
@@ -38,8 +39,9 @@ class ServeOptions:
     reuse_port: bool = False
 
 
-def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
-    """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go)."""
+def server_config(routes: list[Route], opts: ServeOptions, apis: Sequence[BoltAPI] = ()) -> bytes:
+    """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go); the
+    OpenAPI document and docs pages of ``apis`` are computed here, once."""
     s = opts.settings
     config: dict[str, Any] = {
         "host": opts.host,
@@ -72,6 +74,8 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
     if opts.reuse_port:
         config["reuse_port"] = True
     config.update(protection_config(routes, s))
+    if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR):
+        config["static_responses"] = docs
     return json.dumps(config).encode()
 
 
@@ -108,13 +112,15 @@ async def serve(
     requests, then run the shutdown hooks."""
     # The ORM pool first: start-up hooks and every request task inherit its context.
     async with orm_pool(orm_threads(opts.settings.ORM_THREADS)), lifespan(apis):
-        await _serve_http(routes, opts, on_ready)
+        await _serve_http(routes, opts, on_ready, apis)
 
 
-async def _serve_http(routes: list[Route], opts: ServeOptions, on_ready: OnReady | None) -> None:
+async def _serve_http(
+    routes: list[Route], opts: ServeOptions, on_ready: OnReady | None, apis: Sequence[BoltAPI] = ()
+) -> None:
     lib = _native.load()
     ffi = _native.ffi
-    cfg = server_config(routes, opts)
+    cfg = server_config(routes, opts, apis)
     handle = lib.bolt_new(ffi.from_buffer(cfg), len(cfg))
     if handle == 0:
         raise BoltConfigError(_native.last_error(lib))

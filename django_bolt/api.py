@@ -20,6 +20,7 @@ from ._encoding import output_converter, response_model_from
 from ._params import ArgPlan, needs_headers, plan_arguments
 from .auth._route import apply as apply_auth
 from .exceptions import BoltConfigError
+from .openapi.config import OpenAPIConfig
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -218,6 +219,7 @@ class BoltAPI(Router):
         on_startup: Sequence[Callable[[], Any]] = (),
         on_shutdown: Sequence[Callable[[], Any]] = (),
         exception_handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
+        openapi_config: OpenAPIConfig | None = None,
     ) -> None:
         """``lifespan(api)`` is an async context manager entered once per worker process
         before it serves and exited after its last request; ``on_startup``/``on_shutdown``
@@ -233,6 +235,16 @@ class BoltAPI(Router):
         self.ready_checks: list[tuple[str, Callable[[], Any]]] = []
         for exc_type, handler in (exception_handlers or {}).items():
             self.add_exception_handler(exc_type, handler)
+        if openapi_config is not None and not isinstance(openapi_config, OpenAPIConfig):
+            raise BoltConfigError(f"openapi_config must be an OpenAPIConfig, got {openapi_config!r}")
+        #: OpenAPI document and docs UIs (``django_bolt.openapi``); None: the defaults
+        self.openapi_config = openapi_config
+        #: guarded docs only: path -> (content type, body or file, is_file), set at start-up
+        self.openapi_replies: dict[str, tuple[str, str, bool]] = {}
+        if openapi_config is not None and openapi_config.enabled and openapi_config.guarded:
+            from .openapi._guarded import register_guarded_routes
+
+            register_guarded_routes(self, openapi_config)
 
     def ready_check(self, func: Handler) -> Handler:
         """Register a readiness check (see ``django_bolt.health``); usable as a decorator."""

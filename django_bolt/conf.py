@@ -65,6 +65,10 @@ class BoltSettings:
     #: QuerySets), each with its own connection; ``None``: the default database's pool
     #: ``max_size``, or 4 without a pool (docs/database.md).
     ORM_THREADS: int | None = None
+    #: Directory holding the docs UIs' npm packages (``swagger-ui-dist``, ``redoc``,
+    #: ``@scalar/api-reference``, as ``make docs-assets`` installs them); ``None``: the UIs
+    #: load them from the public CDN.
+    DOCS_ASSETS_DIR: str | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -92,6 +96,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "RATE_LIMIT_MAX_KEYS": (int,),
     "TEST_CLOCK": (int, float, type(None)),
     "ORM_THREADS": (int, type(None)),
+    "DOCS_ASSETS_DIR": (str, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -100,6 +105,7 @@ _ENV = {
     "DJANGO_BOLT_WORKERS": "WORKERS",
     "DJANGO_BOLT_UVLOOP": "UVLOOP",
     "DJANGO_BOLT_GRACEFUL_TIMEOUT": "GRACEFUL_TIMEOUT",
+    "DJANGO_BOLT_DOCS_ASSETS_DIR": "DOCS_ASSETS_DIR",
 }
 _BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 

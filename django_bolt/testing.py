@@ -47,7 +47,7 @@ class _InProcessServer:
         routes = collect_routes(self.apis, self.settings.READY_PATH)
         opts = ServeOptions(host="127.0.0.1", port=0, backlog=16, settings=self.settings, debug=debug)
         self.lib = _native.load()
-        cfg = server_config(routes, opts)
+        cfg = server_config(routes, opts, self.apis)
         self.handle = self.lib.bolt_new(_native.ffi.from_buffer(cfg), len(cfg))
         if self.handle == 0:
             raise BoltConfigError(_native.last_error(self.lib))

@@ -44,6 +44,10 @@ class BaseAuthentication:
         """Python-side backends only: the auth context for ``request``, or None."""
         return None
 
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
+        """(name, OpenAPI security scheme) describing how this backend reads credentials."""
+        raise NotImplementedError
+
 
 def _secret_bytes(secret: str | bytes) -> int:
     return len(secret.encode() if isinstance(secret, str) else secret)
@@ -154,6 +158,11 @@ class JWTAuthentication(BaseAuthentication):
             meta["revocation_id"] = store.id
         return meta
 
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
+        if self.header == "authorization":
+            return "BearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        return f"JWTHeader_{self.header}", {"type": "apiKey", "in": "header", "name": self.header}
+
 
 class APIKeyAuthentication(BaseAuthentication):
     """A fixed set of keys sent in a header (default ``X-API-Key``), compared in Go in
@@ -184,6 +193,9 @@ class APIKeyAuthentication(BaseAuthentication):
             "key_permissions": self.key_permissions,
         }
 
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
+        return f"APIKey_{self.header}", {"type": "apiKey", "in": "header", "name": self.header}
+
 
 class SessionAuthentication(BaseAuthentication):
     """Django's session (the ``sessionid`` cookie), evaluated in Python because it needs
@@ -201,6 +213,12 @@ class SessionAuthentication(BaseAuthentication):
 
     async def authenticate(self, request: Request) -> dict[str, Any] | None:
         return None
+
+    def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
+        from django.conf import settings
+
+        name = settings.SESSION_COOKIE_NAME if settings.configured else "sessionid"
+        return "SessionAuth", {"type": "apiKey", "in": "cookie", "name": name}
 
 
 def get_default_authentication_classes() -> list[BaseAuthentication]:

@@ -55,6 +55,9 @@ type Config struct {
 	RateLimitMaxKeys int                                    `json:"rate_limit_max_keys"` // default 100,000
 	// ClockUnix freezes the clock of JWT validation and rate limiting (tests only; 0: real).
 	ClockUnix float64 `json:"clock_unix"`
+	// StaticResponses are answered before routing for GET/HEAD of their exact path
+	// (static_responses.go); none by default.
+	StaticResponses []StaticResponse `json:"static_responses"`
 }
 
 // Route flags set by Python at registration.
@@ -117,7 +120,7 @@ func (c *Config) validate() error {
 			return fmt.Errorf("route %s %s is shadowed by the health endpoint; set DJANGO_BOLT['HEALTH_PATH'] to another path or None", rt.Method, p)
 		}
 	}
-	return nil
+	return c.validateStatic()
 }
 
 // ParseConfig decodes and validates the JSON configuration; unknown keys are errors.

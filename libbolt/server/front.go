@@ -212,6 +212,9 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(healthBody)
 		return
 	}
+	if s.static != nil && s.serveStatic(ctx) {
+		return
+	}
 	if s.corsOn && f.origin != nil {
 		ctx.SetUserValue(originKey, f.origin)
 		if f.preflight && ctx.IsOptions() {

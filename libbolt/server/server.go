@@ -34,6 +34,7 @@ type Server struct {
 	corsOn   bool
 	guards   map[uint16]*protection         // per route id: auth and rate limit (protect.go)
 	backends auth.Backends                  // every auth backend, released by Close
+	static   *staticTable                   // nil: no static responses
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 }
 
@@ -59,6 +60,12 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		efd.Close()
 		return nil, err
 	}
+	static, err := compileStatic(cfg.StaticResponses)
+	if err != nil {
+		efd.Close()
+		return nil, err
+	}
+	s.static = static
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)

@@ -1,0 +1,65 @@
+"""Serving the document and the UIs: computed once at start-up, answered by Go from memory
+(``static_responses`` in the server config), or by Python routes when the docs are guarded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import _yaml, ui
+from .config import OpenAPIConfig
+from .document import build_document
+
+if TYPE_CHECKING:
+    from ..api import BoltAPI, Route
+
+
+def resolve_config(apis: Sequence[BoltAPI]) -> OpenAPIConfig:
+    """The first API's explicit ``openapi_config`` wins; the default otherwise."""
+    for api in apis:
+        if api.openapi_config is not None:
+            return api.openapi_config
+    return OpenAPIConfig()
+
+
+def ui_paths(config: OpenAPIConfig) -> dict[str, str]:
+    """UI name -> path: the first listed UI at ``path``, the others below it."""
+    return {name: config.path if i == 0 else f"{config.path}/{name}" for i, name in enumerate(config.uis)}
+
+
+def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | None) -> list[dict[str, Any]]:
+    """Every docs reply as ``{path, content_type, body}`` (or ``file`` for local assets)."""
+    doc = build_document(routes, config)
+    out: list[dict[str, Any]] = [
+        {"path": config.openapi_url, "content_type": "application/json", "body": json.dumps(doc, ensure_ascii=False)}
+    ]
+    if config.yaml_url:
+        out.append({"path": config.yaml_url, "content_type": "application/yaml", "body": _yaml.dump(doc)})
+    urls = {name: cdn for name, (_, cdn, _) in ui.ASSETS.items()}
+    if assets_dir:
+        for name, file in ui.asset_files(list(config.uis), assets_dir).items():
+            served = f"{config.path}/assets/{name}"
+            urls[name] = served
+            out.append({"path": served, "content_type": ui.ASSETS[name][2], "file": str(file)})
+    for name, path in ui_paths(config).items():
+        body = ui.page(name, config.title, config.openapi_url, urls, offline=bool(assets_dir))
+        out.append({"path": path, "content_type": "text/html; charset=utf-8", "body": body})
+    return out
+
+
+def static_responses(apis: Sequence[BoltAPI], routes: Sequence[Route], assets_dir: str | None) -> list[dict[str, Any]]:
+    """What Go serves for the docs (nothing when they are disabled). Guarded docs are
+    Python routes: their replies are handed to them instead."""
+    config = resolve_config(apis)
+    if not config.enabled:
+        return []
+    replies = rendered(routes, config, assets_dir)
+    if not config.guarded:
+        return replies
+    owner = next(api for api in apis if api.openapi_config is config)
+    owner.openapi_replies.clear()
+    for r in replies:
+        is_file = "file" in r
+        owner.openapi_replies[r["path"]] = (r["content_type"], r["file"] if is_file else r["body"], is_file)
+    return []

@@ -1,0 +1,104 @@
+"""The docs UIs (Swagger UI, Redoc, Scalar): one small HTML page each, served by Go.
+
+Their JavaScript comes from the public CDN (pinned versions, as FastAPI does) or, with
+``DJANGO_BOLT["DOCS_ASSETS_DIR"]``, from the npm packages installed there (``make
+docs-assets``), served by Go under ``<docs path>/assets/`` for offline and air-gapped sites."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from ..exceptions import BoltConfigError
+
+SWAGGER_VERSION = "5.35.0"
+REDOC_VERSION = "2.5.4"
+SCALAR_VERSION = "1.76.0"
+_CDN = "https://cdn.jsdelivr.net/npm/"
+
+#: served file name -> (path inside the npm packages directory, CDN URL, content type)
+ASSETS: dict[str, tuple[str, str, str]] = {
+    "swagger-ui-bundle.js": (
+        "swagger-ui-dist/swagger-ui-bundle.js",
+        f"{_CDN}swagger-ui-dist@{SWAGGER_VERSION}/swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+    ),
+    "swagger-ui.css": (
+        "swagger-ui-dist/swagger-ui.css",
+        f"{_CDN}swagger-ui-dist@{SWAGGER_VERSION}/swagger-ui.css",
+        "text/css; charset=utf-8",
+    ),
+    "redoc.standalone.js": (
+        "redoc/bundles/redoc.standalone.js",
+        f"{_CDN}redoc@{REDOC_VERSION}/bundles/redoc.standalone.js",
+        "text/javascript; charset=utf-8",
+    ),
+    "scalar.js": (
+        "@scalar/api-reference/dist/browser/standalone.js",
+        f"{_CDN}@scalar/api-reference@{SCALAR_VERSION}/dist/browser/standalone.js",
+        "text/javascript; charset=utf-8",
+    ),
+}
+_UI_ASSETS = {
+    "swagger": ("swagger-ui-bundle.js", "swagger-ui.css"),
+    "redoc": ("redoc.standalone.js",),
+    "scalar": ("scalar.js",),
+}
+
+
+def _js(value: str) -> str:
+    """A JavaScript string literal that cannot close the <script> element."""
+    return json.dumps(value).replace("</", "<\\/")
+
+
+def _head(title: str, extra: str = "") -> str:
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>{extra}</head>"
+    )
+
+
+def page(ui: str, title: str, spec_url: str, asset_url: dict[str, str], offline: bool = False) -> str:
+    """The HTML of one UI; ``asset_url`` maps asset file names to their URLs. ``offline``
+    (local assets) also keeps Scalar from fetching its web fonts."""
+    if ui == "swagger":
+        css = f'<link rel="stylesheet" href="{html.escape(asset_url["swagger-ui.css"])}">'
+        return (
+            _head(title + " - Swagger UI", css) + '<body><div id="swagger-ui"></div>'
+            f'<script src="{html.escape(asset_url["swagger-ui-bundle.js"])}"></script>'
+            f'<script>window.ui = SwaggerUIBundle({{url: {_js(spec_url)}, dom_id: "#swagger-ui", '
+            "deepLinking: true});</script></body></html>\n"
+        )
+    if ui == "redoc":
+        return (
+            _head(title + " - ReDoc", "<style>body{margin:0;padding:0}</style>")
+            + f'<body><redoc spec-url="{html.escape(spec_url)}"></redoc>'
+            f'<script src="{html.escape(asset_url["redoc.standalone.js"])}"></script></body></html>\n'
+        )
+    if ui == "scalar":
+        return (
+            _head(title + " - Scalar") + '<body><div id="app"></div>'
+            f'<script src="{html.escape(asset_url["scalar.js"])}"></script>'
+            f"<script>Scalar.createApiReference('#app', {{url: {_js(spec_url)}"
+            f"{', withDefaultFonts: false' if offline else ''}}});</script></body></html>\n"
+        )
+    raise BoltConfigError(f"unknown docs UI {ui!r}")
+
+
+def asset_files(uis: list[str], assets_dir: str) -> dict[str, Path]:
+    """served name -> file, for the assets the enabled UIs need; missing files are an error."""
+    root = Path(assets_dir)
+    out: dict[str, Path] = {}
+    for ui in uis:
+        for name in _UI_ASSETS[ui]:
+            file = root / ASSETS[name][0]
+            if not file.is_file():
+                raise BoltConfigError(
+                    f"DJANGO_BOLT['DOCS_ASSETS_DIR'] = {assets_dir!r} has no {ASSETS[name][0]}; run "
+                    "`make docs-assets` (npm packages swagger-ui-dist, redoc, @scalar/api-reference) and "
+                    "point the setting at its node_modules directory, or set it to None to use the CDN"
+                )
+            out[name] = file.resolve()
+    return out
