@@ -43,9 +43,11 @@ test-py: build
 	tests/pg/run.sh $(VPY) -m pytest
 
 # The docs UIs' bundles from npm, for DJANGO_BOLT["DOCS_ASSETS_DIR"] (ignored, never committed).
-DOCS_ASSETS := docs-assets/node_modules/.package-lock.json
-$(DOCS_ASSETS): docs-assets/package.json docs-assets/package-lock.json
-	cd docs-assets && npm ci --ignore-scripts
+# Only the prebuilt browser bundles are served, so the packages come without their
+# dependencies (npm pack: 78 MB instead of 375 MB of npm ci).
+DOCS_ASSETS := docs-assets/node_modules/.fetched
+$(DOCS_ASSETS): docs-assets/package.json docs-assets/fetch.sh
+	docs-assets/fetch.sh
 docs-assets: $(DOCS_ASSETS)
 
 # Swagger UI in headless Debian chromium (playwright-core from npm) against a real runbolt.
