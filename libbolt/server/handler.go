@@ -40,6 +40,9 @@ type inputError string
 
 func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	serve := s.pythonHandler(rt)
+	if rt.Flags&FlagASGI != 0 {
+		serve = withClientAddr(serve)
+	}
 	cors := s.cors[rt.ID]
 	// front only hands an OPTIONS request to a non-OPTIONS route when it is a CORS
 	// preflight for that route.
@@ -135,21 +138,25 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 
 	mark = len(dst)
 	var bad inputError
-	ctx.QueryArgs().VisitAll(func(k, v []byte) {
-		if bad != "" {
-			return
-		}
-		if !cleanText(k) || !cleanText(v) {
-			bad = "Invalid query string: NUL byte or invalid UTF-8"
-			return
-		}
-		if len(dst) > mark {
+	if rt.Flags&FlagASGI != 0 {
+		dst = append(dst, ctx.URI().QueryString()...)
+	} else {
+		ctx.QueryArgs().VisitAll(func(k, v []byte) {
+			if bad != "" {
+				return
+			}
+			if !cleanText(k) || !cleanText(v) {
+				bad = "Invalid query string: NUL byte or invalid UTF-8"
+				return
+			}
+			if len(dst) > mark {
+				dst = append(dst, 0)
+			}
+			dst = append(dst, k...)
 			dst = append(dst, 0)
-		}
-		dst = append(dst, k...)
-		dst = append(dst, 0)
-		dst = append(dst, v...)
-	})
+			dst = append(dst, v...)
+		})
+	}
 	if bad != "" {
 		return dst, bad
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
 
 // Server is one HTTP server feeding one Python event loop.
@@ -32,6 +33,7 @@ type Server struct {
 	cors   map[uint16]*middleware.CORS // per route id; a route without an entry has none
 	corsOn bool
 	mem    *fasthttputil.InmemoryListener // set by StartInMemory (test client)
+	static *static.Handler                // nil: STATIC_URL not served by Go
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -52,12 +54,20 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		efd.Close()
 		return nil, err
 	}
+	if cfg.Static != nil {
+		st, err := static.New(cfg.Static)
+		if err != nil {
+			efd.Close()
+			return nil, err
+		}
+		s.static = st
+	}
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
-		NotFound:         notFound,
+		NotFound:         s.unmatched(),
 		MethodNotAllowed: methodNotAllowed,
 		Panic:            recoverPanic,
 	})
