@@ -14,7 +14,9 @@ from typing import Any
 from django.conf import settings
 
 from . import _native
+from ._asgi import FALLBACK_METHOD
 from ._dispatch import Dispatcher
+from ._django import prepare as prepare_django
 from ._encoding import set_file_roots
 from ._lifespan import lifespan
 from .api import BoltAPI, Route
@@ -36,14 +38,19 @@ class ServeOptions:
     reuse_port: bool = False
 
 
-def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
-    """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go)."""
+def server_config(routes: list[Route], opts: ServeOptions, extra: dict[str, Any] | None = None) -> bytes:
+    """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go);
+    ``extra`` adds sections (the Django fallback and static files, from _django.py)."""
     s = opts.settings
     config: dict[str, Any] = {
         "host": opts.host,
         "port": opts.port,
         "backlog": opts.backlog,
-        "routes": [{"id": i, "method": r.method, "path": r.path, "flags": r.flags} for i, r in enumerate(routes)],
+        "routes": [
+            {"id": i, "method": r.method, "path": r.path, "flags": r.flags}
+            for i, r in enumerate(routes)
+            if r.method != FALLBACK_METHOD  # reached through config["fallback"], not the router
+        ],
         "handler_timeout_ms": int(s.HANDLER_TIMEOUT * 1000),
         "max_header_bytes": s.MAX_HEADER_BYTES,
         "read_timeout_ms": int(s.READ_TIMEOUT * 1000),
@@ -69,6 +76,7 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
         config["max_body_size"] = s.MAX_BODY_SIZE
     if opts.reuse_port:
         config["reuse_port"] = True
+    config.update(extra or {})
     return json.dumps(config).encode()
 
 
@@ -103,14 +111,17 @@ async def serve(
 ) -> None:
     """Run the APIs' start-up hooks, serve until SIGINT or SIGTERM, drain in-flight
     requests, then run the shutdown hooks."""
+    routes, extra = prepare_django(routes, apis, opts.settings, opts.debug)
     async with lifespan(apis):
-        await _serve_http(routes, opts, on_ready)
+        await _serve_http(routes, opts, on_ready, extra)
 
 
-async def _serve_http(routes: list[Route], opts: ServeOptions, on_ready: OnReady | None) -> None:
+async def _serve_http(
+    routes: list[Route], opts: ServeOptions, on_ready: OnReady | None, extra: dict[str, Any] | None = None
+) -> None:
     lib = _native.load()
     ffi = _native.ffi
-    cfg = server_config(routes, opts)
+    cfg = server_config(routes, opts, extra)
     handle = lib.bolt_new(ffi.from_buffer(cfg), len(cfg))
     if handle == 0:
         raise BoltConfigError(_native.last_error(lib))

@@ -52,6 +52,13 @@ class BoltSettings:
     #: Event loop: True = uvloop (an error if it is missing), False = asyncio's, None = uvloop
     #: when it is installed.
     UVLOOP: bool | None = None
+    #: Requests that match no API route go to Django's ASGI handler (admin, any URL in
+    #: ROOT_URLCONF); False: Go answers 404 (docs/django.md).
+    DJANGO_FALLBACK: bool = True
+    #: Serve the Django admin through the fallback (``runbolt --no-admin`` turns it off).
+    ADMIN: bool = True
+    #: Send Django's request_started/request_finished around every API handler.
+    DJANGO_SIGNALS: bool = False
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -74,6 +81,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
+    "DJANGO_FALLBACK": (bool,),
+    "ADMIN": (bool,),
+    "DJANGO_SIGNALS": (bool,),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {

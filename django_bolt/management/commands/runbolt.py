@@ -63,6 +63,12 @@ class Command(BaseCommand):
             "one worker unless --workers says otherwise",
         )
         parser.add_argument(
+            "--no-admin",
+            action="store_true",
+            help="do not serve the Django admin: paths under its URL prefix get 404 from Go "
+            "(the rest of ROOT_URLCONF is still served)",
+        )
+        parser.add_argument(
             "--reload-poll",
             action="store_true",
             help="with --dev, watch files by polling (for Docker volumes and network file systems)",
@@ -71,6 +77,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.check(display_num_errors=False)
         configure_logging(dev=options["dev"])
+        # Through the environment as well, for the worker processes (django_bolt/_django.py).
+        if options["no_admin"]:
+            os.environ["DJANGO_BOLT_NO_ADMIN"] = "1"
+        if options["dev"]:
+            os.environ["DJANGO_BOLT_DEV"] = "1"
         if options["graceful_timeout"] is not None:
             # through the environment, so that worker processes read the same value
             os.environ["DJANGO_BOLT_GRACEFUL_TIMEOUT"] = str(options["graceful_timeout"])

@@ -8,12 +8,44 @@ SECRET_KEY = "tests-only-" + "k" * 40
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "django_bolt",
     "testapp",
     "typedapp",
 ]
+# The Django side (admin, sessions, CSRF) that tests/py/e2e/test_django_*.py,
+# test_sessions.py and test_static.py exercise through the fallback to Django.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "testproject.middleware.StampMiddleware",
+]
+ROOT_URLCONF = "testproject.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+STATIC_URL = "/static/"
+STATIC_ROOT = os.environ.get("TEST_STATIC_ROOT") or None
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
@@ -28,14 +60,14 @@ FILES_DIR = BASE_DIR / "files"
 
 DJANGO_BOLT = {
     "FILE_RESPONSE_ROOTS": [str(FILES_DIR)],
-    "API": "testproject.extra_api.api",
+    "API": ["testproject.extra_api.api", "testproject.django_api.api", "testproject.django_api.mw_api"],
     "HANDLER_TIMEOUT": 3,
     "GRACEFUL_TIMEOUT": 10,
     # One process unless a test asks for more (--workers): the single-process path.
     "WORKERS": 1,
 }
 if os.environ.get("TEST_LIFESPAN"):
-    DJANGO_BOLT["API"] = ["testproject.extra_api.api", "testproject.lifespan_api.api"]
+    DJANGO_BOLT["API"] = [*DJANGO_BOLT["API"], "testproject.lifespan_api.api"]
 
 # Global CORS policy (django-cors-headers names), used by tests/py/e2e/test_middleware.py.
 CORS_ALLOWED_ORIGINS = ["https://app.example"]
@@ -44,3 +76,5 @@ if os.environ.get("TEST_MAX_BODY"):
     DJANGO_BOLT["MAX_BODY_SIZE"] = int(os.environ["TEST_MAX_BODY"])
 if os.environ.get("TEST_MAX_CONNECTIONS"):
     DJANGO_BOLT["MAX_CONNECTIONS"] = int(os.environ["TEST_MAX_CONNECTIONS"])
+if os.environ.get("TEST_SIGNALS"):
+    DJANGO_BOLT["DJANGO_SIGNALS"] = True

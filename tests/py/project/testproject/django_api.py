@@ -1,0 +1,94 @@
+"""Routes for the Django integration tests: sessions, request.user, CSRF, a mounted ASGI
+app, and an API behind settings.MIDDLEWARE."""
+
+from typing import Any
+
+from django.contrib.auth import aauthenticate, alogin, alogout
+from django.views.decorators.csrf import csrf_exempt
+
+from django_bolt import BoltAPI
+from django_bolt.exceptions import Unauthorized
+from django_bolt.request import Request
+
+api = BoltAPI(prefix="/dj")
+
+
+@api.post("/login")
+@csrf_exempt
+async def login(request: Request) -> dict[str, Any]:
+    data = request.body and __import__("json").loads(request.body)
+    user = await aauthenticate(request, username=data["username"], password=data["password"])
+    if user is None:
+        raise Unauthorized("bad credentials")
+    await alogin(request, user)
+    return {"username": user.get_username()}
+
+
+@api.get("/me")
+async def me(request: Request) -> dict[str, Any]:
+    user = await request.auser()
+    return {"authenticated": user.is_authenticated, "username": user.get_username() if user.is_authenticated else ""}
+
+
+@api.post("/me/notes")
+async def add_note(request: Request) -> dict[str, Any]:
+    user = await request.auser()
+    if not user.is_authenticated:
+        raise Unauthorized("log in first")
+    notes = await request.session.aget("notes", [])
+    await request.session.aset("notes", [*notes, request.body.decode()])
+    return {"notes": len(notes) + 1}
+
+
+@api.post("/exempt")
+@csrf_exempt
+async def exempt(request: Request) -> dict[str, Any]:
+    user = await request.auser()
+    return {"authenticated": user.is_authenticated}
+
+
+@api.post("/logout")
+async def logout(request: Request) -> dict[str, bool]:
+    await alogout(request)
+    return {"ok": True}
+
+
+@api.get("/counter")
+async def counter(request: Request) -> dict[str, int]:
+    n = await request.session.aget("n", 0) + 1
+    await request.session.aset("n", n)
+    return {"n": n}
+
+
+async def tiny_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A bare ASGI app: echoes what it was given."""
+    message = await receive()
+    body = (
+        f"{scope['method']} root_path={scope['root_path']} path={scope['path']} "
+        f"query={scope['query_string'].decode()} body={message['body'].decode()}"
+    ).encode()
+    await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"text/plain"), (b"x-app", b"tiny")]})
+    await send({"type": "http.response.body", "body": body[:5], "more_body": True})
+    await send({"type": "http.response.body", "body": body[5:]})
+
+
+api.mount_asgi("/mounted", tiny_asgi)
+
+mw_api = BoltAPI(prefix="/mw", django_middleware=True)
+
+
+@mw_api.get("/hello")
+async def mw_hello(request: Request) -> dict[str, Any]:
+    return {"stamped": request.headers.get("x-stamped", "")}
+
+
+@mw_api.post("/form")
+async def mw_form(request: Request) -> dict[str, str]:
+    return {"ok": "yes"}
+
+
+@mw_api.post("/exempt")
+@csrf_exempt
+async def mw_exempt(request: Request) -> dict[str, str]:
+    return {"ok": "exempt"}
+
