@@ -4,10 +4,11 @@ app, and an API behind settings.MIDDLEWARE."""
 from typing import Any
 
 from django.contrib.auth import aauthenticate, alogin, alogout
+from django.core.signals import request_finished, request_started
 from django.views.decorators.csrf import csrf_exempt
 
 from django_bolt import BoltAPI
-from django_bolt.exceptions import Unauthorized
+from django_bolt.exceptions import NotFound, Unauthorized
 from django_bolt.request import Request
 
 api = BoltAPI(prefix="/dj")
@@ -67,7 +68,13 @@ async def tiny_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         f"{scope['method']} root_path={scope['root_path']} path={scope['path']} "
         f"query={scope['query_string'].decode()} body={message['body'].decode()}"
     ).encode()
-    await send({"type": "http.response.start", "status": 201, "headers": [(b"content-type", b"text/plain"), (b"x-app", b"tiny")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 201,
+            "headers": [(b"content-type", b"text/plain"), (b"x-app", b"tiny")],
+        }
+    )
     await send({"type": "http.response.body", "body": body[:5], "more_body": True})
     await send({"type": "http.response.body", "body": body[5:]})
 
@@ -82,6 +89,11 @@ async def mw_hello(request: Request) -> dict[str, Any]:
     return {"stamped": request.headers.get("x-stamped", "")}
 
 
+@mw_api.get("/missing/{item_id}")
+async def mw_missing(item_id: int) -> dict[str, int]:
+    raise NotFound(f"no item {item_id}")
+
+
 @mw_api.post("/form")
 async def mw_form(request: Request) -> dict[str, str]:
     return {"ok": "yes"}
@@ -92,3 +104,22 @@ async def mw_form(request: Request) -> dict[str, str]:
 async def mw_exempt(request: Request) -> dict[str, str]:
     return {"ok": "exempt"}
 
+
+SIGNALS = {"started": 0, "finished": 0}
+
+
+def _count(name: str) -> Any:
+    def receiver(**kwargs: Any) -> None:
+        SIGNALS[name] += 1
+
+    return receiver
+
+
+_on_started, _on_finished = _count("started"), _count("finished")
+request_started.connect(_on_started)
+request_finished.connect(_on_finished)
+
+
+@api.get("/signals")
+async def signals() -> dict[str, int]:
+    return dict(SIGNALS)
