@@ -9,8 +9,9 @@ one response (status, headers as the app sent them, the body chunks joined).
 from __future__ import annotations
 
 import asyncio
+import collections.abc
 import contextvars
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, MutableMapping
 from typing import Any, TypeVar
 
 import msgspec
@@ -127,6 +128,36 @@ async def in_task(coro: Coroutine[Any, Any, T]) -> T:
     that way and every later call fails with "would deadlock"; Django's handler resets its
     ThreadSensitiveContext token in the wrong context. Code that awaits Django runs here."""
     return await asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
+
+
+class isolated(collections.abc.Awaitable[T]):  # noqa: N801 - used like a function
+    """``await isolated(coro)``: ``coro`` runs every step inside a fresh context of its
+    own, in the caller's Task (no Task is created: cheaper than ``in_task``, for wrappers
+    around every request of a route). Same reason as ``in_task``."""
+
+    __slots__ = ("_coro",)
+
+    def __init__(self, coro: Coroutine[Any, Any, T]) -> None:
+        self._coro = coro
+
+    def __await__(self) -> Generator[Any, Any, T]:
+        coro = self._coro
+        run = contextvars.Context().run
+        send, throw = coro.send, coro.throw
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                yielded = run(send, value) if error is None else run(throw, error)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            try:
+                value, error = (yield yielded), None
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # CancelledError included: it goes to the handler
+                value, error = None, exc
 
 
 def _raw_binder(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ._asgi import FALLBACK_METHOD, FLAG_ASGI, asgi_endpoint, asgi_route, in_task
+from ._asgi import FALLBACK_METHOD, FLAG_ASGI, asgi_endpoint, asgi_route, isolated
 from ._encoding import Prepared, encode_result, header_block
 from .api import BoltAPI, Route
 from .conf import BoltSettings
@@ -154,8 +154,8 @@ def _takes_request(route: Route) -> bool:
 
 def _with_session(route: Route) -> Route:
     """Save a changed session and set its cookie (and a rotated CSRF cookie) on the reply.
-    The handler runs in a Task of its own (see _asgi.in_task): it may await the session or
-    the ORM in its first step."""
+    The handler runs in a context of its own (see _asgi.isolated): it may await the session
+    or the ORM in its first step."""
     from ._session import response_cookies
 
     name = next(a.name for a in route.params if a.source == "request")
@@ -182,7 +182,7 @@ def _with_session(route: Route) -> Route:
         request = kwargs.get(name)
         if request is None:
             return await inner(**kwargs)
-        return await in_task(run(request, kwargs))
+        return await isolated(run(request, kwargs))
 
     return replace(route, endpoint=endpoint)
 
@@ -217,6 +217,6 @@ def _with_signals(route: Route) -> Route:
             await request_finished.asend(sender=None)
 
     async def endpoint(**kwargs: Any) -> Any:
-        return await in_task(run(kwargs))
+        return await isolated(run(kwargs))
 
     return replace(route, endpoint=endpoint)
