@@ -18,6 +18,7 @@ import msgspec
 
 from ._encoding import CT_JSON, CT_NONE, Encoded, Prepared
 from .api import Route
+from .request import METHOD_NAMES
 
 T = TypeVar("T")
 ASGIApp = Callable[
@@ -28,7 +29,6 @@ ASGIApp = Callable[
 FLAG_HEADERS, FLAG_ASGI = 1, 2
 #: Method of the fallback route; never sent to Go's router (config "fallback" instead).
 FALLBACK_METHOD = "ANY"
-_METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 #: Framing is Go's business: these from an app would contradict what Go writes.
 _HOP_BY_HOP = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
 NOT_FOUND: Encoded = (404, CT_JSON, b"", b'{"detail":"Not Found"}')
@@ -160,10 +160,11 @@ class isolated(collections.abc.Awaitable[T]):  # noqa: N801 - used like a functi
                 value, error = None, exc
 
 
-def _raw_binder(
+def raw_binder(
     method: int, path: bytes, params: bytes, query: bytes, headers: bytes, body: bytes, extra: bytes
 ) -> dict[str, Any]:
-    return {"raw": (method, path, query, headers, body, extra)}
+    """A binder that hands the record's pieces as they are to an endpoint's ``raw``."""
+    return {"raw": (method, path, params, query, headers, body, extra)}
 
 
 def asgi_endpoint(
@@ -172,11 +173,11 @@ def asgi_endpoint(
     """The handler of an ASGI route. ``accept(path)`` False answers a JSON 404 without
     calling the app (the Django fallback uses it for paths no URL pattern matches)."""
 
-    async def endpoint(raw: tuple[int, bytes, bytes, bytes, bytes, bytes]) -> Prepared:
-        method, path, query, headers, body, extra = raw
+    async def endpoint(raw: tuple[int, bytes, bytes, bytes, bytes, bytes, bytes]) -> Prepared:
+        method, path, _params, query, headers, body, extra = raw
         if accept is not None and not accept(path.decode("utf-8", "surrogateescape")):
             return Prepared(NOT_FOUND)
-        scope = build_scope(_METHODS[method], path, query, header_list(headers), client_of(extra), root_path)
+        scope = build_scope(METHOD_NAMES[method], path, query, header_list(headers), client_of(extra), root_path)
         return Prepared(await in_task(call_asgi(app, scope, body)))
 
     return endpoint
@@ -190,7 +191,7 @@ def asgi_route(method: str, path: str, endpoint: Callable[..., Any], name: str) 
         handler=endpoint,
         endpoint=endpoint,
         params=[],
-        binder=_raw_binder,
+        binder=raw_binder,
         name=name,
         flags=FLAG_HEADERS | FLAG_ASGI,
         extra={"include_in_schema": False},

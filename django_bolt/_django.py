@@ -199,7 +199,8 @@ def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) 
             chosen.update({id(r): paths for r in api.routes})
     if not chosen:
         return routes
-    return [wrap_route(r, chosen[id(r)], debug) if id(r) in chosen else r for r in routes]
+    # Mounted ASGI apps bring their own stack: never wrapped.
+    return [wrap_route(r, chosen[id(r)], debug) if id(r) in chosen and not r.flags & FLAG_ASGI else r for r in routes]
 
 
 def _with_signals(route: Route) -> Route:

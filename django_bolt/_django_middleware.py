@@ -17,13 +17,12 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from ._asgi import build_scope, client_of, header_list, in_task
+from ._asgi import build_scope, client_of, header_list, in_task, raw_binder
 from ._encoding import CT_BYTES, CT_HTML, CT_JSON, CT_TEXT, Encoded, encode_exception, encode_result
 from .api import Route
 from .exceptions import BoltConfigError
-from .request import Request, split_pairs
+from .request import METHOD_NAMES, Request, split_pairs
 
-_METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _CONTENT_TYPES = {
     CT_JSON: "application/json",
     CT_TEXT: "text/plain; charset=utf-8",
@@ -108,10 +107,6 @@ def build_chain(paths: list[str], view: Callable[[Any], Any], callback: Any) -> 
     return chain
 
 
-def _raw_binder(*raw: Any) -> dict[str, Any]:
-    return {"raw": raw}
-
-
 def to_django_response(encoded: Encoded) -> Any:
     from django.http import HttpResponse
 
@@ -158,9 +153,9 @@ def wrap_route(route: Route, paths: list[str], debug: bool) -> Route:
         method, path, _params, query, headers, body, extra = raw
         items = split_pairs(query.decode())
         qs = urlencode(list(zip(items[::2], items[1::2]))).encode()
-        scope = build_scope(_METHODS[method], path, qs, header_list(headers), client_of(extra))
+        scope = build_scope(METHOD_NAMES[method], path, qs, header_list(headers), client_of(extra))
         dj: Any = ASGIRequest(scope, io.BytesIO(body))
         dj.bolt_raw = raw
         return await in_task(chain(dj))
 
-    return replace(route, endpoint=call, binder=_raw_binder, outputs={}, flags=route.flags | 1)
+    return replace(route, endpoint=call, binder=raw_binder, outputs={}, flags=route.flags | 1)

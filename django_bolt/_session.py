@@ -8,6 +8,7 @@ nothing, and the session is read from the store only when first used.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -116,25 +117,30 @@ def enforce_csrf(request: Any) -> None:
     X-CSRFToken header against the cookie) for an unsafe method; 403 when they fail."""
     if request.method in _SAFE or request._cache.get("csrf_exempt"):
         return
-    from django.middleware.csrf import CsrfViewMiddleware
-
     from ._asgi import as_django_request
 
-    class _Check(CsrfViewMiddleware):
-        def _reject(self, request: Any, reason: str) -> Any:
-            return reason
-
     dj = as_django_request(request)
-    view: Any = _no_view
-    check = _Check(view)
+    check = _csrf_check()
     check.process_request(dj)
-    reason = check.process_view(dj, view, (), {})
+    reason = check.process_view(dj, _no_view, (), {})
     if reason:
         raise Forbidden(f"CSRF Failed: {reason}")
 
 
-def _no_view(request: Any) -> None:
+def _no_view(request: Any) -> Any:
     """Stands in for the view in CsrfViewMiddleware; it is never called."""
+
+
+@functools.cache
+def _csrf_check() -> Any:
+    """Django's CsrfViewMiddleware, returning the reason instead of a 403 page (made once)."""
+    from django.middleware.csrf import CsrfViewMiddleware
+
+    class Check(CsrfViewMiddleware):
+        def _reject(self, request: Any, reason: str) -> Any:
+            return reason
+
+    return Check(_no_view)
 
 
 async def response_cookies(request: Any, status: int) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ from typing import Any
 import msgspec
 
 _ABSENT: Any = object()
-_METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+#: Method names by the record's method code (libbolt/server/handler.go methodCodes).
+METHOD_NAMES = _METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def parse_cookies(header: str) -> dict[str, str]:
