@@ -40,7 +40,8 @@ def prepare(
     if conf.DJANGO_SIGNALS:
         routes = [r if r.flags & FLAG_ASGI else _with_signals(r) for r in routes]
     config: dict[str, Any] = {}
-    static = static_config(dev=bool(os.environ.get(ENV_DEV)))
+    # As runserver does: the finders' directories while developing (--dev or DEBUG).
+    static = static_config(dev=bool(os.environ.get(ENV_DEV)) or bool(settings.DEBUG))
     if static is not None:
         config["static"] = static
     if conf.DJANGO_FALLBACK and getattr(settings, "ROOT_URLCONF", None):
@@ -101,8 +102,9 @@ def _excluded(conf: BoltSettings) -> list[str]:
 
 
 def static_config(dev: bool) -> dict[str, Any] | None:
-    """STATIC_URL and the directories Go serves it from: STATIC_ROOT, and with ``--dev`` the
-    staticfiles finders' directories (STATICFILES_DIRS, each app's static/)."""
+    """STATIC_URL and the directories Go serves it from: STATIC_ROOT, and with ``dev``
+    (``--dev`` or DEBUG) the staticfiles finders' directories (STATICFILES_DIRS, each app's
+    static/)."""
     from django.conf import settings
 
     url = getattr(settings, "STATIC_URL", None)
