@@ -138,27 +138,27 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 
 	mark = len(dst)
 	var bad inputError
-	if rt.Flags&FlagASGI != 0 {
-		dst = append(dst, ctx.URI().QueryString()...)
-	} else {
-		ctx.QueryArgs().VisitAll(func(k, v []byte) {
-			if bad != "" {
-				return
-			}
-			if !cleanText(k) || !cleanText(v) {
-				bad = "Invalid query string: NUL byte or invalid UTF-8"
-				return
-			}
-			if len(dst) > mark {
-				dst = append(dst, 0)
-			}
-			dst = append(dst, k...)
+	ctx.QueryArgs().VisitAll(func(k, v []byte) {
+		if bad != "" {
+			return
+		}
+		if !cleanText(k) || !cleanText(v) {
+			bad = "Invalid query string: NUL byte or invalid UTF-8"
+			return
+		}
+		if len(dst) > mark {
 			dst = append(dst, 0)
-			dst = append(dst, v...)
-		})
-	}
+		}
+		dst = append(dst, k...)
+		dst = append(dst, 0)
+		dst = append(dst, v...)
+	})
 	if bad != "" {
 		return dst, bad
+	}
+	if rt.Flags&FlagASGI != 0 {
+		// An ASGI scope takes the query string as it came (after the same checks).
+		dst = append(dst[:mark], ctx.URI().QueryString()...)
 	}
 	lens[2] = len(dst) - mark
 
