@@ -12,6 +12,7 @@ import collections.abc
 import functools
 import inspect
 import struct
+from contextvars import Context, copy_context
 from typing import Any
 
 from ._encoding import CT_FILE, INTERNAL_ERROR, Encoded, encode_exception, encode_result, logger
@@ -127,6 +128,10 @@ class Dispatcher:
                 continue
             route = routes[route_id]
             raw = (method, data, start, plen, palen, qlen, hlen, off - elen, off) if route.exception_handlers else None
+            # Each request runs in its own copy of the loop's context, also for the first
+            # step taken here outside any Task: a context variable a handler sets (asgiref's
+            # executor markers, Django's) must not leak into the next request.
+            ctx = copy_context()
             try:
                 binder = route.binder
                 if binder is None:
@@ -140,7 +145,7 @@ class Dispatcher:
                     coro = route.endpoint(
                         **binder(method, data[start:p], data[p:q], data[q:h], data[h:b], data[b:e], data[e:off])
                     )
-                yielded = coro.send(None)
+                yielded = ctx.run(coro.send, None)
             except StopIteration as done:
                 result = done.value
                 kind = type(result)
@@ -152,7 +157,7 @@ class Dispatcher:
             except Exception as exc:
                 self._fail(rid, route, exc, raw)
             else:
-                self._start_task(rid, route, coro, yielded, raw)
+                self._start_task(rid, route, coro, yielded, raw, ctx)
         self.flush()
 
     def _finish(self, rid: int, route: Route, result: Any) -> None:
@@ -190,12 +195,13 @@ class Dispatcher:
             self.append(rid, encode_exception(exc, _where(route), self.debug))
             return
         coro = self._handle_exception(handler, _request_from(raw), exc, route)
+        ctx = copy_context()
         try:
-            yielded = coro.send(None)
+            yielded = ctx.run(coro.send, None)
         except StopIteration as done:
             self.append(rid, done.value)
         else:
-            self._start_task(rid, route, coro, yielded, None, encoded=True)
+            self._start_task(rid, route, coro, yielded, None, ctx, encoded=True)
 
     async def _handle_exception(self, handler: Any, request: Request, exc: BaseException, route: Route) -> Encoded:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
@@ -208,9 +214,16 @@ class Dispatcher:
             return encode_exception(again, f"{_where(route)} (exception handler)", self.debug)
 
     def _start_task(
-        self, rid: int, route: Route, coro: Any, yielded: Any, raw: tuple[Any, ...] | None, encoded: bool = False
+        self,
+        rid: int,
+        route: Route,
+        coro: Any,
+        yielded: Any,
+        raw: tuple[Any, ...] | None,
+        ctx: Context | None = None,
+        encoded: bool = False,
     ) -> None:
-        task = self.loop.create_task(_Resumed(coro, yielded))
+        task = self.loop.create_task(_Resumed(coro, yielded), context=ctx)
         self.tasks[rid] = task
         task.add_done_callback(functools.partial(self._task_done, rid, route, raw, encoded))
 

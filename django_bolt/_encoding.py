@@ -106,7 +106,18 @@ def set_file_roots(roots: list[str] | None) -> None:
     file_roots = None if roots is None else [os.path.realpath(root) for root in roots]
 
 
+class Prepared(Response):
+    """A response already encoded (an ASGI app's reply, or a handler's result with session
+    cookies added); passed to Go as it is."""
+
+    def __init__(self, encoded: Encoded) -> None:
+        super().__init__(encoded[3], encoded[0])
+        self.encoded = encoded
+
+
 def encode_response(r: Response) -> Encoded:
+    if type(r) is Prepared:
+        return r.encoded
     if isinstance(r, FileResponse):
         return encode_file(r)
     body = r.render()

@@ -14,7 +14,9 @@ from typing import Any
 from django.conf import settings
 
 from . import _native
+from ._asgi import FALLBACK_METHOD
 from ._dispatch import Dispatcher
+from ._django import prepare as prepare_django
 from ._encoding import set_file_roots
 from ._lifespan import lifespan
 from ._orm import orm_pool, orm_threads
@@ -39,15 +41,22 @@ class ServeOptions:
     reuse_port: bool = False
 
 
-def server_config(routes: list[Route], opts: ServeOptions, apis: Sequence[BoltAPI] = ()) -> bytes:
+def server_config(
+    routes: list[Route], opts: ServeOptions, apis: Sequence[BoltAPI] = (), extra: dict[str, Any] | None = None
+) -> bytes:
     """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go); the
-    OpenAPI document and docs pages of ``apis`` are computed here, once."""
+    OpenAPI document and docs pages of ``apis`` are computed here, once; ``extra`` adds
+    sections (the Django fallback and static files, from _django.py)."""
     s = opts.settings
     config: dict[str, Any] = {
         "host": opts.host,
         "port": opts.port,
         "backlog": opts.backlog,
-        "routes": [{"id": i, "method": r.method, "path": r.path, "flags": r.flags} for i, r in enumerate(routes)],
+        "routes": [
+            {"id": i, "method": r.method, "path": r.path, "flags": r.flags}
+            for i, r in enumerate(routes)
+            if r.method != FALLBACK_METHOD  # reached through config["fallback"], not the router
+        ],
         "handler_timeout_ms": int(s.HANDLER_TIMEOUT * 1000),
         "max_header_bytes": s.MAX_HEADER_BYTES,
         "read_timeout_ms": int(s.READ_TIMEOUT * 1000),
@@ -76,6 +85,7 @@ def server_config(routes: list[Route], opts: ServeOptions, apis: Sequence[BoltAP
     config.update(protection_config(routes, s))
     if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR):
         config["static_responses"] = docs
+    config.update(extra or {})
     return json.dumps(config).encode()
 
 
@@ -110,17 +120,22 @@ async def serve(
 ) -> None:
     """Run the APIs' start-up hooks, serve until SIGINT or SIGTERM, drain in-flight
     requests, then run the shutdown hooks."""
+    routes, extra = prepare_django(routes, apis, opts.settings, opts.debug)
     # The ORM pool first: start-up hooks and every request task inherit its context.
     async with orm_pool(orm_threads(opts.settings.ORM_THREADS)), lifespan(apis):
-        await _serve_http(routes, opts, on_ready, apis)
+        await _serve_http(routes, opts, on_ready, apis, extra)
 
 
 async def _serve_http(
-    routes: list[Route], opts: ServeOptions, on_ready: OnReady | None, apis: Sequence[BoltAPI] = ()
+    routes: list[Route],
+    opts: ServeOptions,
+    on_ready: OnReady | None,
+    apis: Sequence[BoltAPI] = (),
+    extra: dict[str, Any] | None = None,
 ) -> None:
     lib = _native.load()
     ffi = _native.ffi
-    cfg = server_config(routes, opts, apis)
+    cfg = server_config(routes, opts, apis, extra)
     handle = lib.bolt_new(ffi.from_buffer(cfg), len(cfg))
     if handle == 0:
         raise BoltConfigError(_native.last_error(lib))

@@ -220,11 +220,19 @@ class BoltAPI(Router):
         on_shutdown: Sequence[Callable[[], Any]] = (),
         exception_handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
         openapi_config: OpenAPIConfig | None = None,
+        django_middleware: bool | list[str] | dict[str, list[str]] = False,
     ) -> None:
         """``lifespan(api)`` is an async context manager entered once per worker process
         before it serves and exited after its last request; ``on_startup``/``on_shutdown``
-        are plain or ``async`` callables run around it. A failing start-up stops the server."""
+        are plain or ``async`` callables run around it. A failing start-up stops the server.
+
+        ``django_middleware`` runs ``settings.MIDDLEWARE`` around this API's handlers:
+        ``True`` (all of it), a list of dotted paths, or ``{"include": [...], "exclude": [...]}``
+        (see docs/django.md). Off by default: it costs a Django request per call."""
         super().__init__(prefix=prefix)
+        from ._django_middleware import check_spec
+
+        self.django_middleware = check_spec(django_middleware)
         for hook in (lifespan, *on_startup, *on_shutdown):
             if hook is not None and not callable(hook):
                 raise BoltConfigError(f"BoltAPI lifecycle hooks must be callables, got {hook!r}")
@@ -245,6 +253,15 @@ class BoltAPI(Router):
             from .openapi._guarded import register_guarded_routes
 
             register_guarded_routes(self, openapi_config)
+
+    def mount_asgi(self, prefix: str, app: Any) -> None:
+        """Serve ``prefix`` and every path below it with the ASGI application ``app``
+        (Starlette, another Django project, ...). The app sees ``root_path=prefix`` and the
+        full path; API routes registered for paths under the prefix take precedence only
+        where their paths are more specific. Lifespan events are not sent."""
+        from ._asgi import mount_routes
+
+        self.routes.extend(mount_routes(_join(self.prefix, prefix) if self.prefix else prefix, app))
 
     def ready_check(self, func: Handler) -> Handler:
         """Register a readiness check (see ``django_bolt.health``); usable as a decorator."""

@@ -69,6 +69,13 @@ class BoltSettings:
     #: ``@scalar/api-reference``, as ``make docs-assets`` installs them); ``None``: the UIs
     #: load them from the public CDN.
     DOCS_ASSETS_DIR: str | None = None
+    #: Requests that match no API route go to Django's ASGI handler (admin, any URL in
+    #: ROOT_URLCONF); False: Go answers 404 (docs/django.md).
+    DJANGO_FALLBACK: bool = True
+    #: Serve the Django admin through the fallback (``runbolt --no-admin`` turns it off).
+    ADMIN: bool = True
+    #: Send Django's request_started/request_finished around every API handler.
+    DJANGO_SIGNALS: bool = False
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -97,6 +104,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "TEST_CLOCK": (int, float, type(None)),
     "ORM_THREADS": (int, type(None)),
     "DOCS_ASSETS_DIR": (str, type(None)),
+    "DJANGO_FALLBACK": (bool,),
+    "ADMIN": (bool,),
+    "DJANGO_SIGNALS": (bool,),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {

@@ -11,7 +11,8 @@ from typing import Any
 import msgspec
 
 _ABSENT: Any = object()
-_METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+#: Method names by the record's method code (libbolt/server/handler.go methodCodes).
+METHOD_NAMES = _METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def parse_cookies(header: str) -> dict[str, str]:
@@ -86,6 +87,33 @@ class Request:
     @context.setter
     def context(self, value: dict[str, Any]) -> None:
         self._cache["context"] = value
+
+    @property
+    def session(self) -> Any:
+        """The Django session (``settings.SESSION_ENGINE``) named by the session cookie,
+        read lazily; use its async API (``await request.session.aget("k")``)."""
+        from ._session import session_of
+
+        return session_of(self)
+
+    @property
+    def user(self) -> Any:
+        """The user (``AnonymousUser`` when nobody is logged in). Loading it is a query: in
+        async handlers call ``await request.auser()`` first."""
+        from ._session import user
+
+        return user(self)
+
+    @user.setter
+    def user(self, value: Any) -> None:
+        self._cache["user"] = value
+
+    async def auser(self) -> Any:
+        """The user, from Go authentication (``context["user_id"]``) or the session cookie;
+        a session user on POST/PUT/PATCH/DELETE must pass Django's CSRF checks (403)."""
+        from ._session import auser
+
+        return await auser(self)
 
     @property
     def method(self) -> str:

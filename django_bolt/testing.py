@@ -28,6 +28,7 @@ import httpx
 from . import _native
 from ._discovery import collect_routes
 from ._dispatch import Dispatcher
+from ._django import prepare as prepare_django
 from ._encoding import set_file_roots
 from ._lifespan import lifespan
 from ._serve import ServeOptions, server_config
@@ -46,8 +47,10 @@ class _InProcessServer:
         self.settings = settings or load_settings({}, environ={})
         routes = collect_routes(self.apis, self.settings.READY_PATH)
         opts = ServeOptions(host="127.0.0.1", port=0, backlog=16, settings=self.settings, debug=debug)
+        # As under runbolt: sessions, django_middleware, mounted apps, the Django fallback.
+        routes, extra = prepare_django(routes, self.apis, self.settings, debug)
         self.lib = _native.load()
-        cfg = server_config(routes, opts, self.apis)
+        cfg = server_config(routes, opts, self.apis, extra)
         self.handle = self.lib.bolt_new(_native.ffi.from_buffer(cfg), len(cfg))
         if self.handle == 0:
             raise BoltConfigError(_native.last_error(self.lib))

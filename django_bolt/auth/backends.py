@@ -199,11 +199,8 @@ class APIKeyAuthentication(BaseAuthentication):
 
 class SessionAuthentication(BaseAuthentication):
     """Django's session (the ``sessionid`` cookie), evaluated in Python because it needs
-    the session store and the user model. Routes using it run their guards in Python.
-
-    ``authenticate`` is the hook the Django integration completes (``request.user`` from
-    the session); until then it authenticates nobody.
-    """
+    the session store and the user model. Routes using it run their guards in Python; a
+    session user on an unsafe method must pass Django's CSRF checks (403)."""
 
     scheme_name = "session"
     python_side = True
@@ -212,7 +209,17 @@ class SessionAuthentication(BaseAuthentication):
         return {"type": "session"}
 
     async def authenticate(self, request: Request) -> dict[str, Any] | None:
-        return None
+        user = await request.auser()
+        if not user.is_authenticated:
+            return None
+        permissions = await user.aget_all_permissions() if user.is_active else set()
+        return {
+            "user_id": str(user.pk),
+            "auth_backend": self.scheme_name,
+            "is_staff": bool(user.is_staff),
+            "is_superuser": bool(user.is_superuser),
+            "permissions": sorted(permissions),
+        }
 
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
         from django.conf import settings

@@ -10,6 +10,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
 
 // Config is what Python sends at start-up (JSON). A zero value means the documented default.
@@ -58,6 +59,19 @@ type Config struct {
 	// StaticResponses are answered before routing for GET/HEAD of their exact path
 	// (static_responses.go); none by default.
 	StaticResponses []StaticResponse `json:"static_responses"`
+	// Fallback hands requests that match no route to Python (Django's ASGI handler); nil
+	// means Go answers 404. See fallback.go.
+	Fallback *FallbackConfig `json:"fallback"`
+	// Static serves STATIC_URL from disk in Go (package static); nil: off.
+	Static *static.Config `json:"static"`
+}
+
+// FallbackConfig names the Python route that receives unmatched requests.
+type FallbackConfig struct {
+	Route uint16 `json:"route"`
+	// Exclude lists path prefixes that never fall back (runbolt --no-admin sends the
+	// admin's prefix): Go answers 404 for them.
+	Exclude []string `json:"exclude"`
 }
 
 // Route flags set by Python at registration.
@@ -65,6 +79,10 @@ const (
 	// FlagHeaders asks Go to copy the request headers into the record; routes whose
 	// handler never looks at headers skip that copy.
 	FlagHeaders uint16 = 1 << 0
+	// FlagASGI marks routes answered by an ASGI application (mount_asgi and the Django
+	// fallback): the query section carries the raw query string instead of decoded pairs,
+	// and the extra section the client address, both of which an ASGI scope needs.
+	FlagASGI uint16 = 1 << 1
 )
 
 func (c *Config) applyDefaults() {

@@ -212,7 +212,7 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(healthBody)
 		return
 	}
-	if s.static != nil && s.serveStatic(ctx) {
+	if s.replies != nil && s.serveReply(ctx) {
 		return
 	}
 	if s.corsOn && f.origin != nil {

@@ -39,7 +39,11 @@ var methodCodes = map[string]uint8{
 type inputError string
 
 func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
-	serve := s.protect(rt, s.pythonHandler(rt))
+	serve := s.pythonHandler(rt)
+	if rt.Flags&FlagASGI != 0 {
+		serve = withClientAddr(serve)
+	}
+	serve = s.protect(rt, serve)
 	cors := s.cors[rt.ID]
 	// front only hands an OPTIONS request to a non-OPTIONS route when it is a CORS
 	// preflight for that route.
@@ -152,6 +156,10 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	})
 	if bad != "" {
 		return dst, bad
+	}
+	if rt.Flags&FlagASGI != 0 {
+		// An ASGI scope takes the query string as it came (after the same checks).
+		dst = append(dst[:mark], ctx.URI().QueryString()...)
 	}
 	lens[2] = len(dst) - mark
 

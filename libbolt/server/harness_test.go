@@ -132,7 +132,7 @@ func (ts *testServer) runPython(t *testing.T, answer answerFunc, stop <-chan str
 }
 
 func copyRequest(r bridge.Request) bridge.Request {
-	for _, b := range []*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body} {
+	for _, b := range []*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body, &r.Extra} {
 		*b = bytes.Clone(*b)
 	}
 	return r

@@ -15,6 +15,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
 
 // Server is one HTTP server feeding one Python event loop.
@@ -34,7 +35,8 @@ type Server struct {
 	corsOn   bool
 	guards   map[uint16]*protection         // per route id: auth and rate limit (protect.go)
 	backends auth.Backends                  // every auth backend, released by Close
-	static   *staticTable                   // nil: no static responses
+	replies  *staticTable                   // nil: no static responses (docs, OpenAPI)
+	static   *static.Handler                // nil: STATIC_URL not served by Go
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 }
 
@@ -60,18 +62,26 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		efd.Close()
 		return nil, err
 	}
-	static, err := compileStatic(cfg.StaticResponses)
+	replies, err := compileStatic(cfg.StaticResponses)
 	if err != nil {
 		efd.Close()
 		return nil, err
 	}
-	s.static = static
+	s.replies = replies
+	if cfg.Static != nil {
+		st, err := static.New(cfg.Static)
+		if err != nil {
+			efd.Close()
+			return nil, err
+		}
+		s.static = st
+	}
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
-		NotFound:         notFound,
+		NotFound:         s.unmatched(),
 		MethodNotAllowed: methodNotAllowed,
 		Panic:            recoverPanic,
 	})

@@ -94,13 +94,13 @@ func lenBit(n int) uint64 {
 	return 1 << uint(n)
 }
 
-// serveStatic answers ctx when its path is a static one and reports whether it did.
-func (s *Server) serveStatic(ctx *fasthttp.RequestCtx) bool {
+// serveReply answers ctx when its path is a static one and reports whether it did.
+func (s *Server) serveReply(ctx *fasthttp.RequestCtx) bool {
 	path := ctx.Path()
-	if s.static.lens&lenBit(len(path)) == 0 {
+	if s.replies.lens&lenBit(len(path)) == 0 {
 		return false
 	}
-	r, ok := s.static.replies[string(path)] // no allocation: the compiler special-cases this lookup
+	r, ok := s.replies.replies[string(path)] // no allocation: the compiler special-cases this lookup
 	if !ok {
 		return false
 	}

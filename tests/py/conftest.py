@@ -81,3 +81,37 @@ def bolt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltProcess]:
 def client(bolt: BoltProcess) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=bolt.url, timeout=10) as c:
         yield c
+
+
+SUPERUSER = ("admin", "admin-pass-123")
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration applied and a superuser (SUPERUSER), made once;
+    copy it (``shutil.copy``) before serving from it so tests do not share state."""
+    db = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    env = {"TEST_DB": str(db)}
+    for args in (
+        ("migrate", "--noinput", "-v0"),
+        ("createsuperuser", "--noinput", "--username", SUPERUSER[0], "--email", "admin@example.com"),
+    ):
+        done = run_manage(*args, env={**env, "DJANGO_SUPERUSER_PASSWORD": SUPERUSER[1]})
+        assert done.returncode == 0, done.stderr
+    return db
+
+
+def bolt_with_db(template: Path, tmp: Path, *args: str, env: dict[str, str] | None = None) -> BoltProcess:
+    """A ready runbolt of the test project serving a private copy of the ``template`` DB."""
+    import shutil
+
+    db = tmp / "db.sqlite3"
+    shutil.copy(template, db)
+    p = BoltProcess(
+        TEST_PROJECT,
+        tmp / f"runbolt-{len(list(tmp.glob('runbolt*')))}.log",
+        *args,
+        env={"TEST_DB": str(db), **(env or {})},
+    )
+    p.wait_ready()
+    return p

@@ -69,6 +69,12 @@ class Command(BaseCommand):
             help="skip Django's system checks and the unapplied-migrations warning at start-up",
         )
         parser.add_argument(
+            "--no-admin",
+            action="store_true",
+            help="do not serve the Django admin: paths under its URL prefix get 404 from Go "
+            "(the rest of ROOT_URLCONF is still served)",
+        )
+        parser.add_argument(
             "--reload-poll",
             action="store_true",
             help="with --dev, watch files by polling (for Docker volumes and network file systems)",
@@ -78,6 +84,11 @@ class Command(BaseCommand):
         configure_logging(dev=options["dev"])
         if not options["skip_checks"]:
             startup_checks(self)
+        # Through the environment as well, for the worker processes (django_bolt/_django.py).
+        if options["no_admin"]:
+            os.environ["DJANGO_BOLT_NO_ADMIN"] = "1"
+        if options["dev"]:
+            os.environ["DJANGO_BOLT_DEV"] = "1"
         if options["graceful_timeout"] is not None:
             # through the environment, so that worker processes read the same value
             os.environ["DJANGO_BOLT_GRACEFUL_TIMEOUT"] = str(options["graceful_timeout"])

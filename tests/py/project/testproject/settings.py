@@ -10,8 +10,12 @@ SECRET_KEY = "tests-only-" + "k" * 40
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "django_bolt",
     "testapp",
     "typedapp",
@@ -22,6 +26,37 @@ INSTALLED_APPS = [
 DATABASES = databases(
     BASE_DIR, url=os.environ.get("TEST_DATABASE_URL", ""), sqlite_name=os.environ.get("TEST_DB", ":memory:")
 )
+# The Django side (admin, sessions, CSRF) that tests/py/e2e/test_django_*.py,
+# test_sessions.py and test_static.py exercise through the fallback to Django.
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "testproject.middleware.StampMiddleware",
+]
+ROOT_URLCONF = "testproject.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+# Tests only: the default PBKDF2 (1M iterations) can take longer than HANDLER_TIMEOUT (3 s)
+# on a loaded CI machine, and a login would then be a 504.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STATIC_URL = "/static/"
+STATIC_ROOT = os.environ.get("TEST_STATIC_ROOT") or None
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MARKER_DIR = os.environ.get("TEST_MARKER_DIR", "")
@@ -30,14 +65,14 @@ FILES_DIR = BASE_DIR / "files"
 
 DJANGO_BOLT = {
     "FILE_RESPONSE_ROOTS": [str(FILES_DIR)],
-    "API": "testproject.extra_api.api",
+    "API": ["testproject.extra_api.api", "testproject.django_api.api", "testproject.django_api.mw_api"],
     "HANDLER_TIMEOUT": 3,
     "GRACEFUL_TIMEOUT": 10,
     # One process unless a test asks for more (--workers): the single-process path.
     "WORKERS": 1,
 }
 if os.environ.get("TEST_LIFESPAN"):
-    DJANGO_BOLT["API"] = ["testproject.extra_api.api", "testproject.lifespan_api.api"]
+    DJANGO_BOLT["API"] = [*DJANGO_BOLT["API"], "testproject.lifespan_api.api"]
 
 # Global CORS policy (django-cors-headers names), used by tests/py/e2e/test_middleware.py.
 CORS_ALLOWED_ORIGINS = ["https://app.example"]
@@ -54,3 +89,5 @@ if os.environ.get("TEST_TRUSTED_PROXIES"):
     DJANGO_BOLT["TRUSTED_PROXIES"] = os.environ["TEST_TRUSTED_PROXIES"].split(",")
 if os.environ.get("TEST_RATE_LIMIT_KEYS"):
     DJANGO_BOLT["RATE_LIMIT_MAX_KEYS"] = int(os.environ["TEST_RATE_LIMIT_KEYS"])
+if os.environ.get("TEST_SIGNALS"):
+    DJANGO_BOLT["DJANGO_SIGNALS"] = True
