@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -44,6 +45,13 @@ func (l *capListener) Accept() (net.Conn, error) {
 func refuseConn(c net.Conn) {
 	_ = c.SetWriteDeadline(time.Now().Add(refuseTimeout))
 	_, _ = c.Write(capacityReply)
+	// The request usually arrives after the reply was written: closing with it unread
+	// would send RST and could destroy the reply at the client. FIN first, then discard
+	// input for a bounded while (see linger.go), whether or not any has arrived yet.
+	if hc, ok := c.(interface{ CloseWrite() error }); ok && hc.CloseWrite() == nil {
+		_ = c.SetReadDeadline(time.Now().Add(lingerTimeout))
+		_, _ = io.CopyN(io.Discard, c, lingerMaxRead)
+	}
 	_ = c.Close()
 }
 

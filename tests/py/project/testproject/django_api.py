@@ -17,7 +17,7 @@ api = BoltAPI(prefix="/dj")
 
 @api.post("/login")
 @csrf_exempt
-async def login(request: Request) -> dict[str, Any]:
+async def login(request: Request) -> dict[str, str]:
     data = request.body and __import__("json").loads(request.body)
     user = await aauthenticate(request, username=data["username"], password=data["password"])
     if user is None:
@@ -27,13 +27,13 @@ async def login(request: Request) -> dict[str, Any]:
 
 
 @api.get("/me")
-async def me(request: Request) -> dict[str, Any]:
+async def me(request: Request) -> dict[str, bool | str]:
     user = await request.auser()
     return {"authenticated": user.is_authenticated, "username": user.get_username() if user.is_authenticated else ""}
 
 
 @api.post("/me/notes")
-async def add_note(request: Request) -> dict[str, Any]:
+async def add_note(request: Request) -> dict[str, int]:
     user = await request.auser()
     if not user.is_authenticated:
         raise Unauthorized("log in first")
@@ -43,7 +43,7 @@ async def add_note(request: Request) -> dict[str, Any]:
 
 
 @api.get("/guarded", auth=[SessionAuthentication()], guards=[IsAuthenticated()])
-async def guarded(request: Request) -> dict[str, Any]:
+async def guarded(request: Request) -> dict[str, str]:
     return {"user_id": request.context["user_id"], "backend": request.context["auth_backend"]}
 
 
@@ -54,7 +54,7 @@ async def perm(request: Request) -> dict[str, bool]:
 
 @api.post("/exempt")
 @csrf_exempt
-async def exempt(request: Request) -> dict[str, Any]:
+async def exempt(request: Request) -> dict[str, bool]:
     user = await request.auser()
     return {"authenticated": user.is_authenticated}
 
@@ -96,7 +96,7 @@ mw_api = BoltAPI(prefix="/mw", django_middleware=True)
 
 
 @mw_api.get("/hello")
-async def mw_hello(request: Request) -> dict[str, Any]:
+async def mw_hello(request: Request) -> dict[str, str]:
     return {"stamped": request.headers.get("x-stamped", "")}
 
 
