@@ -32,12 +32,13 @@ const (
 	slotFree      slotState = iota
 	slotWaiting             // queued or being handled by Python
 	slotAnswering           // Respond claimed it and is copying the reply in
+	slotStreaming           // a streamed reply started; chunks go to Slot.Stream
 	slotAbandoned           // timed out or shut down; a late reply is refused
 )
 
 // Reply is a response copied out of Python's batch buffer into memory owned by the slot.
 type Reply struct {
-	Kind        uint8 // KindResponse or KindFile
+	Kind        uint8 // KindResponse, KindFile or KindStreamStart
 	Status      uint16
 	ContentType uint8
 	Headers     []byte
@@ -50,7 +51,15 @@ type Slot struct {
 	index uint32
 	gen   uint32
 	state slotState
-	done  chan struct{}
+	// done carries true when Python answered, false when the request was abandoned.
+	// Sending the outcome (instead of reading state after the wake-up) keeps Wait free of
+	// the lock: a streamed slot's state changes again after it was answered.
+	done chan bool
+	// credits counts chunks Go took off a streamed reply's queue since the last credit
+	// record Python polled (under Bridge.mu).
+	credits uint16
+	// Stream is the body of a streamed reply (set when KindStreamStart arrives).
+	Stream *Stream
 	// deadline is when the request is abandoned, in nanoseconds on the bridge's monotonic
 	// clock (0: none yet). Written by the owning goroutine, read by the sweeper.
 	deadline atomic.Int64
@@ -102,7 +111,7 @@ func (b *Bridge) Acquire() (*Slot, error) {
 		if len(b.slots) >= b.maxSlots {
 			return nil, ErrFull
 		}
-		s = &Slot{index: uint32(len(b.slots)), done: make(chan struct{}, 1)}
+		s = &Slot{index: uint32(len(b.slots)), done: make(chan bool, 1)}
 		b.slots = append(b.slots, s)
 	}
 	s.gen++
@@ -145,8 +154,7 @@ func (b *Bridge) Wait(s *Slot, timeout time.Duration) bool {
 	if !b.sweeping.Load() && b.sweeping.CompareAndSwap(false, true) {
 		go b.sweep()
 	}
-	<-s.done
-	return s.state == slotAnswering
+	return <-s.done
 }
 
 // sweep abandons requests past their deadline and exits once none is waiting (Acquire
@@ -190,7 +198,7 @@ func (b *Bridge) expire() bool {
 	}
 	b.mu.Unlock()
 	for _, s := range expired {
-		s.done <- struct{}{}
+		s.done <- false
 	}
 	return waiting
 }
@@ -198,6 +206,7 @@ func (b *Bridge) expire() bool {
 // Release returns the slot to the free list once its goroutine is done with it.
 func (b *Bridge) Release(s *Slot) {
 	s.deadline.Store(0)
+	s.Stream = nil
 	// A slot keeps its buffers for the next request, but not a large body's: otherwise
 	// every slot that once carried a big upload would hold on to it.
 	if cap(s.Req) > maxRetained {
@@ -208,6 +217,7 @@ func (b *Bridge) Release(s *Slot) {
 	}
 	b.mu.Lock()
 	s.state = slotFree
+	s.credits = 0
 	b.free = append(b.free, s.index)
 	b.mu.Unlock()
 }
@@ -219,14 +229,20 @@ func (b *Bridge) AbandonAll() int {
 	b.closed = true
 	var woken []*Slot
 	for _, s := range b.slots {
-		if s.state == slotWaiting {
+		switch s.state {
+		case slotWaiting:
 			s.state = slotAbandoned
 			woken = append(woken, s)
+		case slotStreaming:
+			// The stream's reader fails, fasthttp closes the connection and calls Close,
+			// which releases the slot.
+			s.state = slotAbandoned
+			s.Stream.abort()
 		}
 	}
 	b.mu.Unlock()
 	for _, s := range woken {
-		s.done <- struct{}{}
+		s.done <- false
 	}
 	return len(woken)
 }
@@ -248,14 +264,22 @@ func (b *Bridge) Poll(dst []byte) int {
 	for _, e := range b.queue {
 		var size int
 		var s *Slot
-		if e.kind == KindRequest {
+		switch e.kind {
+		case KindRequest:
 			s = b.slots[uint32(e.id)]
 			if s.ID() != e.id || s.state != slotWaiting {
 				taken++
 				continue
 			}
 			size = len(s.Req)
-		} else {
+		case KindCredit:
+			s = b.slots[uint32(e.id)]
+			if s.ID() != e.id || s.state != slotStreaming {
+				taken++
+				continue
+			}
+			size = RequestHeaderSize
+		default:
 			size = RequestHeaderSize
 		}
 		if n+size > len(dst) {
@@ -264,9 +288,13 @@ func (b *Bridge) Poll(dst []byte) int {
 			}
 			break
 		}
-		if s != nil {
+		switch e.kind {
+		case KindRequest:
 			copy(dst[n:], s.Req)
-		} else {
+		case KindCredit:
+			AppendCredit(dst[n:n], e.id, s.credits)
+			s.credits = 0
+		default:
 			AppendCancel(dst[n:n], e.id)
 		}
 		n += size
@@ -306,11 +334,20 @@ func (b *Bridge) deliver(r *Response) bool {
 		return false
 	}
 	s := b.slots[idx]
+	if r.Kind == KindChunk || r.Kind == KindStreamEnd {
+		ok := s.ID() == r.ID && s.state == slotStreaming && s.Stream.put(r)
+		b.mu.Unlock()
+		return ok
+	}
 	if s.ID() != r.ID || s.state != slotWaiting {
 		b.mu.Unlock()
 		return false
 	}
 	s.state = slotAnswering
+	if r.Kind == KindStreamStart {
+		s.state = slotStreaming
+		s.Stream = newStream(b, s)
+	}
 	b.mu.Unlock()
 	// The batch buffer belongs to Python and is reused after this call: copy out.
 	s.Reply.Kind = r.Kind
@@ -318,6 +355,6 @@ func (b *Bridge) deliver(r *Response) bool {
 	s.Reply.ContentType = r.ContentType
 	s.Reply.Headers = append(s.Reply.Headers[:0], r.Headers...)
 	s.Reply.Body = append(s.Reply.Body[:0], r.Body...)
-	s.done <- struct{}{}
+	s.done <- true
 	return true
 }

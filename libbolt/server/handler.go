@@ -81,7 +81,13 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 			writeError(ctx, fasthttp.StatusServiceUnavailable, body)
 			return
 		}
-		defer s.Bridge.Release(slot)
+		// A streamed reply outlives this function: its body stream releases the slot.
+		streaming := false
+		defer func() {
+			if !streaming {
+				s.Bridge.Release(slot)
+			}
+		}()
 		var bad inputError
 		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx)
 		if bad != "" {
@@ -95,6 +101,11 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 			} else {
 				writeError(ctx, fasthttp.StatusGatewayTimeout, timeoutBody)
 			}
+			return
+		}
+		if slot.Reply.Kind == bridge.KindStreamStart {
+			streaming = true
+			s.startStream(ctx, slot)
 			return
 		}
 		writeReply(ctx, &slot.Reply)
@@ -250,10 +261,23 @@ func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
 		}
 		return
 	}
-	if r.Kind != bridge.KindResponse || r.Status < 200 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
-		logger.Printf("%s %s: handler returned invalid status %d or content type %d", ctx.Method(), ctx.Path(), r.Status, r.ContentType)
+	if r.Kind != bridge.KindResponse {
+		logger.Printf("%s %s: handler returned an unknown reply kind %d", ctx.Method(), ctx.Path(), r.Kind)
 		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
 		return
+	}
+	if writeReplyHead(ctx, r) {
+		ctx.SetBody(r.Body)
+	}
+}
+
+// writeReplyHead sets the status, content type and headers of a reply (a whole one or the
+// start of a streamed one); on bad values it answers 500 and returns false.
+func writeReplyHead(ctx *fasthttp.RequestCtx, r *bridge.Reply) bool {
+	if r.Status < 200 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
+		logger.Printf("%s %s: handler returned invalid status %d or content type %d", ctx.Method(), ctx.Path(), r.Status, r.ContentType)
+		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
+		return false
 	}
 	ctx.SetStatusCode(int(r.Status))
 	if ct := contentTypes[r.ContentType]; ct != nil {
@@ -263,9 +287,9 @@ func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
 		logger.Printf("%s %s: %s", ctx.Method(), ctx.Path(), err)
 		resetResponseHeader(ctx)
 		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
-		return
+		return false
 	}
-	ctx.SetBody(r.Body)
+	return true
 }
 
 // addHeaders parses "name\0value\0name\0value" and adds each pair.

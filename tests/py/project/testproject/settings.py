@@ -13,6 +13,7 @@ INSTALLED_APPS = [
     "django_bolt",
     "testapp",
     "typedapp",
+    "streamapp",
 ]
 DATABASES = {
     "default": {
