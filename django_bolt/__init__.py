@@ -6,6 +6,7 @@ Public API::
 """
 
 from .api import BoltAPI, Router
+from .datastructures import UploadFile
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 from .request import Request
 
@@ -18,5 +19,6 @@ __all__ = [
     "Request",
     "RequestValidationError",
     "Router",
+    "UploadFile",
     "__version__",
 ]

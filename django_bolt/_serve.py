@@ -69,6 +69,11 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
         config["max_body_size"] = s.MAX_BODY_SIZE
     if opts.reuse_port:
         config["reuse_port"] = True
+    config["upload_memory_max"] = s.FILE_UPLOAD_MAX_MEMORY_SIZE
+    config["multipart_max_files"] = s.MULTIPART_MAX_FILES
+    config["multipart_max_fields"] = s.MULTIPART_MAX_FIELDS
+    if s.FILE_UPLOAD_TEMP_DIR:
+        config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
     return json.dumps(config).encode()
 
 

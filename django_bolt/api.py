@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 
 from ._binding import Binder, build_binder, with_dependencies
 from ._encoding import output_converter, response_model_from
-from ._params import ArgPlan, needs_headers, plan_arguments
+from ._params import ArgPlan, needs_form, needs_headers, plan_arguments
 from .exceptions import BoltConfigError
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -145,7 +145,7 @@ class Router:
             binder=build_binder(params),
             status_code=status_code,
             name=name or func.__name__,
-            flags=1 if needs_headers(params) else 0,
+            flags=(1 if needs_headers(params) else 0) | (2 if needs_form(params) else 0),  # FlagHeaders, FlagMultipart
             outputs=_outputs(response_model_from(func, response_model), status_code),
             extra={
                 "tags": [*self.tags, *(tags or [])],

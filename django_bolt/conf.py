@@ -52,6 +52,15 @@ class BoltSettings:
     #: Event loop: True = uvloop (an error if it is missing), False = asyncio's, None = uvloop
     #: when it is installed.
     UVLOOP: bool | None = None
+    #: Uploaded files up to this many bytes stay in memory; larger ones are spooled to a
+    #: temp file (deleted after the reply). Default 1 MiB.
+    FILE_UPLOAD_MAX_MEMORY_SIZE: int = 1 << 20
+    #: Directory for spooled uploads; ``None``: Django's FILE_UPLOAD_TEMP_DIR, else the system's.
+    FILE_UPLOAD_TEMP_DIR: str | None = None
+    #: Most file parts in one multipart body (413 above).
+    MULTIPART_MAX_FILES: int = 100
+    #: Most non-file fields in one form body (413 above).
+    MULTIPART_MAX_FIELDS: int = 1000
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -74,6 +83,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
+    "FILE_UPLOAD_MAX_MEMORY_SIZE": (int,),
+    "FILE_UPLOAD_TEMP_DIR": (str, type(None)),
+    "MULTIPART_MAX_FILES": (int,),
+    "MULTIPART_MAX_FIELDS": (int,),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -121,6 +134,8 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
         raw = getattr(settings, "DJANGO_BOLT", {}) or {}
         if raw.get("MAX_BODY_SIZE") is None and getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None):
             raw = {**raw, "MAX_BODY_SIZE": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        if raw.get("FILE_UPLOAD_TEMP_DIR") is None and getattr(settings, "FILE_UPLOAD_TEMP_DIR", None):
+            raw = {**raw, "FILE_UPLOAD_TEMP_DIR": str(settings.FILE_UPLOAD_TEMP_DIR)}
     if not isinstance(raw, dict):
         raise BoltConfigError(f"settings.DJANGO_BOLT must be a dict, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(VALID_KEYS))

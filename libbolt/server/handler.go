@@ -83,13 +83,25 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 		}
 		// A streamed reply outlives this function: its body stream releases the slot.
 		streaming := false
+		var temps []string // uploads spooled to disk, deleted once the handler answered
 		defer func() {
 			if !streaming {
 				s.Bridge.Release(slot)
 			}
+			if temps != nil {
+				removeAll(temps)
+			}
 		}()
+		body := ctx.PostBody()
+		if rt.Flags&FlagMultipart != 0 {
+			var mbad *multipartError
+			if body, temps, mbad = s.parseMultipart(ctx); mbad != nil {
+				writeError(ctx, mbad.status, errorBody(mbad.detail))
+				return
+			}
+		}
 		var bad inputError
-		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx)
+		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx, body)
 		if bad != "" {
 			writeError(ctx, fasthttp.StatusBadRequest, errorBody(string(bad)))
 			return
@@ -122,7 +134,7 @@ func isStopping(ctx *fasthttp.RequestCtx) bool {
 }
 
 // appendRecord encodes the request record straight into the slot's reusable buffer.
-func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx *fasthttp.RequestCtx) ([]byte, inputError) {
+func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx *fasthttp.RequestCtx, body []byte) ([]byte, inputError) {
 	start := len(dst)
 	dst = append(dst, make([]byte, bridge.RequestHeaderSize)...)
 	var lens [6]int
@@ -182,7 +194,6 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	}
 	lens[3] = len(dst) - mark
 
-	body := ctx.PostBody()
 	dst = append(dst, body...)
 	lens[4] = len(body)
 

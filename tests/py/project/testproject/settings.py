@@ -45,3 +45,9 @@ if os.environ.get("TEST_MAX_BODY"):
     DJANGO_BOLT["MAX_BODY_SIZE"] = int(os.environ["TEST_MAX_BODY"])
 if os.environ.get("TEST_MAX_CONNECTIONS"):
     DJANGO_BOLT["MAX_CONNECTIONS"] = int(os.environ["TEST_MAX_CONNECTIONS"])
+# Uploads (tests/py/e2e/test_multipart.py): small limits so that tests stay small.
+DJANGO_BOLT["FILE_UPLOAD_MAX_MEMORY_SIZE"] = 64 * 1024
+DJANGO_BOLT["MULTIPART_MAX_FILES"] = 10
+DJANGO_BOLT["MULTIPART_MAX_FIELDS"] = 50
+if os.environ.get("TEST_UPLOAD_DIR"):
+    DJANGO_BOLT["FILE_UPLOAD_TEMP_DIR"] = os.environ["TEST_UPLOAD_DIR"]
