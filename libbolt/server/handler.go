@@ -106,9 +106,13 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 			writeError(ctx, fasthttp.StatusBadRequest, errorBody(string(bad)))
 			return
 		}
+		slot.Conn = ctx.Conn()
 		s.Bridge.Submit(slot)
 		if !s.Bridge.Wait(slot, timeout) {
-			if isStopping(ctx) {
+			if slot.ClientGone {
+				ctx.SetConnectionClose()
+				writeError(ctx, fasthttp.StatusServiceUnavailable, goneReply)
+			} else if isStopping(ctx) {
 				writeError(ctx, fasthttp.StatusServiceUnavailable, stoppingBody)
 			} else {
 				writeError(ctx, fasthttp.StatusGatewayTimeout, timeoutBody)

@@ -55,6 +55,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
+	s.Bridge.ConnGone = connGone
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
 		NotFound:         notFound,
