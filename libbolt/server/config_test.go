@@ -50,8 +50,8 @@ func TestParseConfigKeepsValues(t *testing.T) {
 		HandlerTimeoutMs: 1, MaxBodySize: 2, MaxHeaderBytes: 4096, ReadTimeoutMs: 4,
 		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7, MaxHeaders: 8, MaxURIBytes: 9,
 		HealthPath: &noHealth, MultipartMaxFiles: 3, MultipartMaxFields: 4, UploadMemoryMax: 5, UploadTempDir: "/tmp",
-		CORS:       &middleware.CORSConfig{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
-		RouteCORS:  map[uint16]*middleware.CORSConfig{3: {AllowAllOrigins: true}},
+		CORS:      &middleware.CORSConfig{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
+		RouteCORS: map[uint16]*middleware.CORSConfig{3: {AllowAllOrigins: true}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("config\n got  %+v\n want %+v", got, want)
