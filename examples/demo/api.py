@@ -5,8 +5,8 @@ import asyncio
 import msgspec
 from pydantic import BaseModel
 
-from django_bolt import BoltAPI, HTTPException
-from django_bolt.param_functions import Header
+from django_bolt import BoltAPI, HTTPException, UploadFile
+from django_bolt.param_functions import File, Header
 
 api = BoltAPI()
 
@@ -104,3 +104,9 @@ async def bench_big() -> list:
 @api.get("/bench/params/{id}")
 async def bench_params(id: int, q: str, limit: int = 10, x_token: str = Header()):
     return {"id": id, "limit": limit, "q": q, "token": x_token}
+
+
+@api.post("/bench/upload")
+async def bench_upload(file: UploadFile = File()):
+    """The 1 MiB multipart upload of bench/run.py (parsed and spooled by Go)."""
+    return {"filename": file.filename, "size": len(await file.read())}

@@ -6,8 +6,8 @@ Request logging and compression are turned off: the other targets do neither.
 """
 
 import msgspec
-from django_bolt import BoltAPI
-from django_bolt.param_functions import Header
+from django_bolt import BoltAPI, UploadFile
+from django_bolt.param_functions import File, Header
 
 api = BoltAPI(enable_logging=False, compression=False)
 
@@ -71,3 +71,8 @@ async def bench_params(
     id: int, q: str, limit: int = 10, x_token: str = Header()
 ) -> dict[str, int | str]:
     return {"id": id, "limit": limit, "q": q, "token": x_token}
+
+
+@api.post("/bench/upload")
+async def bench_upload(file: UploadFile = File()) -> dict[str, object]:
+    return {"filename": file.filename, "size": len(await file.read())}
