@@ -17,7 +17,7 @@ from asgiref.sync import sync_to_async
 
 from ._binding import Binder, build_binder, with_dependencies
 from ._encoding import output_converter, response_model_from
-from ._params import ArgPlan, needs_form, needs_headers, plan_arguments
+from ._params import BODYLESS_METHODS, ArgPlan, needs_form, needs_headers, plan_arguments
 from .exceptions import BoltConfigError
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -45,6 +45,14 @@ class Route:
     exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
     #: documentation-only options (tags, summary, description, ...), for OpenAPI
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _route_flags(method: str, params: list[ArgPlan]) -> int:
+    """FlagHeaders (1) and FlagMultipart (2) of libbolt/server/config.go."""
+    flags = 1 if needs_headers(params) else 0
+    if method not in BODYLESS_METHODS and needs_form(params):
+        flags |= 2
+    return flags
 
 
 def _outputs(model: Any, status_code: int) -> dict[int, Callable[[Any], Any]]:
@@ -145,7 +153,7 @@ class Router:
             binder=build_binder(params),
             status_code=status_code,
             name=name or func.__name__,
-            flags=(1 if needs_headers(params) else 0) | (2 if needs_form(params) else 0),  # FlagHeaders, FlagMultipart
+            flags=_route_flags(method, params),
             outputs=_outputs(response_model_from(func, response_model), status_code),
             extra={
                 "tags": [*self.tags, *(tags or [])],
