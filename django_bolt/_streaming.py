@@ -11,14 +11,16 @@ closes the generator.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import re
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ._encoding import json_encode, logger
+from .exceptions import BoltConfigError
 from .responses import EventSourceResponse, ServerSentEvent, StreamingResponse
 
 if TYPE_CHECKING:
@@ -166,6 +168,22 @@ async def chunks(response: StreamingResponse) -> AsyncGenerator[bytes, None]:
                 yield sse_frame(item) if sse else _as_bytes(item)
     finally:
         await _aclose(source)
+
+
+def generator_endpoint(func: Callable[..., Any], response_class: type[Any]) -> Callable[..., Any]:
+    """``@api.get(path, response_class=EventSourceResponse)`` on a generator handler (async
+    or sync): each request's generator becomes the body of that response class."""
+    where = f"{func.__module__}.{func.__qualname__}"
+    if not (isinstance(response_class, type) and issubclass(response_class, StreamingResponse)):
+        raise BoltConfigError(f"{where}: response_class must be a StreamingResponse class, got {response_class!r}")
+    if not (inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func)):
+        raise BoltConfigError(f"{where}: response_class= is for generator handlers (use yield), or return the response")
+
+    async def endpoint(**kwargs: Any) -> StreamingResponse:
+        return response_class(func(**kwargs))
+
+    endpoint.__wrapped__ = func  # type: ignore[attr-defined]
+    return endpoint
 
 
 class Streamer:

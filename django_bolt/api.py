@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from ._binding import Binder, build_binder, with_dependencies
 from ._encoding import output_converter, response_model_from
 from ._params import BODYLESS_METHODS, ArgPlan, needs_form, needs_headers, plan_arguments
+from ._streaming import generator_endpoint
 from .exceptions import BoltConfigError
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -84,7 +85,10 @@ def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., A
             raise BoltConfigError(f"{where} is already `async def`; drop sync_to_thread=True")
         return func
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-        raise BoltConfigError(f"{where}: generator handlers are not supported; return a value")
+        raise BoltConfigError(
+            f"{where}: a generator handler needs response_class=StreamingResponse (or "
+            "EventSourceResponse) on the decorator; or return StreamingResponse(generator)"
+        )
     if not sync_to_thread:
         raise BoltConfigError(
             f"{where} is a plain `def`, but handlers must be `async def`. Make it `async def` "
@@ -114,6 +118,7 @@ class Router:
         *,
         status_code: int = 200,
         sync_to_thread: bool = False,
+        response_class: type[Any] | None = None,
         name: str | None = None,
         response_model: Any = None,
         timeout: float | None = None,
@@ -141,7 +146,10 @@ class Router:
         full = _join(self.prefix, path)
         names = path_param_names(full)
         params = plan_arguments(func, method, names)
-        endpoint = _endpoint(func, sync_to_thread)
+        if response_class is not None:
+            endpoint = generator_endpoint(func, response_class)
+        else:
+            endpoint = _endpoint(func, sync_to_thread)
         if any(a.source == "depends" for a in params):
             endpoint = with_dependencies(endpoint, params)
         route = Route(

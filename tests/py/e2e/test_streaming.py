@@ -97,6 +97,13 @@ def test_sse_is_read_incrementally(bolt: BoltProcess, tmp_path_factory: pytest.T
     assert rest == ["event: update", "id: 7", "retry: 1500", "data: two", "data: lines", "", "data: plain", ""]
 
 
+def test_generator_handler_with_response_class(client: httpx.Client) -> None:
+    r = client.get("/stream/gen?n=2")
+    assert r.headers["content-type"] == "text/event-stream"
+    assert r.text == 'data: {"i":0}\n\ndata: {"i":1}\n\n'
+    assert client.get("/stream/gen?n=x").status_code == 422  # parameters still validated
+
+
 def test_sse_keep_alive_pings(client: httpx.Client) -> None:
     r = client.get("/stream/sse-quiet")
     assert r.text.startswith(": ping\n\n")

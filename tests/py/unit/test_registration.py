@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import msgspec
 import pytest
 
@@ -161,3 +163,22 @@ def test_unresolvable_type_hint_is_a_clear_error() -> None:
 
     with pytest.raises(BoltConfigError, match="cannot resolve its type hints"):
         api.get("/x")(handler)
+
+
+def test_generator_handlers_need_a_streaming_response_class() -> None:
+    from django_bolt.responses import HTML, EventSourceResponse
+
+    api = BoltAPI()
+
+    async def agen() -> AsyncIterator[int]:
+        yield 1
+
+    async def plain() -> None: ...
+
+    with pytest.raises(BoltConfigError, match="needs response_class=StreamingResponse"):
+        api.get("/a")(agen)
+    with pytest.raises(BoltConfigError, match="must be a StreamingResponse class"):
+        api.get("/b", response_class=HTML)(agen)
+    with pytest.raises(BoltConfigError, match="is for generator handlers"):
+        api.get("/c", response_class=EventSourceResponse)(plain)
+    api.get("/d", response_class=EventSourceResponse)(agen)

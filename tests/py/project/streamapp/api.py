@@ -49,6 +49,13 @@ async def big_chunks(n: int = 64, size: int = 65536) -> StreamingResponse:
     return StreamingResponse(gen())
 
 
+@api.get("/stream/gen", response_class=EventSourceResponse)
+async def generator_handler(n: int = 3) -> AsyncIterator[dict[str, int]]:
+    """django-bolt's form: the handler itself is the generator."""
+    for i in range(n):
+        yield {"i": i}
+
+
 @api.get("/stream/sync")
 async def sync_chunks(n: int = 5) -> StreamingResponse:
     def gen() -> Iterator[bytes]:
