@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -160,3 +161,17 @@ def test_client_disconnect_cancels_a_waiting_handler(bolt: BoltProcess, client: 
     while client.get("/stream/tasks").json()["tasks"] > before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert client.get("/stream/tasks").json()["tasks"] == before
+
+
+def test_sigterm_with_an_open_stream_ends_it_and_exits(start_bolt: Callable[..., BoltProcess], tmp_path: Path) -> None:
+    server = start_bolt(env={"DJANGO_BOLT_GRACEFUL_TIMEOUT": "1"})
+    sock = _raw_get(server, "/stream/forever?tag=term")
+    assert b"tick" in _read_until(sock, b"tick")
+    server.terminate()
+    assert server.proc.wait(timeout=20) == 0
+    data = b""
+    while more := sock.recv(65536):
+        data += more
+    sock.close()
+    assert not data.endswith(b"0\r\n\r\n"), "a stream cut by shutdown must not look complete"
+    assert (tmp_path / "closed-term").exists(), "the generator was not closed at shutdown"
