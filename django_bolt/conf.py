@@ -108,6 +108,8 @@ def _check(key: str, value: Any) -> None:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be positive, got {value!r}")
     if key == "PORT" and isinstance(value, int) and not 0 <= value <= 65535:
         raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")
+    if key == "FILE_UPLOAD_TEMP_DIR" and isinstance(value, str) and not os.path.isdir(value):
+        raise BoltConfigError(f"DJANGO_BOLT['FILE_UPLOAD_TEMP_DIR'] must be an existing directory, got {value!r}")
     if key == "FILE_RESPONSE_ROOTS" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
         raise BoltConfigError(f"DJANGO_BOLT['FILE_RESPONSE_ROOTS'] must be a list of directory paths, got {value!r}")
     if (

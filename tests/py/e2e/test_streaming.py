@@ -160,7 +160,7 @@ def test_client_disconnect_cancels_a_waiting_handler(bolt: BoltProcess, client: 
     deadline = time.monotonic() + 10
     while client.get("/stream/tasks").json()["tasks"] > before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert client.get("/stream/tasks").json()["tasks"] == before
+    assert client.get("/stream/tasks").json()["tasks"] <= before, "the cancelled handler left a task behind"
 
 
 def test_sigterm_with_an_open_stream_ends_it_and_exits(start_bolt: Callable[..., BoltProcess], tmp_path: Path) -> None:
