@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/textproto"
 	"os"
 	"strings"
 
@@ -119,6 +120,11 @@ func (p *multipartParser) run() *multipartError {
 		if err != nil {
 			return readError(err)
 		}
+		// The request's own header limit applies to each part's headers too (mime/multipart
+		// alone allows megabytes of them).
+		if headerBytes(part.Header) > cfg.MaxHeaderBytes {
+			return &multipartError{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
+		}
 		_, disp, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
 		name, isFile := disp["name"], false
 		if _, ok := disp["filename"]; ok {
@@ -208,6 +214,16 @@ type bodyAppender struct{ p *multipartParser }
 func (a bodyAppender) Write(b []byte) (int, error) {
 	a.p.body = append(a.p.body, b...)
 	return len(b), nil
+}
+
+func headerBytes(h textproto.MIMEHeader) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	return n
 }
 
 func readError(err error) *multipartError {

@@ -15,7 +15,7 @@ func FuzzMultipart(f *testing.F) {
 	f.Add([]byte(multipartBody("--XX\r\nContent-Disposition: form-data; name=\"\xff\"\r\n\r\nv\r\n")))
 	f.Add([]byte("--XX--\r\n"))
 	dir := f.TempDir()
-	s := &Server{cfg: &Config{MultipartMaxFiles: 4, MultipartMaxFields: 4, UploadMemoryMax: 8, UploadTempDir: dir}}
+	s := &Server{cfg: &Config{MultipartMaxFiles: 4, MultipartMaxFields: 4, UploadMemoryMax: 8, UploadTempDir: dir, MaxHeaderBytes: 256}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p := multipartParser{s: s, r: multipart.NewReader(bytes.NewReader(body), "XX")}
 		bad := p.run()

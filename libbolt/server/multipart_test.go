@@ -157,6 +157,8 @@ func TestBadMultipartBodies(t *testing.T) {
 		{"too many fields", mp, multipartBody(field("a", "1"), field("b", "2"), field("c", "3"), field("d", "4")), 413, "Too many form fields (at most 3)"},
 		{"too many files", mp, multipartBody(filePart("f", "1", "t/p", "1"), filePart("f", "2", "t/p", "2"),
 			filePart("f", "3", "t/p", "3"), filePart("f", "4", "t/p", strings.Repeat("x", 100))), 413, "Too many files (at most 3)"},
+		{"part headers too large", mp, multipartBody("--XX\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Pad: " +
+			strings.Repeat("p", 20<<10) + "\r\n\r\nv\r\n"), 413, "Multipart part headers too large"},
 		{"urlencoded bad utf-8", "application/x-www-form-urlencoded", "a=%ff", 400, "Invalid UTF-8 or NUL in a form field"},
 		{"urlencoded too many", "application/x-www-form-urlencoded", "a=1&b=2&c=3&d=4", 413, "Too many form fields (at most 3)"},
 	}

@@ -202,6 +202,14 @@ def test_bad_multipart_bodies(
     assert uc.post("/upload/raw", files={"data": ("d", b"1")}).json() == {"len": 1}  # still serving
 
 
+def test_part_headers_over_the_header_limit_are_413(up: BoltProcess) -> None:
+    pad = b"X-Pad: " + b"a" * 20_000 + b"\r\n"  # MAX_HEADER_BYTES is 16 KiB
+    body = b'--XX\r\nContent-Disposition: form-data; name="title"\r\n' + pad + b"\r\nabc\r\n--XX--\r\n"
+    raw = _raw_post(up, "/upload/one", "multipart/form-data; boundary=XX", body)
+    assert raw.startswith(b"HTTP/1.1 413")
+    assert raw.endswith(b'{"detail":"Multipart part headers too large"}')
+
+
 def test_wrong_content_type_on_a_file_route_is_422(uc: httpx.Client) -> None:
     r = uc.post("/upload/one", json={"title": "x"})
     assert r.status_code == 422
