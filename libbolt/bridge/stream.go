@@ -33,6 +33,7 @@ type Stream struct {
 	msgs  chan streamMsg // StreamWindow chunks plus the end record
 	stop  chan struct{}  // closed by abort
 	once  sync.Once
+	close sync.Once
 	cur   []byte
 	ended bool // the end record was read: the body is complete
 	// BeforeWrite, when set, runs before each piece of the body is handed to fasthttp
@@ -97,8 +98,14 @@ func (st *Stream) Read(p []byte) (int, error) {
 
 // Close runs when fasthttp is done with the body: written completely, or not (the client
 // went away, a write timed out, a HEAD request). Unless the body was complete, Python is
-// told to cancel the generator. Then the slot is released.
+// told to cancel the generator. Then the slot is released. Calls after the first do
+// nothing.
 func (st *Stream) Close() error {
+	st.close.Do(st.finish)
+	return nil
+}
+
+func (st *Stream) finish() {
 	b, s := st.b, st.slot
 	b.mu.Lock()
 	if s.state == slotStreaming {
@@ -110,7 +117,6 @@ func (st *Stream) Close() error {
 	b.mu.Unlock()
 	st.abort()
 	b.Release(s)
-	return nil
 }
 
 // credit returns one chunk's credit to Python; credits coalesce into one queued record.

@@ -145,6 +145,9 @@ func (s *Server) Stop(grace time.Duration) error {
 	// here makes that Serve return at once (a second Close is a harmless error).
 	_ = s.ln.Close()
 	s.serveWG.Wait()
+	// Shutdown does not wait for hijacked connections (HTTP/1.0 streamed replies, see
+	// stream.go): end their streams now rather than leave them waiting for Python.
+	s.Bridge.AbandonAll()
 	return err
 }
 

@@ -56,6 +56,20 @@ def test_chunks_arrive_in_wire_chunks(bolt: BoltProcess) -> None:
     assert body == b"2\r\n0\n\r\n2\r\n1\n\r\n2\r\n2\n\r\n0\r\n\r\n"
 
 
+def test_http10_client_gets_the_body_until_close(bolt: BoltProcess) -> None:
+    """HTTP/1.0 has no chunked coding: the body runs until the server closes."""
+    with socket.create_connection(("127.0.0.1", bolt.port), timeout=10) as sock:
+        sock.sendall(b"GET /stream/chunks?n=3 HTTP/1.0\r\n\r\n")
+        data = b""
+        while more := sock.recv(65536):
+            data += more
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"Transfer-Encoding" not in head and b"Content-Length" not in head
+    assert b"Connection: close" in head
+    assert body == b"0\n1\n2\n"
+
+
 def test_large_stream_beyond_the_flow_control_window(client: httpx.Client) -> None:
     r = client.get("/stream/big?n=64&size=65536")
     assert r.status_code == 200
