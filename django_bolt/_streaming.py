@@ -158,8 +158,8 @@ async def chunks(response: StreamingResponse) -> AsyncGenerator[bytes, None]:
     """The response's body as bytes chunks (SSE framing and pings included)."""
     source = _source(response.stream)
     sse = isinstance(response, EventSourceResponse)
-    if sse and response.ping_interval is not None:  # type: ignore[attr-defined]
-        source = _with_pings(source, response.ping_interval)  # type: ignore[attr-defined]
+    if isinstance(response, EventSourceResponse) and response.ping_interval is not None:
+        source = _with_pings(source, response.ping_interval)
     try:
         async for item in source:
             if item is PING:
