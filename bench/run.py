@@ -139,6 +139,24 @@ def member_row(i: int) -> dict[str, object]:
 
 SEEDED_MEMBERS = 100
 USERS_REPLY = [member_row(i) for i in range(1, 11)]  # /users: the first ten, by id
+
+
+def upload_body() -> tuple[bytes, str, dict[str, object]]:
+    """A multipart body with one 1 MiB file (printable bytes: wrk's Lua script holds it as
+    text), its content type, and the reply to /bench/upload."""
+    boundary = "benchboundary7MA4YWxkTrZu0gW"
+    data = (b"0123456789abcdef" * 65536)[: 1 << 20]
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="upload.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    )
+    body = head.encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    reply: dict[str, object] = {"filename": "upload.bin", "size": len(data)}
+    return body, f"multipart/form-data; boundary={boundary}", reply
+
+
+UPLOAD, UPLOAD_TYPE, UPLOAD_REPLY = upload_body()
 JSON_HEADERS = (("Content-Type", "application/json"),)
 
 # path name -> the request and its expected JSON. `--paths` default: hello,items.
@@ -155,6 +173,9 @@ PATHS: dict[str, Workload] = {
     ),
     # issue 5: ten rows through the ORM (`.values()` projection); needs --db.
     "users": Workload("/users", USERS_REPLY),
+    "upload": Workload(
+        "/bench/upload", UPLOAD_REPLY, "POST", UPLOAD, (("Content-Type", UPLOAD_TYPE),)
+    ),
 }
 DB_PATHS = ("users",)
 NO_DB = "no database route"

@@ -7,6 +7,7 @@ Public API::
 
 from ._ratelimit import rate_limit
 from .api import BoltAPI, Router
+from .datastructures import UploadFile
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 from .openapi import OpenAPIConfig
 from .request import Request
@@ -21,6 +22,7 @@ __all__ = [
     "Request",
     "RequestValidationError",
     "Router",
+    "UploadFile",
     "__version__",
     "rate_limit",
 ]

@@ -14,7 +14,9 @@ from urllib.parse import parse_qsl
 import msgspec
 
 from ._params import ArgPlan, DependencyPlan
+from ._uploads import file_extractor
 from ._validation import DECODE_ERRORS, missing, msgspec_error, pydantic_errors
+from .datastructures import UploadFile, build_files
 from .exceptions import RequestValidationError
 from .request import Request, parse_cookies, parse_headers, split_pairs
 
@@ -90,15 +92,30 @@ class RequestData:
             v = self._cache["cookies"] = parse_cookies(self.headers().get("cookie", ""))
         return v
 
+    def extra_object(self) -> dict[str, Any]:
+        v = self._cache.get("extra")
+        if v is None:
+            v = self._cache["extra"] = msgspec.json.decode(self.extra) if self.extra else {}
+        return v
+
     def form_items(self) -> list[tuple[str, str]]:
+        """Form fields: parsed by Go (urlencoded or multipart) for routes that take them."""
         v = self._cache.get("form")
         if v is None:
-            ctype = self.headers().get("content-type", "")
-            if not ctype.lower().startswith("application/x-www-form-urlencoded"):
-                v = []
-            else:
+            parsed = self.extra_object().get("form")
+            if parsed is not None:
+                v = [(k, val) for k, val in parsed]
+            elif self.headers().get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
                 v = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+            else:
+                v = []
             self._cache["form"] = v
+        return v
+
+    def files(self) -> list[tuple[str, UploadFile]]:
+        v = self._cache.get("files")
+        if v is None:
+            v = self._cache["files"] = build_files(self.extra_object().get("files") or [], self.body)
         return v
 
     def json_object(self) -> Any:
@@ -123,6 +140,7 @@ class RequestData:
                 self.path_params,
                 self.extra,
             )
+            self.request._cache["data"] = self  # request.form / request.files share the parse
         return self.request
 
 
@@ -284,6 +302,8 @@ def compile_extractors(args: list[ArgPlan]) -> list[Extractor]:
             out.append(_request(a))
         elif a.source == "body":
             out.append(_body(a))
+        elif a.source == "file":
+            out.append(file_extractor(a))
         elif a.fields is not None:
             out.append(_model(a))
         else:

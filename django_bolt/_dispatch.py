@@ -15,14 +15,15 @@ import struct
 from contextvars import Context, copy_context
 from typing import Any
 
-from ._encoding import CT_FILE, INTERNAL_ERROR, Encoded, encode_exception, encode_result, logger
+from ._encoding import CT_FILE, CT_STREAM, INTERNAL_ERROR, Encoded, StreamBody, encode_exception, encode_result, logger
 from ._native import ffi
 from ._orm import ORM_TYPES, encode_orm
+from ._streaming import KIND_STREAM_START, Streamer
 from .api import Route
 from .exceptions import HTTPException, ResponseValidationError
 from .request import Request
 
-KIND_REQUEST, KIND_CANCEL, KIND_RESPONSE, KIND_FILE = 1, 2, 1, 2
+KIND_REQUEST, KIND_CANCEL, KIND_CREDIT, KIND_RESPONSE, KIND_FILE = 1, 2, 3, 1, 2
 REQ_HEADER = struct.Struct("<QBBHHHIIIIII")  # libbolt/bridge/record.go, RequestHeaderSize
 RESP_HEADER = struct.Struct("<QBBHIII")  # ResponseHeaderSize
 _REQ_SIZE = REQ_HEADER.size
@@ -81,6 +82,7 @@ class Dispatcher:
         self.loop = loop
         self.debug = debug
         self.tasks: dict[int, asyncio.Task[Any]] = {}
+        self.streams: dict[int, Streamer] = {}
         self.flush_scheduled = False
         self.out = bytearray()
         self.out_len = 0
@@ -120,11 +122,16 @@ class Dispatcher:
         routes = self.routes
         off = 0
         while off < n:
-            rid, kind, method, route_id, _flags, _, plen, palen, qlen, hlen, blen, elen = _unpack_req(data, off)
+            rid, kind, method, route_id, flags, _, plen, palen, qlen, hlen, blen, elen = _unpack_req(data, off)
             start = off + _REQ_SIZE
             off = start + plen + palen + qlen + hlen + blen + elen
             if kind != KIND_REQUEST:
-                self._cancel(rid)
+                if kind == KIND_CREDIT:
+                    streamer = self.streams.get(rid)
+                    if streamer is not None:
+                        streamer.grant(flags)  # a credit record carries its count in flags
+                else:
+                    self._cancel(rid)
                 continue
             route = routes[route_id]
             raw = (method, data, start, plen, palen, qlen, hlen, off - elen, off) if route.exception_handlers else None
@@ -180,7 +187,10 @@ class Dispatcher:
                 out = route.outputs.get(route.status_code)
                 if out is not None:
                     result = out(result)
-            return encode_result(result, route.status_code)
+            encoded = encode_result(result, route.status_code)
+            if encoded[1] == CT_STREAM:
+                encoded[3].where = _where(route)  # type: ignore[attr-defined]
+            return encoded
         except ResponseValidationError as exc:
             logger.error("%s: return value does not match the response model: %s", _where(route), exc.errors())
             return INTERNAL_ERROR
@@ -240,9 +250,28 @@ class Dispatcher:
             self.append(rid, task.result())
         else:
             self._finish(rid, route, task.result())
+        self.schedule_flush()
+
+    def schedule_flush(self) -> None:
+        """Send what was appended at the end of this loop iteration."""
         if not self.flush_scheduled:
             self.flush_scheduled = True
             self.loop.call_soon(self.flush)
+
+    def _start_stream(self, rid: int, status: int, headers: bytes, body: StreamBody) -> None:
+        """Send a streamed reply's head and start the task that sends its chunks."""
+        self.append_record(rid, KIND_STREAM_START, body.ctype, status, headers, b"")
+        streamer = Streamer(self, rid, body.response, body.where)
+        self.streams[rid] = streamer
+        task = self.loop.create_task(streamer.run())
+        self.tasks[rid] = task
+        task.add_done_callback(functools.partial(self._stream_done, rid))
+
+    def _stream_done(self, rid: int, task: asyncio.Task[Any]) -> None:
+        if self.tasks.get(rid) is task:
+            del self.tasks[rid]
+        if not task.cancelled() and task.exception() is not None:  # pragma: no cover - run() logs its own
+            logger.error("stream %#x: %s", rid, task.exception())
 
     def _cancel(self, rid: int) -> None:
         task = self.tasks.get(rid)
@@ -259,6 +288,9 @@ class Dispatcher:
         out = self.out_view
         if ctype == CT_FILE:
             _pack_resp_into(out, pos, rid, KIND_FILE, 0, status, hlen, blen, 0)
+        elif ctype == CT_STREAM:
+            self._start_stream(rid, status, headers, body)  # type: ignore[arg-type]
+            return
         else:
             _pack_resp_into(out, pos, rid, KIND_RESPONSE, ctype, status, hlen, blen, 0)
         pos += _RESP_SIZE
@@ -266,6 +298,20 @@ class Dispatcher:
             out[pos : pos + hlen] = headers  # same-length slice assignment: a memcpy
             pos += hlen
         out[pos:end] = body
+        self.out_len = end
+
+    def append_record(self, rid: int, kind: int, ctype: int, status: int, headers: bytes, body: bytes) -> None:
+        """Append a record of any kind (streamed replies use this; append is the fast path)."""
+        hlen, blen = len(headers), len(body)
+        pos = self.out_len
+        end = pos + _RESP_SIZE + hlen + blen
+        if end > self.out_cap:
+            self._set_out(max(end, 2 * self.out_cap))
+        out = self.out_view
+        _pack_resp_into(out, pos, rid, kind, ctype, status, hlen, blen, 0)
+        pos += _RESP_SIZE
+        out[pos : pos + hlen] = headers
+        out[pos + hlen : end] = body
         self.out_len = end
 
     def flush(self) -> None:

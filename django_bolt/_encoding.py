@@ -16,13 +16,15 @@ from typing import Any
 import msgspec
 
 from .exceptions import HTTPException, ResponseValidationError
-from .responses import FileResponse, Response
+from .responses import FileResponse, Response, StreamingResponse
 
 logger = logging.getLogger("django_bolt")
 
 CT_NONE, CT_JSON, CT_TEXT, CT_BYTES, CT_HTML = 0, 1, 2, 3, 4
 #: Never sent: marks an Encoded whose body is a file path (a KindFile record, Go sends the file).
 CT_FILE = 255
+#: Never sent: marks an Encoded whose body is a StreamBody (a streamed reply, _streaming.py).
+CT_STREAM = 254
 _MEDIA_CODES = {
     "application/json": CT_JSON,
     "text/plain; charset=utf-8": CT_TEXT,
@@ -36,6 +38,15 @@ INTERNAL_ERROR: Encoded = (500, CT_JSON, b"", b'{"detail":"Internal Server Error
 
 class RawJSON(bytes):
     """Bytes that already are JSON (e.g. produced by pydantic-core)."""
+
+
+class StreamBody(bytes):
+    """The (empty) body of a streamed reply's Encoded; carries the response to stream and
+    its content-type code."""
+
+    response: StreamingResponse
+    ctype: int
+    where: str = "streamed response"  # the route, for log lines
 
 
 def _enc_hook(obj: Any) -> Any:
@@ -120,6 +131,8 @@ def encode_response(r: Response) -> Encoded:
         return r.encoded
     if isinstance(r, FileResponse):
         return encode_file(r)
+    if isinstance(r, StreamingResponse):
+        return encode_stream(r)
     body = r.render()
     media = r.media_type
     code = _MEDIA_CODES.get(media, CT_NONE) if media else CT_NONE
@@ -128,6 +141,19 @@ def encode_response(r: Response) -> Encoded:
     if media and code == CT_NONE:
         extra.append(("content-type", media))
     return r.status_code, code, header_block(headers, extra), body
+
+
+def encode_stream(r: StreamingResponse) -> Encoded:
+    """The head of a streamed reply; the dispatcher starts the stream (_streaming.py)."""
+    media = r.media_type
+    code = _MEDIA_CODES.get(media, CT_NONE) if media else CT_NONE
+    extra = [("set-cookie", c) for c in r.cookies]
+    if media and code == CT_NONE:
+        extra.append(("content-type", media))
+    body = StreamBody()
+    body.response = r
+    body.ctype = code
+    return r.status_code, CT_STREAM, header_block(r.headers, extra), body
 
 
 def _encode_triple(result: tuple[int, Any, Any]) -> Encoded:

@@ -16,7 +16,7 @@ from cffi import FFI
 from .exceptions import BoltConfigError
 
 #: The C ABI this package speaks; libbolt/capi/main.go has the same number.
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 _CDEF = """
 int32_t bolt_abi_version(void);

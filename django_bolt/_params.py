@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from .datastructures import UploadFile
 from .exceptions import BoltConfigError
 from .params import REQUIRED, Depends, Param
 from .request import Request
@@ -263,9 +264,7 @@ def _plan_one(where: str, name: str, tp: Any, marker: Any, default: Any, method:
         embed = bool(marker.embed) if isinstance(marker, Param) else False
         return ArgPlan(name, "body", key, tp, default, body_decoder(tp), embed=embed, marker=marker)
     if source == "file":
-        raise BoltConfigError(
-            f"{where}: File() / multipart uploads are not supported yet (argument '{name}'); read request.body for now"
-        )
+        return _plan_file(where, name, key, tp, inner, marker, default, method)
     if source == "header":
         key = header_key(name, marker)
     if is_model(inner) and source in ("query", "header", "cookie", "form"):
@@ -284,11 +283,26 @@ def _plan_one(where: str, name: str, tp: Any, marker: Any, default: Any, method:
     return ArgPlan(name, source, key, inner, default, scalar_converter(inner, marker), marker=marker)
 
 
+def _plan_file(where: str, name: str, key: str, tp: Any, inner: Any, marker: Any, default: Any, method: str) -> ArgPlan:
+    """A File() argument: UploadFile, bytes, or a list of either."""
+    if method in BODYLESS_METHODS:
+        raise BoltConfigError(f"{where}: {method} handlers cannot take uploaded files ('{name}')")
+    item = list_item(inner)
+    kind = item if item is not None else inner
+    if kind not in (UploadFile, bytes):
+        raise BoltConfigError(
+            f"{where}: File() argument '{name}' must be UploadFile, bytes or a list of them, not {tp!r}"
+        )
+    return ArgPlan(name, "file", key, kind, default, is_list=item is not None, marker=marker)
+
+
 def _infer_source(name: str, tp: Any, path_names: list[str]) -> str:
     if name in path_names:
         return "path"
     if name in ("request", "req") or tp is Request:
         return "request"
+    if tp is UploadFile or list_item(tp) is UploadFile:
+        return "file"
     if is_scalar(tp):
         return "query"
     item = list_item(tp)
@@ -302,6 +316,16 @@ def plan_dependency(func: Callable[..., Any], use_cache: bool, method: str, path
     is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
     args = plan_arguments(func, method, path_names)
     return DependencyPlan(func, use_cache, args, is_async)
+
+
+def needs_form(args: list[ArgPlan]) -> bool:
+    """Whether Go must parse form bodies (urlencoded and multipart) for this route."""
+    for a in args:
+        if a.source in ("request", "form", "file"):
+            return True
+        if a.dependency and needs_form(a.dependency.args):
+            return True
+    return False
 
 
 def needs_headers(args: list[ArgPlan]) -> bool:

@@ -86,6 +86,11 @@ def server_config(
     if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR):
         config["static_responses"] = docs
     config.update(extra or {})
+    config["upload_memory_max"] = s.FILE_UPLOAD_MAX_MEMORY_SIZE
+    config["multipart_max_files"] = s.MULTIPART_MAX_FILES
+    config["multipart_max_fields"] = s.MULTIPART_MAX_FIELDS
+    if s.FILE_UPLOAD_TEMP_DIR:
+        config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
     return json.dumps(config).encode()
 
 

@@ -17,7 +17,8 @@ from asgiref.sync import sync_to_async
 
 from ._binding import Binder, build_binder, with_dependencies
 from ._encoding import output_converter, response_model_from
-from ._params import ArgPlan, needs_headers, plan_arguments
+from ._params import BODYLESS_METHODS, ArgPlan, needs_form, needs_headers, plan_arguments
+from ._streaming import generator_endpoint
 from .auth._route import apply as apply_auth
 from .exceptions import BoltConfigError
 from .openapi.config import OpenAPIConfig
@@ -49,6 +50,14 @@ class Route:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def _route_flags(method: str, params: list[ArgPlan]) -> int:
+    """FlagHeaders (1) and FlagMultipart (4) of libbolt/server/config.go (2 is FlagASGI)."""
+    flags = 1 if needs_headers(params) else 0
+    if method not in BODYLESS_METHODS and needs_form(params):
+        flags |= 4
+    return flags
+
+
 def _outputs(model: Any, status_code: int) -> dict[int, Callable[[Any], Any]]:
     if model is None:
         return {}
@@ -78,7 +87,10 @@ def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., A
             raise BoltConfigError(f"{where} is already `async def`; drop sync_to_thread=True")
         return func
     if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-        raise BoltConfigError(f"{where}: generator handlers are not supported; return a value")
+        raise BoltConfigError(
+            f"{where}: a generator handler needs response_class=StreamingResponse (or "
+            "EventSourceResponse) on the decorator; or return StreamingResponse(generator)"
+        )
     if not sync_to_thread:
         raise BoltConfigError(
             f"{where} is a plain `def`, but handlers must be `async def`. Make it `async def` "
@@ -108,6 +120,7 @@ class Router:
         *,
         status_code: int = 200,
         sync_to_thread: bool = False,
+        response_class: type[Any] | None = None,
         name: str | None = None,
         response_model: Any = None,
         timeout: float | None = None,
@@ -139,7 +152,10 @@ class Router:
         full = _join(self.prefix, path)
         names = path_param_names(full)
         params = plan_arguments(func, method, names)
-        endpoint = _endpoint(func, sync_to_thread)
+        if response_class is not None:
+            endpoint = generator_endpoint(func, response_class)
+        else:
+            endpoint = _endpoint(func, sync_to_thread)
         if any(a.source == "depends" for a in params):
             endpoint = with_dependencies(endpoint, params)
         route = Route(
@@ -151,7 +167,7 @@ class Router:
             binder=build_binder(params),
             status_code=status_code,
             name=name or func.__name__,
-            flags=1 if needs_headers(params) else 0,
+            flags=_route_flags(method, params),
             outputs=_outputs(response_model_from(func, response_model), status_code),
             extra={
                 "tags": [*self.tags, *(tags or [])],

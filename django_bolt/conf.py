@@ -76,6 +76,15 @@ class BoltSettings:
     ADMIN: bool = True
     #: Send Django's request_started/request_finished around every API handler.
     DJANGO_SIGNALS: bool = False
+    #: Uploaded files up to this many bytes stay in memory; larger ones are spooled to a
+    #: temp file (deleted after the reply). Default 1 MiB.
+    FILE_UPLOAD_MAX_MEMORY_SIZE: int = 1 << 20
+    #: Directory for spooled uploads; ``None``: Django's FILE_UPLOAD_TEMP_DIR, else the system's.
+    FILE_UPLOAD_TEMP_DIR: str | None = None
+    #: Most file parts in one multipart body (413 above).
+    MULTIPART_MAX_FILES: int = 100
+    #: Most non-file fields in one form body (413 above).
+    MULTIPART_MAX_FIELDS: int = 1000
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -107,6 +116,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "DJANGO_FALLBACK": (bool,),
     "ADMIN": (bool,),
     "DJANGO_SIGNALS": (bool,),
+    "FILE_UPLOAD_MAX_MEMORY_SIZE": (int,),
+    "FILE_UPLOAD_TEMP_DIR": (str, type(None)),
+    "MULTIPART_MAX_FILES": (int,),
+    "MULTIPART_MAX_FIELDS": (int,),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -129,6 +142,8 @@ def _check(key: str, value: Any) -> None:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be positive, got {value!r}")
     if key == "PORT" and isinstance(value, int) and not 0 <= value <= 65535:
         raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")
+    if key == "FILE_UPLOAD_TEMP_DIR" and isinstance(value, str) and not os.path.isdir(value):
+        raise BoltConfigError(f"DJANGO_BOLT['FILE_UPLOAD_TEMP_DIR'] must be an existing directory, got {value!r}")
     if key == "FILE_RESPONSE_ROOTS" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
         raise BoltConfigError(f"DJANGO_BOLT['FILE_RESPONSE_ROOTS'] must be a list of directory paths, got {value!r}")
     if key == "RATE_LIMIT" and isinstance(value, dict):
@@ -166,6 +181,8 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
         raw = getattr(settings, "DJANGO_BOLT", {}) or {}
         if raw.get("MAX_BODY_SIZE") is None and getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None):
             raw = {**raw, "MAX_BODY_SIZE": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        if raw.get("FILE_UPLOAD_TEMP_DIR") is None and getattr(settings, "FILE_UPLOAD_TEMP_DIR", None):
+            raw = {**raw, "FILE_UPLOAD_TEMP_DIR": str(settings.FILE_UPLOAD_TEMP_DIR)}
     if not isinstance(raw, dict):
         raise BoltConfigError(f"settings.DJANGO_BOLT must be a dict, got {type(raw).__name__}")
     unknown = sorted(set(raw) - set(VALID_KEYS))

@@ -88,6 +88,27 @@ class Request:
     def context(self, value: dict[str, Any]) -> None:
         self._cache["context"] = value
 
+    def _data(self) -> Any:
+        """The binder's RequestData for this request (form and file parsing share it)."""
+        d = self._cache.get("data")
+        if d is None:
+            from ._binding import RequestData
+
+            d = RequestData(self._method, self._path, b"", self._query.encode(), self._headers, self.body, self._extra)
+            self._cache["data"] = d
+        return d
+
+    @property
+    def form(self) -> dict[str, str]:
+        """Form fields of an urlencoded or multipart body, parsed by Go (last value wins)."""
+        return dict(self._data().form_items())
+
+    @property
+    def files(self) -> dict[str, Any]:
+        """Uploaded files of a multipart body: field name -> ``UploadFile`` (the last one
+        for a repeated name)."""
+        return dict(self._data().files())
+
     @property
     def session(self) -> Any:
         """The Django session (``settings.SESSION_ENGINE``) named by the session cookie,
@@ -195,7 +216,9 @@ class Request:
             return self.path_params
         if key == "auth":
             return self.context or None
-        if key in ("body", "path_params", "state", "context", "method", "path", "query", "headers", "cookies"):
+        if key in (
+            "body", "path_params", "state", "context", "method", "path", "query", "headers", "cookies", "form", "files"
+        ):  # fmt: skip
             return getattr(self, key)
         raise KeyError(key)
 

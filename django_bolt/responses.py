@@ -12,13 +12,25 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
+from dataclasses import dataclass
 from email.utils import format_datetime
 from http.cookies import SimpleCookie
 from typing import Any, Literal
 from urllib.parse import quote
 
-__all__ = ["HTML", "JSON", "File", "FileResponse", "PlainText", "Redirect", "Response"]
+__all__ = [
+    "HTML",
+    "JSON",
+    "EventSourceResponse",
+    "File",
+    "FileResponse",
+    "PlainText",
+    "Redirect",
+    "Response",
+    "ServerSentEvent",
+    "StreamingResponse",
+]
 
 SameSite = Literal["lax", "strict", "none"]
 
@@ -151,3 +163,77 @@ class FileResponse(Response):
 
 class File(FileResponse):
     """django-bolt's name for a file download: a FileResponse (sent by Go from disk)."""
+
+
+#: What a StreamingResponse accepts: an async or sync generator/iterable of str or bytes.
+StreamContent = AsyncIterable[Any] | Iterable[Any]
+
+
+class StreamingResponse(Response):
+    """A body sent piece by piece as the generator yields (chunked transfer encoding).
+
+    ``content`` is an async generator (or any async iterable), or a sync generator/iterable;
+    it yields ``str`` (UTF-8) or ``bytes``. A sync generator runs in a thread pool so it
+    never blocks the event loop. Go writes each chunk as soon as it arrives and flow control
+    keeps a slow client from making the generator run ahead of it. When the client goes
+    away the generator is closed (``GeneratorExit`` at its ``yield``: use ``try/finally``
+    to release resources). An exception in the generator is logged and the connection is
+    closed after what was sent, so the client sees an incomplete body.
+    """
+
+    media_type = "application/octet-stream"
+
+    def __init__(
+        self,
+        content: StreamContent,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+    ) -> None:
+        if isinstance(content, (str, bytes)):
+            content = [content]
+        super().__init__(b"", status_code, headers, media_type)
+        self.stream = content
+
+    def render(self) -> bytes:
+        raise TypeError("a StreamingResponse has no body to render; Go streams it")
+
+
+@dataclass
+class ServerSentEvent:
+    """One Server-Sent Event with the optional ``event``, ``id``, ``retry`` (ms) and
+    ``comment`` fields. ``data`` that is not a ``str`` is sent as JSON."""
+
+    data: Any = None
+    event: str | None = None
+    id: str | int | None = None
+    retry: int | None = None
+    comment: str | None = None
+
+
+class EventSourceResponse(StreamingResponse):
+    """Server-Sent Events (``text/event-stream``) from a generator.
+
+    Each yielded item becomes one event: a ``ServerSentEvent`` as it is, a ``str`` as its
+    data, anything else (dict, list, Struct, ...) as JSON data. Multi-line data is split
+    into several ``data:`` lines. A ``: ping`` comment goes out whenever the generator has
+    been quiet for ``ping_interval`` seconds (``None``: never), which keeps proxies from
+    timing the connection out and lets the server notice a client that went away. The
+    response carries ``Cache-Control: no-cache`` and ``X-Accel-Buffering: no`` (nginx would
+    otherwise buffer the events).
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        content: StreamContent,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        ping_interval: float | None = 15.0,
+    ) -> None:
+        base = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+        super().__init__(content, status_code, {**base, **(headers or {})})
+        if ping_interval is not None and ping_interval <= 0:
+            raise ValueError(f"ping_interval must be positive seconds or None, got {ping_interval!r}")
+        self.ping_interval = ping_interval

@@ -3,7 +3,7 @@
 Run: uvicorn fastapi_app:app --loop uvloop --http httptools --workers 1 --no-access-log
 """
 
-from fastapi import FastAPI, Header
+from fastapi import FastAPI, File, Header, UploadFile
 from pydantic import BaseModel
 
 app = FastAPI()
@@ -77,3 +77,8 @@ async def bench_params(
     id: int, q: str, limit: int = 10, x_token: str = Header()
 ) -> dict[str, int | str]:
     return {"id": id, "limit": limit, "q": q, "token": x_token}
+
+
+@app.post("/bench/upload")
+async def bench_upload(file: UploadFile = File()) -> dict[str, object]:
+    return {"filename": file.filename, "size": len(await file.read())}

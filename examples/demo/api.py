@@ -5,8 +5,8 @@ import asyncio
 import msgspec
 from pydantic import BaseModel
 
-from django_bolt import BoltAPI, HTTPException
-from django_bolt.param_functions import Header
+from django_bolt import BoltAPI, HTTPException, UploadFile
+from django_bolt.param_functions import File, Header
 
 from .models import Member
 
@@ -121,3 +121,9 @@ async def users():
     """The first ten members: the QuerySet is evaluated off the event loop, fetching only
     MemberOut's columns (``.values("id", "name", ...)``)."""
     return Member.objects.order_by("id")[:10]
+
+
+@api.post("/bench/upload")
+async def bench_upload(file: UploadFile = File()):
+    """The 1 MiB multipart upload of bench/run.py (parsed and spooled by Go)."""
+    return {"filename": file.filename, "size": len(await file.read())}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,12 +33,13 @@ const (
 	slotFree      slotState = iota
 	slotWaiting             // queued or being handled by Python
 	slotAnswering           // Respond claimed it and is copying the reply in
+	slotStreaming           // a streamed reply started; chunks go to Slot.Stream
 	slotAbandoned           // timed out or shut down; a late reply is refused
 )
 
 // Reply is a response copied out of Python's batch buffer into memory owned by the slot.
 type Reply struct {
-	Kind        uint8 // KindResponse or KindFile
+	Kind        uint8 // KindResponse, KindFile or KindStreamStart
 	Status      uint16
 	ContentType uint8
 	Headers     []byte
@@ -50,12 +52,28 @@ type Slot struct {
 	index uint32
 	gen   uint32
 	state slotState
-	done  chan struct{}
+	// done carries true when Python answered, false when the request was abandoned.
+	// Sending the outcome (instead of reading state after the wake-up) keeps Wait free of
+	// the lock: a streamed slot's state changes again after it was answered.
+	done chan bool
+	// credits counts chunks Go took off a streamed reply's queue since the last credit
+	// record Python polled (under Bridge.mu).
+	credits uint16
+	// Stream is the body of a streamed reply (set when KindStreamStart arrives).
+	Stream *Stream
 	// deadline is when the request is abandoned, in nanoseconds on the bridge's monotonic
 	// clock (0: none yet). Written by the owning goroutine, read by the sweeper.
 	deadline atomic.Int64
-	Req      []byte
-	Reply    Reply
+	// probeAt is when the sweeper next checks whether the client is still connected
+	// (bridge clock, nanoseconds; 0: never). Conn is read only after probeAt was seen
+	// non-zero: the atomic store in Wait publishes it to the sweeper without a lock.
+	probeAt atomic.Int64
+	// Conn is the request's connection, for the disconnect probe (nil: never probed).
+	Conn net.Conn
+	// ClientGone is set when the request was abandoned because the client went away.
+	ClientGone bool
+	Req        []byte
+	Reply      Reply
 }
 
 // ID returns the request id: slot index in the low 32 bits, generation in the high 32,
@@ -78,7 +96,15 @@ type Bridge struct {
 	closed   bool // set by AbandonAll: Python may close the eventfd at any time now
 	epoch    time.Time
 	sweeping atomic.Bool // a sweep goroutine is running
+	// ConnGone, when set, reports whether a connection's peer has closed it; the sweeper
+	// asks it about requests that have waited for Python longer than ProbeAfter.
+	ConnGone func(net.Conn) bool
 }
+
+// ProbeAfter is how long a request waits for Python before the sweeper starts checking
+// (then every ProbeAfter) whether its client is still there. Fast handlers never pay for
+// the check; a slow one is cancelled within about ProbeAfter of its client leaving.
+const ProbeAfter = 100 * time.Millisecond
 
 // New returns a bridge that wakes Python through w and allows maxSlots requests in flight.
 func New(w Waker, maxSlots int) *Bridge {
@@ -102,7 +128,7 @@ func (b *Bridge) Acquire() (*Slot, error) {
 		if len(b.slots) >= b.maxSlots {
 			return nil, ErrFull
 		}
-		s = &Slot{index: uint32(len(b.slots)), done: make(chan struct{}, 1)}
+		s = &Slot{index: uint32(len(b.slots)), done: make(chan bool, 1)}
 		b.slots = append(b.slots, s)
 	}
 	s.gen++
@@ -141,12 +167,15 @@ func (b *Bridge) push(e entry) {
 // goroutine per bridge checks every SweepInterval while requests are waiting; measured
 // 5-15% less server CPU per request on /hello than a per-request timer (bench/RESULTS.md).
 func (b *Bridge) Wait(s *Slot, timeout time.Duration) bool {
-	s.deadline.Store(b.now() + int64(timeout))
+	now := b.now()
+	if s.Conn != nil && b.ConnGone != nil {
+		s.probeAt.Store(now + int64(ProbeAfter))
+	}
+	s.deadline.Store(now + int64(timeout))
 	if !b.sweeping.Load() && b.sweeping.CompareAndSwap(false, true) {
 		go b.sweep()
 	}
-	<-s.done
-	return s.state == slotAnswering
+	return <-s.done
 }
 
 // sweep abandons requests past their deadline and exits once none is waiting (Acquire
@@ -170,6 +199,7 @@ func (b *Bridge) expire() bool {
 	now := b.now()
 	b.mu.Lock()
 	var expired []*Slot
+	var probes []probe
 	waiting := false
 	for _, s := range b.slots {
 		if s.state != slotWaiting {
@@ -183,6 +213,10 @@ func (b *Bridge) expire() bool {
 			expired = append(expired, s)
 		default:
 			waiting = true
+			if p := s.probeAt.Load(); p != 0 && p <= now && s.Conn != nil {
+				s.probeAt.Store(now + int64(ProbeAfter))
+				probes = append(probes, probe{s, s.ID(), s.Conn})
+			}
 		}
 	}
 	if !waiting {
@@ -190,14 +224,46 @@ func (b *Bridge) expire() bool {
 	}
 	b.mu.Unlock()
 	for _, s := range expired {
-		s.done <- struct{}{}
+		s.done <- false
+	}
+	if len(probes) > 0 {
+		b.probeClients(probes)
 	}
 	return waiting
+}
+
+type probe struct {
+	s    *Slot
+	id   uint64
+	conn net.Conn
+}
+
+// probeClients abandons the requests whose client closed the connection while the
+// handler was still running: Python is told to cancel them, as on a timeout.
+func (b *Bridge) probeClients(probes []probe) {
+	for _, p := range probes {
+		if !b.ConnGone(p.conn) {
+			continue
+		}
+		b.mu.Lock()
+		gone := p.s.ID() == p.id && p.s.state == slotWaiting
+		if gone {
+			p.s.state = slotAbandoned
+			p.s.ClientGone = true
+			b.push(entry{id: p.id, kind: KindCancel})
+		}
+		b.mu.Unlock()
+		if gone {
+			p.s.done <- false
+		}
+	}
 }
 
 // Release returns the slot to the free list once its goroutine is done with it.
 func (b *Bridge) Release(s *Slot) {
 	s.deadline.Store(0)
+	s.Stream = nil
+	s.ClientGone = false
 	// A slot keeps its buffers for the next request, but not a large body's: otherwise
 	// every slot that once carried a big upload would hold on to it.
 	if cap(s.Req) > maxRetained {
@@ -208,6 +274,9 @@ func (b *Bridge) Release(s *Slot) {
 	}
 	b.mu.Lock()
 	s.state = slotFree
+	s.credits = 0
+	s.probeAt.Store(0)
+	s.Conn = nil
 	b.free = append(b.free, s.index)
 	b.mu.Unlock()
 }
@@ -219,14 +288,20 @@ func (b *Bridge) AbandonAll() int {
 	b.closed = true
 	var woken []*Slot
 	for _, s := range b.slots {
-		if s.state == slotWaiting {
+		switch s.state {
+		case slotWaiting:
 			s.state = slotAbandoned
 			woken = append(woken, s)
+		case slotStreaming:
+			// The stream's reader fails, fasthttp closes the connection and calls Close,
+			// which releases the slot.
+			s.state = slotAbandoned
+			s.Stream.abort()
 		}
 	}
 	b.mu.Unlock()
 	for _, s := range woken {
-		s.done <- struct{}{}
+		s.done <- false
 	}
 	return len(woken)
 }
@@ -248,14 +323,22 @@ func (b *Bridge) Poll(dst []byte) int {
 	for _, e := range b.queue {
 		var size int
 		var s *Slot
-		if e.kind == KindRequest {
+		switch e.kind {
+		case KindRequest:
 			s = b.slots[uint32(e.id)]
 			if s.ID() != e.id || s.state != slotWaiting {
 				taken++
 				continue
 			}
 			size = len(s.Req)
-		} else {
+		case KindCredit:
+			s = b.slots[uint32(e.id)]
+			if s.ID() != e.id || s.state != slotStreaming {
+				taken++
+				continue
+			}
+			size = RequestHeaderSize
+		default:
 			size = RequestHeaderSize
 		}
 		if n+size > len(dst) {
@@ -264,9 +347,13 @@ func (b *Bridge) Poll(dst []byte) int {
 			}
 			break
 		}
-		if s != nil {
+		switch e.kind {
+		case KindRequest:
 			copy(dst[n:], s.Req)
-		} else {
+		case KindCredit:
+			AppendCredit(dst[n:n], e.id, s.credits)
+			s.credits = 0
+		default:
 			AppendCancel(dst[n:n], e.id)
 		}
 		n += size
@@ -306,11 +393,20 @@ func (b *Bridge) deliver(r *Response) bool {
 		return false
 	}
 	s := b.slots[idx]
+	if r.Kind == KindChunk || r.Kind == KindStreamEnd {
+		ok := s.ID() == r.ID && s.state == slotStreaming && s.Stream.put(r)
+		b.mu.Unlock()
+		return ok
+	}
 	if s.ID() != r.ID || s.state != slotWaiting {
 		b.mu.Unlock()
 		return false
 	}
 	s.state = slotAnswering
+	if r.Kind == KindStreamStart {
+		s.state = slotStreaming
+		s.Stream = newStream(b, s)
+	}
 	b.mu.Unlock()
 	// The batch buffer belongs to Python and is reused after this call: copy out.
 	s.Reply.Kind = r.Kind
@@ -318,6 +414,6 @@ func (b *Bridge) deliver(r *Response) bool {
 	s.Reply.ContentType = r.ContentType
 	s.Reply.Headers = append(s.Reply.Headers[:0], r.Headers...)
 	s.Reply.Body = append(s.Reply.Body[:0], r.Body...)
-	s.done <- struct{}{}
+	s.done <- true
 	return true
 }

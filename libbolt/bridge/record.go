@@ -15,10 +15,22 @@ import (
 // and WebSocket messages without a new wire format.
 const (
 	KindRequest uint8 = 1 // Go -> Python: a request for a route handler.
-	KindCancel  uint8 = 2 // Go -> Python: stop working on request id (timeout, shutdown).
+	// KindCancel: Go -> Python: stop working on request id (timeout, shutdown, or the client
+	// went away during a streamed reply).
+	KindCancel uint8 = 2
+	// KindCredit: Go -> Python: the streamed reply id may send Flags more chunks (Go took
+	// that many off the stream's queue). See stream.go.
+	KindCredit uint8 = 3
 
 	KindResponse uint8 = 1 // Python -> Go: a complete response.
 	KindFile     uint8 = 2 // Python -> Go: the body is the absolute path of a file Go sends.
+	// KindStreamStart: Python -> Go: status, content type and headers of a streamed reply
+	// (empty body); its body follows as KindChunk records and ends with KindStreamEnd.
+	KindStreamStart uint8 = 3
+	KindChunk       uint8 = 4 // Python -> Go: the next piece of a streamed body.
+	// KindStreamEnd: Python -> Go: the streamed body is complete (status 0), or the
+	// generator failed (status 1) and the connection is closed after what was sent.
+	KindStreamEnd uint8 = 5
 )
 
 // RequestHeaderSize is the fixed part of a request record:
@@ -82,6 +94,11 @@ func AppendRequest(dst []byte, r *Request) []byte {
 // AppendCancel appends a cancel record for id.
 func AppendCancel(dst []byte, id uint64) []byte {
 	return AppendRequest(dst, &Request{ID: id, Kind: KindCancel})
+}
+
+// AppendCredit appends a credit record: stream id may send n more chunks.
+func AppendCredit(dst []byte, id uint64, n uint16) []byte {
+	return AppendRequest(dst, &Request{ID: id, Kind: KindCredit, Flags: n})
 }
 
 // ErrShortRecord is returned when a buffer ends in the middle of a record.

@@ -27,7 +27,7 @@ import (
 
 // abiVersion changes whenever an export's signature or a record layout changes. Python
 // refuses to run against a library whose version differs from its own.
-const abiVersion = 4
+const abiVersion = 5
 
 var (
 	errMu   sync.Mutex

@@ -64,6 +64,13 @@ type Config struct {
 	Fallback *FallbackConfig `json:"fallback"`
 	// Static serves STATIC_URL from disk in Go (package static); nil: off.
 	Static *static.Config `json:"static"`
+	// Multipart bodies of FlagMultipart routes (multipart.go).
+	MultipartMaxFiles  int `json:"multipart_max_files"`  // file parts, default 100 -> 413
+	MultipartMaxFields int `json:"multipart_max_fields"` // other parts, default 1,000 -> 413
+	// UploadMemoryMax: files up to this size travel in the request record, larger ones are
+	// written to a temp file in UploadTempDir (default 1 MiB; "" dir: the system's).
+	UploadMemoryMax int    `json:"upload_memory_max"`
+	UploadTempDir   string `json:"upload_temp_dir"`
 }
 
 // FallbackConfig names the Python route that receives unmatched requests.
@@ -83,6 +90,9 @@ const (
 	// fallback): the query section carries the raw query string instead of decoded pairs,
 	// and the extra section the client address, both of which an ASGI scope needs.
 	FlagASGI uint16 = 1 << 1
+	// FlagMultipart asks Go to parse a multipart/form-data body into form fields and
+	// files (routes with Form/File parameters or a request argument).
+	FlagMultipart uint16 = 1 << 2
 )
 
 func (c *Config) applyDefaults() {
@@ -104,6 +114,9 @@ func (c *Config) applyDefaults() {
 	def(&c.MaxConnections, 10_000)
 	def(&c.MaxHeaders, 100)
 	def(&c.MaxURIBytes, 8<<10)
+	def(&c.MultipartMaxFiles, 100)
+	def(&c.MultipartMaxFields, 1000)
+	def(&c.UploadMemoryMax, 1<<20)
 	if c.HealthPath == nil {
 		health := "/health"
 		c.HealthPath = &health
@@ -119,6 +132,8 @@ func (c *Config) validate() error {
 		"max_header_bytes": c.MaxHeaderBytes, "read_timeout_ms": c.ReadTimeoutMs,
 		"write_timeout_ms": c.WriteTimeoutMs, "idle_timeout_ms": c.IdleTimeoutMs,
 		"max_connections": c.MaxConnections, "max_headers": c.MaxHeaders, "max_uri_bytes": c.MaxURIBytes,
+		"multipart_max_files": c.MultipartMaxFiles, "multipart_max_fields": c.MultipartMaxFields,
+		"upload_memory_max": c.UploadMemoryMax,
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s must be positive, got %d", name, v)
@@ -128,6 +143,9 @@ func (c *Config) validate() error {
 		if v <= 0 {
 			return fmt.Errorf("route_timeout_ms for route %d must be positive, got %d", id, v)
 		}
+	}
+	if err := checkUploadDir(c.UploadTempDir); err != nil {
+		return err
 	}
 	if p := *c.HealthPath; p != "" && (p[0] != '/' || strings.ContainsAny(p, "?#{} ")) {
 		return fmt.Errorf("health_path %q must be a plain path starting with '/'", p)

@@ -21,7 +21,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		Host: "127.0.0.1", Backlog: 1024, HandlerTimeoutMs: 30_000, MaxBodySize: 2_621_440,
 		MaxHeaderBytes: 16 << 10, ReadTimeoutMs: 15_000, WriteTimeoutMs: 30_000,
 		IdleTimeoutMs: 75_000, MaxConnections: 10_000, MaxHeaders: 100, MaxURIBytes: 8 << 10,
-		HealthPath: &health,
+		HealthPath: &health, MultipartMaxFiles: 100, MultipartMaxFields: 1000, UploadMemoryMax: 1 << 20,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults\n got  %+v\n want %+v", got, want)
@@ -37,6 +37,7 @@ func TestParseConfigKeepsValues(t *testing.T) {
 		"handler_timeout_ms": 1, "max_body_size": 2, "max_header_bytes": 4096, "read_timeout_ms": 4,
 		"write_timeout_ms": 5, "idle_timeout_ms": 6, "max_connections": 7, "max_headers": 8,
 		"max_uri_bytes": 9, "health_path": "",
+		"multipart_max_files": 3, "multipart_max_fields": 4, "upload_memory_max": 5, "upload_temp_dir": "/tmp",
 		"cors": {"allowed_origins": ["https://a.example"], "max_age": 0},
 		"route_cors": {"3": {"allow_all_origins": true}}
 	}`))
@@ -48,9 +49,9 @@ func TestParseConfigKeepsValues(t *testing.T) {
 		Routes:           []router.Route{{ID: 3, Method: "POST", Path: "/a/{id:int}", Flags: FlagHeaders}},
 		HandlerTimeoutMs: 1, MaxBodySize: 2, MaxHeaderBytes: 4096, ReadTimeoutMs: 4,
 		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7, MaxHeaders: 8, MaxURIBytes: 9,
-		HealthPath: &noHealth,
-		CORS:       &middleware.CORSConfig{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
-		RouteCORS:  map[uint16]*middleware.CORSConfig{3: {AllowAllOrigins: true}},
+		HealthPath: &noHealth, MultipartMaxFiles: 3, MultipartMaxFields: 4, UploadMemoryMax: 5, UploadTempDir: "/tmp",
+		CORS:      &middleware.CORSConfig{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
+		RouteCORS: map[uint16]*middleware.CORSConfig{3: {AllowAllOrigins: true}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("config\n got  %+v\n want %+v", got, want)

@@ -85,20 +85,47 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 			writeError(ctx, fasthttp.StatusServiceUnavailable, body)
 			return
 		}
-		defer s.Bridge.Release(slot)
+		// A streamed reply outlives this function: its body stream releases the slot.
+		streaming := false
+		var temps []string // uploads spooled to disk, deleted once the handler answered
+		defer func() {
+			if !streaming {
+				s.Bridge.Release(slot)
+			}
+			if temps != nil {
+				removeAll(temps)
+			}
+		}()
+		body := ctx.PostBody()
+		if rt.Flags&FlagMultipart != 0 {
+			var mbad *multipartError
+			if body, temps, mbad = s.parseMultipart(ctx); mbad != nil {
+				writeError(ctx, mbad.status, errorBody(mbad.detail))
+				return
+			}
+		}
 		var bad inputError
-		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx)
+		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx, body)
 		if bad != "" {
 			writeError(ctx, fasthttp.StatusBadRequest, errorBody(string(bad)))
 			return
 		}
+		slot.Conn = ctx.Conn()
 		s.Bridge.Submit(slot)
 		if !s.Bridge.Wait(slot, timeout) {
-			if isStopping(ctx) {
+			if slot.ClientGone {
+				ctx.SetConnectionClose()
+				writeError(ctx, fasthttp.StatusServiceUnavailable, goneReply)
+			} else if isStopping(ctx) {
 				writeError(ctx, fasthttp.StatusServiceUnavailable, stoppingBody)
 			} else {
 				writeError(ctx, fasthttp.StatusGatewayTimeout, timeoutBody)
 			}
+			return
+		}
+		if slot.Reply.Kind == bridge.KindStreamStart {
+			streaming = true
+			s.startStream(ctx, slot)
 			return
 		}
 		writeReply(ctx, &slot.Reply)
@@ -115,7 +142,7 @@ func isStopping(ctx *fasthttp.RequestCtx) bool {
 }
 
 // appendRecord encodes the request record straight into the slot's reusable buffer.
-func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx *fasthttp.RequestCtx) ([]byte, inputError) {
+func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx *fasthttp.RequestCtx, body []byte) ([]byte, inputError) {
 	start := len(dst)
 	dst = append(dst, make([]byte, bridge.RequestHeaderSize)...)
 	var lens [6]int
@@ -179,7 +206,6 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	}
 	lens[3] = len(dst) - mark
 
-	body := ctx.PostBody()
 	dst = append(dst, body...)
 	lens[4] = len(body)
 
@@ -258,10 +284,23 @@ func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
 		}
 		return
 	}
-	if r.Kind != bridge.KindResponse || r.Status < 200 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
-		logger.Printf("%s %s: handler returned invalid status %d or content type %d", ctx.Method(), ctx.Path(), r.Status, r.ContentType)
+	if r.Kind != bridge.KindResponse {
+		logger.Printf("%s %s: handler returned an unknown reply kind %d", ctx.Method(), ctx.Path(), r.Kind)
 		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
 		return
+	}
+	if writeReplyHead(ctx, r) {
+		ctx.SetBody(r.Body)
+	}
+}
+
+// writeReplyHead sets the status, content type and headers of a reply (a whole one or the
+// start of a streamed one); on bad values it answers 500 and returns false.
+func writeReplyHead(ctx *fasthttp.RequestCtx, r *bridge.Reply) bool {
+	if r.Status < 200 || r.Status > 599 || int(r.ContentType) >= len(contentTypes) {
+		logger.Printf("%s %s: handler returned invalid status %d or content type %d", ctx.Method(), ctx.Path(), r.Status, r.ContentType)
+		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
+		return false
 	}
 	ctx.SetStatusCode(int(r.Status))
 	if ct := contentTypes[r.ContentType]; ct != nil {
@@ -271,9 +310,9 @@ func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
 		logger.Printf("%s %s: %s", ctx.Method(), ctx.Path(), err)
 		resetResponseHeader(ctx)
 		writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
-		return
+		return false
 	}
-	ctx.SetBody(r.Body)
+	return true
 }
 
 // addHeaders parses "name\0value\0name\0value" and adds each pair.

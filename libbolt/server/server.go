@@ -79,6 +79,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
+	s.Bridge.ConnGone = connGone
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
 		NotFound:         s.unmatched(),
@@ -169,6 +170,9 @@ func (s *Server) Stop(grace time.Duration) error {
 	// here makes that Serve return at once (a second Close is a harmless error).
 	_ = s.ln.Close()
 	s.serveWG.Wait()
+	// Shutdown does not wait for hijacked connections (HTTP/1.0 streamed replies, see
+	// stream.go): end their streams now rather than leave them waiting for Python.
+	s.Bridge.AbandonAll()
 	return err
 }
 

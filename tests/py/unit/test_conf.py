@@ -46,3 +46,13 @@ def test_graceful_timeout_from_the_environment() -> None:
     assert load_settings({}, environ={"DJANGO_BOLT_GRACEFUL_TIMEOUT": "2.5"}).GRACEFUL_TIMEOUT == 2.5
     with pytest.raises(BoltConfigError, match="GRACEFUL_TIMEOUT"):
         load_settings({}, environ={"DJANGO_BOLT_GRACEFUL_TIMEOUT": "-1"})
+
+
+def test_upload_settings() -> None:
+    s = load_settings({}, environ={})
+    assert (s.FILE_UPLOAD_MAX_MEMORY_SIZE, s.FILE_UPLOAD_TEMP_DIR) == (1 << 20, None)
+    assert (s.MULTIPART_MAX_FILES, s.MULTIPART_MAX_FIELDS) == (100, 1000)
+    with pytest.raises(BoltConfigError, match="FILE_UPLOAD_TEMP_DIR'] must be an existing directory"):
+        load_settings({"FILE_UPLOAD_TEMP_DIR": "/nonexistent/bolt"}, environ={})
+    with pytest.raises(BoltConfigError, match="MULTIPART_MAX_FILES"):
+        load_settings({"MULTIPART_MAX_FILES": 0}, environ={})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import msgspec
 import pytest
 
-from django_bolt import BoltAPI, BoltConfigError, Request, Router
+from django_bolt import BoltAPI, BoltConfigError, Request, Router, UploadFile
 from django_bolt._discovery import collect_routes
+from django_bolt.param_functions import File, Form
 
 
 def test_plain_def_is_refused_with_the_fix() -> None:
@@ -123,6 +126,36 @@ def test_request_parameter_asks_go_for_headers() -> None:
     assert [r.flags for r in api.routes] == [0, 1]
 
 
+def test_form_file_and_request_parameters_ask_go_to_parse_forms() -> None:
+    api = BoltAPI()
+
+    async def with_request(request: Request) -> None: ...
+
+    async def with_form(name: str = Form()) -> None: ...
+
+    async def with_file(f: UploadFile = File()) -> None: ...
+
+    async def with_inferred_file(f: UploadFile) -> None: ...
+
+    for i, handler in enumerate((with_request, with_form, with_file, with_inferred_file)):
+        api.post(f"/p{i}")(handler)
+    assert [r.flags for r in api.routes] == [3, 2, 2, 2]  # FlagHeaders | FlagMultipart
+    assert api.routes[3].params[0].source == "file"
+
+
+def test_file_parameter_types_are_checked_at_start_up() -> None:
+    api = BoltAPI()
+
+    async def bad(f: int = File()) -> None: ...
+
+    async def on_get(f: bytes = File()) -> None: ...
+
+    with pytest.raises(BoltConfigError, match="must be UploadFile, bytes or a list of them"):
+        api.post("/bad")(bad)
+    with pytest.raises(BoltConfigError, match="GET handlers cannot take uploaded files"):
+        api.get("/get")(on_get)
+
+
 def test_unresolvable_type_hint_is_a_clear_error() -> None:
     api = BoltAPI()
 
@@ -130,3 +163,22 @@ def test_unresolvable_type_hint_is_a_clear_error() -> None:
 
     with pytest.raises(BoltConfigError, match="cannot resolve its type hints"):
         api.get("/x")(handler)
+
+
+def test_generator_handlers_need_a_streaming_response_class() -> None:
+    from django_bolt.responses import HTML, EventSourceResponse
+
+    api = BoltAPI()
+
+    async def agen() -> AsyncIterator[int]:
+        yield 1
+
+    async def plain() -> None: ...
+
+    with pytest.raises(BoltConfigError, match="needs response_class=StreamingResponse"):
+        api.get("/a")(agen)
+    with pytest.raises(BoltConfigError, match="must be a StreamingResponse class"):
+        api.get("/b", response_class=HTML)(agen)
+    with pytest.raises(BoltConfigError, match="is for generator handlers"):
+        api.get("/c", response_class=EventSourceResponse)(plain)
+    api.get("/d", response_class=EventSourceResponse)(agen)

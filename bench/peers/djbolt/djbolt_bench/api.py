@@ -6,8 +6,8 @@ Request logging and compression are turned off: the other targets do neither.
 """
 
 import msgspec
-from django_bolt import BoltAPI
-from django_bolt.param_functions import Header
+from django_bolt import BoltAPI, UploadFile
+from django_bolt.param_functions import File, Header
 
 from djbolt_bench.models import Member
 
@@ -90,3 +90,8 @@ class MemberOut(msgspec.Struct):
 async def users() -> list[MemberOut]:
     rows = Member.objects.order_by("id").values("id", "name", "email", "active", "score")[:10]
     return [row async for row in rows]
+
+
+@api.post("/bench/upload")
+async def bench_upload(file: UploadFile = File()) -> dict[str, object]:
+    return {"filename": file.filename, "size": len(await file.read())}

@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "testapp",
     "typedapp",
     "shopapp",
+    "streamapp",
 ]
 # SQLite (TEST_DB, default in memory) unless TEST_DATABASE_URL names a server: the database
 # tests set it from DATABASE_URL (tests/pg/start.sh) for their PostgreSQL run only.
@@ -91,3 +92,9 @@ if os.environ.get("TEST_RATE_LIMIT_KEYS"):
     DJANGO_BOLT["RATE_LIMIT_MAX_KEYS"] = int(os.environ["TEST_RATE_LIMIT_KEYS"])
 if os.environ.get("TEST_SIGNALS"):
     DJANGO_BOLT["DJANGO_SIGNALS"] = True
+# Uploads (tests/py/e2e/test_multipart.py): small limits so that tests stay small.
+DJANGO_BOLT["FILE_UPLOAD_MAX_MEMORY_SIZE"] = 64 * 1024
+DJANGO_BOLT["MULTIPART_MAX_FILES"] = 10
+DJANGO_BOLT["MULTIPART_MAX_FIELDS"] = 50
+if os.environ.get("TEST_UPLOAD_DIR"):
+    DJANGO_BOLT["FILE_UPLOAD_TEMP_DIR"] = os.environ["TEST_UPLOAD_DIR"]

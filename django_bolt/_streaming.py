@@ -1,0 +1,233 @@
+"""Streamed replies: drive a StreamingResponse's generator and hand its chunks to Go.
+
+A streamed reply is one KindStreamStart record (status, headers), then KindChunk records,
+then KindStreamEnd (libbolt/bridge/record.go). Flow control: a stream may have ``WINDOW``
+chunks in flight; Go returns credits (KindCredit records) as it writes them to the client,
+and the stream's task awaits while it has none, so the generator never runs ahead of a
+slow client. Go's KindCancel (the client went away, shutdown) cancels the task, which
+closes the generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from ._encoding import json_encode, logger
+from .exceptions import BoltConfigError
+from .responses import EventSourceResponse, ServerSentEvent, StreamingResponse
+
+if TYPE_CHECKING:
+    from ._dispatch import Dispatcher
+
+KIND_STREAM_START, KIND_CHUNK, KIND_STREAM_END = 3, 4, 5
+#: libbolt/bridge/stream.go StreamWindow: chunks a stream may send before it needs credits.
+WINDOW = 16
+PING = b": ping\n\n"
+
+_DONE: Any = object()
+_LINES = re.compile(r"\r\n|\r|\n")
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _threads() -> ThreadPoolExecutor:
+    """Threads for sync generators: their own pool, so a slow generator never takes the
+    threads that ``sync_to_thread`` handlers use."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(thread_name_prefix="bolt-stream")
+        return _executor
+
+
+async def _from_sync(it: Iterator[Any]) -> AsyncIterator[Any]:
+    """Iterate a sync iterator in a thread, one ``next`` at a time."""
+    pending: Future[Any] | None = None
+    try:
+        while True:
+            pending = _threads().submit(next, it, _DONE)
+            item = await asyncio.wrap_future(pending)
+            pending = None
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            if pending is None:
+                close()
+            else:  # still inside next() in its thread: close it there once next returns
+                pending.add_done_callback(lambda _f: close())
+
+
+async def _from_list(items: list[Any] | tuple[Any, ...]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
+
+
+def _source(content: Any) -> AsyncIterator[Any]:
+    if hasattr(content, "__aiter__"):
+        return aiter(content)
+    if isinstance(content, (list, tuple)):
+        return _from_list(content)
+    return _from_sync(iter(content))
+
+
+def _as_bytes(chunk: Any) -> bytes:
+    if isinstance(chunk, bytes):
+        return chunk
+    if isinstance(chunk, str):
+        return chunk.encode()
+    if isinstance(chunk, (bytearray, memoryview)):
+        return bytes(chunk)
+    raise TypeError(f"a StreamingResponse generator must yield str or bytes, not {type(chunk).__name__}")
+
+
+def _single_line(name: str, value: str) -> str:
+    if "\n" in value or "\r" in value or "\0" in value:
+        raise ValueError(f"ServerSentEvent.{name} cannot contain CR, LF or NUL: {value!r}")
+    return value
+
+
+def sse_frame(item: Any) -> bytes:
+    """One event in text/event-stream framing (WHATWG HTML, 9.2 Server-sent events)."""
+    ev = item if isinstance(item, ServerSentEvent) else ServerSentEvent(data=item)
+    lines: list[str] = []
+    if ev.comment is not None:
+        lines += [f": {line}" for line in _LINES.split(ev.comment)]
+    if ev.event is not None:
+        lines.append(f"event: {_single_line('event', ev.event)}")
+    if ev.id is not None:
+        lines.append(f"id: {_single_line('id', str(ev.id))}")
+    if ev.retry is not None:
+        lines.append(f"retry: {int(ev.retry)}")
+    if ev.data is not None:
+        text = ev.data if isinstance(ev.data, str) else _json_text(ev.data)
+        lines += [f"data: {line}" for line in _LINES.split(text)]
+    if not lines:
+        raise ValueError("an empty ServerSentEvent (no data, event, id, retry or comment)")
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def _json_text(data: Any) -> str:
+    try:
+        return json_encode(data).decode()
+    except TypeError:
+        return json.dumps(data)
+
+
+async def _with_pings(source: AsyncIterator[Any], interval: float) -> AsyncIterator[Any]:
+    """Yield from source, and PING whenever it stays quiet for ``interval`` seconds."""
+    nxt: asyncio.Future[Any] | None = None
+    try:
+        while True:
+            if nxt is None:
+                nxt = asyncio.ensure_future(anext(source))
+            done, _ = await asyncio.wait({nxt}, timeout=interval)
+            if not done:
+                yield PING
+                continue
+            fut, nxt = nxt, None
+            try:
+                item = fut.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if nxt is not None:  # the generator is running inside nxt: cancelling ends it
+            nxt.cancel()
+            await asyncio.wait({nxt})
+        else:
+            await _aclose(source)
+
+
+async def _aclose(it: Any) -> None:
+    close = getattr(it, "aclose", None)
+    if close is not None:
+        await close()
+
+
+async def chunks(response: StreamingResponse) -> AsyncGenerator[bytes, None]:
+    """The response's body as bytes chunks (SSE framing and pings included)."""
+    source = _source(response.stream)
+    sse = isinstance(response, EventSourceResponse)
+    if isinstance(response, EventSourceResponse) and response.ping_interval is not None:
+        source = _with_pings(source, response.ping_interval)
+    try:
+        async for item in source:
+            if item is PING:
+                yield PING
+            else:
+                yield sse_frame(item) if sse else _as_bytes(item)
+    finally:
+        await _aclose(source)
+
+
+def generator_endpoint(func: Callable[..., Any], response_class: type[Any]) -> Callable[..., Any]:
+    """``@api.get(path, response_class=EventSourceResponse)`` on a generator handler (async
+    or sync): each request's generator becomes the body of that response class."""
+    where = f"{func.__module__}.{func.__qualname__}"
+    if not (isinstance(response_class, type) and issubclass(response_class, StreamingResponse)):
+        raise BoltConfigError(f"{where}: response_class must be a StreamingResponse class, got {response_class!r}")
+    if not (inspect.isasyncgenfunction(func) or inspect.isgeneratorfunction(func)):
+        raise BoltConfigError(f"{where}: response_class= is for generator handlers (use yield), or return the response")
+
+    async def endpoint(**kwargs: Any) -> StreamingResponse:
+        return response_class(func(**kwargs))
+
+    endpoint.__wrapped__ = func  # type: ignore[attr-defined]
+    return endpoint
+
+
+class Streamer:
+    """One streamed reply in progress: its task sends chunks while it has credits."""
+
+    __slots__ = ("dispatcher", "rid", "response", "where", "credits", "waiter")
+
+    def __init__(self, dispatcher: Dispatcher, rid: int, response: StreamingResponse, where: str) -> None:
+        self.dispatcher = dispatcher
+        self.rid = rid
+        self.response = response
+        self.where = where
+        self.credits = WINDOW
+        self.waiter: asyncio.Future[None] | None = None
+
+    def grant(self, n: int) -> None:
+        """Go took ``n`` more chunks off the stream's queue."""
+        self.credits += n
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def run(self) -> None:
+        d, rid = self.dispatcher, self.rid
+        body = chunks(self.response)
+        failed = 0
+        try:
+            async for chunk in body:
+                if not chunk:
+                    continue
+                while self.credits <= 0:
+                    self.waiter = asyncio.get_running_loop().create_future()
+                    await self.waiter
+                    self.waiter = None
+                self.credits -= 1
+                d.append_record(rid, KIND_CHUNK, 0, 0, b"", chunk)
+                d.schedule_flush()
+        except asyncio.CancelledError:
+            raise  # Go already gave up on the reply: nothing more to send
+        except Exception:
+            logger.exception("%s: streamed response failed; connection closed after what was sent", self.where)
+            failed = 1
+        finally:
+            await body.aclose()  # closes the handler's generator (GeneratorExit at its yield)
+            d.streams.pop(rid, None)
+        d.append_record(rid, KIND_STREAM_END, 0, failed, b"", b"")
+        d.schedule_flush()

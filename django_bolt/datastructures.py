@@ -1,0 +1,84 @@
+"""``UploadFile``: a file from a ``multipart/form-data`` request, parsed by Go.
+
+Small files arrive in memory; files larger than ``DJANGO_BOLT["FILE_UPLOAD_MAX_MEMORY_SIZE"]``
+were written to a temp file by Go, which deletes it once the handler has answered. The file
+is opened when the request is bound, so it stays readable for the whole handler even
+after Go removed its name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from typing import IO, Any
+
+__all__ = ["UploadFile"]
+
+
+class UploadFile:
+    """An uploaded file: ``filename``, ``content_type``, ``size``, ``headers`` (the part's
+    headers, lower-case names), ``file`` (a sync binary file object) and the async
+    ``read(size)``, ``seek(offset)`` and ``close()``."""
+
+    __slots__ = ("filename", "content_type", "size", "headers", "file", "_on_disk")
+
+    def __init__(
+        self,
+        file: IO[bytes],
+        *,
+        filename: str | None = None,
+        content_type: str = "application/octet-stream",
+        size: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.file = file
+        self.filename = filename
+        self.content_type = content_type
+        self.size = size
+        self.headers = headers or {}
+        self._on_disk = not isinstance(file, io.BytesIO)
+
+    @classmethod
+    def from_bytes(
+        cls, data: bytes, filename: str | None = None, content_type: str = "application/octet-stream"
+    ) -> UploadFile:
+        """An in-memory upload (handy in tests)."""
+        return cls(io.BytesIO(data), filename=filename, content_type=content_type, size=len(data))
+
+    async def read(self, size: int = -1) -> bytes:
+        """Read ``size`` bytes (all by default); disk reads run in a thread."""
+        if self._on_disk:
+            return await asyncio.to_thread(self.file.read, size)
+        return self.file.read(size)
+
+    async def seek(self, offset: int) -> None:
+        self.file.seek(offset)
+
+    async def close(self) -> None:
+        self.file.close()
+
+    def __repr__(self) -> str:
+        return f"UploadFile(filename={self.filename!r}, content_type={self.content_type!r}, size={self.size})"
+
+
+def build_files(meta: list[dict[str, Any]], body: bytes) -> list[tuple[str, UploadFile]]:
+    """(field name, UploadFile) for each file Go parsed (libbolt/server/multipart.go)."""
+    out: list[tuple[str, UploadFile]] = []
+    for f in meta:
+        size = f["size"]
+        path = f.get("path")
+        if path:
+            fobj: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed by UploadFile.close / GC
+        else:
+            off = f["offset"]
+            fobj = io.BytesIO(body[off : off + size])
+        headers = {k: v for k, v in f.get("headers") or []}
+        upload = UploadFile(
+            fobj,
+            filename=f["filename"],
+            content_type=f["content_type"] or "application/octet-stream",
+            size=size,
+            headers=headers,
+        )
+        out.append((f["name"], upload))
+    return out

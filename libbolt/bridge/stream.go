@@ -1,0 +1,132 @@
+package bridge
+
+import (
+	"errors"
+	"io"
+	"sync"
+)
+
+// StreamWindow is how many chunks of one streamed reply Python may have sent that Go has
+// not yet taken off the stream's queue. Python starts with this many credits, spends one
+// per chunk and waits when it has none; Go returns credits (KindCredit records) as it
+// writes chunks to the socket. So a slow client slows the generator down instead of
+// letting chunks pile up in memory on either side.
+const StreamWindow = 16
+
+// ErrStreamAborted is what a stream's Read returns when the generator failed, the server
+// stopped, or Python broke the flow-control contract: fasthttp then closes the connection
+// without the final chunk, so the client sees a truncated body rather than a complete one.
+var ErrStreamAborted = errors.New("bridge: streamed reply aborted")
+
+type streamMsg struct {
+	data   []byte
+	end    bool
+	failed bool
+}
+
+// Stream is the body of a streamed reply, read by fasthttp as the response body stream
+// (chunked transfer encoding). Read runs on the connection's goroutine; put runs on
+// Python's thread inside bolt_respond and never blocks.
+type Stream struct {
+	b     *Bridge
+	slot  *Slot
+	msgs  chan streamMsg // StreamWindow chunks plus the end record
+	stop  chan struct{}  // closed by abort
+	once  sync.Once
+	close sync.Once
+	cur   []byte
+	ended bool // the end record was read: the body is complete
+	// BeforeWrite, when set, runs before each piece of the body is handed to fasthttp
+	// (the server extends the connection's write deadline there).
+	BeforeWrite func()
+}
+
+func newStream(b *Bridge, s *Slot) *Stream {
+	return &Stream{b: b, slot: s, msgs: make(chan streamMsg, StreamWindow+1), stop: make(chan struct{})}
+}
+
+// put queues a chunk or the end record; called with b.mu held. A full queue means Python
+// sent more than its credits allowed: the stream is aborted rather than blocking the
+// Python thread.
+func (st *Stream) put(r *Response) bool {
+	m := streamMsg{end: r.Kind == KindStreamEnd, failed: r.Kind == KindStreamEnd && r.Status != 0}
+	if !m.end {
+		if len(r.Body) == 0 {
+			return true
+		}
+		m.data = append([]byte(nil), r.Body...) // the batch buffer is reused after the call
+	}
+	select {
+	case st.msgs <- m:
+		return true
+	default:
+		st.abort()
+		return false
+	}
+}
+
+func (st *Stream) abort() { st.once.Do(func() { close(st.stop) }) }
+
+// Read hands fasthttp the next piece of the body, waiting for Python's next chunk.
+func (st *Stream) Read(p []byte) (int, error) {
+	for len(st.cur) == 0 {
+		if st.ended {
+			return 0, io.EOF
+		}
+		select {
+		case m := <-st.msgs:
+			if m.end {
+				if m.failed {
+					return 0, ErrStreamAborted
+				}
+				st.ended = true
+				return 0, io.EOF
+			}
+			st.cur = m.data
+			st.b.credit(st.slot)
+		case <-st.stop:
+			return 0, ErrStreamAborted
+		}
+	}
+	if st.BeforeWrite != nil {
+		st.BeforeWrite()
+	}
+	n := copy(p, st.cur)
+	st.cur = st.cur[n:]
+	return n, nil
+}
+
+// Close runs when fasthttp is done with the body: written completely, or not (the client
+// went away, a write timed out, a HEAD request). Unless the body was complete, Python is
+// told to cancel the generator. Then the slot is released. Calls after the first do
+// nothing.
+func (st *Stream) Close() error {
+	st.close.Do(st.finish)
+	return nil
+}
+
+func (st *Stream) finish() {
+	b, s := st.b, st.slot
+	b.mu.Lock()
+	if s.state == slotStreaming {
+		if !st.ended {
+			b.push(entry{id: s.ID(), kind: KindCancel})
+		}
+		s.state = slotAbandoned // late chunks are refused from now on
+	}
+	b.mu.Unlock()
+	st.abort()
+	b.Release(s)
+}
+
+// credit returns one chunk's credit to Python; credits coalesce into one queued record.
+func (b *Bridge) credit(s *Slot) {
+	b.mu.Lock()
+	if s.state == slotStreaming {
+		if s.credits == 0 {
+			b.push(entry{id: s.ID(), kind: KindCredit})
+		}
+		s.credits++
+	}
+	b.mu.Unlock()
+}

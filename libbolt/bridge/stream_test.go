@@ -1,0 +1,163 @@
+package bridge
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+func streamRecord(id uint64, kind uint8, status uint16, body string) []byte {
+	return AppendResponse(nil, &Response{ID: id, Kind: kind, Status: status, Body: []byte(body)})
+}
+
+// startStream submits a request and answers it with a stream start; it returns the slot
+// once Wait reported the answer.
+func startStream(t *testing.T, b *Bridge) *Slot {
+	t.Helper()
+	s := submit(t, b, "")
+	pollAll(t, b)
+	if _, err := b.Respond(AppendResponse(nil, &Response{ID: s.ID(), Kind: KindStreamStart, Status: 200, ContentType: 2})); err != nil {
+		t.Fatalf("Respond: %v", err)
+	}
+	if !b.Wait(s, time.Second) {
+		t.Fatalf("Wait = false for a started stream")
+	}
+	if s.Reply.Kind != KindStreamStart || s.Stream == nil {
+		t.Fatalf("reply kind %d, stream %v", s.Reply.Kind, s.Stream)
+	}
+	return s
+}
+
+func TestStreamDeliversChunksAndCredits(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	var batch []byte
+	for _, c := range []string{"ab", "", "cd"} {
+		batch = append(batch, streamRecord(id, KindChunk, 0, c)...)
+	}
+	batch = append(batch, streamRecord(id, KindStreamEnd, 0, "")...)
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	got, err := io.ReadAll(s.Stream)
+	if err != nil || string(got) != "abcd" {
+		t.Fatalf("body %q, %v", got, err)
+	}
+	recs := pollAll(t, b)
+	if len(recs) != 1 || recs[0].Kind != KindCredit || recs[0].ID != id || recs[0].Flags != 2 {
+		t.Fatalf("want one credit record for 2 chunks, got %+v", recs)
+	}
+	if err := s.Stream.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if recs := pollAll(t, b); len(recs) != 0 {
+		t.Fatalf("a complete stream must not be cancelled: %+v", recs)
+	}
+	if b.InFlight() != 0 {
+		t.Fatalf("the slot was not released")
+	}
+	if refused, _ := b.Respond(streamRecord(id, KindChunk, 0, "late")); refused != 1 {
+		t.Fatalf("a chunk after the end was accepted")
+	}
+}
+
+func TestStreamClosedEarlyCancelsPython(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	if err := s.Stream.Close(); err != nil { // the client went away
+		t.Fatalf("Close: %v", err)
+	}
+	recs := pollAll(t, b)
+	if len(recs) != 1 || recs[0].Kind != KindCancel || recs[0].ID != id {
+		t.Fatalf("want a cancel record, got %+v", recs)
+	}
+	if refused, _ := b.Respond(streamRecord(id, KindChunk, 0, "x")); refused != 1 {
+		t.Fatalf("a chunk for a closed stream was accepted")
+	}
+}
+
+func TestStreamFailureAbortsTheBody(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	batch := append(streamRecord(s.ID(), KindChunk, 0, "part"), streamRecord(s.ID(), KindStreamEnd, 1, "")...)
+	if _, err := b.Respond(batch); err != nil {
+		t.Fatalf("Respond: %v", err)
+	}
+	got, err := io.ReadAll(s.Stream)
+	if string(got) != "part" || !errors.Is(err, ErrStreamAborted) {
+		t.Fatalf("body %q, err %v; want the sent part then ErrStreamAborted", got, err)
+	}
+	_ = s.Stream.Close()
+}
+
+func TestStreamOverrunIsRefusedWithoutBlocking(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	var batch []byte
+	for range StreamWindow + 2 { // more than the window plus the end record: a broken sender
+		batch = append(batch, streamRecord(s.ID(), KindChunk, 0, "x")...)
+	}
+	refused, err := b.Respond(batch)
+	if err != nil || refused == 0 {
+		t.Fatalf("Respond = %d, %v; want refusals", refused, err)
+	}
+	buf := make([]byte, 64)
+	for {
+		if _, err := s.Stream.Read(buf); err != nil {
+			if !errors.Is(err, ErrStreamAborted) {
+				t.Fatalf("Read: %v, want ErrStreamAborted", err)
+			}
+			break
+		}
+	}
+	_ = s.Stream.Close()
+}
+
+func TestAbandonAllAbortsStreams(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	b.AbandonAll()
+	if _, err := s.Stream.Read(make([]byte, 8)); !errors.Is(err, ErrStreamAborted) {
+		t.Fatalf("Read after AbandonAll: %v", err)
+	}
+	_ = s.Stream.Close()
+	if b.InFlight() != 0 {
+		t.Fatalf("the slot was not released")
+	}
+}
+
+// goneConn is a net.Conn whose peer the probe reports as gone.
+type goneConn struct{ net.Conn }
+
+func TestProbeCancelsRequestsOfDepartedClients(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	b.ConnGone = func(c net.Conn) bool { _, gone := c.(goneConn); return gone }
+	s := submit(t, b, "")
+	s.Conn = goneConn{}
+	pollAll(t, b)
+	start := time.Now()
+	if b.Wait(s, time.Minute) {
+		t.Fatalf("Wait = true for a request whose client left")
+	}
+	if !s.ClientGone {
+		t.Fatalf("ClientGone not set")
+	}
+	if waited := time.Since(start); waited >= time.Minute {
+		t.Fatalf("abandoned only at the timeout (%s)", waited)
+	}
+	recs := pollAll(t, b)
+	if len(recs) != 1 || recs[0].Kind != KindCancel || recs[0].ID != s.ID() {
+		t.Fatalf("want a cancel record, got %+v", recs)
+	}
+	b.Release(s)
+}

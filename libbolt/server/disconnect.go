@@ -1,0 +1,48 @@
+package server
+
+import (
+	"net"
+	"syscall"
+)
+
+// Noticing a client that went away while its handler runs. fasthttp does not read the
+// connection while a handler runs, so a closed peer goes unnoticed until the reply is
+// written. The bridge's sweeper asks connGone about requests that have waited for Python
+// for a while (bridge.ProbeAfter); one non-blocking recv(MSG_PEEK) per such request per
+// probe, nothing for fast handlers. A peer that closed (or only shut down its sending
+// side: HTTP/1.1 clients do not do that while they wait for a reply) reads as end of
+// file; its handler's task is then cancelled like a timed-out one.
+
+var goneReply = errorBody("Client closed the connection")
+
+// connGone reports whether the peer of c has closed the connection. Pipelined bytes
+// waiting to be read count as alive; connections that are not sockets (the test client's
+// in-memory ones) never count as gone.
+func connGone(c net.Conn) bool {
+	for {
+		switch x := c.(type) {
+		case *countedConn:
+			c = x.Conn
+			continue
+		case *lingerConn:
+			c = x.TCPConn
+			continue
+		}
+		break
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	gone := false
+	_ = raw.Control(func(fd uintptr) {
+		var b [1]byte
+		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		gone = (n == 0 && err == nil) || err == syscall.ECONNRESET
+	})
+	return gone
+}

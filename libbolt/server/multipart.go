@@ -1,0 +1,257 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/textproto"
+	"os"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
+)
+
+// Multipart bodies are parsed here, for FlagMultipart routes only, so that Python gets
+// ready fields and files: request.extra["form"] is [[name, value], ...] and
+// request.extra["files"] a list of uploadFile. Small files travel in the record's body
+// section (offset and size into it); larger ones are written to a temp file that Go
+// deletes once the handler answered (or timed out, or the client went away).
+
+type uploadFile struct {
+	Name        string      `json:"name"`
+	Filename    string      `json:"filename"`
+	ContentType string      `json:"content_type"`
+	Size        int64       `json:"size"`
+	Offset      int         `json:"offset"`         // into the record body; -1 when Path is set
+	Path        string      `json:"path,omitempty"` // spooled to disk
+	Headers     [][2]string `json:"headers"`
+}
+
+// multipartError is a client error with its status.
+type multipartError struct {
+	status int
+	detail string
+}
+
+// parseMultipart parses the body of a multipart/form-data request. It returns the bytes
+// for the record's body section and the temp files it created. An urlencoded body is
+// decoded into "form" too; any other content type leaves the body as it is.
+func (s *Server) parseMultipart(ctx *fasthttp.RequestCtx) (body []byte, temps []string, bad *multipartError) {
+	ct := ctx.Request.Header.ContentType()
+	if hasPrefixFold(ct, "application/x-www-form-urlencoded") {
+		return ctx.PostBody(), nil, s.parseURLEncoded(ctx)
+	}
+	if !hasPrefixFold(ct, "multipart/form-data") {
+		return ctx.PostBody(), nil, nil
+	}
+	_, params, err := mime.ParseMediaType(string(ct))
+	boundary := params["boundary"]
+	if err != nil || boundary == "" {
+		return nil, nil, &multipartError{fasthttp.StatusBadRequest, "Multipart body without a valid boundary"}
+	}
+	p := multipartParser{s: s, r: multipart.NewReader(bytes.NewReader(ctx.PostBody()), boundary)}
+	bad = p.run()
+	if bad != nil {
+		removeAll(p.temps)
+		return nil, nil, bad
+	}
+	form, err := json.Marshal(p.form)
+	if err == nil {
+		var files []byte
+		if files, err = json.Marshal(p.files); err == nil {
+			extra.Add(ctx, "form", form)
+			extra.Add(ctx, "files", files)
+			return p.body, p.temps, nil
+		}
+	}
+	removeAll(p.temps)
+	return nil, nil, &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+}
+
+func (s *Server) parseURLEncoded(ctx *fasthttp.RequestCtx) *multipartError {
+	form := [][2]string{}
+	var bad *multipartError
+	ctx.PostArgs().VisitAll(func(k, v []byte) {
+		switch {
+		case bad != nil:
+		case len(form) >= s.cfg.MultipartMaxFields:
+			bad = &multipartError{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", s.cfg.MultipartMaxFields)}
+		case !cleanText(k) || !cleanText(v):
+			bad = &multipartError{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a form field"}
+		default:
+			form = append(form, [2]string{string(k), string(v)})
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	b, err := json.Marshal(form)
+	if err != nil {
+		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+	}
+	extra.Add(ctx, "form", b)
+	return nil
+}
+
+type multipartParser struct {
+	s       *Server
+	r       *multipart.Reader
+	form    [][2]string
+	files   []uploadFile
+	body    []byte
+	temps   []string
+	nFields int
+}
+
+func (p *multipartParser) run() *multipartError {
+	p.form, p.files = [][2]string{}, []uploadFile{}
+	cfg := p.s.cfg
+	for {
+		part, err := p.r.NextRawPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return readError(err)
+		}
+		// The request's own header limit applies to each part's headers too (mime/multipart
+		// alone allows megabytes of them).
+		if headerBytes(part.Header) > cfg.MaxHeaderBytes {
+			return &multipartError{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
+		}
+		_, disp, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		name, isFile := disp["name"], false
+		if _, ok := disp["filename"]; ok {
+			isFile = true
+		}
+		if err != nil || name == "" {
+			return &multipartError{fasthttp.StatusBadRequest, "Multipart part without a form-data name"}
+		}
+		if !cleanText([]byte(name)) {
+			return &multipartError{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a multipart field name"}
+		}
+		if !isFile {
+			if p.nFields++; p.nFields > cfg.MultipartMaxFields {
+				return &multipartError{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", cfg.MultipartMaxFields)}
+			}
+			value, err := io.ReadAll(part)
+			if err != nil {
+				return readError(err)
+			}
+			if !cleanText(value) {
+				return &multipartError{fasthttp.StatusBadRequest, fmt.Sprintf("Invalid UTF-8 or NUL in form field '%s'", name)}
+			}
+			p.form = append(p.form, [2]string{name, string(value)})
+			continue
+		}
+		if len(p.files) >= cfg.MultipartMaxFiles {
+			return &multipartError{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many files (at most %d)", cfg.MultipartMaxFiles)}
+		}
+		if bad := p.addFile(part, name, disp["filename"]); bad != nil {
+			return bad
+		}
+	}
+}
+
+// addFile keeps a file part in the body, or spools it to disk when it is larger than
+// UploadMemoryMax (so one big upload does not sit in the record and in Python's memory).
+func (p *multipartParser) addFile(part *multipart.Part, name, filename string) *multipartError {
+	f := uploadFile{Name: name, Filename: filename, ContentType: part.Header.Get("Content-Type"), Offset: len(p.body)}
+	for k, vs := range part.Header {
+		for _, v := range vs {
+			f.Headers = append(f.Headers, [2]string{strings.ToLower(k), v})
+		}
+	}
+	limit := int64(p.s.cfg.UploadMemoryMax)
+	n, err := io.Copy(bodyAppender{p}, io.LimitReader(part, limit+1))
+	if err != nil {
+		return readError(err)
+	}
+	if n <= limit {
+		f.Size = n
+		p.files = append(p.files, f)
+		return nil
+	}
+	// Over the threshold: move what was read so far, and the rest, into a temp file.
+	tmp, err := os.CreateTemp(p.s.cfg.UploadTempDir, "bolt-upload-*")
+	if err != nil {
+		logger.Printf("upload temp file: %v", err)
+		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+	}
+	p.temps = append(p.temps, tmp.Name())
+	head := p.body[f.Offset:]
+	_, werr := tmp.Write(head)
+	p.body = p.body[:f.Offset]
+	var rest int64
+	if werr == nil {
+		rest, err = io.Copy(tmp, part)
+		if err != nil {
+			tmp.Close()
+			return readError(err)
+		}
+	}
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		logger.Printf("upload temp file: %v", werr)
+		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+	}
+	f.Size, f.Offset, f.Path = int64(len(head))+rest, -1, tmp.Name()
+	p.files = append(p.files, f)
+	return nil
+}
+
+// bodyAppender appends to the parser's body section.
+type bodyAppender struct{ p *multipartParser }
+
+func (a bodyAppender) Write(b []byte) (int, error) {
+	a.p.body = append(a.p.body, b...)
+	return len(b), nil
+}
+
+func headerBytes(h textproto.MIMEHeader) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4 // ": " and CRLF
+		}
+	}
+	return n
+}
+
+func readError(err error) *multipartError {
+	if errors.Is(err, multipart.ErrMessageTooLarge) {
+		return &multipartError{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
+	}
+	return &multipartError{fasthttp.StatusBadRequest, "Malformed multipart body: " + strings.TrimPrefix(err.Error(), "multipart: ")}
+}
+
+func removeAll(paths []string) {
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			logger.Printf("upload temp file: %v", err)
+		}
+	}
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && strings.EqualFold(string(b[:len(prefix)]), prefix)
+}
+
+// checkUploadDir fails start-up when the upload temp dir is set but not a directory.
+func checkUploadDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("upload_temp_dir %q is not a directory", dir)
+	}
+	return nil
+}

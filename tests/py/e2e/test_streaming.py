@@ -1,0 +1,191 @@
+"""StreamingResponse, Server-Sent Events and client disconnects through a real runbolt."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.py.conftest import BoltProcess
+
+
+def _wait_file(path: Path, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def _raw_get(bolt: BoltProcess, target: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", bolt.port), timeout=10)
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return sock
+
+
+def _read_until(sock: socket.socket, needle: bytes) -> bytes:
+    data = b""
+    while needle not in data:
+        more = sock.recv(65536)
+        if not more:
+            break
+        data += more
+    return data
+
+
+def test_many_chunks_are_sent_chunked(client: httpx.Client) -> None:
+    r = client.get("/stream/chunks?n=500")
+    assert r.status_code == 200
+    assert r.headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in r.headers
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["x-kind"] == "chunks"
+    assert r.text == "".join(f"{i}\n" for i in range(500))
+
+
+def test_chunks_arrive_in_wire_chunks(bolt: BoltProcess) -> None:
+    with _raw_get(bolt, "/stream/chunks?n=3") as sock:
+        data = _read_until(sock, b"\r\n0\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    assert body == b"2\r\n0\n\r\n2\r\n1\n\r\n2\r\n2\n\r\n0\r\n\r\n"
+
+
+def test_http10_client_gets_the_body_until_close(bolt: BoltProcess) -> None:
+    """HTTP/1.0 has no chunked coding: the body runs until the server closes."""
+    with socket.create_connection(("127.0.0.1", bolt.port), timeout=10) as sock:
+        sock.sendall(b"GET /stream/chunks?n=3 HTTP/1.0\r\n\r\n")
+        data = b""
+        while more := sock.recv(65536):
+            data += more
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"Transfer-Encoding" not in head and b"Content-Length" not in head
+    assert b"Connection: close" in head
+    assert body == b"0\n1\n2\n"
+
+
+def test_large_stream_beyond_the_flow_control_window(client: httpx.Client) -> None:
+    r = client.get("/stream/big?n=64&size=65536")
+    assert r.status_code == 200
+    body = r.content
+    assert len(body) == 64 * 65536
+    assert all(body[i * 65536] == 65 + i % 26 for i in range(64))
+
+
+def test_slow_reader_gets_everything(bolt: BoltProcess) -> None:
+    """A client that reads slowly: backpressure, then the whole body in order."""
+    with httpx.Client(base_url=bolt.url, timeout=30) as c, c.stream("GET", "/stream/big?n=40&size=65536") as r:
+        got = bytearray()
+        for part in r.iter_bytes():
+            got += part
+            if len(got) < 512 * 1024:
+                time.sleep(0.01)
+    assert len(got) == 40 * 65536
+
+
+def test_sync_generator(client: httpx.Client) -> None:
+    r = client.get("/stream/sync?n=5")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert r.text == "".join(f"line {i}\n" for i in range(5))
+
+
+def test_sse_is_read_incrementally(bolt: BoltProcess, tmp_path_factory: pytest.TempPathFactory) -> None:
+    marker_dir = Path(bolt.log_path).parent
+    with httpx.Client(base_url=bolt.url, timeout=10) as c, c.stream("GET", "/stream/sse?tag=inc") as r:
+        assert r.headers["content-type"] == "text/event-stream"
+        assert r.headers["cache-control"] == "no-cache"
+        assert r.headers["x-accel-buffering"] == "no"
+        lines = r.iter_lines()
+        assert next(lines) == 'data: {"n":1}'
+        assert next(lines) == ""
+        # The generator waits for this file before its next event: the first event
+        # reached us while the handler was still running.
+        (marker_dir / "inc-go").write_text("go")
+        rest = list(lines)
+    assert rest == ["event: update", "id: 7", "retry: 1500", "data: two", "data: lines", "", "data: plain", ""]
+
+
+def test_generator_handler_with_response_class(client: httpx.Client) -> None:
+    r = client.get("/stream/gen?n=2")
+    assert r.headers["content-type"] == "text/event-stream"
+    assert r.text == 'data: {"i":0}\n\ndata: {"i":1}\n\n'
+    assert client.get("/stream/gen?n=x").status_code == 422  # parameters still validated
+
+
+def test_sse_keep_alive_pings(client: httpx.Client) -> None:
+    r = client.get("/stream/sse-quiet")
+    assert r.text.startswith(": ping\n\n")
+    assert r.text.endswith('data: {"done":true}\n\n')
+
+
+@pytest.mark.parametrize("route", ["forever", "forever-sync"])
+def test_client_closing_mid_stream_closes_the_generator(bolt: BoltProcess, client: httpx.Client, route: str) -> None:
+    marker_dir = Path(bolt.log_path).parent
+    tag = f"close-{route}"
+    sock = _raw_get(bolt, f"/stream/{route}?tag={tag}")
+    assert b"tick" in _read_until(sock, b"tick")
+    sock.close()
+    assert _wait_file(marker_dir / f"closed-{tag}"), "the generator was not closed"
+    assert client.get("/stream/chunks?n=2").text == "0\n1\n"  # still serving
+
+
+def test_exception_mid_stream_truncates_the_body(bolt: BoltProcess, client: httpx.Client) -> None:
+    with _raw_get(bolt, "/stream/boom") as sock:
+        data = b""
+        while more := sock.recv(65536):
+            data += more
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"first\n" in body and b"second\n" in body
+    assert not body.endswith(b"0\r\n\r\n"), "a failed stream must not look complete"
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get("/stream/boom")
+    assert "generator failed mid-stream" in bolt.log()
+    assert client.get("/stream/chunks?n=1").text == "0\n"
+
+
+def test_bad_chunk_type_is_logged_and_truncates(bolt: BoltProcess, client: httpx.Client) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get("/stream/bad-chunk")
+    assert "must yield str or bytes, not int" in bolt.log()
+
+
+def test_head_on_a_streaming_route(client: httpx.Client) -> None:
+    r = client.head("/stream/chunks?n=3")
+    assert r.status_code == 200
+    assert r.content == b""
+    assert client.get("/stream/chunks?n=1").text == "0\n"
+
+
+def test_client_disconnect_cancels_a_waiting_handler(bolt: BoltProcess, client: httpx.Client) -> None:
+    marker_dir = Path(bolt.log_path).parent
+    before = client.get("/stream/tasks").json()["tasks"]
+    sock = _raw_get(bolt, "/stream/hang?tag=gone")
+    assert _wait_file(marker_dir / "started-gone")
+    sock.close()
+    assert _wait_file(marker_dir / "cancelled-gone"), "the handler's task was not cancelled"
+    deadline = time.monotonic() + 10
+    while client.get("/stream/tasks").json()["tasks"] > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.get("/stream/tasks").json()["tasks"] <= before, "the cancelled handler left a task behind"
+
+
+def test_sigterm_with_an_open_stream_ends_it_and_exits(start_bolt: Callable[..., BoltProcess], tmp_path: Path) -> None:
+    server = start_bolt(env={"DJANGO_BOLT_GRACEFUL_TIMEOUT": "1"})
+    sock = _raw_get(server, "/stream/forever?tag=term")
+    assert b"tick" in _read_until(sock, b"tick")
+    server.terminate()
+    assert server.proc.wait(timeout=20) == 0
+    data = b""
+    while more := sock.recv(65536):
+        data += more
+    sock.close()
+    assert not data.endswith(b"0\r\n\r\n"), "a stream cut by shutdown must not look complete"
+    assert (tmp_path / "closed-term").exists(), "the generator was not closed at shutdown"
