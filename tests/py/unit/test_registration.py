@@ -139,7 +139,7 @@ def test_form_file_and_request_parameters_ask_go_to_parse_forms() -> None:
 
     for i, handler in enumerate((with_request, with_form, with_file, with_inferred_file)):
         api.post(f"/p{i}")(handler)
-    assert [r.flags for r in api.routes] == [3, 2, 2, 2]  # FlagHeaders | FlagMultipart
+    assert [r.flags for r in api.routes] == [5, 4, 4, 4]  # FlagHeaders (1) | FlagMultipart (4)
     assert api.routes[3].params[0].source == "file"
 
 
