@@ -78,6 +78,7 @@ type Bridge struct {
 	closed   bool // set by AbandonAll: Python may close the eventfd at any time now
 	epoch    time.Time
 	sweeping atomic.Bool // a sweep goroutine is running
+	stats    Stats
 }
 
 // New returns a bridge that wakes Python through w and allows maxSlots requests in flight.
@@ -244,7 +245,7 @@ func (b *Bridge) InFlight() int {
 func (b *Bridge) Poll(dst []byte) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, taken := 0, 0
+	n, taken, delivered := 0, 0, 0
 	for _, e := range b.queue {
 		var size int
 		var s *Slot
@@ -271,6 +272,10 @@ func (b *Bridge) Poll(dst []byte) int {
 		}
 		n += size
 		taken++
+		delivered++
+	}
+	if delivered > 0 {
+		b.stats.observe(delivered)
 	}
 	rest := copy(b.queue, b.queue[taken:])
 	clear(b.queue[rest:])

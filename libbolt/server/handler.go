@@ -39,7 +39,12 @@ var methodCodes = map[string]uint8{
 type inputError string
 
 func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
-	serve := s.pythonHandler(rt)
+	serve := s.compressed(rt, s.timedHandler(rt, s.pythonHandler(rt)))
+	return s.tagRoute(rt, s.withCORS(rt, serve))
+}
+
+// withCORS answers preflights with the route's CORS policy and adds its headers.
+func (s *Server) withCORS(rt *router.Compiled, serve fasthttp.RequestHandler) fasthttp.RequestHandler {
 	cors := s.cors[rt.ID]
 	// front only hands an OPTIONS request to a non-OPTIONS route when it is a CORS
 	// preflight for that route.

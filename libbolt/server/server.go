@@ -11,7 +11,9 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
@@ -32,6 +34,14 @@ type Server struct {
 	cors   map[uint16]*middleware.CORS // per route id; a route without an entry has none
 	corsOn bool
 	mem    *fasthttputil.InmemoryListener // set by StartInMemory (test client)
+	capped *capListener                   // wraps the listener given to StartOn
+
+	compress     map[uint16]*middleware.Compressor // per route id; none: not compressed
+	metrics      *metrics.Registry                 // nil: no /metrics
+	metricsPath  []byte
+	metricsToken []byte                    // nil: metrics are public
+	access       *accesslog.Logger         // nil: no access log
+	observed     map[uint16]*observedRoute // nil when metrics and access log are off
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -44,7 +54,8 @@ func New(cfg *Config) (*Server, error) {
 }
 
 func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
-	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs()}
+	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
+		capped: &capListener{max: int64(cfg.MaxConnections)}}
 	if p := *cfg.HealthPath; p != "" {
 		s.health = []byte(p)
 	}
@@ -52,9 +63,17 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		efd.Close()
 		return nil, err
 	}
+	if err := s.compileCompression(); err != nil {
+		efd.Close()
+		return nil, err
+	}
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
+	if err := s.compileObservability(); err != nil {
+		efd.Close()
+		return nil, err
+	}
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
 		NotFound:         notFound,
@@ -67,7 +86,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 	}
 	s.table = table
 	s.http = &fasthttp.Server{
-		Handler:      s.front,
+		Handler:      s.observe(s.front),
 		ErrorHandler: parseError,
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
@@ -105,10 +124,10 @@ func (s *Server) Start() error {
 func (s *Server) StartOn(ln net.Listener) {
 	s.ln = ln
 	s.serveWG.Add(1)
-	capped := &capListener{Listener: ln, max: int64(s.cfg.MaxConnections)}
+	s.capped.Listener = ln
 	go func() {
 		defer s.serveWG.Done()
-		if err := s.http.Serve(capped); err != nil {
+		if err := s.http.Serve(s.capped); err != nil {
 			logger.Printf("serve: %v", err)
 		}
 	}()
@@ -144,11 +163,19 @@ func (s *Server) Stop(grace time.Duration) error {
 	// here makes that Serve return at once (a second Close is a harmless error).
 	_ = s.ln.Close()
 	s.serveWG.Wait()
+	if s.access != nil {
+		s.access.Close() // after the last request: its line is written, not dropped
+	}
 	return err
 }
 
 // Close releases the wake-up descriptor. Call after Stop, once Python stopped watching it.
-func (s *Server) Close() error { return s.waker.Close() }
+func (s *Server) Close() error {
+	if s.access != nil {
+		s.access.Close()
+	}
+	return s.waker.Close()
+}
 
 // compileCORS builds every route's CORS policy once: the route's own (@cors) or else the
 // global one.
