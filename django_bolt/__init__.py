@@ -6,6 +6,7 @@ Public API::
 """
 
 from .api import BoltAPI, Router
+from .compression import CompressionConfig
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 from .request import Request
 
@@ -14,6 +15,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BoltAPI",
     "BoltConfigError",
+    "CompressionConfig",
     "HTTPException",
     "Request",
     "RequestValidationError",

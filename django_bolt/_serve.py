@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import _native
+from . import _native, _observe, compression
 from ._dispatch import Dispatcher
 from ._encoding import set_file_roots
 from ._lifespan import lifespan
@@ -34,6 +34,8 @@ class ServeOptions:
     debug: bool = False
     #: SO_REUSEPORT, for worker processes that share the address.
     reuse_port: bool = False
+    #: ``runbolt --dev``: readable access log lines instead of JSON.
+    dev: bool = False
 
 
 def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
@@ -69,6 +71,8 @@ def server_config(routes: list[Route], opts: ServeOptions) -> bytes:
         config["max_body_size"] = s.MAX_BODY_SIZE
     if opts.reuse_port:
         config["reuse_port"] = True
+    config.update(compression.go_config(routes))
+    config.update(_observe.go_config(s, opts.dev))
     return json.dumps(config).encode()
 
 

@@ -18,6 +18,7 @@ from asgiref.sync import sync_to_async
 from ._binding import Binder, build_binder, with_dependencies
 from ._encoding import output_converter, response_model_from
 from ._params import ArgPlan, needs_headers, plan_arguments
+from .compression import CompressionConfig, resolve
 from .exceptions import BoltConfigError
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -45,6 +46,8 @@ class Route:
     exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
     #: documentation-only options (tags, summary, description, ...), for OpenAPI
     extra: dict[str, Any] = field(default_factory=dict)
+    #: set when the routes of an API are collected: its compression policy (None: off)
+    compression: CompressionConfig | None = field(default_factory=CompressionConfig)
 
 
 def _outputs(model: Any, status_code: int) -> dict[int, Callable[[Any], Any]]:
@@ -212,11 +215,14 @@ class BoltAPI(Router):
         on_startup: Sequence[Callable[[], Any]] = (),
         on_shutdown: Sequence[Callable[[], Any]] = (),
         exception_handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
+        compression: CompressionConfig | bool | None = True,
     ) -> None:
         """``lifespan(api)`` is an async context manager entered once per worker process
         before it serves and exited after its last request; ``on_startup``/``on_shutdown``
-        are plain or ``async`` callables run around it. A failing start-up stops the server."""
+        are plain or ``async`` callables run around it. A failing start-up stops the server.
+        ``compression`` (on by default) is a ``CompressionConfig``, or ``False`` for none."""
         super().__init__(prefix=prefix)
+        self.compression = resolve(compression)
         for hook in (lifespan, *on_startup, *on_shutdown):
             if hook is not None and not callable(hook):
                 raise BoltConfigError(f"BoltAPI lifecycle hooks must be callables, got {hook!r}")

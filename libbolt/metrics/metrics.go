@@ -91,24 +91,30 @@ func New(routes []RouteSpec, specialPaths []string, src Sources) *Registry {
 	return r
 }
 
-// Route is the metrics of one route (or of one kind of unrouted request).
+// Route is the metrics of one route (or of one kind of unrouted request). Its series are
+// created on first use, so routes never called add nothing to a scrape.
 type Route struct {
 	set      *vm.Set
 	labels   string // `route="/items/{id}",method="GET"`
+	python   bool   // has a Python handler (bolt_handler_duration_seconds)
 	statuses [numStatusSlots]atomic.Pointer[vm.Counter]
-	duration *vm.PrometheusHistogram
-	handler  *vm.PrometheusHistogram // nil for requests Go answers itself
+	duration atomic.Pointer[vm.PrometheusHistogram]
+	handler  atomic.Pointer[vm.PrometheusHistogram]
 }
 
-// newRoute uses GetOrCreate: an invalid table with a route twice is refused by the router
-// after this, and must not panic here first.
 func (r *Registry) newRoute(path, method string, python bool) *Route {
-	rt := &Route{set: r.set, labels: `route="` + escapeLabel(path) + `",method="` + method + `"`}
-	rt.duration = r.set.GetOrCreatePrometheusHistogramExt("bolt_request_duration_seconds{"+rt.labels+"}", durationBuckets)
-	if python {
-		rt.handler = r.set.GetOrCreatePrometheusHistogramExt("bolt_handler_duration_seconds{"+rt.labels+"}", durationBuckets)
+	return &Route{set: r.set, labels: `route="` + escapeLabel(path) + `",method="` + method + `"`, python: python}
+}
+
+// histogram returns *p, creating the series on first use. GetOrCreate makes a race between
+// two first requests harmless: both get the same histogram.
+func (rt *Route) histogram(p *atomic.Pointer[vm.PrometheusHistogram], name string) *vm.PrometheusHistogram {
+	if h := p.Load(); h != nil {
+		return h
 	}
-	return rt
+	h := rt.set.GetOrCreatePrometheusHistogramExt(name+"{"+rt.labels+"}", durationBuckets)
+	p.Store(h)
+	return h
 }
 
 // escapeLabel escapes a label value (Prometheus text format: backslash, quote, newline).
@@ -140,14 +146,14 @@ func (r *Registry) Begin() { r.inFlight.Add(1) }
 func (r *Registry) End(rt *Route, status int, d time.Duration) {
 	r.inFlight.Add(-1)
 	rt.status(status).Inc()
-	rt.duration.Update(d.Seconds())
+	rt.histogram(&rt.duration, "bolt_request_duration_seconds").Update(d.Seconds())
 }
 
 // ObserveHandler records the time a Python handler took (Go side: from handing the
 // request over to having the reply).
 func (rt *Route) ObserveHandler(d time.Duration) {
-	if rt.handler != nil {
-		rt.handler.Update(d.Seconds())
+	if rt.python {
+		rt.histogram(&rt.handler, "bolt_handler_duration_seconds").Update(d.Seconds())
 	}
 }
 
@@ -163,10 +169,12 @@ func (rt *Route) status(code int) *vm.Counter {
 }
 
 // WritePrometheus writes every metric, then Go runtime and process metrics (memory,
-// goroutines, RSS, open file descriptors).
+// goroutines, RSS, open file descriptors). A scrape with many descriptors open is slower:
+// the count reads /proc/self/fd.
 func (r *Registry) WritePrometheus(w io.Writer) {
 	r.set.WritePrometheus(w)
 	vm.WriteProcessMetrics(w)
+	vm.WriteFDMetrics(w) // open descriptors: what a leak of connections shows first
 }
 
 func writeBatchHistogram(w io.Writer, st *bridge.Stats) {

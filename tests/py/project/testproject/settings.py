@@ -44,3 +44,8 @@ if os.environ.get("TEST_MAX_BODY"):
     DJANGO_BOLT["MAX_BODY_SIZE"] = int(os.environ["TEST_MAX_BODY"])
 if os.environ.get("TEST_MAX_CONNECTIONS"):
     DJANGO_BOLT["MAX_CONNECTIONS"] = int(os.environ["TEST_MAX_CONNECTIONS"])
+# Extra DJANGO_BOLT keys as JSON (metrics and access-log tests).
+if os.environ.get("TEST_BOLT_SETTINGS"):
+    import json
+
+    DJANGO_BOLT.update(json.loads(os.environ["TEST_BOLT_SETTINGS"]))
