@@ -56,6 +56,9 @@ type Slot struct {
 	deadline atomic.Int64
 	Req      []byte
 	Reply    Reply
+	// gone and disconnected: see disconnect.go. Written under Bridge.mu.
+	gone         func() bool
+	disconnected bool
 }
 
 // ID returns the request id: slot index in the low 32 bits, generation in the high 32,
@@ -111,15 +114,12 @@ func (b *Bridge) Acquire() (*Slot, error) {
 		s.gen = 1
 	}
 	s.state = slotWaiting
+	s.disconnected = false
 	return s, nil
 }
 
 // Submit queues the slot's request record for Python.
-func (b *Bridge) Submit(s *Slot) {
-	b.mu.Lock()
-	b.push(entry{id: s.ID(), kind: KindRequest})
-	b.mu.Unlock()
-}
+func (b *Bridge) Submit(s *Slot) { b.SubmitWatched(s, nil) }
 
 // push appends to the queue and wakes Python on the empty -> non-empty edge. Callers hold
 // b.mu: waking and resetting under the same lock is what keeps wake-ups from being lost.
@@ -155,7 +155,11 @@ func (b *Bridge) Wait(s *Slot, timeout time.Duration) bool {
 func (b *Bridge) sweep() {
 	tick := time.NewTicker(SweepInterval)
 	defer tick.Stop()
-	for range tick.C {
+	for n := 1; ; n++ {
+		<-tick.C
+		if n%goneCheckEvery == 0 {
+			b.checkGone()
+		}
 		if !b.expire() {
 			return
 		}
@@ -209,6 +213,7 @@ func (b *Bridge) Release(s *Slot) {
 	}
 	b.mu.Lock()
 	s.state = slotFree
+	s.gone = nil
 	b.free = append(b.free, s.index)
 	b.mu.Unlock()
 }

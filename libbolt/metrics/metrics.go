@@ -207,9 +207,9 @@ func methodIndex(m []byte) int {
 
 // Common statuses get their own series; any other is counted under its class ("4xx").
 var commonStatuses = []int{200, 201, 202, 204, 206, 301, 302, 303, 304, 307, 308, 400, 401, 403, 404, 405,
-	406, 408, 409, 410, 412, 413, 414, 415, 422, 429, 431, 500, 501, 502, 503, 504}
+	406, 408, 409, 410, 412, 413, 414, 415, 422, 429, 431, 499, 500, 501, 502, 503, 504}
 
-const numStatusSlots = 32 + 6 // commonStatuses, then the classes 1xx-5xx and "other"
+const numStatusSlots = 33 + 6 // commonStatuses, then the classes 1xx-5xx and "other"
 
 var statusLabels, statusSlots = func() (labels [numStatusSlots]string, slots [600]uint8) {
 	n := len(commonStatuses)

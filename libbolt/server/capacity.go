@@ -55,6 +55,8 @@ type countedConn struct {
 	net.Conn
 	l      *capListener
 	closed atomic.Bool
+	gone   func() bool // see gone.go
+	noFD   bool
 }
 
 func (c *countedConn) Write(p []byte) (int, error) {

@@ -93,9 +93,12 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 			writeError(ctx, fasthttp.StatusBadRequest, errorBody(string(bad)))
 			return
 		}
-		s.Bridge.Submit(slot)
+		s.Bridge.SubmitWatched(slot, peerGoneFunc(ctx))
 		if !s.Bridge.Wait(slot, timeout) {
-			if isStopping(ctx) {
+			if slot.Disconnected() {
+				writeError(ctx, StatusClientClosedRequest, clientGoneBody)
+				ctx.SetConnectionClose()
+			} else if isStopping(ctx) {
 				writeError(ctx, fasthttp.StatusServiceUnavailable, stoppingBody)
 			} else {
 				writeError(ctx, fasthttp.StatusGatewayTimeout, timeoutBody)

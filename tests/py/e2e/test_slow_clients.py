@@ -53,3 +53,22 @@ def test_slow_reader_is_cut_off_at_the_write_timeout(start_bolt: object) -> None
             for line in metrics.splitlines()
         )
         assert c.get("/hello").json() == {"message": "Hello, World!"}
+
+
+def test_client_gone_while_handler_awaits_cancels_the_task(bolt: BoltProcess, client: httpx.Client) -> None:
+    marker = bolt.log_path.parent / "gone-1"  # the module server's TEST_MARKER_DIR
+    s = socket.create_connection(("127.0.0.1", bolt.port))
+    s.sendall(b"GET /obs/wait/gone-1 HTTP/1.1\r\nHost: t\r\nX-Request-ID: gone-1\r\n\r\n")
+    deadline = time.monotonic() + 10
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the handler never started"
+        time.sleep(0.02)
+    s.close()
+    # 499 in the metrics below tells a disconnect from the 3 s handler timeout.
+    while marker.read_text() != "cancelled":
+        assert marker.read_text() == "started", marker.read_text()
+        assert time.monotonic() < deadline, "the task was never cancelled"
+        time.sleep(0.02)
+    metrics = client.get("/metrics").text
+    assert 'bolt_requests_total{route="/obs/wait/{name}",method="GET",status="499"} 1' in metrics
+    assert client.get("/hello").status_code == 200

@@ -3,6 +3,7 @@ test_metrics.py, test_accesslog.py)."""
 
 import asyncio
 import gzip
+from pathlib import Path
 
 from django.conf import settings
 
@@ -66,6 +67,20 @@ async def huge(n: int = 8_000_000):
 async def sleep(ms: int = 0):
     await asyncio.sleep(ms / 1000)
     return {"slept": ms}
+
+
+@api.get("/wait/{name}")
+async def wait(name: str):
+    """Marks that it started, then waits; marks a cancellation (client disconnect tests)."""
+    marker = Path(settings.MARKER_DIR, name)
+    marker.write_text("started")
+    try:
+        await asyncio.sleep(10)
+    except asyncio.CancelledError:
+        marker.write_text("cancelled")
+        raise
+    marker.write_text("finished")
+    return {"waited": name}
 
 
 @api.post("/status/{code}")
