@@ -82,6 +82,9 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 	})
 	if err != nil {
 		efd.Close()
+		if s.access != nil {
+			s.access.Close()
+		}
 		return nil, err
 	}
 	s.table = table
