@@ -123,9 +123,11 @@ func (s *Server) observe(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		o, _ := ctx.UserValue(routeKey).(*observedRoute)
 		status := ctx.Response.StatusCode()
 		if s.metrics != nil {
-			mr := s.metrics.Unrouted(ctx.Method(), ctx.Path())
+			var mr *metrics.Route
 			if o != nil {
 				mr = o.metrics
+			} else {
+				mr = s.metrics.Unrouted(ctx.Method(), ctx.Path())
 			}
 			s.metrics.End(mr, status, d)
 		}
