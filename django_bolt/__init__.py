@@ -7,6 +7,7 @@ Public API::
 
 from ._ratelimit import rate_limit
 from .api import BoltAPI, Router
+from .compression import CompressionConfig
 from .datastructures import UploadFile
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 from .openapi import OpenAPIConfig
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BoltAPI",
     "BoltConfigError",
+    "CompressionConfig",
     "HTTPException",
     "OpenAPIConfig",
     "Request",

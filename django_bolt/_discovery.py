@@ -69,6 +69,7 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
                 )
             seen[key] = route
             route.exception_handlers = api.exception_handlers
+            route.compression = api.compression
             if api.exception_handlers:  # their handlers get the request, headers included
                 route.flags |= 1
             routes.append(route)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
-from . import _native
+from . import _native, _observe, compression
 from ._asgi import FALLBACK_METHOD
 from ._dispatch import Dispatcher
 from ._django import prepare as prepare_django
@@ -39,6 +39,8 @@ class ServeOptions:
     debug: bool = False
     #: SO_REUSEPORT, for worker processes that share the address.
     reuse_port: bool = False
+    #: ``runbolt --dev``: readable access log lines instead of JSON.
+    dev: bool = False
 
 
 def server_config(
@@ -91,6 +93,8 @@ def server_config(
     config["multipart_max_fields"] = s.MULTIPART_MAX_FIELDS
     if s.FILE_UPLOAD_TEMP_DIR:
         config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
+    config.update(compression.go_config(routes))
+    config.update(_observe.go_config(s, opts.dev))
     return json.dumps(config).encode()
 
 

@@ -119,6 +119,7 @@ def _serve(spec: WorkerSpec, link: SupervisorLink) -> None:
         settings=conf,
         debug=spec.debug or bool(settings.DEBUG),
         reuse_port=True,
+        dev=spec.debug,
     )
     run(routes, opts, apis, on_ready=link.ready)
 

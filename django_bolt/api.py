@@ -20,6 +20,7 @@ from ._encoding import output_converter, response_model_from
 from ._params import BODYLESS_METHODS, ArgPlan, needs_form, needs_headers, plan_arguments
 from ._streaming import generator_endpoint
 from .auth._route import apply as apply_auth
+from .compression import CompressionConfig, resolve
 from .exceptions import BoltConfigError
 from .openapi.config import OpenAPIConfig
 
@@ -48,6 +49,8 @@ class Route:
     exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
     #: documentation-only options (tags, summary, description, ...), for OpenAPI
     extra: dict[str, Any] = field(default_factory=dict)
+    #: set when the routes of an API are collected: its compression policy (None: off)
+    compression: CompressionConfig | None = field(default_factory=CompressionConfig)
 
 
 def _route_flags(method: str, params: list[ArgPlan]) -> int:
@@ -237,10 +240,13 @@ class BoltAPI(Router):
         exception_handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
         openapi_config: OpenAPIConfig | None = None,
         django_middleware: bool | list[str] | dict[str, list[str]] = False,
+        compression: CompressionConfig | bool | None = True,
     ) -> None:
         """``lifespan(api)`` is an async context manager entered once per worker process
         before it serves and exited after its last request; ``on_startup``/``on_shutdown``
         are plain or ``async`` callables run around it. A failing start-up stops the server.
+
+        ``compression`` (on by default) is a ``CompressionConfig``, or ``False`` for none.
 
         ``django_middleware`` runs ``settings.MIDDLEWARE`` around this API's handlers:
         ``True`` (all of it), a list of dotted paths, or ``{"include": [...], "exclude": [...]}``
@@ -248,6 +254,7 @@ class BoltAPI(Router):
         super().__init__(prefix=prefix)
         from ._django_middleware import check_spec
 
+        self.compression = resolve(compression)
         self.django_middleware = check_spec(django_middleware)
         for hook in (lifespan, *on_startup, *on_shutdown):
             if hook is not None and not callable(hook):

@@ -44,6 +44,16 @@ class BoltSettings:
     HEALTH_PATH: str | None = "/health"
     #: Readiness endpoint running the ``@api.ready_check`` checks (200 or 503); ``None``: off.
     READY_PATH: str | None = "/ready"
+    #: Prometheus metrics endpoint answered by Go (docs/observability.md); ``None``: off.
+    METRICS_PATH: str | None = "/metrics"
+    #: When set, /metrics requires ``Authorization: Bearer <token>`` (401 otherwise).
+    METRICS_TOKEN: str | None = None
+    #: One access log line per request, written by Go to stderr (JSON; text with --dev).
+    ACCESS_LOG: bool = True
+    #: Fraction of requests logged, in (0, 1].
+    ACCESS_LOG_SAMPLE: float = 1.0
+    #: When set, only requests taking at least this many milliseconds are logged.
+    ACCESS_LOG_SLOW_MS: int | None = None
     #: Directories that ``FileResponse`` may send files from; ``None`` allows any path (the
     #: handler is then responsible for not sending a path taken from user input).
     FILE_RESPONSE_ROOTS: list[str] | None = None
@@ -104,6 +114,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "MAX_URI_BYTES": (int,),
     "HEALTH_PATH": (str, type(None)),
     "READY_PATH": (str, type(None)),
+    "METRICS_PATH": (str, type(None)),
+    "METRICS_TOKEN": (str, type(None)),
+    "ACCESS_LOG": (bool,),
+    "ACCESS_LOG_SAMPLE": (int, float),
+    "ACCESS_LOG_SLOW_MS": (int, type(None)),
     "FILE_RESPONSE_ROOTS": (list, type(None)),
     "WORKERS": (int, type(None)),
     "UVLOOP": (bool, type(None)),
@@ -158,11 +173,15 @@ def _check(key: str, value: Any) -> None:
     if key == "TRUSTED_PROXIES" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
         raise BoltConfigError(f"DJANGO_BOLT['TRUSTED_PROXIES'] must be a list of addresses or networks, got {value!r}")
     if (
-        key in ("HEALTH_PATH", "READY_PATH")
+        key in ("HEALTH_PATH", "READY_PATH", "METRICS_PATH")
         and isinstance(value, str)
         and (not value.startswith("/") or any(c in value for c in "?#{} "))
     ):
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be a plain path starting with '/' or None, got {value!r}")
+    if key == "ACCESS_LOG_SAMPLE" and isinstance(value, (int, float)) and value > 1:
+        raise BoltConfigError(f"DJANGO_BOLT['ACCESS_LOG_SAMPLE'] must be in (0, 1], got {value!r}")
+    if key == "METRICS_TOKEN" and isinstance(value, str) and (not value or any(c.isspace() for c in value)):
+        raise BoltConfigError("DJANGO_BOLT['METRICS_TOKEN'] must be a non-empty string without whitespace")
 
 
 def _from_env(key: str, text: str) -> Any:

@@ -23,11 +23,12 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from ._ratelimit import rate_limit
+from .compression import NO_COMPRESS_ATTR, CompressionConfig
 from .exceptions import BoltConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["cors", "rate_limit"]
+__all__ = ["CompressionConfig", "cors", "no_compress", "rate_limit"]
 
 #: Attribute ``@cors`` sets on the handler function; read when the route table is sent to Go.
 CORS_ATTR = "__bolt_cors__"
@@ -112,6 +113,14 @@ def cors(
         return func
 
     return decorator
+
+
+def no_compress(func: F) -> F:
+    """Never compress this route's responses (e.g. bodies that are already compressed, or
+    a route whose latency matters more than its size). Works above or below the route
+    decorator."""
+    setattr(func, NO_COMPRESS_ATTR, True)
+    return func
 
 
 def global_cors(settings: Any = None) -> dict[str, Any] | None:

@@ -99,6 +99,7 @@ type Bridge struct {
 	// ConnGone, when set, reports whether a connection's peer has closed it; the sweeper
 	// asks it about requests that have waited for Python longer than ProbeAfter.
 	ConnGone func(net.Conn) bool
+	stats    Stats
 }
 
 // ProbeAfter is how long a request waits for Python before the sweeper starts checking
@@ -319,7 +320,7 @@ func (b *Bridge) InFlight() int {
 func (b *Bridge) Poll(dst []byte) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	n, taken := 0, 0
+	n, taken, delivered := 0, 0, 0
 	for _, e := range b.queue {
 		var size int
 		var s *Slot
@@ -358,6 +359,10 @@ func (b *Bridge) Poll(dst []byte) int {
 		}
 		n += size
 		taken++
+		delivered++
+	}
+	if delivered > 0 {
+		b.stats.observe(delivered)
 	}
 	rest := copy(b.queue, b.queue[taken:])
 	clear(b.queue[rest:])

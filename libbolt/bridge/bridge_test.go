@@ -412,3 +412,20 @@ func TestPollTooBigAfterDroppedRecords(t *testing.T) {
 		t.Fatalf("wake flag still set on an empty queue")
 	}
 }
+
+func TestStatsCountBatches(t *testing.T) {
+	t.Parallel()
+	var st Stats
+	for _, n := range []int{1, 2, 3, 4, 5, 5000} {
+		st.observe(n)
+	}
+	if st.Polls.Load() != 6 || st.Records.Load() != 5015 {
+		t.Fatalf("polls %d records %d", st.Polls.Load(), st.Records.Load())
+	}
+	want := map[int]uint64{0: 1, 1: 1, 2: 2, 3: 1, BatchBuckets - 1: 1}
+	for i := range BatchBuckets {
+		if got := st.Batches[i].Load(); got != want[i] {
+			t.Errorf("bucket %d: %d, want %d", i, got, want[i])
+		}
+	}
+}

@@ -6,7 +6,6 @@ package middleware
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -210,16 +209,4 @@ func (p *CORS) Preflight(ctx *fasthttp.RequestCtx, origin []byte) {
 	}
 }
 
-func addVary(h *fasthttp.ResponseHeader) {
-	v := h.PeekBytes(hVary)
-	if len(v) == 0 {
-		h.SetBytesKV(hVary, vOrigin)
-		return
-	}
-	for part := range strings.SplitSeq(string(v), ",") {
-		if p := strings.TrimSpace(part); strings.EqualFold(p, "origin") || p == "*" {
-			return
-		}
-	}
-	h.SetBytesKV(hVary, slices.Concat(v, []byte(", "), vOrigin))
-}
+func addVary(h *fasthttp.ResponseHeader) { addVaryValue(h, vOrigin) }

@@ -15,6 +15,9 @@ type capListener struct {
 	net.Listener
 	open atomic.Int64
 	max  int64
+	// writeErrors counts failed writes (the client went away mid-response); set when
+	// metrics are on.
+	writeErrors *atomic.Uint64
 }
 
 // capacityReply is written whole to a refused connection.
@@ -60,6 +63,14 @@ type countedConn struct {
 	net.Conn
 	l      *capListener
 	closed atomic.Bool
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if err != nil && c.l.writeErrors != nil {
+		c.l.writeErrors.Add(1)
+	}
+	return n, err
 }
 
 func (c *countedConn) Close() error {

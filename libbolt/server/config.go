@@ -8,6 +8,7 @@ import (
 	jsoniter "github.com/json-iterator/go"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
@@ -71,6 +72,17 @@ type Config struct {
 	// written to a temp file in UploadTempDir (default 1 MiB; "" dir: the system's).
 	UploadMemoryMax int    `json:"upload_memory_max"`
 	UploadTempDir   string `json:"upload_temp_dir"`
+	// Compression is every route's response compression (nil: on, with the defaults of
+	// middleware.CompressConfig); RouteCompression overrides it per route id.
+	Compression      *middleware.CompressConfig            `json:"compression"`
+	RouteCompression map[uint16]*middleware.CompressConfig `json:"route_compression"`
+	// MetricsPath serves Prometheus metrics; nil means "/metrics", "" turns it off.
+	// MetricsToken, when set, must come as "Authorization: Bearer <token>" (else 401).
+	MetricsPath  *string `json:"metrics_path"`
+	MetricsToken string  `json:"metrics_token"`
+	// AccessLog writes one line per request to stderr; nil: no access log (Python turns
+	// it on by default).
+	AccessLog *accesslog.Config `json:"access_log"`
 }
 
 // FallbackConfig names the Python route that receives unmatched requests.
@@ -121,6 +133,10 @@ func (c *Config) applyDefaults() {
 		health := "/health"
 		c.HealthPath = &health
 	}
+	if c.MetricsPath == nil {
+		path := "/metrics"
+		c.MetricsPath = &path
+	}
 }
 
 func (c *Config) validate() error {
@@ -150,10 +166,19 @@ func (c *Config) validate() error {
 	if p := *c.HealthPath; p != "" && (p[0] != '/' || strings.ContainsAny(p, "?#{} ")) {
 		return fmt.Errorf("health_path %q must be a plain path starting with '/'", p)
 	}
+	if p := *c.MetricsPath; p != "" && (p[0] != '/' || strings.ContainsAny(p, "?#{} ")) {
+		return fmt.Errorf("metrics_path %q must be a plain path starting with '/'", p)
+	}
+	if p := *c.MetricsPath; p != "" && p == *c.HealthPath {
+		return fmt.Errorf("metrics_path and health_path are both %q", p)
+	}
 	for _, rt := range c.Routes {
 		if p := *c.HealthPath; p != "" && rt.Path == p {
 			// Go answers the health path before routing: the route would never be called.
 			return fmt.Errorf("route %s %s is shadowed by the health endpoint; set DJANGO_BOLT['HEALTH_PATH'] to another path or None", rt.Method, p)
+		}
+		if p := *c.MetricsPath; p != "" && rt.Path == p {
+			return fmt.Errorf("route %s %s is shadowed by the metrics endpoint; set DJANGO_BOLT['METRICS_PATH'] to another path or None", rt.Method, p)
 		}
 	}
 	return c.validateStatic()

@@ -12,7 +12,7 @@ import (
 
 func TestParseConfigDefaults(t *testing.T) {
 	t.Parallel()
-	health := "/health"
+	health, metricsPath := "/health", "/metrics"
 	got, err := ParseConfig([]byte(`{}`))
 	if err != nil {
 		t.Fatalf("ParseConfig({}): %v", err)
@@ -21,7 +21,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		Host: "127.0.0.1", Backlog: 1024, HandlerTimeoutMs: 30_000, MaxBodySize: 2_621_440,
 		MaxHeaderBytes: 16 << 10, ReadTimeoutMs: 15_000, WriteTimeoutMs: 30_000,
 		IdleTimeoutMs: 75_000, MaxConnections: 10_000, MaxHeaders: 100, MaxURIBytes: 8 << 10,
-		HealthPath: &health, MultipartMaxFiles: 100, MultipartMaxFields: 1000, UploadMemoryMax: 1 << 20,
+		HealthPath: &health, MultipartMaxFiles: 100, MultipartMaxFields: 1000, UploadMemoryMax: 1 << 20, MetricsPath: &metricsPath,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults\n got  %+v\n want %+v", got, want)
@@ -30,7 +30,7 @@ func TestParseConfigDefaults(t *testing.T) {
 
 func TestParseConfigKeepsValues(t *testing.T) {
 	t.Parallel()
-	noHealth, zero := "", 0
+	noHealth, zero, metricsPath := "", 0, "/metrics"
 	got, err := ParseConfig([]byte(`{
 		"host": "0.0.0.0", "port": 8000, "backlog": 16,
 		"routes": [{"id": 3, "method": "POST", "path": "/a/{id:int}", "flags": 1}],
@@ -49,7 +49,7 @@ func TestParseConfigKeepsValues(t *testing.T) {
 		Routes:           []router.Route{{ID: 3, Method: "POST", Path: "/a/{id:int}", Flags: FlagHeaders}},
 		HandlerTimeoutMs: 1, MaxBodySize: 2, MaxHeaderBytes: 4096, ReadTimeoutMs: 4,
 		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7, MaxHeaders: 8, MaxURIBytes: 9,
-		HealthPath: &noHealth, MultipartMaxFiles: 3, MultipartMaxFields: 4, UploadMemoryMax: 5, UploadTempDir: "/tmp",
+		HealthPath: &noHealth, MultipartMaxFiles: 3, MultipartMaxFields: 4, UploadMemoryMax: 5, UploadTempDir: "/tmp", MetricsPath: &metricsPath,
 		CORS:      &middleware.CORSConfig{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
 		RouteCORS: map[uint16]*middleware.CORSConfig{3: {AllowAllOrigins: true}},
 	}

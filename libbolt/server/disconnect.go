@@ -13,6 +13,10 @@ import (
 // side: HTTP/1.1 clients do not do that while they wait for a reply) reads as end of
 // file; its handler's task is then cancelled like a timed-out one.
 
+// StatusClientClosedRequest is what the access log and metrics show for a request whose
+// client went away before its answer (nginx's convention; it never reaches the client).
+const StatusClientClosedRequest = 499
+
 var goneReply = errorBody("Client closed the connection")
 
 // connGone reports whether the peer of c has closed the connection. Pipelined bytes

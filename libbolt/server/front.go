@@ -212,6 +212,10 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(healthBody)
 		return
 	}
+	if s.metrics != nil && bytes.Equal(ctx.Path(), s.metricsPath) && (ctx.IsGet() || ctx.IsHead()) {
+		s.serveMetrics(ctx)
+		return
+	}
 	if s.replies != nil && s.serveReply(ctx) {
 		return
 	}

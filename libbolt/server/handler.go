@@ -43,7 +43,12 @@ func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	if rt.Flags&FlagASGI != 0 {
 		serve = withClientAddr(serve)
 	}
-	serve = s.protect(rt, serve)
+	serve = s.compressed(rt, s.protect(rt, s.timedHandler(rt, serve)))
+	return s.tagRoute(rt, s.withCORS(rt, serve))
+}
+
+// withCORS answers preflights with the route's CORS policy and adds its headers.
+func (s *Server) withCORS(rt *router.Compiled, serve fasthttp.RequestHandler) fasthttp.RequestHandler {
 	cors := s.cors[rt.ID]
 	// front only hands an OPTIONS request to a non-OPTIONS route when it is a CORS
 	// preflight for that route.
@@ -114,8 +119,8 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 		s.Bridge.Submit(slot)
 		if !s.Bridge.Wait(slot, timeout) {
 			if slot.ClientGone {
+				writeError(ctx, StatusClientClosedRequest, goneReply)
 				ctx.SetConnectionClose()
-				writeError(ctx, fasthttp.StatusServiceUnavailable, goneReply)
 			} else if isStopping(ctx) {
 				writeError(ctx, fasthttp.StatusServiceUnavailable, stoppingBody)
 			} else {

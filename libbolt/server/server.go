@@ -12,7 +12,9 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
@@ -38,6 +40,14 @@ type Server struct {
 	replies  *staticTable                   // nil: no static responses (docs, OpenAPI)
 	static   *static.Handler                // nil: STATIC_URL not served by Go
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
+	capped   *capListener                   // wraps the listener given to StartOn
+
+	compress     map[uint16]*middleware.Compressor // per route id; none: not compressed
+	metrics      *metrics.Registry                 // nil: no /metrics
+	metricsPath  []byte
+	metricsToken []byte                    // nil: metrics are public
+	access       *accesslog.Logger         // nil: no access log
+	observed     map[uint16]*observedRoute // nil when metrics and access log are off
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -50,7 +60,8 @@ func New(cfg *Config) (*Server, error) {
 }
 
 func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
-	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs()}
+	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
+		capped: &capListener{max: int64(cfg.MaxConnections)}}
 	if p := *cfg.HealthPath; p != "" {
 		s.health = []byte(p)
 	}
@@ -80,6 +91,14 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
 	s.Bridge.ConnGone = connGone
+	if err := s.compileCompression(); err != nil {
+		efd.Close()
+		return nil, err
+	}
+	if err := s.compileObservability(); err != nil {
+		efd.Close()
+		return nil, err
+	}
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
 		NotFound:         s.unmatched(),
@@ -89,11 +108,14 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 	if err != nil {
 		s.backends.Release()
 		efd.Close()
+		if s.access != nil {
+			s.access.Close()
+		}
 		return nil, err
 	}
 	s.table = table
 	s.http = &fasthttp.Server{
-		Handler:      s.front,
+		Handler:      s.observe(s.front),
 		ErrorHandler: parseError,
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
@@ -131,10 +153,10 @@ func (s *Server) Start() error {
 func (s *Server) StartOn(ln net.Listener) {
 	s.ln = ln
 	s.serveWG.Add(1)
-	capped := &capListener{Listener: ln, max: int64(s.cfg.MaxConnections)}
+	s.capped.Listener = ln
 	go func() {
 		defer s.serveWG.Done()
-		if err := s.http.Serve(capped); err != nil {
+		if err := s.http.Serve(s.capped); err != nil {
 			logger.Printf("serve: %v", err)
 		}
 	}()
@@ -173,12 +195,18 @@ func (s *Server) Stop(grace time.Duration) error {
 	// Shutdown does not wait for hijacked connections (HTTP/1.0 streamed replies, see
 	// stream.go): end their streams now rather than leave them waiting for Python.
 	s.Bridge.AbandonAll()
+	if s.access != nil {
+		s.access.Close() // after the last request: its line is written, not dropped
+	}
 	return err
 }
 
 // Close releases the wake-up descriptor. Call after Stop, once Python stopped watching it.
 func (s *Server) Close() error {
 	s.backends.Release()
+	if s.access != nil {
+		s.access.Close()
+	}
 	return s.waker.Close()
 }
 

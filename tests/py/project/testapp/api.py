@@ -7,6 +7,8 @@ from pathlib import Path
 
 import msgspec
 from django.conf import settings
+from testproject.observe_api import api as observe_api  # noqa: F401  (served too: see observe_api)
+from testproject.observe_api import gzip_api, off_api  # noqa: F401
 
 from django_bolt import BoltAPI, HTTPException, Request, Router
 from django_bolt.middleware import cors

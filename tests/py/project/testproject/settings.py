@@ -98,3 +98,8 @@ DJANGO_BOLT["MULTIPART_MAX_FILES"] = 10
 DJANGO_BOLT["MULTIPART_MAX_FIELDS"] = 50
 if os.environ.get("TEST_UPLOAD_DIR"):
     DJANGO_BOLT["FILE_UPLOAD_TEMP_DIR"] = os.environ["TEST_UPLOAD_DIR"]
+# Extra DJANGO_BOLT keys as JSON (metrics and access-log tests).
+if os.environ.get("TEST_BOLT_SETTINGS"):
+    import json
+
+    DJANGO_BOLT.update(json.loads(os.environ["TEST_BOLT_SETTINGS"]))

@@ -1,0 +1,266 @@
+// Package accesslog writes one line per request, as JSON (production) or readable text
+// (runbolt --dev), from Go: the Python thread never formats or writes them.
+//
+// Lines go through a bounded queue to one writer goroutine with a buffered writer that
+// flushes whenever the queue runs empty. A request never waits on a slow stderr: when
+// the queue is full the line is dropped and counted (Dropped, and bolt_access_log_dropped_total).
+package accesslog
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// Config is the access log as configured in Python (ACCESS_LOG_* settings).
+type Config struct {
+	Format string   `json:"format"`  // "json" (default) or "text"
+	Sample *float64 `json:"sample"`  // fraction of requests logged, 0-1, default 1
+	SlowMs int      `json:"slow_ms"` // when > 0, only requests at least this slow are logged
+}
+
+// Entry is what one line says.
+type Entry struct {
+	Time      time.Time
+	RequestID []byte
+	Method    []byte
+	Route     string // route template; "" when no route matched
+	Path      []byte
+	Status    int
+	Bytes     int
+	Duration  time.Duration
+	ClientIP  net.IP
+	UserID    []byte // a JSON value (string or number), nil when unknown
+}
+
+// queueLen bounds the lines waiting for the writer (about 4 MiB at 200 bytes a line).
+const queueLen = 16384
+
+// Logger formats and queues access log lines.
+type Logger struct {
+	text    bool
+	sample  float64
+	slow    time.Duration
+	queue   chan *[]byte
+	stop    chan struct{}
+	done    chan struct{}
+	dropped atomic.Uint64
+	stopped atomic.Bool
+	once    sync.Once
+}
+
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// New validates c and starts the writer goroutine; Close stops it.
+func New(c *Config, out io.Writer) (*Logger, error) {
+	l := &Logger{sample: 1, queue: make(chan *[]byte, queueLen), stop: make(chan struct{}), done: make(chan struct{})}
+	switch c.Format {
+	case "", "json":
+	case "text":
+		l.text = true
+	default:
+		return nil, fmt.Errorf("access log format %q must be \"json\" or \"text\"", c.Format)
+	}
+	if c.Sample != nil {
+		if *c.Sample < 0 || *c.Sample > 1 {
+			return nil, fmt.Errorf("access log sample must be between 0 and 1, got %v", *c.Sample)
+		}
+		l.sample = *c.Sample
+	}
+	if c.SlowMs < 0 {
+		return nil, fmt.Errorf("access log slow_ms must be >= 0, got %d", c.SlowMs)
+	}
+	l.slow = time.Duration(c.SlowMs) * time.Millisecond
+	go l.write(out)
+	return l, nil
+}
+
+// Wants reports whether a request that took d is logged (slow-only mode, sampling). It is
+// asked before the line is built, so skipped requests cost nothing more.
+func (l *Logger) Wants(d time.Duration) bool {
+	if d < l.slow {
+		return false
+	}
+	return l.sample >= 1 || (l.sample > 0 && rand.Float64() < l.sample)
+}
+
+// Log formats e and queues it; it never blocks.
+func (l *Logger) Log(e *Entry) {
+	bp := linePool.Get().(*[]byte)
+	if l.text {
+		*bp = appendText((*bp)[:0], e)
+	} else {
+		*bp = appendJSON((*bp)[:0], e)
+	}
+	if l.stopped.Load() {
+		linePool.Put(bp)
+		return
+	}
+	select {
+	case l.queue <- bp:
+	default:
+		l.dropped.Add(1)
+		linePool.Put(bp)
+	}
+}
+
+// Dropped returns how many lines were dropped because the writer fell behind.
+func (l *Logger) Dropped() uint64 { return l.dropped.Load() }
+
+// Close writes what is queued and stops the writer goroutine. Lines logged after Close
+// are discarded.
+func (l *Logger) Close() {
+	l.once.Do(func() {
+		l.stopped.Store(true)
+		close(l.stop)
+		<-l.done
+	})
+}
+
+func (l *Logger) write(out io.Writer) {
+	defer close(l.done)
+	w := bufio.NewWriterSize(out, 64<<10)
+	put := func(bp *[]byte) {
+		_, _ = w.Write(*bp)
+		if cap(*bp) <= 4096 {
+			linePool.Put(bp)
+		}
+	}
+	for {
+		select {
+		case bp := <-l.queue:
+			put(bp)
+			if len(l.queue) == 0 {
+				_ = w.Flush()
+			}
+		case <-l.stop:
+			for {
+				select {
+				case bp := <-l.queue:
+					put(bp)
+				default:
+					_ = w.Flush()
+					return
+				}
+			}
+		}
+	}
+}
+
+func appendJSON(b []byte, e *Entry) []byte {
+	b = append(b, `{"time":"`...)
+	b = e.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = append(b, `","level":"INFO","logger":"django_bolt.access","request_id":`...)
+	b = appendString(b, e.RequestID)
+	b = append(b, `,"method":`...)
+	b = appendString(b, e.Method)
+	b = append(b, `,"route":`...)
+	if e.Route == "" {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, []byte(e.Route))
+	}
+	b = append(b, `,"path":`...)
+	b = appendString(b, e.Path)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(e.Status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, int64(e.Bytes), 10)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, float64(e.Duration.Microseconds())/1000, 'f', 3, 64)
+	b = append(b, `,"client_ip":"`...)
+	b = appendIP(b, e.ClientIP)
+	b = append(b, '"')
+	if e.UserID != nil {
+		b = append(b, `,"user_id":`...)
+		b = append(b, e.UserID...)
+	}
+	return append(b, "}\n"...)
+}
+
+func appendText(b []byte, e *Entry) []byte {
+	b = e.Time.Local().AppendFormat(b, "15:04:05")
+	b = append(b, " INFO django_bolt.access: "...)
+	b = appendPrintable(b, e.Method)
+	b = append(b, ' ')
+	b = appendPrintable(b, e.Path)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(e.Status), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(e.Bytes), 10)
+	b = append(b, "B "...)
+	b = strconv.AppendFloat(b, float64(e.Duration.Microseconds())/1000, 'f', 1, 64)
+	b = append(b, "ms"...)
+	if e.Route != "" {
+		b = append(b, " route="...)
+		b = appendPrintable(b, []byte(e.Route))
+	}
+	b = append(b, " ip="...)
+	b = appendIP(b, e.ClientIP)
+	if e.UserID != nil {
+		b = append(b, " user="...)
+		b = appendPrintable(b, e.UserID)
+	}
+	b = append(b, " id="...)
+	b = appendPrintable(b, e.RequestID)
+	return append(b, '\n')
+}
+
+func appendIP(b []byte, ip net.IP) []byte {
+	if a, ok := netip.AddrFromSlice(ip); ok {
+		return a.Unmap().AppendTo(b)
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD, so the line stays
+// valid JSON whatever bytes a client put in its path.
+func appendString(b, s []byte) []byte {
+	b = append(b, '"')
+	for len(s) > 0 {
+		c := s[0]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			s = s[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(s)
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[:size]...)
+		}
+		s = s[size:]
+	}
+	return append(b, '"')
+}
+
+// appendPrintable appends s with control and non-ASCII bytes escaped as \xNN, so a path
+// cannot forge a second log line (CWE-117).
+func appendPrintable(b, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c >= 0x7f {
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return b
+}

@@ -1,0 +1,231 @@
+package middleware
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+var bigJSON = []byte(`{"items":[` + strings.Repeat(`{"id":12345,"name":"a fairly repetitive item name"},`, 40) + `{}]}`)
+
+func compiled(t testing.TB, c *CompressConfig) *Compressor {
+	t.Helper()
+	p, err := CompileCompress(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func respond(p *Compressor, method, acceptEncoding, contentType string, status int, body []byte) *fasthttp.RequestCtx {
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.SetMethod(method)
+	if acceptEncoding != "" {
+		ctx.Request.Header.Set("Accept-Encoding", acceptEncoding)
+	}
+	ctx.SetStatusCode(status)
+	ctx.SetContentType(contentType)
+	ctx.SetBody(body)
+	p.Apply(&ctx)
+	return &ctx
+}
+
+func decode(t *testing.T, coding string, body []byte) []byte {
+	t.Helper()
+	var out []byte
+	var err error
+	switch coding {
+	case "br":
+		out, err = fasthttp.AppendUnbrotliBytes(nil, body)
+	case "zstd":
+		out, err = fasthttp.AppendUnzstdBytes(nil, body)
+	case "gzip":
+		out, err = fasthttp.AppendGunzipBytes(nil, body)
+	default:
+		return body
+	}
+	if err != nil {
+		t.Fatalf("decode %s: %v", coding, err)
+	}
+	return out
+}
+
+func TestCompressNegotiation(t *testing.T) {
+	t.Parallel()
+	def := compiled(t, nil)
+	cases := []struct {
+		accept string
+		want   string
+	}{
+		{"gzip, deflate, br, zstd", "br"}, // ties: brotli preferred
+		{"gzip", "gzip"},
+		{"x-gzip", "gzip"},
+		{"zstd, gzip;q=0.5", "zstd"},
+		{"br;q=0.1, gzip;q=0.9", "gzip"},
+		{"br;q=0, gzip;q=0", ""},
+		{"*", "br"},
+		{"*;q=0.5, br;q=0", "zstd"},
+		{"identity", ""},
+		{"deflate", ""},
+		{"gzip;q=garbage", ""},
+		{"gzip;q=1.5", ""},
+		{"GZIP;Q=0.800", "gzip"},
+		{" , ,gzip ,", "gzip"},
+		{"", ""},
+	}
+	for _, c := range cases {
+		ctx := respond(def, "GET", c.accept, "application/json", 200, bigJSON)
+		if got := string(ctx.Response.Header.ContentEncoding()); got != c.want {
+			t.Errorf("Accept-Encoding %q: got coding %q, want %q", c.accept, got, c.want)
+		}
+		if got := decode(t, c.want, ctx.Response.Body()); !bytes.Equal(got, bigJSON) {
+			t.Errorf("Accept-Encoding %q: body does not round-trip", c.accept)
+		}
+		if v := string(ctx.Response.Header.Peek("Vary")); v != "Accept-Encoding" {
+			t.Errorf("Accept-Encoding %q: Vary = %q", c.accept, v)
+		}
+	}
+}
+
+func TestCompressBackendAndFallback(t *testing.T) {
+	t.Parallel()
+	no := false
+	gzipOnly := compiled(t, &CompressConfig{Backend: "gzip", GzipFallback: &no})
+	if got := respond(gzipOnly, "GET", "br, zstd", "application/json", 200, bigJSON).Response.Header.ContentEncoding(); len(got) != 0 {
+		t.Errorf("gzip-only config used %q", got)
+	}
+	zstdFirst := compiled(t, &CompressConfig{Backend: "zstd"})
+	if got := string(respond(zstdFirst, "GET", "br, gzip, zstd", "application/json", 200, bigJSON).Response.Header.ContentEncoding()); got != "zstd" {
+		t.Errorf("zstd backend on a tie: got %q", got)
+	}
+	if got := string(respond(zstdFirst, "GET", "gzip", "application/json", 200, bigJSON).Response.Header.ContentEncoding()); got != "gzip" {
+		t.Errorf("fallback: got %q", got)
+	}
+}
+
+func TestCompressSkips(t *testing.T) {
+	t.Parallel()
+	def := compiled(t, nil)
+	cases := []struct {
+		name, method, ct string
+		status           int
+		body             []byte
+		vary             bool
+	}{
+		{"small body", "GET", "application/json", 200, []byte(`{"a":1}`), false},
+		{"event stream", "GET", "text/event-stream", 200, bigJSON, false},
+		{"image", "GET", "image/png", 200, bigJSON, false},
+		{"octet stream", "GET", "application/octet-stream", 200, bigJSON, false},
+		{"HEAD", "HEAD", "application/json", 200, bigJSON, false},
+		{"204", "GET", "application/json", 204, bigJSON, false},
+		{"304", "GET", "application/json", 304, bigJSON, false},
+	}
+	for _, c := range cases {
+		ctx := respond(def, c.method, "gzip, br", c.ct, c.status, c.body)
+		if enc := ctx.Response.Header.ContentEncoding(); len(enc) != 0 {
+			t.Errorf("%s: compressed with %q", c.name, enc)
+		}
+		if v := ctx.Response.Header.Peek("Vary"); len(v) != 0 {
+			t.Errorf("%s: Vary %q on an uncompressible response", c.name, v)
+		}
+	}
+
+	var ctx fasthttp.RequestCtx
+	ctx.Request.Header.Set("Accept-Encoding", "gzip")
+	ctx.SetContentType("application/json")
+	ctx.Response.Header.Set("Content-Encoding", "br")
+	ctx.SetBody(bigJSON)
+	def.Apply(&ctx)
+	if got := string(ctx.Response.Header.ContentEncoding()); got != "br" || !bytes.Equal(ctx.Response.Body(), bigJSON) {
+		t.Errorf("already-encoded response was re-encoded: %q", got)
+	}
+
+	if p, err := CompileCompress(&CompressConfig{Disabled: true}); p != nil || err != nil {
+		t.Errorf("disabled config compiled to %v, %v", p, err)
+	}
+}
+
+func TestCompressVaryIsMerged(t *testing.T) {
+	t.Parallel()
+	def := compiled(t, nil)
+	var ctx fasthttp.RequestCtx
+	ctx.SetContentType("text/html; charset=utf-8")
+	ctx.Response.Header.Set("Vary", "Origin")
+	ctx.SetBody(bigJSON)
+	def.Apply(&ctx)
+	if v := string(ctx.Response.Header.Peek("Vary")); v != "Origin, Accept-Encoding" {
+		t.Errorf("Vary = %q", v)
+	}
+}
+
+func TestCompressConfigErrors(t *testing.T) {
+	t.Parallel()
+	neg, q := -1, 12
+	for _, c := range []*CompressConfig{
+		{Backend: "deflate"},
+		{MinimumSize: &neg},
+		{GzipLevel: 10},
+		{BrotliQuality: &q},
+		{ZstdLevel: 23},
+	} {
+		if _, err := CompileCompress(c); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+}
+
+func TestParseQ(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int{"1": 1000, "1.000": 1000, "0": 0, "0.5": 500, "0.123": 123, "0.1234": 0, "1.1": 0, "": 0, "x": 0, ".5": 0} {
+		if got := parseQ([]byte(in)); got != want {
+			t.Errorf("parseQ(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+func FuzzAcceptEncoding(f *testing.F) {
+	for _, s := range []string{"gzip, br;q=0.5", "*;q=0", ";;,,", "br;q=1.000;x=y", "zstd;q=0.00001", "\xff;q=\x00"} {
+		f.Add(s)
+	}
+	p, _ := CompileCompress(nil)
+	f.Fuzz(func(t *testing.T, header string) {
+		ParseAcceptEncoding([]byte(header), func(token []byte, weight int) {
+			if len(token) == 0 || weight < 0 || weight > 1000 {
+				t.Fatalf("token %q weight %d", token, weight)
+			}
+		})
+		if c := p.negotiate([]byte(header), NoCoding); c >= numCodings {
+			t.Fatalf("coding %d", c)
+		}
+	})
+}
+
+// Levels were picked with these (go test -bench Compress ./libbolt/middleware/).
+func BenchmarkCompress(b *testing.B) {
+	var body []byte // ~10 KB of JSON with varied values, like a list endpoint
+	for i := 0; len(body) < 10_000; i++ {
+		body = fmt.Appendf(body, `{"id":%d,"name":"item %x","price":%d.%02d,"tags":["t%d","u%d"]},`, i*7919, i*104729, i%997, i%100, i%13, i%29)
+	}
+	for _, bc := range []struct {
+		name   string
+		coding Coding
+		level  int
+	}{
+		{"gzip1", Gzip, 1}, {"gzip3", Gzip, 3}, {"gzip5", Gzip, 5}, {"gzip6", Gzip, 6},
+		{"br1", Brotli, 1}, {"br2", Brotli, 2}, {"br3", Brotli, 3}, {"br4", Brotli, 4},
+		{"zstd1", Zstd, fasthttp.CompressZstdBestSpeed}, {"zstd2", Zstd, fasthttp.CompressZstdDefault},
+	} {
+		p := compiled(b, nil)
+		p.levels[bc.coding] = bc.level
+		b.Run(bc.name, func(b *testing.B) {
+			var out []byte
+			for b.Loop() {
+				out = p.encode(out[:0], body, bc.coding)
+			}
+			b.ReportMetric(float64(len(out))/float64(len(body)), "ratio")
+		})
+	}
+}
