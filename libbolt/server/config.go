@@ -7,8 +7,8 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"

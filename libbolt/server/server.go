@@ -11,8 +11,8 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
