@@ -1,11 +1,13 @@
 """The example API: found by `runbolt` because `demo` is in INSTALLED_APPS."""
 
 import asyncio
+import os
 
 import msgspec
 from pydantic import BaseModel
 
 from django_bolt import BoltAPI, HTTPException, UploadFile
+from django_bolt.auth import IsAuthenticated, JWTAuthentication
 from django_bolt.param_functions import File, Header
 
 from .models import Member
@@ -127,3 +129,13 @@ async def users():
 async def bench_upload(file: UploadFile = File()):
     """The 1 MiB multipart upload of bench/run.py (parsed and spooled by Go)."""
     return {"filename": file.filename, "size": len(await file.read())}
+
+
+# ---- bench/run.py --section middleware (issue 4): /hello behind a JWT checked in Go. The
+# secret is for the benchmark only; run.py signs its token with the same one.
+BENCH_JWT_SECRET = os.environ.get("BENCH_JWT_SECRET", "bench-only-jwt-secret-not-for-real-use-0123456789")
+
+
+@api.get("/bench/jwt-hello", auth=[JWTAuthentication(secret=BENCH_JWT_SECRET)], guards=[IsAuthenticated()])
+async def bench_jwt_hello():
+    return {"message": "Hello, World!"}

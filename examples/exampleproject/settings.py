@@ -1,5 +1,6 @@
 """Settings of the example project: a plain Django project that also serves django-bolt APIs."""
 
+import json
 import os
 from pathlib import Path
 
@@ -61,3 +62,11 @@ DJANGO_BOLT = {
     "HOST": "127.0.0.1",
     "PORT": 8000,
 }
+
+# Bench hooks (bench/run.py --section middleware), unset in normal use: BENCH_BOLT_SETTINGS
+# is a JSON object merged into DJANGO_BOLT (e.g. {"ACCESS_LOG": false, "METRICS_PATH": null}),
+# BENCH_CORS_ALLOWED_ORIGINS a comma-separated CORS_ALLOWED_ORIGINS (turns CORS on).
+if os.environ.get("BENCH_BOLT_SETTINGS"):
+    DJANGO_BOLT.update(json.loads(os.environ["BENCH_BOLT_SETTINGS"]))
+if os.environ.get("BENCH_CORS_ALLOWED_ORIGINS"):
+    CORS_ALLOWED_ORIGINS = os.environ["BENCH_CORS_ALLOWED_ORIGINS"].split(",")

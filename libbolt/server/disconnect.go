@@ -3,6 +3,8 @@ package server
 import (
 	"net"
 	"syscall"
+
+	"github.com/valyala/fasthttp"
 )
 
 // Noticing a client that went away while its handler runs. fasthttp does not read the
@@ -17,7 +19,14 @@ import (
 // client went away before its answer (nginx's convention; it never reaches the client).
 const StatusClientClosedRequest = 499
 
-var goneReply = errorBody("Client closed the connection")
+// closeSilently ends the request of a client that went away: nothing is written to the
+// dead socket (shared/reliability.md), the connection is closed, and the access log and
+// metrics see StatusClientClosedRequest.
+func closeSilently(ctx *fasthttp.RequestCtx) {
+	ctx.SetStatusCode(StatusClientClosedRequest)
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(net.Conn) {}) // fasthttp closes a hijacked connection once this returns
+}
 
 // connGone reports whether the peer of c has closed the connection. Pipelined bytes
 // waiting to be read count as alive; connections that are not sockets (the test client's

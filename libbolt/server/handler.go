@@ -119,8 +119,7 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 		s.Bridge.Submit(slot)
 		if !s.Bridge.Wait(slot, timeout) {
 			if slot.ClientGone {
-				writeError(ctx, StatusClientClosedRequest, goneReply)
-				ctx.SetConnectionClose()
+				closeSilently(ctx)
 			} else if isStopping(ctx) {
 				writeError(ctx, fasthttp.StatusServiceUnavailable, stoppingBody)
 			} else {

@@ -139,10 +139,14 @@ func (s *Server) observe(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 func (s *Server) logAccess(ctx *fasthttp.RequestCtx, o *observedRoute, status int, start time.Time, d time.Duration) {
 	e := accesslog.Entry{
 		Time: start, RequestID: requestID(ctx), Method: ctx.Method(), Path: ctx.Path(),
-		Status: status, Bytes: len(ctx.Response.Body()), Duration: d, ClientIP: ctx.RemoteIP(),
+		Status: status, Duration: d, ClientIP: ctx.RemoteIP(),
 	}
+	// Body() would drain a body stream (a streamed reply, a file) into memory: ask the
+	// stream's declared length instead (-1 for chunked: logged as 0).
 	if ctx.Response.IsBodyStream() {
 		e.Bytes = max(ctx.Response.Header.ContentLength(), 0)
+	} else {
+		e.Bytes = len(ctx.Response.Body())
 	}
 	if o != nil {
 		e.Route = o.template

@@ -72,3 +72,22 @@ def test_client_gone_while_handler_awaits_cancels_the_task(bolt: BoltProcess, cl
     metrics = client.get("/metrics").text
     assert 'bolt_requests_total{route="/obs/wait/{name}",method="GET",status="499"} 1' in metrics
     assert client.get("/hello").status_code == 200
+
+
+def test_nothing_is_written_to_a_client_that_went_away(bolt: BoltProcess, client: httpx.Client) -> None:
+    """A client that shut down its sending side counts as gone; it can still read, so it
+    sees that the server closed the connection without writing a reply."""
+    marker = bolt.log_path.parent / "gone-2"
+    s = socket.create_connection(("127.0.0.1", bolt.port))
+    s.sendall(b"GET /obs/wait/gone-2 HTTP/1.1\r\nHost: t\r\n\r\n")
+    deadline = time.monotonic() + 10
+    while not marker.exists():
+        assert time.monotonic() < deadline, "the handler never started"
+        time.sleep(0.02)
+    s.shutdown(socket.SHUT_WR)
+    assert read_all(s) == b""  # closed, and not one byte of a response
+    s.close()
+    while marker.read_text() != "cancelled":
+        assert time.monotonic() < deadline, "the task was never cancelled"
+        time.sleep(0.02)
+    assert client.get("/hello").status_code == 200
