@@ -158,7 +158,8 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
 
 def _server_for(api: BoltAPI | Sequence[BoltAPI], settings: dict[str, Any] | None, debug: bool) -> _InProcessServer:
     apis = [api] if isinstance(api, BoltAPI) else list(api)
-    return _InProcessServer(apis, load_settings(settings or {}, environ={}), debug)
+    # No access log unless asked for: test output is not the place for it.
+    return _InProcessServer(apis, load_settings({"ACCESS_LOG": False, **(settings or {})}, environ={}), debug)
 
 
 class TestClient(httpx.Client):

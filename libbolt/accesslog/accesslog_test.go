@@ -103,7 +103,7 @@ func TestFullQueueDropsInsteadOfBlocking(t *testing.T) {
 	t.Parallel()
 	block := make(chan struct{})
 	l, _ := New(&Config{}, writerFunc(func(p []byte) (int, error) { <-block; return len(p), nil }))
-	for range 2 * queueLen {
+	for range 2 * maxPending / 100 { // lines are over 100 bytes
 		l.Log(entry())
 	}
 	if l.Dropped() == 0 {

@@ -13,6 +13,7 @@ type Identity struct {
 	Permissions []string
 	claims      map[string]any // validated JWT claims, for Requires guards
 	rawClaims   []byte         // the token's payload JSON, passed to Python as is
+	jti         string         // the token's id, checked against revocations on every use
 }
 
 func identityFromClaims(claims map[string]any, raw []byte) *Identity {

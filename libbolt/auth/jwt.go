@@ -38,6 +38,9 @@ type jwtBackend struct {
 	revoked   *Revocations
 	requireID bool
 	storeID   int // Python InMemoryRevocation id, 0 for none
+	cache     *tokenCache
+	clock     Clock // nil: time.Now
+	leeway    time.Duration
 }
 
 func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
@@ -78,7 +81,8 @@ func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 	if c.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(c.Issuer))
 	}
-	b := &jwtBackend{parser: jwt.NewParser(opts...), key: key, cookie: c.Cookie, requireID: c.RequireJTI}
+	b := &jwtBackend{parser: jwt.NewParser(opts...), key: key, cookie: c.Cookie, requireID: c.RequireJTI,
+		cache: newTokenCache(), clock: now, leeway: time.Duration(c.LeewaySec * float64(time.Second))}
 	if c.Cookie == "" {
 		b.header = strings.ToLower(c.Header)
 		if b.header == "" {
@@ -196,6 +200,12 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	if bytes.Count(tok, []byte{'.'}) != 2 {
 		return nil, failMalformed
 	}
+	if id := b.cache.get(tok, b.now()); id != nil {
+		if b.revoked != nil && id.jti != "" && b.revoked.Has(id.jti) {
+			return nil, failRevoked
+		}
+		return id, nil
+	}
 	claims := jwt.MapClaims{}
 	if _, err := b.parser.ParseWithClaims(string(tok), claims, b.keyFunc); err != nil {
 		return nil, tokenFailure(err)
@@ -212,7 +222,18 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	if err != nil { // the parser accepted it, so this does not happen; refuse anyway
 		return nil, failMalformed
 	}
-	return identityFromClaims(claims, raw), nil
+	id := identityFromClaims(claims, raw)
+	id.jti = jti
+	b.cache.put(tok, id, claims["exp"], b.leeway)
+	return id, nil
+}
+
+// now is the validation clock (frozen in tests).
+func (b *jwtBackend) now() time.Time {
+	if b.clock != nil {
+		return b.clock()
+	}
+	return time.Now()
 }
 
 func (b *jwtBackend) keyFunc(*jwt.Token) (any, error) { return b.key, nil }
