@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fasthttp"
 )
 
@@ -216,10 +217,14 @@ func BenchmarkCompress(b *testing.B) {
 	}{
 		{"gzip1", Gzip, 1}, {"gzip3", Gzip, 3}, {"gzip5", Gzip, 5}, {"gzip6", Gzip, 6},
 		{"br1", Brotli, 1}, {"br2", Brotli, 2}, {"br3", Brotli, 3}, {"br4", Brotli, 4},
-		{"zstd1", Zstd, fasthttp.CompressZstdBestSpeed}, {"zstd2", Zstd, fasthttp.CompressZstdDefault},
+		{"zstd1", Zstd, int(zstd.SpeedFastest)}, {"zstd2", Zstd, int(zstd.SpeedDefault)},
 	} {
 		p := compiled(b, nil)
 		p.levels[bc.coding] = bc.level
+		var err error
+		if p.enc, err = newEncoders(p.levels); err != nil {
+			b.Fatal(err)
+		}
 		b.Run(bc.name, func(b *testing.B) {
 			var out []byte
 			for b.Loop() {

@@ -14,9 +14,5 @@ func TestMain(m *testing.M) {
 	// of the process; start it before the baseline so it is not counted as a leak.
 	var h fasthttp.ResponseHeader
 	h.AppendBytes(nil)
-	// Likewise the compressors' stackless workers, started on first use for good.
-	fasthttp.AppendGzipBytes(nil, []byte("x"))
-	fasthttp.AppendBrotliBytes(nil, []byte("x"))
-	fasthttp.AppendZstdBytes(nil, []byte("x"))
 	os.Exit(testutil.RunWithLeakCheck(m))
 }
