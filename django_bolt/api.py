@@ -181,6 +181,7 @@ class Router:
                 "include_in_schema": include_in_schema,
                 "responses": responses or {},
                 "response_model": response_model,
+                "response_class": response_class,
                 "timeout": timeout,
             },
         )

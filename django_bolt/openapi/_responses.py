@@ -90,6 +90,8 @@ def _model_response(status: int, model: Any, components: Components) -> dict[str
 def _annotation_response(route: Route, components: Components) -> tuple[int, dict[str, Any]]:
     """A route without a response model: its return annotation says what leaves."""
     status = route.status_code
+    if (cls := route.extra.get("response_class")) is not None:  # a generator handler's class
+        return _class_response(cls, status)
     try:
         ret = typing.get_type_hints(route.handler).get("return", Any)
     except NameError:

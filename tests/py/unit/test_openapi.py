@@ -13,12 +13,13 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from django_bolt import BoltAPI
+from django_bolt import BoltAPI, UploadFile
 from django_bolt._params import ArgPlan
 from django_bolt.exceptions import BoltConfigError
 from django_bolt.openapi import OpenAPIConfig, build_document, untyped_objects
 from django_bolt.openapi._yaml import dump
-from django_bolt.param_functions import File
+from django_bolt.param_functions import File, Form
+from django_bolt.responses import EventSourceResponse
 
 from . import openapi_api
 
@@ -263,3 +264,22 @@ def test_pydantic_aliases_and_output_mode() -> None:
     out = doc["paths"]["/accounts"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert out == {"$ref": "#/components/schemas/AccountOutput"}
     assert "user_name" in doc["components"]["schemas"]["AccountOutput"]["properties"]
+
+
+def test_streams_sse_and_uploads_are_documented() -> None:
+    api = BoltAPI()
+
+    @api.post("/up")
+    async def up(file: UploadFile = File(), note: str = Form()) -> dict[str, int]:
+        return {"n": 1}
+
+    @api.get("/events", response_class=EventSourceResponse)
+    async def events() -> Any:
+        yield {"data": "x"}
+
+    doc = build_document(api.routes)
+    validate(doc)
+    body = doc["paths"]["/up"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert body["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert body["required"] == ["file", "note"]
+    assert list(doc["paths"]["/events"]["get"]["responses"]["200"]["content"]) == ["text/event-stream"]
