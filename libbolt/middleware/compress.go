@@ -168,7 +168,7 @@ func (p *Compressor) Apply(ctx *fasthttp.RequestCtx) {
 	addVaryValue(&resp.Header, vAcceptEncoding)
 	coding := NoCoding
 	for k, v := range ctx.Request.Header.All() {
-		if asciiFold(k, hAcceptEncoding) {
+		if EqualFoldLower(k, hAcceptEncoding) {
 			coding = p.negotiate(v, coding)
 		}
 	}
@@ -214,11 +214,11 @@ func (p *Compressor) negotiate(header []byte, prev Coding) Coding {
 	star := -1
 	ParseAcceptEncoding(header, func(token []byte, weight int) {
 		switch {
-		case asciiFold(token, "br"):
+		case EqualFoldLower(token, "br"):
 			q[Brotli] = weight
-		case asciiFold(token, "zstd"):
+		case EqualFoldLower(token, "zstd"):
 			q[Zstd] = weight
-		case asciiFold(token, "gzip"), asciiFold(token, "x-gzip"):
+		case EqualFoldLower(token, "gzip"), EqualFoldLower(token, "x-gzip"):
 			q[Gzip] = weight
 		case len(token) == 1 && token[0] == '*':
 			star = weight
@@ -256,7 +256,7 @@ func ParseAcceptEncoding(v []byte, fn func(token []byte, weight int)) {
 			elem, v = v, nil
 		}
 		token, params, _ := bytes.Cut(elem, []byte{';'})
-		token = trimSpace(token)
+		token = TrimOWS(token)
 		if len(token) == 0 {
 			continue
 		}
@@ -264,9 +264,9 @@ func ParseAcceptEncoding(v []byte, fn func(token []byte, weight int)) {
 		for len(params) > 0 {
 			var param []byte
 			param, params, _ = bytes.Cut(params, []byte{';'})
-			name, value, ok := bytes.Cut(trimSpace(param), []byte{'='})
+			name, value, ok := bytes.Cut(TrimOWS(param), []byte{'='})
 			if ok && len(name) == 1 && (name[0] == 'q' || name[0] == 'Q') {
-				weight = parseQ(trimSpace(value))
+				weight = parseQ(TrimOWS(value))
 			}
 		}
 		fn(token, weight)
@@ -300,39 +300,12 @@ func parseQ(b []byte) int {
 	return w
 }
 
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// asciiFold compares b with a lower-case ASCII string, ignoring case.
-func asciiFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // CompressibleType reports whether a content type is worth compressing: text and the
 // structured formats APIs send. Images, audio, video, archives and fonts other than SVG
 // are already compressed; text/event-stream must reach the client event by event.
 func CompressibleType(ct []byte) bool {
 	raw, _, _ := bytes.Cut(ct, []byte{';'})
-	raw = trimSpace(raw)
+	raw = TrimOWS(raw)
 	var buf [80]byte
 	if len(raw) > len(buf) {
 		return false
@@ -368,7 +341,7 @@ func addVaryValue(h *fasthttp.ResponseHeader, value []byte) {
 		return
 	}
 	for part := range bytes.SplitSeq(v, []byte{','}) {
-		if p := trimSpace(part); bytes.EqualFold(p, value) || (len(p) == 1 && p[0] == '*') {
+		if p := TrimOWS(part); bytes.EqualFold(p, value) || (len(p) == 1 && p[0] == '*') {
 			return
 		}
 	}

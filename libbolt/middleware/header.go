@@ -8,14 +8,19 @@ import "github.com/valyala/fasthttp"
 func PeekHeader(h *fasthttp.RequestHeader, lower string) []byte {
 	var v []byte
 	for k, val := range h.All() {
-		if len(k) == len(lower) && equalFoldLower(k, lower) {
+		if EqualFoldLower(k, lower) {
 			v = val
 		}
 	}
 	return v
 }
 
-func equalFoldLower(b []byte, lower string) bool {
+// EqualFoldLower compares b with a lower-case ASCII name, ignoring the case of b (header
+// names and tokens; RFC 9110 5.1).
+func EqualFoldLower(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
 	for i := range len(b) {
 		c := b[i]
 		if 'A' <= c && c <= 'Z' {
@@ -26,4 +31,15 @@ func equalFoldLower(b []byte, lower string) bool {
 		}
 	}
 	return true
+}
+
+// TrimOWS strips optional whitespace around a header value or list element (RFC 9110 5.6.3).
+func TrimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 )
 
 // Hot path: front runs for every request, before routing.
@@ -78,29 +80,29 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 		name, value := line[:colon], line[colon+1:]
 		switch len(name) {
 		case 4:
-			if asciiEqualFold(name, "host") {
+			if middleware.EqualFoldLower(name, "host") {
 				f.hosts++
 			}
 		case 6:
-			if asciiEqualFold(name, "origin") {
-				f.origin = trimOWS(value)
+			if middleware.EqualFoldLower(name, "origin") {
+				f.origin = middleware.TrimOWS(value)
 			}
 		case 12:
-			if asciiEqualFold(name, "x-request-id") {
-				f.requestID = trimOWS(value)
+			if middleware.EqualFoldLower(name, "x-request-id") {
+				f.requestID = middleware.TrimOWS(value)
 			}
 		case 14:
-			if asciiEqualFold(name, "content-length") {
+			if middleware.EqualFoldLower(name, "content-length") {
 				f.lengths++
 			}
 		case 17:
-			if asciiEqualFold(name, "transfer-encoding") {
+			if middleware.EqualFoldLower(name, "transfer-encoding") {
 				f.encodings++
-				f.chunked = asciiEqualFold(trimOWS(value), "chunked")
+				f.chunked = middleware.EqualFoldLower(middleware.TrimOWS(value), "chunked")
 			}
 		case 29:
-			if asciiEqualFold(name, "access-control-request-method") {
-				f.preflight, f.acrm = true, trimOWS(value)
+			if middleware.EqualFoldLower(name, "access-control-request-method") {
+				f.preflight, f.acrm = true, middleware.TrimOWS(value)
 			}
 		}
 	}
@@ -118,34 +120,6 @@ func tokenPrefix(line []byte) int {
 		}
 	}
 	return len(line)
-}
-
-// trimOWS strips optional whitespace around a header value (RFC 9110 5.5).
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-// asciiEqualFold compares b with a lower-case ASCII name.
-func asciiEqualFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // validRequestID accepts 1-128 visible ASCII bytes: the id is echoed in a response

@@ -10,6 +10,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -197,7 +198,7 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	mark = len(dst)
 	if rt.Flags&FlagHeaders != 0 {
 		for k, v := range ctx.Request.Header.All() {
-			if asciiEqualFold(k, "x-request-id") {
+			if middleware.EqualFoldLower(k, "x-request-id") {
 				continue // replaced by the id Go settled on (the client's may be invalid)
 			}
 			dst = appendLower(dst, k)

@@ -13,6 +13,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -180,7 +181,7 @@ func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 	if s.metricsToken != nil {
 		var auth []byte
 		for k, v := range ctx.Request.Header.All() {
-			if asciiEqualFold(k, "authorization") {
+			if middleware.EqualFoldLower(k, "authorization") {
 				auth = v
 			}
 		}
