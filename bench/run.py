@@ -551,11 +551,13 @@ def check_response(url: str, work: Workload) -> str | None:
 
 
 def lua_string(text: str) -> str:
-    """text as a Lua long-bracket literal, with a level of `=` that does not occur in it."""
-    level = "="
-    while f"]{level}]" in text:
-        level += "="
-    return f"[{level}[{text}]{level}]"
+    """text as a quoted Lua literal. Not a long-bracket literal: Lua turns every CR LF in
+    those into LF, and multipart bodies need their CR LF (RFC 2046 5.1.1)."""
+    return '"' + text.encode().decode("latin-1").translate(_LUA_ESCAPES) + '"'
+
+
+# Printable ASCII as is, except the quote and the backslash; every other byte as \ddd.
+_LUA_ESCAPES = {b: f"\\{b:03d}" for b in range(256) if not 32 <= b < 127 or b in (34, 92)}
 
 
 def write_wrk_script(path_name: str, out_dir: Path, work: Workload | None = None) -> Path | None:

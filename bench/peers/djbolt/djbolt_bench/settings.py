@@ -29,3 +29,6 @@ LOGGING = {
         "django_bolt": {"level": "WARNING"},
     },
 }
+
+# The 1 MiB upload workload: django-bolt refuses file parts over 1 MiB by default (413).
+BOLT_MAX_UPLOAD_SIZE = 4 * 1024 * 1024
