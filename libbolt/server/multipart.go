@@ -1,13 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
-	"mime/multipart"
 	"net/textproto"
 	"os"
 	"strings"
@@ -55,7 +52,7 @@ func (s *Server) parseMultipart(ctx *fasthttp.RequestCtx) (body []byte, temps []
 	if err != nil || boundary == "" {
 		return nil, nil, &multipartError{fasthttp.StatusBadRequest, "Multipart body without a valid boundary"}
 	}
-	p := multipartParser{s: s, r: multipart.NewReader(bytes.NewReader(ctx.PostBody()), boundary)}
+	p := multipartParser{s: s, sc: newPartScanner(ctx.PostBody(), boundary, s.cfg.MaxHeaderBytes)}
 	bad = p.run()
 	if bad != nil {
 		removeAll(p.temps)
@@ -101,7 +98,7 @@ func (s *Server) parseURLEncoded(ctx *fasthttp.RequestCtx) *multipartError {
 
 type multipartParser struct {
 	s       *Server
-	r       *multipart.Reader
+	sc      *partScanner
 	form    [][2]string
 	files   []uploadFile
 	body    []byte
@@ -113,19 +110,18 @@ func (p *multipartParser) run() *multipartError {
 	p.form, p.files = [][2]string{}, []uploadFile{}
 	cfg := p.s.cfg
 	for {
-		part, err := p.r.NextRawPart()
-		if err == io.EOF {
-			return nil
-		}
+		part, err := p.sc.next()
 		if err != nil {
 			return readError(err)
 		}
-		// The request's own header limit applies to each part's headers too (mime/multipart
-		// alone allows megabytes of them).
-		if headerBytes(part.Header) > cfg.MaxHeaderBytes {
+		if part == nil {
+			return nil
+		}
+		// The request's own header limit applies to each part's headers too.
+		if headerBytes(part.header) > cfg.MaxHeaderBytes {
 			return &multipartError{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
 		}
-		_, disp, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		_, disp, err := mime.ParseMediaType(part.header.Get("Content-Disposition"))
 		name, isFile := disp["name"], false
 		if _, ok := disp["filename"]; ok {
 			isFile = true
@@ -140,10 +136,7 @@ func (p *multipartParser) run() *multipartError {
 			if p.nFields++; p.nFields > cfg.MultipartMaxFields {
 				return &multipartError{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", cfg.MultipartMaxFields)}
 			}
-			value, err := io.ReadAll(part)
-			if err != nil {
-				return readError(err)
-			}
+			value := part.data
 			if !cleanText(value) {
 				return &multipartError{fasthttp.StatusBadRequest, fmt.Sprintf("Invalid UTF-8 or NUL in form field '%s'", name)}
 			}
@@ -161,41 +154,26 @@ func (p *multipartParser) run() *multipartError {
 
 // addFile keeps a file part in the body, or spools it to disk when it is larger than
 // UploadMemoryMax (so one big upload does not sit in the record and in Python's memory).
-func (p *multipartParser) addFile(part *multipart.Part, name, filename string) *multipartError {
-	f := uploadFile{Name: name, Filename: filename, ContentType: part.Header.Get("Content-Type"), Offset: len(p.body)}
-	for k, vs := range part.Header {
+func (p *multipartParser) addFile(part *rawPart, name, filename string) *multipartError {
+	f := uploadFile{Name: name, Filename: filename, ContentType: part.header.Get("Content-Type"),
+		Offset: len(p.body), Size: int64(len(part.data))}
+	for k, vs := range part.header {
 		for _, v := range vs {
 			f.Headers = append(f.Headers, [2]string{strings.ToLower(k), v})
 		}
 	}
-	limit := int64(p.s.cfg.UploadMemoryMax)
-	n, err := io.Copy(bodyAppender{p}, io.LimitReader(part, limit+1))
-	if err != nil {
-		return readError(err)
-	}
-	if n <= limit {
-		f.Size = n
+	if len(part.data) <= p.s.cfg.UploadMemoryMax {
+		p.body = append(p.body, part.data...)
 		p.files = append(p.files, f)
 		return nil
 	}
-	// Over the threshold: move what was read so far, and the rest, into a temp file.
 	tmp, err := os.CreateTemp(p.s.cfg.UploadTempDir, "bolt-upload-*")
 	if err != nil {
 		logger.Printf("upload temp file: %v", err)
 		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
 	}
 	p.temps = append(p.temps, tmp.Name())
-	head := p.body[f.Offset:]
-	_, werr := tmp.Write(head)
-	p.body = p.body[:f.Offset]
-	var rest int64
-	if werr == nil {
-		rest, err = io.Copy(tmp, part)
-		if err != nil {
-			tmp.Close()
-			return readError(err)
-		}
-	}
+	_, werr := tmp.Write(part.data)
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
@@ -203,17 +181,9 @@ func (p *multipartParser) addFile(part *multipart.Part, name, filename string) *
 		logger.Printf("upload temp file: %v", werr)
 		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
 	}
-	f.Size, f.Offset, f.Path = int64(len(head))+rest, -1, tmp.Name()
+	f.Offset, f.Path = -1, tmp.Name()
 	p.files = append(p.files, f)
 	return nil
-}
-
-// bodyAppender appends to the parser's body section.
-type bodyAppender struct{ p *multipartParser }
-
-func (a bodyAppender) Write(b []byte) (int, error) {
-	a.p.body = append(a.p.body, b...)
-	return len(b), nil
 }
 
 func headerBytes(h textproto.MIMEHeader) int {
@@ -227,7 +197,7 @@ func headerBytes(h textproto.MIMEHeader) int {
 }
 
 func readError(err error) *multipartError {
-	if errors.Is(err, multipart.ErrMessageTooLarge) {
+	if errors.Is(err, errPartHeaderSize) {
 		return &multipartError{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
 	}
 	return &multipartError{fasthttp.StatusBadRequest, "Malformed multipart body: " + strings.TrimPrefix(err.Error(), "multipart: ")}
