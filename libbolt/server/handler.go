@@ -110,6 +110,11 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 				return
 			}
 		}
+		// A big body (an upload): one allocation of about the record's size instead of
+		// append's doublings from the retained 64 KB (measured on the 1 MiB upload).
+		if need := len(body) + 8<<10; need > cap(slot.Req) {
+			slot.Req = make([]byte, 0, need)
+		}
 		var bad inputError
 		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx, body)
 		if bad != "" {
