@@ -226,6 +226,9 @@ def ours(name: str = "ours", workers: int = 1, env: tuple[str, ...] = ()) -> Tar
 
 ISSUE3_PATHS = ("struct", "pydantic", "big", "params")
 
+# The django-ninja and DRF peers serve only these two workloads.
+DJANGO_PEER_UNSUPPORTED = tuple((p, "only /hello and /users") for p in ("items", *ISSUE3_PATHS))
+
 # The command table: edit here to change how a target is started. Each server gets
 # `taskset -c SERVER_CPU` in front; `{port}` is filled in with a free port.
 TARGETS: dict[str, Target] = {
@@ -282,7 +285,7 @@ TARGETS: dict[str, Target] = {
             " --http httptools --workers 1 --no-access-log".split(),
         ),
         python=VENV_DJANGO / "bin" / "python",
-        unsupported=tuple((p, "only /hello and /users") for p in ("items", *ISSUE3_PATHS)),
+        unsupported=DJANGO_PEER_UNSUPPORTED,
     ),
     # DRF views are synchronous: gunicorn's threaded worker, its usual deployment.
     "drf": Target(
@@ -296,7 +299,7 @@ TARGETS: dict[str, Target] = {
             " --worker-class gthread --threads 8".split(),
         ),
         python=VENV_DJANGO / "bin" / "python",
-        unsupported=tuple((p, "only /hello and /users") for p in ("items", *ISSUE3_PATHS)),
+        unsupported=DJANGO_PEER_UNSUPPORTED,
     ),
 }
 
