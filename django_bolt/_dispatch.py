@@ -17,7 +17,7 @@ from typing import Any
 
 from ._encoding import CT_FILE, CT_STREAM, INTERNAL_ERROR, Encoded, StreamBody, encode_exception, encode_result, logger
 from ._native import ffi
-from ._orm import ORM_TYPES, encode_orm
+from ._orm import ORM_TYPES, OrmReturns, Outcome, current_pool, encode_orm
 from ._streaming import KIND_STREAM_START, Streamer
 from .api import Route
 from .exceptions import HTTPException, ResponseValidationError
@@ -178,8 +178,24 @@ class Dispatcher:
 
     def _start_orm(self, rid: int, route: Route, result: Any) -> None:
         """A returned QuerySet or model instance is evaluated in the ORM pool (a query on this
-        thread raises SynchronousOnlyOperation): a Task that yields the encoded response."""
-        self._start_task(rid, route, encode_orm(result, route, self._encode), _NOT_STARTED, None, encoded=True)
+        thread raises SynchronousOnlyOperation), its answer sent back with others in a batch."""
+        executor = current_pool()
+        if executor is None:  # no ORM pool (the in-process test clients): asgiref's threads
+            self._start_task(rid, route, encode_orm(result, route, self._encode), _NOT_STARTED, None, encoded=True)
+        else:
+            self._orm_returns.submit(executor, rid, route, result)
+
+    @functools.cached_property
+    def _orm_returns(self) -> OrmReturns:
+        return OrmReturns(self.loop, self._encode, self._orm_answers)
+
+    def _orm_answers(self, answers: list[tuple[int, Route, Outcome]]) -> None:
+        for rid, route, outcome in answers:
+            if isinstance(outcome, BaseException):
+                self._fail(rid, route, outcome, None)
+            else:
+                self.append(rid, outcome)
+        self.flush()
 
     def _encode(self, result: Any, route: Route) -> Encoded:
         try:

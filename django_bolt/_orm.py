@@ -14,12 +14,16 @@ healthy). See docs/database.md.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import threading
 import traceback
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from contextvars import Context, ContextVar, copy_context
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.db import connections
@@ -60,6 +64,10 @@ class OrmExecutor(ThreadPoolExecutor):
     cannot be interrupted from Python), and still releases: no connection leaks.
     """
 
+    def __init__(self, threads: int) -> None:
+        super().__init__(max_workers=threads, thread_name_prefix="bolt-orm")
+        self.threads = threads
+
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
         return super().submit(_run_released, fn, args, kwargs)
 
@@ -88,12 +96,22 @@ def orm_threads(configured: int | None) -> int:
 async def orm_pool(threads: int) -> AsyncIterator[OrmExecutor]:
     """Send Django's thread-sensitive calls (the async ORM) made in this context, and in every
     task created from it, to a pool of ``threads`` threads; close the pools on exit."""
-    executor = OrmExecutor(max_workers=threads, thread_name_prefix="bolt-orm")
+    executor = OrmExecutor(threads)
+    token = _current_pool.set(executor)
     try:
         async with ThreadSensitiveContext(executor=executor):
             yield executor
     finally:
+        _current_pool.reset(token)
         await asyncio.to_thread(_shutdown, executor)
+
+
+_current_pool: ContextVar[OrmExecutor | None] = ContextVar("bolt_orm_pool", default=None)
+
+
+def current_pool() -> OrmExecutor | None:
+    """The ORM pool of ``orm_pool`` (None outside one: the in-process test clients)."""
+    return _current_pool.get()
 
 
 def _shutdown(executor: OrmExecutor) -> None:
@@ -107,6 +125,80 @@ def _shutdown(executor: OrmExecutor) -> None:
 
 
 # ---- QuerySet and model instance returns ---------------------------------------------------
+
+#: What evaluating a returned QuerySet gives the loop: the encoded response, or the exception.
+Outcome: TypeAlias = "Encoded | BaseException"
+#: A runner answers at most this many returns before it yields its thread to other ORM calls.
+_RUNNER_JOBS = 16
+
+
+class OrmReturns:
+    """Evaluates and encodes the QuerySets and model instances that handlers return, on the
+    ORM pool's threads, and hands the answers back to the event loop in batches.
+
+    Speed: one job per request on a queue that up to ``threads`` runners empty, and one
+    wake-up of the loop per batch of answers (``done`` calls back with all of them), instead
+    of asgiref's ``sync_to_async`` per request (a Task, two chained futures and a loop
+    wake-up each). py-spy on /users (SQLite): asgiref's plumbing was ~40% of the loop
+    thread's time; see bench/RESULTS.md (issue 5) for the before/after.
+    """
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        encode: Callable[[Any, Route], Encoded],
+        done: Callable[[list[tuple[int, Route, Outcome]]], None],
+    ) -> None:
+        self.loop = loop
+        self.encode = encode
+        self.done = done
+        self._lock = threading.Lock()
+        self._jobs: deque[tuple[int, Route, Any, Context]] = deque()
+        self._answers: list[tuple[int, Route, Outcome]] = []
+        self._runners = 0
+
+    def submit(self, executor: OrmExecutor, rid: int, route: Route, result: Any) -> None:
+        """Queue one returned QuerySet / instance (on the loop thread)."""
+        # The evaluation sees the context variables the loop has here, as with sync_to_async.
+        job = (rid, route, result, copy_context())
+        with self._lock:
+            self._jobs.append(job)
+            start = self._runners < executor.threads
+            if start:
+                self._runners += 1
+        if start:
+            executor.submit(self._run, executor)
+
+    def _run(self, executor: OrmExecutor) -> None:
+        for _ in range(_RUNNER_JOBS):
+            with self._lock:
+                if not self._jobs:
+                    self._runners -= 1
+                    return
+                rid, route, result, ctx = self._jobs.popleft()
+            outcome: Outcome
+            try:
+                outcome = ctx.run(_evaluate_and_encode, result, route, self.encode)
+            except Exception as exc:
+                outcome = exc
+            with self._lock:
+                self._answers.append((rid, route, outcome))
+                wake = len(self._answers) == 1
+            if wake:
+                # A closed loop (shutdown): Go has already answered these requests.
+                with contextlib.suppress(RuntimeError):
+                    self.loop.call_soon_threadsafe(self._deliver)
+        # Back of the pool's queue: async ORM calls of other handlers get a thread in turn.
+        try:
+            executor.submit(self._run, executor)
+        except RuntimeError:  # the pool is shutting down
+            with self._lock:
+                self._runners -= 1
+
+    def _deliver(self) -> None:
+        with self._lock:
+            answers, self._answers = self._answers, []
+        self.done(answers)
 
 
 async def encode_orm(result: Any, route: Route, encode: Callable[[Any, Route], Encoded]) -> Encoded:

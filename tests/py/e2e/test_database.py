@@ -265,6 +265,19 @@ def test_100_concurrent_orm_requests_are_correct_and_stay_within_the_pool(db: Db
     assert db.connections() <= POOL_SIZE
 
 
+def test_concurrent_queryset_returns_each_get_their_own_rows(db: DbServer) -> None:
+    # Returned QuerySets are evaluated in batches on the ORM threads: under load, every answer
+    # still goes to the request whose query it ran.
+    made = [_create(db.client, f"batch-{i}", 5000 + i) for i in range(40)]
+    ids = {p["id"] for p in made}
+    replies = _concurrently(db.server.url, [("GET", f"/shop/products?min_price={5000 + i}", None) for i in range(40)])
+    for i, r in enumerate(replies):
+        assert r.status_code == 200, r.text
+        assert [p for p in r.json() if p["id"] in ids] == [
+            {"id": p["id"], "name": p["name"], "price": p["price"]} for p in made[i:]
+        ]
+
+
 def test_orm_calls_run_on_a_pool_of_threads_not_one(db: DbServer) -> None:
     # asgiref alone would run these one after another on a single thread (the barrier would
     # break); the ORM pool runs them together.
