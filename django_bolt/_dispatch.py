@@ -17,7 +17,7 @@ from typing import Any
 
 from ._encoding import CT_FILE, CT_STREAM, INTERNAL_ERROR, Encoded, StreamBody, encode_exception, encode_result, logger
 from ._native import ffi
-from ._orm import ORM_TYPES, OrmReturns, Outcome, current_pool, encode_orm
+from ._orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, current_pool, encode_orm
 from ._streaming import KIND_STREAM_START, Streamer
 from .api import Route
 from .exceptions import HTTPException, ResponseValidationError
@@ -81,7 +81,7 @@ class Dispatcher:
         self.routes = routes
         self.loop = loop
         self.debug = debug
-        self.tasks: dict[int, asyncio.Task[Any]] = {}
+        self.tasks: dict[int, asyncio.Task[Any] | OrmJob] = {}
         self.streams: dict[int, Streamer] = {}
         self.flush_scheduled = False
         self.out = bytearray()
@@ -183,14 +183,17 @@ class Dispatcher:
         if executor is None:  # no ORM pool (the in-process test clients): asgiref's threads
             self._start_task(rid, route, encode_orm(result, route, self._encode), _NOT_STARTED, None, encoded=True)
         else:
-            self._orm_returns.submit(executor, rid, route, result)
+            # In `tasks`, so that a cancel from Go (timeout, disconnect) drops it while queued.
+            self.tasks[rid] = self._orm_returns.submit(executor, rid, route, result)
 
     @functools.cached_property
     def _orm_returns(self) -> OrmReturns:
         return OrmReturns(self.loop, self._encode, self._orm_answers)
 
     def _orm_answers(self, answers: list[tuple[int, Route, Outcome]]) -> None:
+        tasks = self.tasks
         for rid, route, outcome in answers:
+            tasks.pop(rid, None)
             if isinstance(outcome, BaseException):
                 self._fail(rid, route, outcome, None)
             else:

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from contextvars import Context, ContextVar, copy_context
+from contextvars import ContextVar, copy_context
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -134,6 +134,24 @@ _RUNNER_JOBS = 16
 _BATCH = 16
 
 
+class OrmJob:
+    """A returned QuerySet / instance waiting for an ORM thread; ``cancel`` drops it."""
+
+    __slots__ = ("cancelled", "ctx", "result", "rid", "route")
+
+    def __init__(self, rid: int, route: Route, result: Any) -> None:
+        self.rid = rid
+        self.route = route
+        self.result = result
+        # The evaluation sees the context variables the loop has here, as with sync_to_async.
+        self.ctx = copy_context()
+        self.cancelled = False
+
+    def cancel(self) -> bool:
+        self.cancelled = True
+        return True
+
+
 class OrmReturns:
     """Evaluates and encodes the QuerySets and model instances that handlers return, on the
     ORM pool's threads, and hands the answers back to the event loop in batches.
@@ -157,15 +175,14 @@ class OrmReturns:
         self.encode = encode
         self.done = done
         self._lock = threading.Lock()
-        self._jobs: deque[tuple[int, Route, Any, Context]] = deque()
+        self._jobs: deque[OrmJob] = deque()
         self._answers: list[tuple[int, Route, Outcome]] = []
         self._runners = 0
         self._wake_pending = False
 
-    def submit(self, executor: OrmExecutor, rid: int, route: Route, result: Any) -> None:
+    def submit(self, executor: OrmExecutor, rid: int, route: Route, result: Any) -> OrmJob:
         """Queue one returned QuerySet / instance (on the loop thread)."""
-        # The evaluation sees the context variables the loop has here, as with sync_to_async.
-        job = (rid, route, result, copy_context())
+        job = OrmJob(rid, route, result)
         with self._lock:
             self._jobs.append(job)
             start = self._runners < executor.threads
@@ -173,6 +190,7 @@ class OrmReturns:
                 self._runners += 1
         if start:
             executor.submit(self._run, executor)
+        return job
 
     def _run(self, executor: OrmExecutor) -> None:
         for _ in range(_RUNNER_JOBS):
@@ -180,14 +198,16 @@ class OrmReturns:
                 if not self._jobs:
                     self._runners -= 1
                     return
-                rid, route, result, ctx = self._jobs.popleft()
+                job = self._jobs.popleft()
+            if job.cancelled:  # Go gave up on the request (timeout, disconnect) and answered
+                continue
             outcome: Outcome
             try:
-                outcome = ctx.run(_evaluate_and_encode, result, route, self.encode)
+                outcome = job.ctx.run(_evaluate_and_encode, job.result, job.route, self.encode)
             except Exception as exc:
                 outcome = exc
             with self._lock:
-                self._answers.append((rid, route, outcome))
+                self._answers.append((job.rid, job.route, outcome))
                 wake = not self._wake_pending and (not self._jobs or len(self._answers) >= _BATCH)
                 if wake:
                     self._wake_pending = True
