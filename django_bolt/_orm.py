@@ -130,8 +130,6 @@ def _shutdown(executor: OrmExecutor) -> None:
 Outcome: TypeAlias = "Encoded | BaseException"
 #: A runner answers at most this many returns before it yields its thread to other ORM calls.
 _RUNNER_JOBS = 16
-#: Answers that wake the loop even while more returns wait in the queue.
-_BATCH = 16
 
 
 class OrmJob:
@@ -160,9 +158,10 @@ class OrmReturns:
     wake-up of the loop per batch of answers (``done`` calls back with all of them), instead
     of asgiref's ``sync_to_async`` per request (a Task, two chained futures and a loop
     wake-up each). py-spy on /users (SQLite): asgiref's plumbing was ~40% of the loop
-    thread's time; see bench/RESULTS.md (issue 5) for the before/after. The loop is woken
-    when the queue is empty or ``_BATCH`` answers wait, not per answer: each wake-up is a
-    GIL hand-off and a reply batch for Go.
+    thread's time; see bench/RESULTS.md (issue 5) for the before/after. An answer wakes the
+    loop only when no wake-up is pending already: answers that arrive before the loop runs
+    go with it. (Holding answers back until the queue is empty measured the same, and would
+    make a fast answer wait for a slow query queued behind it.)
     """
 
     def __init__(
@@ -178,7 +177,6 @@ class OrmReturns:
         self._jobs: deque[OrmJob] = deque()
         self._answers: list[tuple[int, Route, Outcome]] = []
         self._runners = 0
-        self._wake_pending = False
 
     def submit(self, executor: OrmExecutor, rid: int, route: Route, result: Any) -> OrmJob:
         """Queue one returned QuerySet / instance (on the loop thread)."""
@@ -208,9 +206,7 @@ class OrmReturns:
                 outcome = exc
             with self._lock:
                 self._answers.append((job.rid, job.route, outcome))
-                wake = not self._wake_pending and (not self._jobs or len(self._answers) >= _BATCH)
-                if wake:
-                    self._wake_pending = True
+                wake = len(self._answers) == 1  # else a wake-up is pending: _deliver empties the list
             if wake:
                 # A closed loop (shutdown): Go has already answered these requests.
                 with contextlib.suppress(RuntimeError):
@@ -225,7 +221,6 @@ class OrmReturns:
     def _deliver(self) -> None:
         with self._lock:
             answers, self._answers = self._answers, []
-            self._wake_pending = False
         self.done(answers)
 
 

@@ -60,3 +60,26 @@ def test_a_cancelled_return_is_not_evaluated_and_errors_are_answers() -> None:
     loop.close()
     assert [rid for rid, _, _ in answers] == [1, 3]
     assert isinstance(answers[1][2], AttributeError)
+
+
+def test_an_answer_does_not_wait_for_the_returns_queued_behind_it() -> None:
+    answers: list[Any] = []
+    loop = asyncio.new_event_loop()
+    seen_while_evaluating: list[list[int]] = []
+
+    def encode(result: Any, route: Any) -> tuple[int, int, bytes, bytes]:
+        if result == "slow":  # the loop runs meanwhile (here: now) and already has "fast"
+            loop.run_until_complete(asyncio.sleep(0))
+            seen_while_evaluating.append([rid for rid, _, _ in answers])
+        return (200, 1, b"", result.encode())
+
+    returns = OrmReturns(loop, encode, answers.extend)
+    pool = ManualPool()
+    route = SimpleNamespace(outputs={200: None})
+    returns.submit(pool, 1, route, "fast")
+    returns.submit(pool, 2, route, "slow")
+    pool.run_all()
+    loop.run_until_complete(asyncio.sleep(0))
+    loop.close()
+    assert seen_while_evaluating == [[1]]
+    assert [rid for rid, _, _ in answers] == [1, 2]
