@@ -202,7 +202,7 @@ class OrmReturns:
             outcome: Outcome
             try:
                 outcome = job.ctx.run(_evaluate_and_encode, job.result, job.route, self.encode)
-            except Exception as exc:
+            except BaseException as exc:  # answered as a 500; the runner must outlive any error
                 outcome = exc
             with self._lock:
                 self._answers.append((job.rid, job.route, outcome))
