@@ -300,7 +300,10 @@ func writeReply(ctx *fasthttp.RequestCtx, r *bridge.Reply) {
 		return
 	}
 	if writeReplyHead(ctx, r) {
-		ctx.SetBody(r.Body)
+		// Speed: the slot's copy of the body becomes the response body and the slot
+		// takes fasthttp's previous buffer in exchange, instead of SetBody copying every
+		// body a second time (a 10 KB memmove per /bench/big reply in perf).
+		r.Body = ctx.Response.SwapBody(r.Body)[:0]
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -140,4 +141,39 @@ func TestWireReplies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Replies hand their body buffer to fasthttp (SwapBody) and take fasthttp's old one back:
+// bodies of every size, on slots and connections reused in any order, must arrive intact.
+func TestWireReplyBodiesOfMixedSizesStayIntact(t *testing.T) {
+	t.Parallel()
+	answer := func(r *bridge.Request) *bridge.Response {
+		size, _ := strconv.Atoi(strings.TrimSuffix(string(r.Query), "\x00"))
+		return &bridge.Response{Status: 200, ContentType: 3, Body: sizedBody(size)}
+	}
+	ts := startServer(t, Config{Routes: routes(router.Route{ID: 1, Method: "GET", Path: "/r"})}, answer)
+	sizes := []int{10015, 0, 5, 70000, 4096, 16 << 10, 3, 40000, 1}
+	for conn := range 4 {
+		t.Run("conn-"+strconv.Itoa(conn), func(t *testing.T) {
+			t.Parallel()
+			c := ts.dial(t)
+			for i := range 3 * len(sizes) {
+				size := sizes[(i+conn)%len(sizes)]
+				resp := c.do(t, "GET /r?"+strconv.Itoa(size)+" HTTP/1.1\r\nHost: t\r\n\r\n")
+				if !bytes.Equal(resp.Body(), sizedBody(size)) {
+					t.Fatalf("request %d: body of %d bytes is not the %d-byte reply", i, len(resp.Body()), size)
+				}
+			}
+		})
+	}
+}
+
+// sizedBody is n bytes whose content depends on n, so a body mixed up with another
+// reply's shows.
+func sizedBody(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + (i+n)%26)
+	}
+	return b
 }
