@@ -27,7 +27,7 @@ from ._encoding import (
     json_encode,
     logger,
 )
-from ._native import ffi
+from ._native import ffi, new_bytes
 from ._orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, current_pool, encode_orm
 from ._streaming import KIND_STREAM_START, Streamer
 from .api import Route
@@ -133,9 +133,11 @@ class Dispatcher:
         routes = self.routes
         off = 0
         while off < n:
-            rid, kind, method, route_id, flags, _, plen, palen, qlen, hlen, blen, elen = _unpack_req(data, off)
+            rid, kind, method, route_id, flags, apart, plen, palen, qlen, hlen, blen, elen = _unpack_req(data, off)
             start = off + _REQ_SIZE
             off = start + plen + palen + qlen + hlen + blen + elen
+            if apart:  # RECORD_BODY_APART, the only record flag: the body is not in the batch
+                off -= blen
             if kind != KIND_REQUEST:
                 if kind == KIND_CREDIT:
                     streamer = self.streams.get(rid)
@@ -160,9 +162,19 @@ class Dispatcher:
                     h = q + qlen
                     b = h + hlen
                     e = off - elen
+                    if apart:
+                        body = self._read_body(rid, blen)
+                        if body is None:
+                            continue  # abandoned meanwhile: Go answered it, a cancel follows
+                    else:
+                        body = data[b:e]
                     coro = route.endpoint(
-                        **binder(method, data[start:p], data[p:q], data[q:h], data[h:b], data[b:e], data[e:off])
+                        **binder(method, data[start:p], data[p:q], data[q:h], data[h:b], body, data[e:off])
                     )
+                    # Only the handler holds a big body now: it is freed as soon as the
+                    # handler is done, and glibc reuses its memory for the next one instead
+                    # of trimming it (1 MiB uploads: 38-96 -> under 1 page fault per request).
+                    body = None
                 yielded = ctx.run(coro.send, None)
             except StopIteration as done:
                 result = done.value
@@ -179,6 +191,19 @@ class Dispatcher:
             else:
                 self._start_task(rid, route, coro, yielded, raw, ctx)
         self.flush()
+
+    def _read_body(self, rid: int, size: int) -> bytes | None:
+        """The body of a record that left it out (bigger than bridge.BodyApartMin), copied
+        by Go from its request buffer straight into the bytes the handler gets; None when
+        the request is no longer waiting.
+
+        Speed: one copy of the body on this side instead of four (batch copy, body slice,
+        file slice, and Go's copy into the record); 1 MiB upload: see bench/RESULTS.md.
+        """
+        body = new_bytes(size)
+        if self.lib.bolt_read_body(self.handle, rid, ffi.from_buffer("uint8_t[]", body), size) != size:
+            return None
+        return body
 
     def _finish(self, rid: int, route: Route, result: Any) -> None:
         """Answer a handler's return value."""

@@ -6,6 +6,7 @@ forked child would hang. Loading registers a fork hook that stops such a child a
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from cffi import FFI
 from .exceptions import BoltConfigError
 
 #: The C ABI this package speaks; libbolt/capi/main.go has the same number.
-ABI_VERSION = 5
+ABI_VERSION = 6
 
 _CDEF = """
 int32_t bolt_abi_version(void);
@@ -28,6 +29,7 @@ int64_t bolt_start_inmemory(int64_t h);
 int64_t bolt_roundtrip(int64_t h, uint8_t* req, int64_t n, uint8_t** out);
 void bolt_buffer_free(uint8_t* p);
 int64_t bolt_poll(int64_t h, uint8_t* buf, int64_t capacity);
+int64_t bolt_read_body(int64_t h, uint64_t id, uint8_t* buf, int64_t capacity);
 int64_t bolt_respond(int64_t h, uint8_t* buf, int64_t n);
 int64_t bolt_stop(int64_t h, int64_t grace_ms);
 int64_t bolt_free(int64_t h);
@@ -36,6 +38,20 @@ int64_t bolt_revoke(uint8_t* msg, int64_t n);
 
 ffi = FFI()
 ffi.cdef(_CDEF)
+
+# PyBytes_FromStringAndSize(NULL, n): n bytes left uninitialised (bytes(n) zeroes them
+# first, ~30 us a MiB), for Go to fill before the object is shared with anyone.
+_new_bytes = ctypes.pythonapi.PyBytes_FromStringAndSize
+_new_bytes.restype = ctypes.py_object
+_new_bytes.argtypes = (ctypes.c_char_p, ctypes.c_ssize_t)
+
+
+def new_bytes(size: int) -> bytes:
+    """A fresh, unshared bytes object of ``size`` bytes whose contents the caller writes
+    (through ``ffi.from_buffer``) before handing it out."""
+    b: bytes = _new_bytes(None, size)
+    return b
+
 
 _loaded: Any = None
 

@@ -73,7 +73,11 @@ type Slot struct {
 	// ClientGone is set when the request was abandoned because the client went away.
 	ClientGone bool
 	Req        []byte
-	Reply      Reply
+	// Body is a body that travels apart from Req (RecordBodyApart), read by ReadBody. It
+	// aliases the request (fasthttp's buffer): the owning goroutine keeps it untouched
+	// until Release.
+	Body  []byte
+	Reply Reply
 }
 
 // ID returns the request id: slot index in the low 32 bits, generation in the high 32,
@@ -265,6 +269,7 @@ func (b *Bridge) Release(s *Slot) {
 	s.deadline.Store(0)
 	s.Stream = nil
 	s.ClientGone = false
+	s.Body = nil
 	// A slot keeps its buffers for the next request, but not a large body's: otherwise
 	// every slot that once carried a big upload would hold on to it.
 	if cap(s.Req) > maxRetained {
@@ -371,6 +376,25 @@ func (b *Bridge) Poll(dst []byte) int {
 		b.waker.Reset()
 	}
 	return n
+}
+
+// ReadBody copies the body that request id's record left out (RecordBodyApart) into dst.
+// It returns the body's size, or -1 when dst is smaller or the request is no longer
+// waiting for Python (abandoned: its cancel record is queued, Python drops the request).
+func (b *Bridge) ReadBody(id uint64, dst []byte) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	idx := uint32(id)
+	if int(idx) >= len(b.slots) {
+		return -1
+	}
+	// A waiting slot's goroutine is parked in Wait (Python has not answered, and nothing
+	// abandons it while b.mu is held), so Body's buffer cannot be reused during the copy.
+	s := b.slots[idx]
+	if s.ID() != id || s.state != slotWaiting || len(dst) < len(s.Body) {
+		return -1
+	}
+	return copy(dst, s.Body)
 }
 
 // Respond delivers a batch of response records. It returns how many were refused because

@@ -413,6 +413,46 @@ func TestPollTooBigAfterDroppedRecords(t *testing.T) {
 	}
 }
 
+func TestReadBodyOnlyWhileWaiting(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	body := []byte("a body too big for the record")
+	s, err := b.Acquire()
+	if err != nil {
+		t.Fatalf("Acquire: %v", err)
+	}
+	s.Body = body
+	s.Req = AppendRequest(s.Req[:0], &Request{ID: s.ID(), Kind: KindRequest, BodyApart: uint32(len(body))})
+	b.Submit(s)
+	recs := pollAll(t, b)
+	if len(recs) != 1 || recs[0].BodyApart != uint32(len(body)) || len(recs[0].Body) != 0 {
+		t.Fatalf("Poll = %+v, want one record with its body apart", recs)
+	}
+	dst := make([]byte, len(body))
+	if n := b.ReadBody(s.ID(), dst[:len(body)-1]); n != -1 {
+		t.Fatalf("ReadBody into a short buffer = %d", n)
+	}
+	if n := b.ReadBody(s.ID()+1<<32, dst); n != -1 {
+		t.Fatalf("ReadBody with another generation = %d", n)
+	}
+	if n := b.ReadBody(1<<32|99, dst); n != -1 {
+		t.Fatalf("ReadBody of an unknown slot = %d", n)
+	}
+	if n := b.ReadBody(s.ID(), dst); n != len(body) || string(dst) != string(body) {
+		t.Fatalf("ReadBody = %d, %q", n, dst)
+	}
+	if b.Wait(s, time.Millisecond) { // abandoned: the body may be reused from now on
+		t.Fatalf("Wait = true without an answer")
+	}
+	if n := b.ReadBody(s.ID(), dst); n != -1 {
+		t.Fatalf("ReadBody of an abandoned request = %d", n)
+	}
+	b.Release(s)
+	if s.Body != nil {
+		t.Fatalf("Release kept the apart body")
+	}
+}
+
 func TestStatsCountBatches(t *testing.T) {
 	t.Parallel()
 	var st Stats

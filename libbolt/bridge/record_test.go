@@ -22,6 +22,7 @@ func TestRequestRoundTrip(t *testing.T) {
 		}},
 		{"body only", Request{ID: 1<<64 - 1, Kind: KindRequest, Method: 7, Route: 1<<16 - 1, Flags: 1<<16 - 1, Body: bytes.Repeat([]byte{0xff}, 300)}},
 		{"binary params", Request{ID: 9, Kind: KindRequest, Params: []byte{0, 0, 0}, Query: []byte{0}}},
+		{"body apart", Request{ID: 3, Kind: KindRequest, Path: []byte("/up"), BodyApart: 1 << 20, Extra: []byte("{}")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

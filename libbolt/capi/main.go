@@ -27,7 +27,7 @@ import (
 
 // abiVersion changes whenever an export's signature or a record layout changes. Python
 // refuses to run against a library whose version differs from its own.
-const abiVersion = 5
+const abiVersion = 6
 
 var (
 	errMu   sync.Mutex
@@ -146,6 +146,15 @@ func bolt_wake_fd(h C.int64_t) (ret C.int64_t) {
 func bolt_poll(h C.int64_t, buf *C.uint8_t, capacity C.int64_t) (ret C.int64_t) {
 	defer recoverInto(&ret)
 	return C.int64_t(serverOf(h).Bridge.Poll(bytesAt(buf, capacity)))
+}
+
+// bolt_read_body copies the body a request record left out into buf; see
+// bridge.Bridge.ReadBody.
+//
+//export bolt_read_body
+func bolt_read_body(h C.int64_t, id C.uint64_t, buf *C.uint8_t, capacity C.int64_t) (ret C.int64_t) {
+	defer recoverInto(&ret)
+	return C.int64_t(serverOf(h).Bridge.ReadBody(uint64(id), bytesAt(buf, capacity)))
 }
 
 // bolt_respond delivers a batch of response records; returns how many were refused.

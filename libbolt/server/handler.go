@@ -110,13 +110,13 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 				return
 			}
 		}
-		// A big body (an upload): one allocation of about the record's size instead of
-		// append's doublings from the retained 64 KB (measured on the 1 MiB upload).
-		if need := len(body) + 8<<10; need > cap(slot.Req) {
-			slot.Req = make([]byte, 0, need)
+		// A big body (an upload) stays in fasthttp's buffer; Python copies it from there
+		// (bridge.BodyApartMin).
+		if len(body) > bridge.BodyApartMin {
+			slot.Body = body
 		}
 		var bad inputError
-		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx, body)
+		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx, body, slot.Body != nil)
 		if bad != "" {
 			writeError(ctx, fasthttp.StatusBadRequest, errorBody(string(bad)))
 			return
@@ -151,8 +151,9 @@ func isStopping(ctx *fasthttp.RequestCtx) bool {
 	}
 }
 
-// appendRecord encodes the request record straight into the slot's reusable buffer.
-func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx *fasthttp.RequestCtx, body []byte) ([]byte, inputError) {
+// appendRecord encodes the request record straight into the slot's reusable buffer; an
+// apart body is only counted (bridge.RecordBodyApart).
+func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx *fasthttp.RequestCtx, body []byte, apart bool) ([]byte, inputError) {
 	start := len(dst)
 	dst = append(dst, make([]byte, bridge.RequestHeaderSize)...)
 	var lens [6]int
@@ -216,7 +217,12 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	}
 	lens[3] = len(dst) - mark
 
-	dst = append(dst, body...)
+	var recordFlags uint16
+	if apart {
+		recordFlags = bridge.RecordBodyApart
+	} else {
+		dst = append(dst, body...)
+	}
 	lens[4] = len(body)
 
 	mark = len(dst)
@@ -230,6 +236,7 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	h[9] = method
 	le.PutUint16(h[10:], rt.ID)
 	le.PutUint16(h[12:], rt.Flags)
+	le.PutUint16(h[14:], recordFlags)
 	for i, l := range lens {
 		le.PutUint32(h[16+4*i:], uint32(l))
 	}

@@ -19,6 +19,10 @@ import (
 // request.extra["files"] a list of uploadFile. Small files travel in the record's body
 // section (offset and size into it); larger ones are written to a temp file that Go
 // deletes once the handler answered (or timed out, or the client went away).
+//
+// The body section is the in-memory files' bytes one after the other. A single file's are
+// not copied: the section is then that slice of the request body, which Python hands to
+// the handler without slicing it again (bench/RESULTS.md, issue 3).
 
 type uploadFile struct {
 	Name        string      `json:"name"`
@@ -163,7 +167,13 @@ func (p *multipartParser) addFile(part *rawPart, name, filename string) *multipa
 		}
 	}
 	if len(part.data) <= p.s.cfg.UploadMemoryMax {
-		p.body = append(p.body, part.data...)
+		if p.body == nil {
+			// Capped at its length: appending the next file copies both into a new array
+			// instead of writing over the rest of the request body.
+			p.body = part.data[:len(part.data):len(part.data)]
+		} else {
+			p.body = append(p.body, part.data...)
+		}
 		p.files = append(p.files, f)
 		return nil
 	}

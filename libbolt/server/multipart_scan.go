@@ -9,10 +9,10 @@ import (
 
 // partScanner walks a multipart body held in memory (RFC 2046 5.1, RFC 7578).
 //
-// Speed: fasthttp has read the whole body already, so delimiters are found with one
-// bytes.Index over it and parts are slices of it. mime/multipart's Reader scans through a
-// 4 KB window with several copies per byte; on a 1 MiB upload that was the largest cost of
-// the request (bench/RESULTS.md, issue 3). Semantics follow mime/multipart's: a preamble
+// Speed: fasthttp has read the whole body already, so delimiters are found with one scan
+// over it (delimiterFinder) and parts are slices of it. mime/multipart's Reader scans
+// through a 4 KB window with several copies per byte; on a 1 MiB upload that was the
+// largest cost of the request (bench/RESULTS.md, issue 3). Semantics follow mime/multipart's: a preamble
 // before the first delimiter and an epilogue after the last are ignored, a delimiter line
 // may carry trailing spaces or tabs, LF-only line ends are accepted when the first
 // delimiter line uses them.
@@ -20,6 +20,7 @@ type partScanner struct {
 	body      []byte
 	pos       int    // start of the next delimiter line ("--boundary...")
 	dash      []byte // "--" + boundary
+	find      delimiterFinder
 	nl        []byte // the line end: "\r\n", or "\n" after an LF-only first line
 	maxHeader int    // part header block limit (the request's header limit)
 	started   bool
@@ -37,7 +38,8 @@ var (
 )
 
 func newPartScanner(body []byte, boundary string, maxHeader int) *partScanner {
-	return &partScanner{body: body, dash: []byte("--" + boundary), nl: []byte("\r\n"), maxHeader: maxHeader}
+	dash := []byte("--" + boundary)
+	return &partScanner{body: body, dash: dash, find: newDelimiterFinder(dash), nl: []byte("\r\n"), maxHeader: maxHeader}
 }
 
 // next returns the next part, or (nil, nil) after the closing delimiter.
@@ -123,11 +125,10 @@ func (s *partScanner) header(i int) (textproto.MIMEHeader, int, error) {
 // boundary text inside data does not count).
 func (s *partScanner) findDelimiter(from int, nl []byte) int {
 	for from <= len(s.body) {
-		i := bytes.Index(s.body[from:], s.dash)
+		i := s.find.index(s.body, from)
 		if i < 0 {
 			return -1
 		}
-		i += from
 		after := i + len(s.dash)
 		if i-len(nl) >= from && bytes.Equal(s.body[i-len(nl):i], nl) && delimiterEnds(s.body[after:]) {
 			return i - len(nl)

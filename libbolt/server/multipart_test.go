@@ -120,6 +120,28 @@ func TestMultipartFieldsAndFiles(t *testing.T) {
 	}
 }
 
+// The body section is the in-memory files' bytes; a single file's are those of the request
+// body (not copied), and a second file is appended to a copy, never over the request.
+func TestMultipartBodyHoldsTheFiles(t *testing.T) {
+	t.Parallel()
+	ts, _ := uploadServer(t, new([]string))
+	one := decodeForm(t, postForm(t, ts, "multipart/form-data; boundary=XX",
+		multipartBody(field("a", "1"), filePart("f", "f.txt", "text/plain", "seven b"), field("b", "2"))))
+	if one.Body != "seven b" || len(one.Extra.Files) != 1 || one.Extra.Files[0].Offset != 0 {
+		t.Fatalf("one file: body %q, files %+v", one.Body, one.Extra.Files)
+	}
+	two := decodeForm(t, postForm(t, ts, "multipart/form-data; boundary=XX",
+		multipartBody(filePart("f", "1", "t/p", "one"), field("a", "1"), filePart("f", "2", "t/p", "two"))))
+	files := two.Extra.Files
+	if len(files) != 2 || two.Body != "onetwo" || files[0].Offset != 0 || files[1].Offset != 3 {
+		t.Fatalf("two files: body %q, files %+v", two.Body, files)
+	}
+	none := decodeForm(t, postForm(t, ts, "multipart/form-data; boundary=XX", multipartBody(field("a", "1"))))
+	if none.Body != "" {
+		t.Fatalf("no files: body %q", none.Body)
+	}
+}
+
 func TestURLEncodedFormParsedByGo(t *testing.T) {
 	t.Parallel()
 	ts, _ := uploadServer(t, new([]string))

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -166,6 +167,25 @@ func TestWireBody(t *testing.T) {
 				t.Fatalf("body %q method %d, want %q method %d", e.Body, e.Method, tt.want, tt.method)
 			}
 		})
+	}
+}
+
+// A body over bridge.BodyApartMin is left out of the record and read with ReadBody.
+func TestWireBigBodyTravelsApart(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{Routes: routes(router.Route{ID: 1, Method: "POST", Path: "/b"})}, echoAnswer)
+	big := strings.Repeat("0123456789abcdef", bridge.BodyApartMin/16+1)
+	for name, raw := range map[string]string{
+		"content-length": fmt.Sprintf("POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s", len(big), big),
+		"chunked":        fmt.Sprintf("POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(big), big),
+	} {
+		e := decodeEcho(t, ts.dial(t).do(t, raw))
+		if r := ts.next(t); r.BodyApart != uint32(len(big)) {
+			t.Fatalf("%s: record body apart %d, want %d", name, r.BodyApart, len(big))
+		}
+		if string(e.Body) != big {
+			t.Fatalf("%s: body of %d bytes, want the %d sent", name, len(e.Body), len(big))
+		}
 	}
 }
 

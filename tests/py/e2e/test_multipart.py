@@ -76,6 +76,16 @@ def test_large_file_is_spooled_and_deleted_after_the_reply(uc: httpx.Client, upl
     assert list(upload_dir.iterdir()) == [], "spooled uploads must be deleted once the handler answered"
 
 
+def test_file_bigger_than_a_record_stays_in_memory(uc: httpx.Client) -> None:
+    # Over bridge.BodyApartMin (32 KiB), under the 64 KiB threshold: the body travels apart
+    # from its record and is the file's bytes themselves.
+    data = os.urandom(48 << 10)
+    r = uc.post("/upload/spooled", files={"doc": ("m.bin", data, "application/octet-stream")})
+    assert r.status_code == 200, r.text
+    assert r.json()["on_disk"] is False
+    assert (r.json()["doc"]["len"], r.json()["doc"]["sum"]) == (len(data), _checksum(data))
+
+
 def test_small_file_stays_in_memory(uc: httpx.Client) -> None:
     r = uc.post("/upload/spooled", files={"doc": ("s.bin", b"x" * 100, "application/octet-stream")})
     assert r.json()["on_disk"] is False

@@ -71,6 +71,14 @@ def test_requests_go_through_router_and_handlers() -> None:
         assert client.get("/echo-headers", headers={"X-Test": "yes"}).json() == {"x": "yes", "host": "testserver"}
 
 
+def test_big_bodies_travel_apart_from_their_record() -> None:
+    # Over bridge.BodyApartMin (32 KiB) the body is read with bolt_read_body, not sliced.
+    with TestClient(make_api()) as client:
+        for name in ("x" * 40_000, "é" * 300_000):
+            r = client.post("/items", json={"name": name, "price": 2})
+            assert (r.status_code, r.json()) == (201, {"name": name, "price": 2})
+
+
 def test_errors_are_the_servers() -> None:
     with TestClient(make_api()) as client:
         assert client.get("/nope").json() == {"detail": "Not Found"}
