@@ -170,7 +170,7 @@ func (l *Logger) write(out io.Writer) {
 
 func appendJSON(b []byte, e *Entry) []byte {
 	b = append(b, `{"time":"`...)
-	b = e.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = appendUTC(b, e.Time)
 	b = append(b, `","level":"INFO","logger":"django_bolt.access","request_id":`...)
 	b = appendString(b, e.RequestID)
 	b = append(b, `,"method":`...)
@@ -188,7 +188,7 @@ func appendJSON(b []byte, e *Entry) []byte {
 	b = append(b, `,"bytes":`...)
 	b = strconv.AppendInt(b, int64(e.Bytes), 10)
 	b = append(b, `,"duration_ms":`...)
-	b = strconv.AppendFloat(b, float64(e.Duration.Microseconds())/1000, 'f', 3, 64)
+	b = appendMillis(b, e.Duration)
 	b = append(b, `,"client_ip":"`...)
 	b = appendIP(b, e.ClientIP)
 	b = append(b, '"')
@@ -227,6 +227,43 @@ func appendText(b []byte, e *Entry) []byte {
 	return append(b, '\n')
 }
 
+// secondStamp is one second formatted as 2006-01-02T15:04:05 (UTC).
+type secondStamp struct {
+	unix int64
+	text []byte
+}
+
+// lastSecond is the second of the latest line: the lines of one second share its text.
+var lastSecond atomic.Pointer[secondStamp]
+
+// appendUTC appends t in UTC as 2006-01-02T15:04:05.000Z. Speed: AppendFormat per line
+// was a third of BenchmarkLog (~150 ns); it now runs once a second.
+func appendUTC(b []byte, t time.Time) []byte {
+	st := lastSecond.Load()
+	if sec := t.Unix(); st == nil || st.unix != sec {
+		st = &secondStamp{unix: sec, text: t.UTC().AppendFormat(nil, "2006-01-02T15:04:05")}
+		lastSecond.Store(st)
+	}
+	b = append(append(b, st.text...), '.')
+	return append(append3(b, t.Nanosecond()/1e6), 'Z')
+}
+
+// appendMillis appends d in milliseconds with three decimals (whole microseconds), as
+// strconv.AppendFloat(µs/1000, 'f', 3) would, without the float formatting.
+func appendMillis(b []byte, d time.Duration) []byte {
+	us := d.Microseconds()
+	if us < 0 {
+		return strconv.AppendFloat(b, float64(us)/1000, 'f', 3, 64)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	return append3(append(b, '.'), int(us%1000))
+}
+
+// append3 appends n (0-999) as three digits.
+func append3(b []byte, n int) []byte {
+	return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
+}
+
 func appendIP(b []byte, ip net.IP) []byte {
 	if a, ok := netip.AddrFromSlice(ip); ok {
 		return a.Unmap().AppendTo(b)
@@ -236,11 +273,29 @@ func appendIP(b []byte, ip net.IP) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainJSON marks the bytes a JSON string holds as they are: printable ASCII but quote and backslash.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD, so the line stays
 // valid JSON whatever bytes a client put in its path.
 func appendString(b, s []byte) []byte {
 	b = append(b, '"')
 	for len(s) > 0 {
+		// Speed: runs of bytes that need no escaping are copied at once (a byte-at-a-time
+		// append was a fifth of BenchmarkLog).
+		n := 0
+		for n < len(s) && plainJSON[s[n]] {
+			n++
+		}
+		b = append(b, s[:n]...)
+		if s = s[n:]; len(s) == 0 {
+			break
+		}
 		c := s[0]
 		if c < utf8.RuneSelf {
 			switch {

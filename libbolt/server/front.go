@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -21,8 +22,11 @@ var (
 	manyHdrsBody = errorBody("Too many request headers")
 	badReqBody   = errorBody("Bad Request")
 	noHostBody   = errorBody("Missing Host header")
-	originKey    = "bolt.origin" // ctx user value: the request's Origin header, when CORS is on
 )
+
+// originKey is the ctx user value carrying the request's Origin, when CORS is on. A
+// constant: a string variable boxed as the key would allocate per request.
+const originKey = "bolt.origin"
 
 // maxRequestIDLen bounds an incoming X-Request-ID; a longer one is replaced, not echoed.
 const maxRequestIDLen = 128
@@ -194,7 +198,9 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if s.corsOn && f.origin != nil {
-		ctx.SetUserValue(originKey, f.origin)
+		o := originPool.Get().(*originValue)
+		o.b = f.origin
+		ctx.SetUserValue(originKey, o)
 		if f.preflight && ctx.IsOptions() {
 			// The preflight is answered by the route the browser is about to call, with
 			// that route's policy (routeHandler sees an OPTIONS request).
@@ -214,10 +220,25 @@ func refuse(ctx *fasthttp.RequestCtx, status int, body []byte) {
 	ctx.SetConnectionClose()
 }
 
+// originValue carries the request's Origin from front to the route's CORS middleware.
+// Speed: pooled, because boxing the []byte itself in the user value allocated per request
+// (40 B, 2 allocations: BenchmarkChain/cors). fasthttp calls Close when the request ends.
+type originValue struct{ b []byte }
+
+var originPool = sync.Pool{New: func() any { return new(originValue) }}
+
+func (o *originValue) Close() error {
+	o.b = nil
+	originPool.Put(o)
+	return nil
+}
+
 // originOf returns the Origin that front stored, or nil.
 func originOf(ctx *fasthttp.RequestCtx) []byte {
-	o, _ := ctx.UserValue(originKey).([]byte)
-	return o
+	if o, _ := ctx.UserValue(originKey).(*originValue); o != nil {
+		return o.b
+	}
+	return nil
 }
 
 // requestID returns the id front put in the response headers.
