@@ -46,8 +46,10 @@ type Entry struct {
 const (
 	// FlushInterval bounds how long a line waits in the batch.
 	FlushInterval = 50 * time.Millisecond
-	flushAt       = 32 << 10 // bytes: wake the writer early
-	maxPending    = 4 << 20  // bytes held while the writer is stuck; beyond: dropped
+	// flushAt wakes the writer early. Bigger writes cost less per byte (dd to ext4 on
+	// the bench VM: 2.2 GB/s in 32 KB writes, 2.9 GB/s in 256 KB ones).
+	flushAt    = 256 << 10
+	maxPending = 4 << 20 // bytes held while the writer is stuck; beyond: dropped
 )
 
 // Logger formats and batches access log lines.
@@ -265,6 +267,15 @@ func append3(b []byte, n int) []byte {
 }
 
 func appendIP(b []byte, ip net.IP) []byte {
+	if v4 := ip.To4(); v4 != nil { // the common case, without netip's conversions
+		for i, octet := range v4 {
+			if i > 0 {
+				b = append(b, '.')
+			}
+			b = strconv.AppendUint(b, uint64(octet), 10)
+		}
+		return b
+	}
 	if a, ok := netip.AddrFromSlice(ip); ok {
 		return a.Unmap().AppendTo(b)
 	}

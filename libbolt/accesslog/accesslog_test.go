@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -84,6 +85,19 @@ func TestTimeAndDurationFormats(t *testing.T) {
 		if got := appendMillis(nil, d); string(got) != string(want) {
 			t.Errorf("appendMillis(%v) = %s, want %s", d, got, want)
 		}
+	}
+}
+
+func TestClientIPs(t *testing.T) {
+	t.Parallel()
+	for _, ip := range []string{"127.0.0.1", "0.0.0.0", "255.254.10.1", "::ffff:10.0.0.7", "::1", "2001:db8::42"} {
+		want, _ := netip.MustParseAddr(ip).Unmap().MarshalText()
+		if got := appendIP(nil, net.ParseIP(ip)); string(got) != string(want) {
+			t.Errorf("appendIP(%s) = %s, want %s", ip, got, want)
+		}
+	}
+	if got := appendIP(nil, nil); len(got) != 0 {
+		t.Errorf("appendIP(nil) = %q", got)
 	}
 }
 
