@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -39,8 +38,8 @@ type Entry struct {
 	Status    int
 	Bytes     int
 	Duration  time.Duration
-	ClientIP  net.IP
-	UserID    []byte // a JSON value (string or number), nil when unknown
+	ClientIP  netip.Addr // the zero Addr when unknown
+	UserID    []byte     // a JSON value (string or number), nil when unknown
 }
 
 const (
@@ -192,7 +191,7 @@ func appendJSON(b []byte, e *Entry) []byte {
 	b = append(b, `,"duration_ms":`...)
 	b = appendMillis(b, e.Duration)
 	b = append(b, `,"client_ip":"`...)
-	b = appendIP(b, e.ClientIP)
+	b = e.ClientIP.Unmap().AppendTo(b)
 	b = append(b, '"')
 	if e.UserID != nil {
 		b = append(b, `,"user_id":`...)
@@ -219,7 +218,7 @@ func appendText(b []byte, e *Entry) []byte {
 		b = appendPrintable(b, []byte(e.Route))
 	}
 	b = append(b, " ip="...)
-	b = appendIP(b, e.ClientIP)
+	b = e.ClientIP.Unmap().AppendTo(b)
 	if e.UserID != nil {
 		b = append(b, " user="...)
 		b = appendPrintable(b, e.UserID)
@@ -264,22 +263,6 @@ func appendMillis(b []byte, d time.Duration) []byte {
 // append3 appends n (0-999) as three digits.
 func append3(b []byte, n int) []byte {
 	return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
-}
-
-func appendIP(b []byte, ip net.IP) []byte {
-	if v4 := ip.To4(); v4 != nil { // the common case, without netip's conversions
-		for i, octet := range v4 {
-			if i > 0 {
-				b = append(b, '.')
-			}
-			b = strconv.AppendUint(b, uint64(octet), 10)
-		}
-		return b
-	}
-	if a, ok := netip.AddrFromSlice(ip); ok {
-		return a.Unmap().AppendTo(b)
-	}
-	return b
 }
 
 const hexDigits = "0123456789abcdef"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -143,7 +144,7 @@ func (s *Server) observe(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 func (s *Server) logAccess(ctx *fasthttp.RequestCtx, o *observedRoute, status int, start time.Time, d time.Duration) {
 	e := accesslog.Entry{
 		Time: start, RequestID: requestID(ctx), Method: ctx.Method(), Path: ctx.Path(),
-		Status: status, Duration: d, ClientIP: ctx.RemoteIP(),
+		Status: status, Duration: d, ClientIP: peerAddr(ctx),
 	}
 	// Body() would drain a body stream (a streamed reply, a file) into memory: ask the
 	// stream's declared length instead (-1 for chunked: logged as 0).
@@ -162,6 +163,15 @@ func (s *Server) logAccess(ctx *fasthttp.RequestCtx, o *observedRoute, status in
 		e.UserID = userID(extra.AppendTo(nil, ctx))
 	}
 	s.access.Log(&e)
+}
+
+// peerAddr is the client's address (the TCP peer), unmapped.
+func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		return c.peer
+	}
+	a, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	return a.Unmap()
 }
 
 // userID finds "user_id" in what Go middleware attached to the request (the "context"
