@@ -38,12 +38,7 @@ func (l *capListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if l.open.Add(1) <= l.max {
-			cc := &countedConn{Conn: c, l: l}
-			if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-				cc.peer, _ = netip.AddrFromSlice(ta.IP)
-				cc.peer = cc.peer.Unmap()
-			}
-			return cc, nil
+			return &countedConn{Conn: c, l: l, peer: peerOf(c.RemoteAddr())}, nil
 		}
 		l.open.Add(-1)
 		// Off the accept loop: a slow client must not stall accepting.

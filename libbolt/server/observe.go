@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"time"
@@ -165,12 +166,22 @@ func (s *Server) logAccess(ctx *fasthttp.RequestCtx, o *observedRoute, status in
 	s.access.Log(&e)
 }
 
-// peerAddr is the client's address (the TCP peer), unmapped.
+// peerAddr is the client's address (the TCP peer).
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	if c, ok := ctx.Conn().(*countedConn); ok {
 		return c.peer
 	}
-	a, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	return peerOf(ctx.RemoteAddr())
+}
+
+// peerOf is the IP of a remote address as fasthttp's RemoteIP gives it (0.0.0.0 when the
+// address is not TCP), unmapped.
+func peerOf(addr net.Addr) netip.Addr {
+	ip := net.IPv4zero
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		ip = ta.IP
+	}
+	a, _ := netip.AddrFromSlice(ip)
 	return a.Unmap()
 }
 
