@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/valyala/fasthttp"
@@ -23,10 +22,6 @@ var (
 	badReqBody   = errorBody("Bad Request")
 	noHostBody   = errorBody("Missing Host header")
 )
-
-// originKey is the ctx user value carrying the request's Origin, when CORS is on. A
-// constant: a string variable boxed as the key would allocate per request.
-const originKey = "bolt.origin"
 
 // maxRequestIDLen bounds an incoming X-Request-ID; a longer one is replaced, not echoed.
 const maxRequestIDLen = 128
@@ -179,6 +174,9 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, fasthttp.StatusBadRequest, noHostBody)
 		return
 	}
+	if c, ok := ctx.Conn().(*countedConn); ok && s.corsOn {
+		c.origin = f.origin // for the route's CORS middleware (originOf)
+	}
 	if validRequestID(f.requestID) {
 		ctx.Response.Header.SetBytesKV(hRequestID, f.requestID)
 	} else {
@@ -198,9 +196,6 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if s.corsOn && f.origin != nil {
-		o := originPool.Get().(*originValue)
-		o.b = f.origin
-		ctx.SetUserValue(originKey, o)
 		if f.preflight && ctx.IsOptions() {
 			// The preflight is answered by the route the browser is about to call, with
 			// that route's policy (routeHandler sees an OPTIONS request).
@@ -220,23 +215,10 @@ func refuse(ctx *fasthttp.RequestCtx, status int, body []byte) {
 	ctx.SetConnectionClose()
 }
 
-// originValue carries the request's Origin from front to the route's CORS middleware.
-// Speed: pooled, because boxing the []byte itself in the user value allocated per request
-// (40 B, 2 allocations: BenchmarkChain/cors). fasthttp calls Close when the request ends.
-type originValue struct{ b []byte }
-
-var originPool = sync.Pool{New: func() any { return new(originValue) }}
-
-func (o *originValue) Close() error {
-	o.b = nil
-	originPool.Put(o)
-	return nil
-}
-
 // originOf returns the Origin that front stored, or nil.
 func originOf(ctx *fasthttp.RequestCtx) []byte {
-	if o, _ := ctx.UserValue(originKey).(*originValue); o != nil {
-		return o.b
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		return c.origin
 	}
 	return nil
 }
