@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -39,15 +38,17 @@ type Entry struct {
 	Status    int
 	Bytes     int
 	Duration  time.Duration
-	ClientIP  net.IP
-	UserID    []byte // a JSON value (string or number), nil when unknown
+	ClientIP  netip.Addr // the zero Addr when unknown
+	UserID    []byte     // a JSON value (string or number), nil when unknown
 }
 
 const (
 	// FlushInterval bounds how long a line waits in the batch.
 	FlushInterval = 50 * time.Millisecond
-	flushAt       = 32 << 10 // bytes: wake the writer early
-	maxPending    = 4 << 20  // bytes held while the writer is stuck; beyond: dropped
+	// flushAt wakes the writer early. Bigger writes cost less per byte (dd to ext4 on
+	// the bench VM: 2.2 GB/s in 32 KB writes, 2.9 GB/s in 256 KB ones).
+	flushAt    = 256 << 10
+	maxPending = 4 << 20 // bytes held while the writer is stuck; beyond: dropped
 )
 
 // Logger formats and batches access log lines.
@@ -64,8 +65,6 @@ type Logger struct {
 	stopped atomic.Bool
 	once    sync.Once
 }
-
-var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // New validates c and starts the writer goroutine; Close stops it.
 func New(c *Config, out io.Writer) (*Logger, error) {
@@ -100,22 +99,23 @@ func (l *Logger) Wants(d time.Duration) bool {
 	return l.sample >= 1 || (l.sample > 0 && rand.Float64() < l.sample)
 }
 
-// Log formats e and adds it to the batch; it never blocks on the output.
+// Log formats e and adds it to the batch; it never blocks on the output. The line is
+// formatted straight into the batch under the lock (the writer only holds it to swap the
+// batch out): no line buffer to pool and copy. BenchmarkLog: ~150 ns of CPU per line.
 func (l *Logger) Log(e *Entry) {
-	bp := linePool.Get().(*[]byte)
-	if l.text {
-		*bp = appendText((*bp)[:0], e)
-	} else {
-		*bp = appendJSON((*bp)[:0], e)
-	}
 	l.mu.Lock()
-	switch {
-	case l.stopped.Load():
-	case len(l.pending)+len(*bp) > maxPending:
-		l.dropped.Add(1)
-	default:
-		l.pending = append(l.pending, *bp...)
-		if len(l.pending) >= flushAt {
+	if !l.stopped.Load() {
+		start := len(l.pending)
+		if l.text {
+			l.pending = appendText(l.pending, e)
+		} else {
+			l.pending = appendJSON(l.pending, e)
+		}
+		switch {
+		case len(l.pending) > maxPending:
+			l.pending = l.pending[:start]
+			l.dropped.Add(1)
+		case len(l.pending) >= flushAt:
 			select {
 			case l.kick <- struct{}{}:
 			default: // already kicked
@@ -123,7 +123,6 @@ func (l *Logger) Log(e *Entry) {
 		}
 	}
 	l.mu.Unlock()
-	linePool.Put(bp)
 }
 
 // Dropped returns how many lines were dropped because the writer fell behind.
@@ -170,7 +169,7 @@ func (l *Logger) write(out io.Writer) {
 
 func appendJSON(b []byte, e *Entry) []byte {
 	b = append(b, `{"time":"`...)
-	b = e.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	b = appendUTC(b, e.Time)
 	b = append(b, `","level":"INFO","logger":"django_bolt.access","request_id":`...)
 	b = appendString(b, e.RequestID)
 	b = append(b, `,"method":`...)
@@ -188,9 +187,9 @@ func appendJSON(b []byte, e *Entry) []byte {
 	b = append(b, `,"bytes":`...)
 	b = strconv.AppendInt(b, int64(e.Bytes), 10)
 	b = append(b, `,"duration_ms":`...)
-	b = strconv.AppendFloat(b, float64(e.Duration.Microseconds())/1000, 'f', 3, 64)
+	b = appendMillis(b, e.Duration)
 	b = append(b, `,"client_ip":"`...)
-	b = appendIP(b, e.ClientIP)
+	b = e.ClientIP.Unmap().AppendTo(b)
 	b = append(b, '"')
 	if e.UserID != nil {
 		b = append(b, `,"user_id":`...)
@@ -217,7 +216,7 @@ func appendText(b []byte, e *Entry) []byte {
 		b = appendPrintable(b, []byte(e.Route))
 	}
 	b = append(b, " ip="...)
-	b = appendIP(b, e.ClientIP)
+	b = e.ClientIP.Unmap().AppendTo(b)
 	if e.UserID != nil {
 		b = append(b, " user="...)
 		b = appendPrintable(b, e.UserID)
@@ -227,20 +226,68 @@ func appendText(b []byte, e *Entry) []byte {
 	return append(b, '\n')
 }
 
-func appendIP(b []byte, ip net.IP) []byte {
-	if a, ok := netip.AddrFromSlice(ip); ok {
-		return a.Unmap().AppendTo(b)
+// secondStamp is one second formatted as 2006-01-02T15:04:05 (UTC).
+type secondStamp struct {
+	unix int64
+	text []byte
+}
+
+// lastSecond is the second of the latest line: the lines of one second share its text.
+var lastSecond atomic.Pointer[secondStamp]
+
+// appendUTC appends t in UTC as 2006-01-02T15:04:05.000Z. Speed: AppendFormat per line
+// was a third of BenchmarkLog (~150 ns); it now runs once a second.
+func appendUTC(b []byte, t time.Time) []byte {
+	st := lastSecond.Load()
+	if sec := t.Unix(); st == nil || st.unix != sec {
+		st = &secondStamp{unix: sec, text: t.UTC().AppendFormat(nil, "2006-01-02T15:04:05")}
+		lastSecond.Store(st)
 	}
-	return b
+	b = append(append(b, st.text...), '.')
+	return append(append3(b, t.Nanosecond()/1e6), 'Z')
+}
+
+// appendMillis appends d in milliseconds with three decimals (whole microseconds), as
+// strconv.AppendFloat(µs/1000, 'f', 3) would, without the float formatting.
+func appendMillis(b []byte, d time.Duration) []byte {
+	us := d.Microseconds()
+	if us < 0 {
+		return strconv.AppendFloat(b, float64(us)/1000, 'f', 3, 64)
+	}
+	b = strconv.AppendInt(b, us/1000, 10)
+	return append3(append(b, '.'), int(us%1000))
+}
+
+// append3 appends n (0-999) as three digits.
+func append3(b []byte, n int) []byte {
+	return append(b, byte('0'+n/100), byte('0'+n/10%10), byte('0'+n%10))
 }
 
 const hexDigits = "0123456789abcdef"
+
+// plainJSON marks the bytes a JSON string holds as they are: printable ASCII but quote and backslash.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD, so the line stays
 // valid JSON whatever bytes a client put in its path.
 func appendString(b, s []byte) []byte {
 	b = append(b, '"')
 	for len(s) > 0 {
+		// Speed: runs of bytes that need no escaping are copied at once (a byte-at-a-time
+		// append was a fifth of BenchmarkLog).
+		n := 0
+		for n < len(s) && plainJSON[s[n]] {
+			n++
+		}
+		b = append(b, s[:n]...)
+		if s = s[n:]; len(s) == 0 {
+			break
+		}
 		c := s[0]
 		if c < utf8.RuneSelf {
 			switch {

@@ -3,7 +3,8 @@ package accesslog
 import (
 	"bytes"
 	"encoding/json"
-	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,7 +26,7 @@ func entry() *Entry {
 	return &Entry{
 		Time: time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC), RequestID: []byte("abc-1"), Method: []byte("GET"),
 		Route: "/items/{id}", Path: []byte("/items/7\n\"x\xff"), Status: 200, Bytes: 42,
-		Duration: 1500 * time.Microsecond, ClientIP: net.ParseIP("127.0.0.1"), UserID: []byte(`"u-9"`),
+		Duration: 1500 * time.Microsecond, ClientIP: netip.MustParseAddr("127.0.0.1"), UserID: []byte(`"u-9"`),
 	}
 }
 
@@ -54,6 +55,57 @@ func TestJSONLine(t *testing.T) {
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %#v, want %#v", k, got[k], v)
+		}
+	}
+}
+
+// The hand-written formatters write what the standard library's would.
+func TestTimeAndDurationFormats(t *testing.T) {
+	t.Parallel()
+	east := time.FixedZone("east", 5*3600+30*60)
+	for _, tm := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999_999_999, east),
+		time.Date(2026, 11, 27, 0, 0, 0, 0, east),
+		time.Date(12026, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(5, 6, 7, 8, 9, 10, 11, time.UTC),
+	} {
+		want := tm.UTC().AppendFormat(nil, "2006-01-02T15:04:05.000Z07:00")
+		if got := appendUTC(nil, tm); string(got) != string(want) {
+			t.Errorf("appendUTC(%v) = %s, want %s", tm, got, want)
+		}
+	}
+	for _, us := range []int64{0, 1, 9, 10, 999, 1000, 1001, 1500, 123_456_789, 30_000_000, -1, -1500} {
+		d := time.Duration(us) * time.Microsecond
+		if us > 0 {
+			d += 999 // nanoseconds are cut, not rounded
+		}
+		want := strconv.AppendFloat(nil, float64(us)/1000, 'f', 3, 64)
+		if got := appendMillis(nil, d); string(got) != string(want) {
+			t.Errorf("appendMillis(%v) = %s, want %s", d, got, want)
+		}
+	}
+}
+
+func TestJSONStringEscapes(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                     `""`,
+		"/items/7":             `"/items/7"`,
+		"a\"b\\c":              `"a\"b\\c"`,
+		"\x00\x1f\x7f~ ":       `"\u0000\u001f\u007f~ "`,
+		"caf\xc3\xa9/\xff!":    `"caf\u00e9/\ufffd!"`,
+		"\xe2\x82":             `"\ufffd\ufffd"`,
+		"\xf0\x9f\x98\x80 end": `"😀 end"`,
+	} {
+		var got, wantJSON any
+		raw := appendString(nil, []byte(in))
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("appendString(%q) = %s: %v", in, raw, err)
+		}
+		_ = json.Unmarshal([]byte(want), &wantJSON)
+		if got != wantJSON {
+			t.Errorf("appendString(%q) = %s, want %s", in, raw, want)
 		}
 	}
 }

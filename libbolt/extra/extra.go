@@ -45,6 +45,12 @@ func Add(ctx *fasthttp.RequestCtx, key string, rawJSON []byte) {
 	x.b = append(x.b, rawJSON...)
 }
 
+// Present reports whether Add was called for this request.
+func Present(ctx *fasthttp.RequestCtx) bool {
+	_, ok := ctx.UserValue(userKey).(*buf)
+	return ok
+}
+
 // AppendTo appends the JSON object built by Add (nothing when Add was never called).
 func AppendTo(dst []byte, ctx *fasthttp.RequestCtx) []byte {
 	x, _ := ctx.UserValue(userKey).(*buf)

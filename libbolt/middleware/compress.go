@@ -337,7 +337,7 @@ func CompressibleType(ct []byte) bool {
 func addVaryValue(h *fasthttp.ResponseHeader, value []byte) {
 	v := h.PeekBytes(hVary)
 	if len(v) == 0 {
-		h.SetBytesKV(hVary, value)
+		h.AddBytesKV(hVary, value) // none yet: no search for one to replace
 		return
 	}
 	for part := range bytes.SplitSeq(v, []byte{','}) {

@@ -21,7 +21,6 @@ var (
 	manyHdrsBody = errorBody("Too many request headers")
 	badReqBody   = errorBody("Bad Request")
 	noHostBody   = errorBody("Missing Host header")
-	originKey    = "bolt.origin" // ctx user value: the request's Origin header, when CORS is on
 )
 
 // maxRequestIDLen bounds an incoming X-Request-ID; a longer one is replaced, not echoed.
@@ -175,6 +174,9 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, fasthttp.StatusBadRequest, noHostBody)
 		return
 	}
+	if c, ok := ctx.Conn().(*countedConn); ok && s.corsOn {
+		c.origin = f.origin // for the route's CORS middleware (originOf)
+	}
 	if validRequestID(f.requestID) {
 		ctx.Response.Header.SetBytesKV(hRequestID, f.requestID)
 	} else {
@@ -194,7 +196,6 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if s.corsOn && f.origin != nil {
-		ctx.SetUserValue(originKey, f.origin)
 		if f.preflight && ctx.IsOptions() {
 			// The preflight is answered by the route the browser is about to call, with
 			// that route's policy (routeHandler sees an OPTIONS request).
@@ -216,8 +217,10 @@ func refuse(ctx *fasthttp.RequestCtx, status int, body []byte) {
 
 // originOf returns the Origin that front stored, or nil.
 func originOf(ctx *fasthttp.RequestCtx) []byte {
-	o, _ := ctx.UserValue(originKey).([]byte)
-	return o
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		return c.origin
+	}
+	return nil
 }
 
 // requestID returns the id front put in the response headers.

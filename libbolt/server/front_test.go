@@ -287,3 +287,22 @@ func TestWireIdleKeepAliveIsClosed(t *testing.T) {
 		t.Fatalf("idle connection closed after %s", waited)
 	}
 }
+
+// The Origin front hands to the route lives on the connection: a later request on the same
+// connection without one gets no CORS headers.
+func TestWireCORSOriginPerRequest(t *testing.T) {
+	t.Parallel()
+	ts := corsServer(t)
+	c := ts.dial(t)
+	resp := c.do(t, "GET /items/1 HTTP/1.1\r\nHost: t\r\nOrigin: https://app.example\r\n\r\n")
+	if got := string(resp.Header.Peek("Access-Control-Allow-Origin")); got != "https://app.example" {
+		t.Fatalf("with Origin: Access-Control-Allow-Origin %q", got)
+	}
+	resp = c.do(t, "GET /items/2 HTTP/1.1\r\nHost: t\r\n\r\n")
+	if got := resp.Header.Peek("Access-Control-Allow-Origin"); got != nil {
+		t.Fatalf("without Origin: Access-Control-Allow-Origin %q", got)
+	}
+	if got := resp.Header.Peek("Vary"); got != nil {
+		t.Fatalf("without Origin: Vary %q", got)
+	}
+}

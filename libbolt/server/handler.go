@@ -44,6 +44,12 @@ func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	if rt.Flags&FlagASGI != 0 {
 		serve = withClientAddr(serve)
 	}
+	return s.routeMiddleware(rt, serve)
+}
+
+// routeMiddleware wraps a route's handler in the route's Go middleware (CORS, auth and
+// rate limits, compression, metrics and access-log tagging).
+func (s *Server) routeMiddleware(rt *router.Compiled, serve fasthttp.RequestHandler) fasthttp.RequestHandler {
 	serve = s.compressed(rt, s.protect(rt, s.timedHandler(rt, serve)))
 	return s.tagRoute(rt, s.withCORS(rt, serve))
 }

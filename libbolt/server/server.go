@@ -120,13 +120,16 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
 		// worker is still on its way back to the pool.
-		Concurrency:                   2 * cfg.MaxConnections,
-		ReadBufferSize:                cfg.MaxHeaderBytes,
-		WriteBufferSize:               writeBufferSize,
-		MaxRequestBodySize:            cfg.MaxBodySize,
-		ReadTimeout:                   ms(cfg.ReadTimeoutMs),
-		WriteTimeout:                  ms(cfg.WriteTimeoutMs),
-		IdleTimeout:                   ms(cfg.IdleTimeoutMs),
+		Concurrency:        2 * cfg.MaxConnections,
+		ReadBufferSize:     cfg.MaxHeaderBytes,
+		WriteBufferSize:    writeBufferSize,
+		MaxRequestBodySize: cfg.MaxBodySize,
+		ReadTimeout:        ms(cfg.ReadTimeoutMs),
+		WriteTimeout:       ms(cfg.WriteTimeoutMs),
+		IdleTimeout:        ms(cfg.IdleTimeoutMs),
+		// The clock is read only when something asks for the request's time (observe):
+		// without metrics and access logs a request reads no clock.
+		LazyRequestTime:               true,
 		NoDefaultServerHeader:         true,
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: true,
