@@ -9,6 +9,10 @@ scraped (go_goroutines, process_resident_memory_bytes, process_open_fds,
 bolt_open_connections). Run 1 warms caches and pools; runs 2 and 3 must match.
 
     python3 bench/soak.py [--runs 3] [--duration 60] [--connections 256] [--path /hello]
+                          [--script FILE.lua]
+
+`--script` hands wrk a Lua script (method, body, headers), e.g. the upload one that
+`bench/run.py` writes to `bench/.out/<run>/upload.lua`, to soak a POST workload.
 """
 
 from __future__ import annotations
@@ -75,7 +79,9 @@ def scrape(port: int) -> dict[str, float]:
     return values
 
 
-def run_wrk(url: str, duration: int, connections: int) -> tuple[str, list[str]]:
+def run_wrk(
+    url: str, duration: int, connections: int, script: Path | None
+) -> tuple[str, list[str]]:
     argv = [
         "taskset",
         "-c",
@@ -85,6 +91,7 @@ def run_wrk(url: str, duration: int, connections: int) -> tuple[str, list[str]]:
         f"-c{connections}",
         f"-d{duration}s",
         "--latency",
+        *(("-s", str(script)) if script else ()),
         url,
     ]
     out = subprocess.run(argv, capture_output=True, text=True, check=False)
@@ -113,6 +120,7 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=60)
     ap.add_argument("--connections", type=int, default=256)
     ap.add_argument("--path", default="/hello")
+    ap.add_argument("--script", type=Path, help="wrk Lua script (method, body, headers)")
     ap.add_argument(
         "--server-log", type=Path, default=Path("/dev/null"), help="runbolt output (access logs!)"
     )
@@ -126,7 +134,7 @@ def main() -> int:
         print(f"idle before load: {baseline}", flush=True)
         for i in range(1, args.runs + 1):
             text, errors = run_wrk(
-                f"http://{HOST}:{port}{args.path}", args.duration, args.connections
+                f"http://{HOST}:{port}{args.path}", args.duration, args.connections, args.script
             )
             time.sleep(SETTLE_S)
             sample = scrape(port)
