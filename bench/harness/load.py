@@ -53,6 +53,8 @@ ALL_PATHS = "*"  # Result.path of a target that failed before any path ran
 
 @dataclass
 class Result:
+    """One target on one path: what wrk reported and what the CPU accounting found."""
+
     target: str
     path: str
     rps: float = 0.0
