@@ -1,4 +1,6 @@
-"""StreamingResponse, Server-Sent Events and client disconnects through a real runbolt."""
+"""StreamingResponse, Server-Sent Events and client disconnects on the wire of a real runbolt.
+Streamed replies judged whole (sync generators, generator handlers, keep-alive pings, HEAD) are
+tested in-process in tests/py/integration/test_streaming.py."""
 
 from __future__ import annotations
 
@@ -89,13 +91,6 @@ def test_slow_reader_gets_everything(bolt: BoltProcess) -> None:
     assert len(got) == 40 * 65536
 
 
-def test_sync_generator(client: httpx.Client) -> None:
-    r = client.get("/stream/sync?n=5")
-    assert r.status_code == 200
-    assert r.headers["content-type"] == "application/octet-stream"
-    assert r.text == "".join(f"line {i}\n" for i in range(5))
-
-
 def test_sse_is_read_incrementally(bolt: BoltProcess, tmp_path_factory: pytest.TempPathFactory) -> None:
     marker_dir = Path(bolt.log_path).parent
     with httpx.Client(base_url=bolt.url, timeout=10) as c, c.stream("GET", "/stream/sse?tag=inc") as r:
@@ -110,19 +105,6 @@ def test_sse_is_read_incrementally(bolt: BoltProcess, tmp_path_factory: pytest.T
         (marker_dir / "inc-go").write_text("go")
         rest = list(lines)
     assert rest == ["event: update", "id: 7", "retry: 1500", "data: two", "data: lines", "", "data: plain", ""]
-
-
-def test_generator_handler_with_response_class(client: httpx.Client) -> None:
-    r = client.get("/stream/gen?n=2")
-    assert r.headers["content-type"] == "text/event-stream"
-    assert r.text == 'data: {"i":0}\n\ndata: {"i":1}\n\n'
-    assert client.get("/stream/gen?n=x").status_code == 422  # parameters still validated
-
-
-def test_sse_keep_alive_pings(client: httpx.Client) -> None:
-    r = client.get("/stream/sse-quiet")
-    assert r.text.startswith(": ping\n\n")
-    assert r.text.endswith('data: {"done":true}\n\n')
 
 
 @pytest.mark.parametrize("route", ["forever", "forever-sync"])
@@ -155,13 +137,6 @@ def test_bad_chunk_type_is_logged_and_truncates(bolt: BoltProcess, client: httpx
     with pytest.raises(httpx.RemoteProtocolError):
         client.get("/stream/bad-chunk")
     assert "must yield str or bytes, not int" in bolt.log()
-
-
-def test_head_on_a_streaming_route(client: httpx.Client) -> None:
-    r = client.head("/stream/chunks?n=3")
-    assert r.status_code == 200
-    assert r.content == b""
-    assert client.get("/stream/chunks?n=1").text == "0\n"
 
 
 def test_client_disconnect_cancels_a_waiting_handler(bolt: BoltProcess, client: httpx.Client) -> None:
