@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
+from ._server.ratelimit import validate
 from .exceptions import BoltConfigError
 
 
@@ -162,8 +163,6 @@ def _check(key: str, value: Any) -> None:
     if key == "FILE_RESPONSE_ROOTS" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
         raise BoltConfigError(f"DJANGO_BOLT['FILE_RESPONSE_ROOTS'] must be a list of directory paths, got {value!r}")
     if key == "RATE_LIMIT" and isinstance(value, dict):
-        from ._ratelimit import validate
-
         unknown = set(value) - {"rps", "burst", "key"}
         if unknown:
             raise BoltConfigError(

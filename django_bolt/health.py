@@ -18,6 +18,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from .api import BoltAPI
 from .responses import JSON
 
 __all__ = ["database_check", "readiness_api"]
@@ -57,8 +58,6 @@ async def _run(check: Callable[[], Any]) -> str | None:
 
 def readiness_api(checks: Sequence[tuple[str, Callable[[], Any]]], path: str) -> Any:
     """An API with one route, ``GET path``, that runs every check concurrently."""
-    from .api import BoltAPI
-
     api = BoltAPI()
 
     async def ready() -> JSON:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ._ratelimit import rate_limit
+from ._server.ratelimit import rate_limit
 from .compression import NO_COMPRESS_ATTR, CompressionConfig
 from .exceptions import BoltConfigError
 

@@ -15,8 +15,8 @@ from .guards import AllowAny, BasePermission, check_guard, get_default_permissio
 from .revocation import InMemoryRevocation
 
 if TYPE_CHECKING:
-    from .._binding import Binder
-    from ..api import Route
+    from .._routing.route import Route
+    from .._runtime.binding import Binder
 
 #: Keyword the Python-side guard step passes itself through the binder.
 _REQ_KEY = "_bolt_auth_request"

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import BoltConfigError
+from .revocation import InMemoryRevocation
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -136,8 +137,6 @@ class JWTAuthentication(BaseAuthentication):
         return str(key)
 
     def to_metadata(self) -> dict[str, Any]:
-        from .revocation import InMemoryRevocation
-
         meta: dict[str, Any] = {
             "type": "jwt",
             "algorithms": self.algorithms,

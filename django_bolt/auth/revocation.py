@@ -37,12 +37,12 @@ class InMemoryRevocation(RevocationStore):
     def revoke_now(self, jti: str) -> None:
         """Revoke ``jti``; servers running in this process refuse it from the next request."""
         self.revoked.add(jti)
-        from .. import _native
+        from .._native import library as native
 
-        lib = _native.loaded()
+        lib = native.loaded()
         if lib is not None:
             data = f"{self.id}\0{jti}".encode()
-            lib.bolt_revoke(_native.ffi.from_buffer(data), len(data))
+            lib.bolt_revoke(native.ffi.from_buffer(data), len(data))
 
     async def revoke(self, jti: str, expires_in: float | None = None) -> None:
         self.revoke_now(jti)

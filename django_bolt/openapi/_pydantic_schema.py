@@ -7,7 +7,7 @@ import dataclasses
 import typing
 from typing import Any
 
-from .._params import is_pydantic_model
+from .._routing.plans import is_pydantic_model
 
 
 def involves_pydantic(tp: Any, _seen: set[int] | None = None) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_bolt._discovery import collect_routes, discover_apis
+from django_bolt._server.discovery import collect_routes, discover_apis
 from django_bolt.conf import load_settings
 from django_bolt.exceptions import BoltConfigError
 from django_bolt.openapi import build_document, resolve_config, untyped_objects

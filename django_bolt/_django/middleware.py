@@ -17,18 +17,14 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from ._asgi import build_scope, client_of, header_list, in_task, raw_binder
-from ._encoding import CT_BYTES, CT_HTML, CT_JSON, CT_TEXT, Encoded, encode_exception, encode_result
-from .api import Route
-from .exceptions import BoltConfigError
-from .request import METHOD_NAMES, Request, split_pairs
+from .._native.wire import CONTENT_TYPES, METHOD_NAMES
+from .._routing.route import Route
+from .._runtime.encoding import Encoded, encode_exception, encode_result
+from ..exceptions import BoltConfigError
+from ..request import Request, split_pairs
+from .asgi import in_task, raw_binder
+from .scope import build_scope, client_of, header_list
 
-_CONTENT_TYPES = {
-    CT_JSON: "application/json",
-    CT_TEXT: "text/plain; charset=utf-8",
-    CT_BYTES: "application/octet-stream",
-    CT_HTML: "text/html; charset=utf-8",
-}
 Spec = bool | list[str] | dict[str, list[str]]
 
 
@@ -111,7 +107,7 @@ def to_django_response(encoded: Encoded) -> Any:
     from django.http import HttpResponse
 
     status, ctype, block, body = encoded
-    response = HttpResponse(body, status=status, content_type=_CONTENT_TYPES.get(ctype))
+    response = HttpResponse(body, status=status, content_type=CONTENT_TYPES.get(ctype))
     if ctype == 0:
         del response["Content-Type"]
     items = split_pairs(block.decode("latin-1"))

@@ -14,11 +14,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ._asgi import FALLBACK_METHOD, FLAG_ASGI, asgi_endpoint, asgi_route
-from ._encoding import Prepared, encode_result, header_block
-from .api import BoltAPI, Route
-from .conf import BoltSettings
-from .responses import Response
+from django.conf import settings
+
+from .._native.wire import FLAG_ASGI
+from .._routing.route import Route
+from .._runtime.encoding import Prepared, encode_result, header_block
+from ..api import BoltAPI
+from ..conf import BoltSettings
+from ..responses import Response
+from .asgi import FALLBACK_METHOD, asgi_endpoint, asgi_route
+from .middleware import resolve_spec, wrap_route
+from .session import response_cookies, sessions_installed
 
 logger = logging.getLogger("django_bolt")
 
@@ -31,8 +37,6 @@ def prepare(
     routes: list[Route], apis: Sequence[BoltAPI], conf: BoltSettings, debug: bool = False
 ) -> tuple[list[Route], dict[str, Any]]:
     """Routes with the Django integrations applied, and the config sections for Go."""
-    from django.conf import settings
-
     if not settings.configured:
         return routes, {}
     routes = _with_middleware(routes, apis, debug)
@@ -61,7 +65,6 @@ def django_routes(path: str) -> bool:
     """Whether Django would do anything but 404 for ``path``: a URL pattern matches it, or
     (APPEND_SLASH) it with a trailing slash, which CommonMiddleware redirects to. Unknown
     paths keep the API's JSON 404 instead of Django's HTML page."""
-    from django.conf import settings
     from django.urls import Resolver404, resolve
 
     try:
@@ -105,8 +108,6 @@ def static_config(dev: bool) -> dict[str, Any] | None:
     """STATIC_URL and the directories Go serves it from: STATIC_ROOT, and with ``dev``
     (``--dev`` or DEBUG) the staticfiles finders' directories (STATICFILES_DIRS, each app's
     static/)."""
-    from django.conf import settings
-
     url = getattr(settings, "STATIC_URL", None)
     if not url or not url.startswith("/") or url.startswith("//"):
         return None  # unset, or on another host (a CDN)
@@ -145,8 +146,6 @@ def _finder_dirs() -> list[dict[str, str]]:
 
 
 def _sessions_on() -> bool:
-    from ._session import sessions_installed
-
     return sessions_installed()
 
 
@@ -156,8 +155,6 @@ def _takes_request(route: Route) -> bool:
 
 def _with_session(route: Route) -> Route:
     """Save a changed session and set its cookie (and a rotated CSRF cookie) on the reply."""
-    from ._session import response_cookies
-
     name = next(a.name for a in route.params if a.source == "request")
     exempt = bool(getattr(route.handler, "csrf_exempt", False))
     inner, outputs = route.endpoint, route.outputs.get(route.status_code)
@@ -188,10 +185,6 @@ def _with_session(route: Route) -> Route:
 
 
 def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) -> list[Route]:
-    from django.conf import settings
-
-    from ._django_middleware import resolve_spec, wrap_route
-
     chosen: dict[int, list[str]] = {}
     for api in apis:
         paths = resolve_spec(api.django_middleware, list(getattr(settings, "MIDDLEWARE", [])))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .api import BoltAPI, Route
-from .exceptions import BoltConfigError
+from .._routing.route import Route
+from ..api import BoltAPI
+from ..exceptions import BoltConfigError
+from ..health import readiness_api
 
 
 def _import_object(dotted: str) -> Any:
@@ -52,8 +54,6 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
     """All routes of all APIs, plus ``GET ready_path`` running their readiness checks when a
     path is given; two handlers for one method and path is a start-up error."""
     if ready_path:
-        from .health import readiness_api
-
         apis = [*apis, readiness_api([c for api in apis for c in api.ready_checks], ready_path)]
     routes: list[Route] = []
     seen: dict[tuple[str, str], Route] = {}

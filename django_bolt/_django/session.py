@@ -12,7 +12,8 @@ import functools
 import time
 from typing import Any
 
-from .exceptions import Forbidden
+from ..exceptions import Forbidden
+from .scope import as_django_request
 
 #: Methods that never need a CSRF token (RFC 9110 9.2.1 safe methods).
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -117,8 +118,6 @@ def enforce_csrf(request: Any) -> None:
     X-CSRFToken header against the cookie) for an unsafe method; 403 when they fail."""
     if request.method in _SAFE or request._cache.get("csrf_exempt"):
         return
-    from ._asgi import as_django_request
-
     dj = as_django_request(request)
     check = _csrf_check()
     check.process_request(dj)

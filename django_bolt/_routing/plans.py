@@ -28,10 +28,10 @@ from typing import Annotated, Any
 
 import msgspec
 
-from .datastructures import UploadFile
-from .exceptions import BoltConfigError
-from .params import REQUIRED, Depends, Param
-from .request import Request
+from ..datastructures import UploadFile
+from ..exceptions import BoltConfigError
+from ..params import REQUIRED, Depends, Param
+from ..request import Request
 
 _SCALARS = (str, int, float, bool, bytes, uuid.UUID, decimal.Decimal, datetime.datetime, datetime.date, datetime.time)
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
