@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
+from django.conf import settings
+
 from ._server.ratelimit import validate
 from .exceptions import BoltConfigError
 
@@ -194,8 +196,6 @@ def _from_env(key: str, text: str) -> Any:
 def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> BoltSettings:
     """Validate ``settings.DJANGO_BOLT`` (or ``raw``) and apply environment overrides."""
     if raw is None:
-        from django.conf import settings
-
         raw = getattr(settings, "DJANGO_BOLT", {}) or {}
         if raw.get("MAX_BODY_SIZE") is None and getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None):
             raw = {**raw, "MAX_BODY_SIZE": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}

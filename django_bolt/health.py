@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from .api import BoltAPI
 from .responses import JSON
@@ -31,8 +32,6 @@ async def database_check(alias: str = "default") -> None:
     """Ready when the database answers ``SELECT 1`` (Django's connection for ``alias``)."""
 
     def ping() -> None:
-        from django.db import connections
-
         connection = connections[alias]
         try:
             with connection.cursor() as cursor:

@@ -17,6 +17,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.utils.module_loading import import_string
+
 from .._native.wire import CONTENT_TYPES, METHOD_NAMES
 from .._routing.route import Route
 from .._runtime.encoding import Encoded, encode_exception, encode_result
@@ -64,11 +69,7 @@ def resolve_spec(spec: Spec, configured: list[str]) -> list[str]:
 
 def build_chain(paths: list[str], view: Callable[[Any], Any], callback: Any) -> Callable[[Any], Any]:
     """An async callable ``request -> HttpResponse`` running ``paths`` around ``view``."""
-    from asgiref.sync import sync_to_async
-    from django.conf import settings
-    from django.core.exceptions import MiddlewareNotUsed
-    from django.core.handlers.base import BaseHandler
-    from django.utils.module_loading import import_string
+    from django.core.handlers.base import BaseHandler  # noqa: PLC0415 - lazy: Django's request handling loads only with django_middleware
 
     base = BaseHandler()
     views: list[Callable[..., Any]] = []
@@ -104,7 +105,7 @@ def build_chain(paths: list[str], view: Callable[[Any], Any], callback: Any) -> 
 
 
 def to_django_response(encoded: Encoded) -> Any:
-    from django.http import HttpResponse
+    from django.http import HttpResponse  # noqa: PLC0415 - lazy: Django's request handling loads only with django_middleware
 
     status, ctype, block, body = encoded
     response = HttpResponse(body, status=status, content_type=CONTENT_TYPES.get(ctype))
@@ -144,7 +145,7 @@ def wrap_route(route: Route, paths: list[str], debug: bool) -> Route:
     chain = build_chain(paths, view, route.handler)
 
     async def call(raw: tuple[Any, ...]) -> Any:
-        from django.core.handlers.asgi import ASGIRequest
+        from django.core.handlers.asgi import ASGIRequest  # noqa: PLC0415 - lazy: Django's request handling loads only with django_middleware
 
         method, path, _params, query, headers, body, extra = raw
         items = split_pairs(query.decode())

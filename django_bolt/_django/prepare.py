@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 
 from .._native.wire import FLAG_ASGI
 from .._routing.route import Route
@@ -49,7 +51,7 @@ def prepare(
     if static is not None:
         config["static"] = static
     if conf.DJANGO_FALLBACK and getattr(settings, "ROOT_URLCONF", None):
-        from django.core.asgi import get_asgi_application
+        from django.core.asgi import get_asgi_application  # noqa: PLC0415 - lazy: Django's handler loads only for the fallback
 
         config["fallback"] = {"route": len(routes), "exclude": _excluded(conf)}
         app: Any = get_asgi_application()
@@ -65,7 +67,7 @@ def django_routes(path: str) -> bool:
     """Whether Django would do anything but 404 for ``path``: a URL pattern matches it, or
     (APPEND_SLASH) it with a trailing slash, which CommonMiddleware redirects to. Unknown
     paths keep the API's JSON 404 instead of Django's HTML page."""
-    from django.urls import Resolver404, resolve
+    from django.urls import Resolver404, resolve  # noqa: PLC0415 - lazy: the URL resolver loads only for the fallback
 
     try:
         resolve(path)
@@ -83,7 +85,7 @@ def django_routes(path: str) -> bool:
 
 def admin_prefix() -> str | None:
     """The admin's URL prefix ("/admin/"), or None when the URLconf has no admin."""
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import NoReverseMatch, reverse  # noqa: PLC0415 - lazy: the URL resolver loads only for the fallback
 
     try:
         return reverse("admin:index")
@@ -126,11 +128,9 @@ def static_config(dev: bool) -> dict[str, Any] | None:
 
 
 def _finder_dirs() -> list[dict[str, str]]:
-    from django.apps import apps
-
     if not apps.is_installed("django.contrib.staticfiles"):
         return []
-    from django.contrib.staticfiles.finders import AppDirectoriesFinder, FileSystemFinder, get_finders
+    from django.contrib.staticfiles.finders import AppDirectoriesFinder, FileSystemFinder, get_finders  # noqa: PLC0415 - lazy: only when static files are served
 
     out: list[dict[str, str]] = []
     for finder in get_finders():
@@ -199,8 +199,6 @@ def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) 
 def _with_signals(route: Route) -> Route:
     """request_started before the handler and request_finished after it (Django's own
     fallback handler sends them itself)."""
-    from django.core.signals import request_finished, request_started
-
     inner = route.endpoint
 
     async def endpoint(**kwargs: Any) -> Any:

@@ -105,7 +105,7 @@ def list_item(tp: Any) -> Any | None:
 
 def is_pydantic_model(tp: Any) -> bool:
     try:
-        from pydantic import BaseModel
+        from pydantic import BaseModel  # noqa: PLC0415 - optional: loaded only to check for pydantic models
     except ImportError:  # pragma: no cover - pydantic is a dependency
         return False
     return isinstance(tp, type) and issubclass(tp, BaseModel)

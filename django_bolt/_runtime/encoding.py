@@ -139,7 +139,7 @@ def _encode_triple(result: tuple[int, Any, Any]) -> Encoded:
 
 def _is_django_response(result: Any) -> bool:
     try:
-        from django.http import HttpResponseBase
+        from django.http import HttpResponseBase  # noqa: PLC0415 - lazy: only for unusual return values
     except ImportError:  # pragma: no cover - Django is a dependency
         return False
     return isinstance(result, HttpResponseBase)

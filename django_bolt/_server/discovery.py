@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from django.apps import apps
+
 from .._routing.route import Route
 from ..api import BoltAPI
 from ..exceptions import BoltConfigError
@@ -39,8 +41,6 @@ def _apis_in_app(app_module: str) -> list[BoltAPI]:
 
 def discover_apis(extra: str | list[str] | None) -> list[BoltAPI]:
     """APIs of every installed app (in INSTALLED_APPS order), then the configured ones."""
-    from django.apps import apps
-
     found: list[BoltAPI] = []
     for app in apps.get_app_configs():
         found.extend(_apis_in_app(app.name))

@@ -110,7 +110,7 @@ def loop_factory(use_uvloop: bool | None) -> Callable[[], asyncio.AbstractEventL
     if use_uvloop is False:
         return None
     try:
-        import uvloop
+        import uvloop  # noqa: PLC0415 - optional dependency
     except ImportError:
         if use_uvloop:
             raise BoltConfigError(

@@ -328,7 +328,7 @@ class Supervisor:
     def _watch_files(self, wake: socket.socket) -> Any:
         """Django's autoreloader (Watchman, else mtime polling) in a daemon thread; a change
         only sets ``changed_file`` and wakes the loop: the workers restart, this process stays."""
-        from django.utils import autoreload
+        from django.utils import autoreload  # noqa: PLC0415 - lazy: the reloader runs only with --dev
 
         reloader = autoreload.StatReloader() if self.opts.reload_poll else autoreload.get_reloader()
 

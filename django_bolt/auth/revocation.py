@@ -37,7 +37,8 @@ class InMemoryRevocation(RevocationStore):
     def revoke_now(self, jti: str) -> None:
         """Revoke ``jti``; servers running in this process refuse it from the next request."""
         self.revoked.add(jti)
-        from .._native import library as native
+        # Lazy: cffi and the C declarations load only in a process that serves.
+        from .._native import library as native  # noqa: PLC0415
 
         lib = native.loaded()
         if lib is not None:
@@ -61,7 +62,7 @@ class DjangoCacheRevocation(RevocationStore):
         self.default_ttl = default_ttl
 
     def _cache(self) -> Any:
-        from django.core.cache import caches
+        from django.core.cache import caches  # noqa: PLC0415 - lazy: only apps using this store load the cache framework
 
         return caches[self.alias]
 

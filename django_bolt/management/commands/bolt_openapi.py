@@ -46,8 +46,9 @@ class Command(BaseCommand):
 
     def _check(self, doc: dict[str, Any]) -> None:
         try:
-            from openapi_spec_validator import validate
-            from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+            # Optional dependency (the openapi extra), only for --check.
+            from openapi_spec_validator import validate  # noqa: PLC0415
+            from openapi_spec_validator.validation.exceptions import OpenAPIValidationError  # noqa: PLC0415
         except ImportError as exc:
             raise CommandError("--check needs openapi-spec-validator: pip install 'django-bolt-go[openapi]'") from exc
         try:
