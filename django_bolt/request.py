@@ -1,7 +1,8 @@
 """The request object handed to handlers that declare a ``request`` (or ``req``) parameter.
 
 Everything is decoded lazily from the raw record bytes: a handler that never reads the
-headers never pays for parsing them.
+headers never pays for parsing them. ``RequestData`` holds those raw pieces; the argument
+binder (``_runtime/binding.py``) and ``Request`` share it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Where each handler argument comes from is decided here, from the signature:
 - anything else (msgspec Struct, Pydantic model, dataclass, TypedDict, dict, list of models)
   is the JSON body.
 
-A plan compiles to one extractor per argument; ``_binding.py`` runs them per request.
+A plan compiles to one extractor per argument; ``_runtime/binding.py`` runs them per request.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Per-request binding: raw record pieces -> the handler's keyword arguments.
 
-Hot path. Everything is compiled from the plans of ``_params.py`` at registration; per request
+Hot path. Everything is compiled from the plans of ``_routing/plans.py`` at registration; per request
 only the pieces a route needs are decoded (query pairs, headers, cookies, form, JSON body).
 """
 
@@ -197,7 +197,7 @@ def bind_all(extractors: list[Extractor], data: RequestData) -> dict[str, Any]:
     return kwargs
 
 
-#: (method, path, params, query, headers, body, extra) -> handler kwargs; see bridge/record.go.
+#: (method, path, params, query, headers, body, extra) -> handler kwargs; see ``_native/wire.py``.
 Binder = Callable[[int, bytes, bytes, bytes, bytes, bytes, bytes], dict[str, Any]]
 DATA_KEY = "_bolt_request_data"
 

@@ -117,7 +117,7 @@ def encode_response(r: Response) -> Encoded:
 
 
 def encode_stream(r: StreamingResponse) -> Encoded:
-    """The head of a streamed reply; the dispatcher starts the stream (_streaming.py)."""
+    """The head of a streamed reply; the dispatcher starts the stream (streaming.py)."""
     media = r.media_type
     code = _MEDIA_CODES.get(media, CT_NONE) if media else CT_NONE
     extra = [("set-cookie", c) for c in r.cookies]

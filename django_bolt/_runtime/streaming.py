@@ -1,10 +1,10 @@
 """Streamed replies: drive a StreamingResponse's generator and hand its chunks to Go.
 
-A streamed reply is one KindStreamStart record (status, headers), then KindChunk records,
-then KindStreamEnd (libbolt/bridge/record.go). Flow control: a stream may have ``WINDOW``
-chunks in flight; Go returns credits (KindCredit records) as it writes them to the client,
+A streamed reply is one KIND_STREAM_START record (status, headers), then KIND_CHUNK records,
+then KIND_STREAM_END (``_native/wire.py``, docs/bridge.md). Flow control: a stream may have
+``WINDOW`` chunks in flight; Go returns credits (KIND_CREDIT records) as it writes them out,
 and the stream's task awaits while it has none, so the generator never runs ahead of a
-slow client. Go's KindCancel (the client went away, shutdown) cancels the task, which
+slow client. Go's KIND_CANCEL (the client went away, shutdown) cancels the task, which
 closes the generator.
 """
 

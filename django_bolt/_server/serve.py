@@ -51,7 +51,7 @@ def server_config(
 ) -> bytes:
     """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go); the
     OpenAPI document and docs pages of ``apis`` are computed here, once; ``extra`` adds
-    sections (the Django fallback and static files, from _django.py)."""
+    sections (the Django fallback and static files, from _django/prepare.py)."""
     s = opts.settings
     config: dict[str, Any] = {
         "host": opts.host,

@@ -1,6 +1,6 @@
 """One worker process of a multi-worker ``runbolt``: ``python -m django_bolt._server.worker``.
 
-The supervisor (``_supervisor.py``) starts each worker with exec, never fork: the worker
+The supervisor (``supervisor.py``) starts each worker with exec, never fork: the worker
 loads libbolt.so itself, binds the shared address with SO_REUSEPORT and tells the
 supervisor over an inherited socket when it listens ("ready") and when it has served its
 ``--max-requests`` ("recycle"). End-of-file on that socket means the supervisor is gone, and

@@ -16,7 +16,7 @@ from ._components import REF, Components
 if TYPE_CHECKING:
     from .._routing.route import Route
 
-#: What ``_validation.py`` puts in a 422 body: ``{"detail": [entry, ...]}``.
+#: What ``_routing/validation.py`` puts in a 422 body: ``{"detail": [entry, ...]}``.
 VALIDATION_ERROR = {
     "title": "ValidationError",
     "type": "object",

@@ -84,7 +84,7 @@ class Command(BaseCommand):
         configure_logging(dev=options["dev"])
         if not options["skip_checks"]:
             startup_checks(self)
-        # Through the environment as well, for the worker processes (django_bolt/_django.py).
+        # Through the environment as well, for the worker processes (django_bolt/_django/prepare.py).
         if options["no_admin"]:
             os.environ["DJANGO_BOLT_NO_ADMIN"] = "1"
         if options["dev"]:
