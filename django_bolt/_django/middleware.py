@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.utils.module_loading import import_string
 
-from .._native.wire import CONTENT_TYPES, METHOD_NAMES
+from .._native.wire import CONTENT_TYPES, CT_NONE, FLAG_HEADERS, METHOD_NAMES
 from .._routing.route import Route
 from .._runtime.encoding import Encoded, encode_exception, encode_result
 from ..exceptions import BoltConfigError
@@ -109,7 +109,7 @@ def to_django_response(encoded: Encoded) -> Any:
 
     status, ctype, block, body = encoded
     response = HttpResponse(body, status=status, content_type=CONTENT_TYPES.get(ctype))
-    if ctype == 0:
+    if ctype == CT_NONE:
         del response["Content-Type"]
     items = split_pairs(block.decode("latin-1"))
     for name, value in zip(items[::2], items[1::2]):
@@ -155,4 +155,4 @@ def wrap_route(route: Route, paths: list[str], debug: bool) -> Route:
         dj.bolt_raw = raw
         return await in_task(chain(dj))
 
-    return replace(route, endpoint=call, binder=raw_binder, outputs={}, flags=route.flags | 1)
+    return replace(route, endpoint=call, binder=raw_binder, outputs={}, flags=route.flags | FLAG_HEADERS)

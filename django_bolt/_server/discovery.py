@@ -7,6 +7,7 @@ from typing import Any
 
 from django.apps import apps
 
+from .._native.wire import FLAG_HEADERS
 from .._routing.route import Route
 from ..api import BoltAPI
 from ..exceptions import BoltConfigError
@@ -71,7 +72,7 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
             route.exception_handlers = api.exception_handlers
             route.compression = api.compression
             if api.exception_handlers:  # their handlers get the request, headers included
-                route.flags |= 1
+                route.flags |= FLAG_HEADERS
             routes.append(route)
     if len(routes) > 0xFFFF:
         raise BoltConfigError(f"{len(routes)} routes is more than the 65535 supported")
