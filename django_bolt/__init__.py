@@ -5,7 +5,7 @@ Public API::
     from django_bolt import BoltAPI, Router, HTTPException, Request
 """
 
-from ._ratelimit import rate_limit
+from ._server.ratelimit import rate_limit
 from .api import BoltAPI, Router
 from .compression import CompressionConfig
 from .datastructures import UploadFile

@@ -10,55 +10,29 @@ import inspect
 import re
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 
-from ._binding import Binder, build_binder, with_dependencies
-from ._encoding import output_converter, response_model_from
-from ._params import BODYLESS_METHODS, ArgPlan, needs_form, needs_headers, plan_arguments
-from ._streaming import generator_endpoint
+from ._django.asgi import mount_routes
+from ._django.middleware import check_spec
+from ._routing.models import output_converter, response_model_from
+from ._routing.plans import plan_arguments
+from ._routing.route import METHODS, Route, route_flags
+from ._runtime.binding import build_binder, with_dependencies
+from ._runtime.streaming import generator_endpoint
 from .auth._route import apply as apply_auth
 from .compression import CompressionConfig, resolve
 from .exceptions import BoltConfigError
+from .openapi._guarded import register_guarded_routes
 from .openapi.config import OpenAPIConfig
+
+__all__ = ["METHODS", "BoltAPI", "Route", "Router", "path_param_names"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 _PARAM_RE = re.compile(r"\{([^{}:]+)(?::[^{}]*)?\}")
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-
-@dataclass
-class Route:
-    """One registered operation."""
-
-    method: str
-    path: str
-    handler: Callable[..., Any]  # the user's function, as written
-    endpoint: Callable[..., Any]  # what is called per request (async)
-    params: list[ArgPlan]
-    binder: Binder | None
-    status_code: int = 200
-    name: str = ""
-    flags: int = 0
-    #: status -> converter that validates and shapes a plain return value (response_model)
-    outputs: dict[int, Callable[[Any], Any]] = field(default_factory=dict)
-    #: set when the routes of an API are collected: exception type -> handler(request, exc)
-    exception_handlers: dict[type[BaseException], Callable[..., Any]] = field(default_factory=dict)
-    #: documentation-only options (tags, summary, description, ...), for OpenAPI
-    extra: dict[str, Any] = field(default_factory=dict)
-    #: set when the routes of an API are collected: its compression policy (None: off)
-    compression: CompressionConfig | None = field(default_factory=CompressionConfig)
-
-
-def _route_flags(method: str, params: list[ArgPlan]) -> int:
-    """FlagHeaders (1) and FlagMultipart (4) of libbolt/server/config.go (2 is FlagASGI)."""
-    flags = 1 if needs_headers(params) else 0
-    if method not in BODYLESS_METHODS and needs_form(params):
-        flags |= 4
-    return flags
 
 
 def _outputs(model: Any, status_code: int) -> dict[int, Callable[[Any], Any]]:
@@ -170,7 +144,7 @@ class Router:
             binder=build_binder(params),
             status_code=status_code,
             name=name or func.__name__,
-            flags=_route_flags(method, params),
+            flags=route_flags(method, params),
             outputs=_outputs(response_model_from(func, response_model), status_code),
             extra={
                 "tags": [*self.tags, *(tags or [])],
@@ -253,8 +227,6 @@ class BoltAPI(Router):
         ``True`` (all of it), a list of dotted paths, or ``{"include": [...], "exclude": [...]}``
         (see docs/django.md). Off by default: it costs a Django request per call."""
         super().__init__(prefix=prefix)
-        from ._django_middleware import check_spec
-
         self.compression = resolve(compression)
         self.django_middleware = check_spec(django_middleware)
         for hook in (lifespan, *on_startup, *on_shutdown):
@@ -274,8 +246,6 @@ class BoltAPI(Router):
         #: guarded docs only: path -> (content type, body or file, is_file), set at start-up
         self.openapi_replies: dict[str, tuple[str, str, bool]] = {}
         if openapi_config is not None and openapi_config.enabled and openapi_config.guarded:
-            from .openapi._guarded import register_guarded_routes
-
             register_guarded_routes(self, openapi_config)
 
     def mount_asgi(self, prefix: str, app: Any) -> None:
@@ -283,8 +253,6 @@ class BoltAPI(Router):
         (Starlette, another Django project, ...). The app sees ``root_path=prefix`` and the
         full path; API routes registered for paths under the prefix take precedence only
         where their paths are more specific. Lifespan events are not sent."""
-        from ._asgi import mount_routes
-
         self.routes.extend(mount_routes(_join(self.prefix, prefix) if self.prefix else prefix, app))
 
     def ready_check(self, func: Handler) -> Handler:

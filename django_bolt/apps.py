@@ -1,3 +1,6 @@
+"""The Django app config: ``"django_bolt"`` in ``INSTALLED_APPS`` gives ``manage.py runbolt``
+and ``bolt_openapi``."""
+
 from django.apps import AppConfig
 
 

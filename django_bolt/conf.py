@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, fields
 from typing import Any
 
+from django.conf import settings
+
+from ._server.ratelimit import validate
 from .exceptions import BoltConfigError
 
 
@@ -162,8 +165,6 @@ def _check(key: str, value: Any) -> None:
     if key == "FILE_RESPONSE_ROOTS" and isinstance(value, list) and not all(isinstance(v, str) for v in value):
         raise BoltConfigError(f"DJANGO_BOLT['FILE_RESPONSE_ROOTS'] must be a list of directory paths, got {value!r}")
     if key == "RATE_LIMIT" and isinstance(value, dict):
-        from ._ratelimit import validate
-
         unknown = set(value) - {"rps", "burst", "key"}
         if unknown:
             raise BoltConfigError(
@@ -195,8 +196,6 @@ def _from_env(key: str, text: str) -> Any:
 def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> BoltSettings:
     """Validate ``settings.DJANGO_BOLT`` (or ``raw``) and apply environment overrides."""
     if raw is None:
-        from django.conf import settings
-
         raw = getattr(settings, "DJANGO_BOLT", {}) or {}
         if raw.get("MAX_BODY_SIZE") is None and getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None):
             raw = {**raw, "MAX_BODY_SIZE": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}

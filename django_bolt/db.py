@@ -82,7 +82,7 @@ def _pool_size(pool_size: int | None) -> int:
 def _from_url(
     url: str, pool_size: int, pool_min_size: int | None, pool_timeout: float, pool_check: bool
 ) -> dict[str, Any]:
-    import dj_database_url
+    import dj_database_url  # noqa: PLC0415 - lazy: only when a DATABASE_URL is used
 
     config: dict[str, Any] = dict(dj_database_url.parse(url))
     engine = config.get("ENGINE", "")
@@ -96,7 +96,7 @@ def _from_url(
             raise ValueError(f"pool_min_size must be between 0 and pool_size ({pool_size}), got {min_size}")
         pool: dict[str, Any] = {"min_size": min_size, "max_size": pool_size, "timeout": pool_timeout}
         if pool_check:
-            from psycopg_pool import ConnectionPool
+            from psycopg_pool import ConnectionPool  # noqa: PLC0415 - optional dependency (postgres extra)
 
             pool["check"] = ConnectionPool.check_connection
         options["pool"] = pool

@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connections
 
+from .api import BoltAPI
 from .responses import JSON
 
 __all__ = ["database_check", "readiness_api"]
@@ -30,8 +32,6 @@ async def database_check(alias: str = "default") -> None:
     """Ready when the database answers ``SELECT 1`` (Django's connection for ``alias``)."""
 
     def ping() -> None:
-        from django.db import connections
-
         connection = connections[alias]
         try:
             with connection.cursor() as cursor:
@@ -57,8 +57,6 @@ async def _run(check: Callable[[], Any]) -> str | None:
 
 def readiness_api(checks: Sequence[tuple[str, Callable[[], Any]]], path: str) -> Any:
     """An API with one route, ``GET path``, that runs every check concurrently."""
-    from .api import BoltAPI
-
     api = BoltAPI()
 
     async def ready() -> JSON:

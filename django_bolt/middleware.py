@@ -22,7 +22,9 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ._ratelimit import rate_limit
+from django.conf import settings as django_settings
+
+from ._server.ratelimit import rate_limit
 from .compression import NO_COMPRESS_ATTR, CompressionConfig
 from .exceptions import BoltConfigError
 
@@ -126,7 +128,7 @@ def no_compress(func: F) -> F:
 def global_cors(settings: Any = None) -> dict[str, Any] | None:
     """The global policy from Django settings, or ``None`` when no origin is configured."""
     if settings is None:
-        from django.conf import settings
+        settings = django_settings
     config: dict[str, Any] = {}
     for name, key in SETTINGS.items():
         value = getattr(settings, name, None)

@@ -1,24 +1,28 @@
 """The request object handed to handlers that declare a ``request`` (or ``req``) parameter.
 
 Everything is decoded lazily from the raw record bytes: a handler that never reads the
-headers never pays for parsing them.
+headers never pays for parsing them. ``RequestData`` holds those raw pieces; the argument
+binder (``_runtime/binding.py``) and ``Request`` share it.
 """
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin
 
 import msgspec
 
+from ._django import session as _session
+from ._native.wire import METHOD_NAMES
+from .datastructures import UploadFile, build_files
+
 _ABSENT: Any = object()
-#: Method names by the record's method code (libbolt/server/handler.go methodCodes).
-METHOD_NAMES = _METHODS = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_METHODS = METHOD_NAMES
 
 
 def parse_cookies(header: str) -> dict[str, str]:
     """Cookie header -> {name: value}; a malformed header counts as no cookies, as in browsers."""
-    from http.cookies import CookieError, SimpleCookie
-
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header)
@@ -48,6 +52,130 @@ def header_dict(items: list[str]) -> dict[str, str]:
 def split_pairs(block: str) -> list[str]:
     """Split a NUL-joined ``k\\0v\\0k\\0v`` block (as sent by Go) into a flat list."""
     return block.split("\0") if block else []
+
+
+class RequestData:
+    """The raw pieces of one request, decoded on first use and shared by all extractors."""
+
+    __slots__ = (
+        "method", "path", "raw_params", "raw_query", "raw_headers", "body", "extra", "_cache", "request", "deps",
+        "path_params",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        method: int,
+        path: bytes,
+        raw_params: bytes,
+        raw_query: bytes,
+        raw_headers: bytes,
+        body: bytes,
+        extra: bytes = b"",
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.raw_params = raw_params
+        self.raw_query = raw_query
+        self.raw_headers = raw_headers
+        self.body = body
+        self.extra = extra
+        self._cache: dict[str, Any] = {}
+        self.request: Request | None = None
+        self.deps: dict[Any, Any] = {}
+        self.path_params: dict[str, Any] = {}
+
+    def path_values(self) -> list[str]:
+        v = self._cache.get("path")
+        if v is None:
+            v = self._cache["path"] = self.raw_params.decode().split("\0")
+        return v
+
+    def query_items(self) -> list[str]:
+        v = self._cache.get("qitems")
+        if v is None:
+            v = self._cache["qitems"] = split_pairs(self.raw_query.decode())
+        return v
+
+    def query(self) -> dict[str, str]:
+        v = self._cache.get("query")
+        if v is None:
+            items = self.query_items()
+            v = self._cache["query"] = dict(zip(items[::2], items[1::2]))
+        return v
+
+    def headers(self) -> dict[str, str]:
+        v = self._cache.get("headers")
+        if v is None:
+            v = self._cache["headers"] = parse_headers(self.raw_headers)
+        return v
+
+    def header_items(self) -> list[str]:
+        return split_pairs(self.raw_headers.decode("latin-1"))
+
+    def cookies(self) -> dict[str, str]:
+        v = self._cache.get("cookies")
+        if v is None:
+            v = self._cache["cookies"] = parse_cookies(self.headers().get("cookie", ""))
+        return v
+
+    def extra_object(self) -> dict[str, Any]:
+        v = self._cache.get("extra")
+        if v is None:
+            v = self._cache["extra"] = msgspec.json.decode(self.extra) if self.extra else {}
+        return v
+
+    def form_items(self) -> list[tuple[str, str]]:
+        """Form fields: parsed by Go (urlencoded or multipart) for routes that take them."""
+        v = self._cache.get("form")
+        if v is None:
+            parsed = self.extra_object().get("form")
+            if parsed is not None:
+                v = [(k, val) for k, val in parsed]
+            elif self.headers().get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
+                v = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+            else:
+                v = []
+            self._cache["form"] = v
+        return v
+
+    def files(self) -> list[tuple[str, UploadFile]]:
+        v = self._cache.get("files")
+        if v is None:
+            v = self._cache["files"] = build_files(self.extra_object().get("files") or [], self.body)
+        return v
+
+    def json_object(self) -> Any:
+        """The body decoded as untyped JSON (embedded body arguments read their keys from it).
+        A body that is not JSON raises DECODE_ERRORS once, then _ReportedError."""
+        v = self._cache.get("json", _UNSET)
+        if v is _UNSET:
+            self._cache["json"] = _REPORTED
+            v = self._cache["json"] = msgspec.json.decode(self.body)
+        elif v is _REPORTED:
+            raise _ReportedError
+        return v
+
+    def get_request(self) -> Request:
+        if self.request is None:
+            self.request = Request(
+                self.method,
+                self.path,
+                self.raw_query.decode(),
+                self.raw_headers,
+                self.body,
+                self.path_params,
+                self.extra,
+            )
+            self.request._cache["data"] = self  # request.form / request.files share the parse
+        return self.request
+
+
+_UNSET: Any = object()
+_REPORTED: Any = object()
+
+
+class _ReportedError(Exception):
+    """The body failed to decode and another argument already reported it."""
 
 
 class Request:
@@ -100,8 +228,6 @@ class Request:
         """The binder's RequestData for this request (form and file parsing share it)."""
         d = self._cache.get("data")
         if d is None:
-            from ._binding import RequestData
-
             d = RequestData(self._method, self._path, b"", self._query.encode(), self._headers, self.body, self._extra)
             self._cache["data"] = d
         return d
@@ -121,17 +247,13 @@ class Request:
     def session(self) -> Any:
         """The Django session (``settings.SESSION_ENGINE``) named by the session cookie,
         read lazily; use its async API (``await request.session.aget("k")``)."""
-        from ._session import session_of
-
-        return session_of(self)
+        return _session.session_of(self)
 
     @property
     def user(self) -> Any:
         """The user (``AnonymousUser`` when nobody is logged in). Loading it is a query: in
         async handlers call ``await request.auser()`` first."""
-        from ._session import user
-
-        return user(self)
+        return _session.user(self)
 
     @user.setter
     def user(self, value: Any) -> None:
@@ -140,9 +262,7 @@ class Request:
     async def auser(self) -> Any:
         """The user, from Go authentication (``context["user_id"]``) or the session cookie;
         a session user on POST/PUT/PATCH/DELETE must pass Django's CSRF checks (403)."""
-        from ._session import auser
-
-        return await auser(self)
+        return await _session.auser(self)
 
     @property
     def method(self) -> str:
@@ -202,15 +322,11 @@ class Request:
 
     @property
     def query_string(self) -> str:
-        from urllib.parse import urlencode
-
         items = split_pairs(self._query)
         return urlencode(list(zip(items[::2], items[1::2])))
 
     def build_absolute_uri(self, location: str | None = None) -> str:
         """``http://host/path?query`` from the Host header (or an absolute URI for location)."""
-        from urllib.parse import urljoin
-
         host = self.headers.get("host", "localhost")
         base = f"http://{host}{self.get_full_path()}"
         return urljoin(base, location) if location is not None else base

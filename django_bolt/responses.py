@@ -19,6 +19,8 @@ from http.cookies import SimpleCookie
 from typing import Any, Literal
 from urllib.parse import quote
 
+from ._runtime.jsonenc import json_encode
+
 __all__ = [
     "HTML",
     "JSON",
@@ -110,8 +112,6 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self) -> bytes:
-        from ._encoding import json_encode
-
         return json_encode(self.content)
 
 

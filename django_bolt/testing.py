@@ -25,13 +25,13 @@ from typing import Any
 
 import httpx
 
-from . import _native
-from ._discovery import collect_routes
-from ._dispatch import Dispatcher
-from ._django import prepare as prepare_django
-from ._encoding import set_file_roots
-from ._lifespan import lifespan
-from ._serve import ServeOptions, server_config
+from ._django.prepare import prepare as prepare_django
+from ._native import library as native
+from ._runtime.dispatch import Dispatcher
+from ._runtime.encoding import set_file_roots
+from ._server.discovery import collect_routes
+from ._server.lifespan import lifespan
+from ._server.serve import ServeOptions, server_config
 from .api import BoltAPI
 from .conf import BoltSettings, load_settings
 from .exceptions import BoltConfigError
@@ -49,11 +49,11 @@ class _InProcessServer:
         opts = ServeOptions(host="127.0.0.1", port=0, backlog=16, settings=self.settings, debug=debug)
         # As under runbolt: sessions, django_middleware, mounted apps, the Django fallback.
         routes, extra = prepare_django(routes, self.apis, self.settings, debug)
-        self.lib = _native.load()
+        self.lib = native.load()
         cfg = server_config(routes, opts, self.apis, extra)
-        self.handle = self.lib.bolt_new(_native.ffi.from_buffer(cfg), len(cfg))
+        self.handle = self.lib.bolt_new(native.ffi.from_buffer(cfg), len(cfg))
         if self.handle == 0:
-            raise BoltConfigError(_native.last_error(self.lib))
+            raise BoltConfigError(native.last_error(self.lib))
         self.loop = asyncio.new_event_loop()
         set_file_roots(self.settings.FILE_RESPONSE_ROOTS)
         self.dispatcher = Dispatcher(self.lib, self.handle, routes, self.loop, debug)
@@ -91,12 +91,12 @@ class _InProcessServer:
         """Send raw HTTP/1.1 bytes, get raw response bytes (blocks; GIL released in Go)."""
         if self._stopped:
             raise RuntimeError("the test client is closed")
-        out = _native.ffi.new("uint8_t **")
-        n = self.lib.bolt_roundtrip(self.handle, _native.ffi.from_buffer(raw), len(raw), out)
+        out = native.ffi.new("uint8_t **")
+        n = self.lib.bolt_roundtrip(self.handle, native.ffi.from_buffer(raw), len(raw), out)
         if n < 0:
-            raise httpx.TransportError(_native.last_error(self.lib))
+            raise httpx.TransportError(native.last_error(self.lib))
         try:
-            return bytes(_native.ffi.buffer(out[0], n))
+            return bytes(native.ffi.buffer(out[0], n))
         finally:
             self.lib.bolt_buffer_free(out[0])
 

@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._native.wire import FLAG_HEADERS
 from ..exceptions import BoltConfigError, HTTPException
 from ..request import Request
 from .backends import BaseAuthentication, get_default_authentication_classes
@@ -15,8 +16,8 @@ from .guards import AllowAny, BasePermission, check_guard, get_default_permissio
 from .revocation import InMemoryRevocation
 
 if TYPE_CHECKING:
-    from .._binding import Binder
-    from ..api import Route
+    from .._routing.route import Route
+    from .._runtime.binding import Binder
 
 #: Keyword the Python-side guard step passes itself through the binder.
 _REQ_KEY = "_bolt_auth_request"
@@ -60,7 +61,7 @@ def apply(route: Route, auth: Sequence[Any] | None, guards: Sequence[Any] | None
     if needs_python(backends, chosen):
         route.binder = _binder_with_request(route.binder)
         route.endpoint = _guarded(route.endpoint, backends, chosen)
-        route.flags |= 1  # the Python step reads headers (cookies, the session)
+        route.flags |= FLAG_HEADERS  # the Python step reads headers (cookies, the session)
 
 
 def _binder_with_request(binder: Binder | None) -> Binder:

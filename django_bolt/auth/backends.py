@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+
 from ..exceptions import BoltConfigError
+from .revocation import InMemoryRevocation
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -127,8 +130,6 @@ class JWTAuthentication(BaseAuthentication):
         """The HMAC secret: the one given, else Django's ``SECRET_KEY`` (checked on use)."""
         if self._secret is not None or self.family != "hmac":
             return self._secret
-        from django.conf import settings
-
         key = getattr(settings, "SECRET_KEY", "")
         if not key:
             raise BoltConfigError("JWTAuthentication: no secret given and settings.SECRET_KEY is empty")
@@ -136,8 +137,6 @@ class JWTAuthentication(BaseAuthentication):
         return str(key)
 
     def to_metadata(self) -> dict[str, Any]:
-        from .revocation import InMemoryRevocation
-
         meta: dict[str, Any] = {
             "type": "jwt",
             "algorithms": self.algorithms,
@@ -222,16 +221,12 @@ class SessionAuthentication(BaseAuthentication):
         }
 
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
-        from django.conf import settings
-
         name = settings.SESSION_COOKIE_NAME if settings.configured else "sessionid"
         return "SessionAuth", {"type": "apiKey", "in": "cookie", "name": name}
 
 
 def get_default_authentication_classes() -> list[BaseAuthentication]:
     """``settings.BOLT_AUTHENTICATION_CLASSES`` (instances), or no authentication."""
-    from django.conf import settings
-
     if not settings.configured:
         return []
     value = getattr(settings, "BOLT_AUTHENTICATION_CLASSES", None) or []

@@ -13,6 +13,8 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+
 from ..exceptions import BoltConfigError
 
 if TYPE_CHECKING:
@@ -177,8 +179,6 @@ def check_guard(guard: Any, where: str) -> None:
 
 def get_default_permission_classes() -> list[Any]:
     """``settings.BOLT_DEFAULT_PERMISSION_CLASSES`` (instances), or ``[AllowAny()]``."""
-    from django.conf import settings
-
     if not settings.configured:
         return [AllowAny()]
     value = getattr(settings, "BOLT_DEFAULT_PERMISSION_CLASSES", None)

@@ -37,12 +37,13 @@ class InMemoryRevocation(RevocationStore):
     def revoke_now(self, jti: str) -> None:
         """Revoke ``jti``; servers running in this process refuse it from the next request."""
         self.revoked.add(jti)
-        from .. import _native
+        # Lazy: cffi and the C declarations load only in a process that serves.
+        from .._native import library as native  # noqa: PLC0415
 
-        lib = _native.loaded()
+        lib = native.loaded()
         if lib is not None:
             data = f"{self.id}\0{jti}".encode()
-            lib.bolt_revoke(_native.ffi.from_buffer(data), len(data))
+            lib.bolt_revoke(native.ffi.from_buffer(data), len(data))
 
     async def revoke(self, jti: str, expires_in: float | None = None) -> None:
         self.revoke_now(jti)
@@ -61,7 +62,7 @@ class DjangoCacheRevocation(RevocationStore):
         self.default_ttl = default_ttl
 
     def _cache(self) -> Any:
-        from django.core.cache import caches
+        from django.core.cache import caches  # noqa: PLC0415 - lazy: only apps using this store load the cache framework
 
         return caches[self.alias]
 

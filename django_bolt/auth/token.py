@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
+from django.conf import settings
 
 from ..exceptions import BoltConfigError
 from .backends import JWTAuthentication
@@ -18,8 +19,6 @@ def _default_secret(secret: str | None, algorithm: str) -> str:
         return secret
     if not algorithm.startswith("HS"):
         raise BoltConfigError(f"{algorithm} tokens need the private key as `secret`")
-    from django.conf import settings
-
     return str(settings.SECRET_KEY)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import HTTPException
 from ..request import Request
 from ..responses import FileResponse, Response
+from .ui import ui_paths
 
 if TYPE_CHECKING:
     from ..api import BoltAPI
@@ -38,8 +39,6 @@ async def check_access(config: OpenAPIConfig, request: Request) -> None:
 def register_guarded_routes(api: BoltAPI, config: OpenAPIConfig) -> None:
     """Python routes for the guarded docs on ``api``; ``api.openapi_replies`` is filled at
     start-up with path -> (content type, body or file, is_file)."""
-    from .serving import ui_paths
-
     replies = api.openapi_replies
     paths = [config.openapi_url, *([config.yaml_url] if config.yaml_url else []), *ui_paths(config).values()]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from .._params import ArgPlan, constrained_type, list_item, strip_optional
+from .._routing.plans import ArgPlan, constrained_type, list_item, strip_optional
 from ..params import REQUIRED
 from ._components import REF, Components
 

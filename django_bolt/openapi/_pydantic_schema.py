@@ -7,7 +7,7 @@ import dataclasses
 import typing
 from typing import Any
 
-from .._params import is_pydantic_model
+from .._routing.plans import is_pydantic_model
 
 
 def involves_pydantic(tp: Any, _seen: set[int] | None = None) -> bool:
@@ -31,8 +31,9 @@ def involves_pydantic(tp: Any, _seen: set[int] | None = None) -> bool:
 
 def schema(tp: Any, mode: str, ref_prefix: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """(schema of ``tp``, component definitions); a model itself is always a ``$ref``."""
-    from pydantic import TypeAdapter
-    from pydantic.json_schema import models_json_schema
+    # Optional: pydantic loads only for apps whose schemas have pydantic models.
+    from pydantic import TypeAdapter  # noqa: PLC0415
+    from pydantic.json_schema import models_json_schema  # noqa: PLC0415
 
     template = ref_prefix + "{model}"
     # Requests are validated by alias; responses are written by field name unless the model

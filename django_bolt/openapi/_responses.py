@@ -8,15 +8,15 @@ import typing
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from .._encoding import response_model_from
+from .._routing.models import response_model_from
 from ..exceptions import BoltConfigError, HTTPException
 from ..responses import FileResponse, Redirect, Response
 from ._components import REF, Components
 
 if TYPE_CHECKING:
-    from ..api import Route
+    from .._routing.route import Route
 
-#: What ``_validation.py`` puts in a 422 body: ``{"detail": [entry, ...]}``.
+#: What ``_routing/validation.py`` puts in a 422 body: ``{"detail": [entry, ...]}``.
 VALIDATION_ERROR = {
     "title": "ValidationError",
     "type": "object",

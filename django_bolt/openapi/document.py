@@ -15,7 +15,7 @@ from ._security import operation_security, route_auth
 from .config import OpenAPIConfig
 
 if TYPE_CHECKING:
-    from ..api import Route
+    from .._routing.route import Route
 
 OPENAPI_VERSION = "3.1.0"
 _CONVERTER = re.compile(r"\{([^{}:]+):[^{}]*\}")  # {id:int} -> {id}

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any
 from . import _yaml, ui
 from .config import OpenAPIConfig
 from .document import build_document
+from .ui import ui_paths
 
 if TYPE_CHECKING:
-    from ..api import BoltAPI, Route
+    from .._routing.route import Route
+    from ..api import BoltAPI
 
 
 def resolve_config(apis: Sequence[BoltAPI]) -> OpenAPIConfig:
@@ -21,11 +23,6 @@ def resolve_config(apis: Sequence[BoltAPI]) -> OpenAPIConfig:
         if api.openapi_config is not None:
             return api.openapi_config
     return OpenAPIConfig()
-
-
-def ui_paths(config: OpenAPIConfig) -> dict[str, str]:
-    """UI name -> path: the first listed UI at ``path``, the others below it."""
-    return {name: config.path if i == 0 else f"{config.path}/{name}" for i, name in enumerate(config.uis)}
 
 
 def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | None) -> list[dict[str, Any]]:

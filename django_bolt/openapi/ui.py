@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..exceptions import BoltConfigError
+from .config import OpenAPIConfig
 
 SWAGGER_VERSION = "5.35.0"
 REDOC_VERSION = "2.5.4"
@@ -102,3 +103,8 @@ def asset_files(uis: list[str], assets_dir: str) -> dict[str, Path]:
                 )
             out[name] = file.resolve()
     return out
+
+
+def ui_paths(config: OpenAPIConfig) -> dict[str, str]:
+    """UI name -> path: the first listed UI at ``path``, the others below it."""
+    return {name: config.path if i == 0 else f"{config.path}/{name}" for i, name in enumerate(config.uis)}

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_bolt._discovery import collect_routes, discover_apis
+from django_bolt._server.discovery import collect_routes, discover_apis
 from django_bolt.conf import load_settings
 from django_bolt.exceptions import BoltConfigError
 from django_bolt.openapi import build_document, resolve_config, untyped_objects
@@ -46,8 +46,9 @@ class Command(BaseCommand):
 
     def _check(self, doc: dict[str, Any]) -> None:
         try:
-            from openapi_spec_validator import validate
-            from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+            # Optional dependency (the openapi extra), only for --check.
+            from openapi_spec_validator import validate  # noqa: PLC0415
+            from openapi_spec_validator.validation.exceptions import OpenAPIValidationError  # noqa: PLC0415
         except ImportError as exc:
             raise CommandError("--check needs openapi-spec-validator: pip install 'django-bolt-go[openapi]'") from exc
         try:

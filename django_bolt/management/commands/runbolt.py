@@ -9,11 +9,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_bolt._checks import startup_checks
-from django_bolt._discovery import collect_routes, discover_apis
-from django_bolt._logging import configure as configure_logging
-from django_bolt._serve import ServeOptions, run
-from django_bolt._supervisor import Supervisor, SupervisorOptions
+from django_bolt._server.checks import startup_checks
+from django_bolt._server.discovery import collect_routes, discover_apis
+from django_bolt._server.logs import configure as configure_logging
+from django_bolt._server.serve import ServeOptions, run
+from django_bolt._server.supervisor import Supervisor, SupervisorOptions
 from django_bolt.conf import load_settings
 from django_bolt.exceptions import BoltConfigError
 
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         configure_logging(dev=options["dev"])
         if not options["skip_checks"]:
             startup_checks(self)
-        # Through the environment as well, for the worker processes (django_bolt/_django.py).
+        # Through the environment as well, for the worker processes (django_bolt/_django/prepare.py).
         if options["no_admin"]:
             os.environ["DJANGO_BOLT_NO_ADMIN"] = "1"
         if options["dev"]:

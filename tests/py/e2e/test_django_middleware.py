@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from django_bolt import BoltAPI
-from django_bolt._django_middleware import resolve_spec
+from django_bolt._django.middleware import resolve_spec
 from django_bolt.exceptions import BoltConfigError
 
 from ..conftest import BoltProcess

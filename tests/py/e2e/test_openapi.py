@@ -17,7 +17,7 @@ from ..conftest import EXAMPLE_PROJECT, run_manage
 # the registered routes and the very plans requests are bound with.
 _ROUTES_SCRIPT = """
 import json
-from django_bolt._discovery import collect_routes, discover_apis
+from django_bolt._server.discovery import collect_routes, discover_apis
 from django_bolt.conf import load_settings
 s = load_settings()
 out = []

@@ -22,23 +22,26 @@ def _python(code: str, env: dict[str, str] | None = None) -> subprocess.Complete
 
 
 def test_abi_version_matches() -> None:
-    r = _python("from django_bolt import _native; print(_native.load().bolt_abi_version())")
+    r = _python("from django_bolt._native import library as _native; print(_native.load().bolt_abi_version())")
     assert r.returncode == 0, r.stderr
-    from django_bolt._native import ABI_VERSION
+    from django_bolt._native.library import ABI_VERSION
 
     assert r.stdout.strip() == str(ABI_VERSION)
 
 
 def test_abi_mismatch_is_refused() -> None:
-    from django_bolt._native import ABI_VERSION
+    from django_bolt._native.library import ABI_VERSION
 
-    r = _python("from django_bolt import _native; _native.load(expected_abi=999)")
+    r = _python("from django_bolt._native import library as _native; _native.load(expected_abi=999)")
     assert r.returncode != 0
     assert f"speaks ABI version {ABI_VERSION} but this django_bolt needs 999" in r.stderr
 
 
 def test_missing_library_says_how_to_build_it() -> None:
-    r = _python("from django_bolt import _native; _native.load()", env={"DJANGO_BOLT_LIB": "/nonexistent/libbolt.so"})
+    r = _python(
+        "from django_bolt._native import library as _native; _native.load()",
+        env={"DJANGO_BOLT_LIB": "/nonexistent/libbolt.so"},
+    )
     assert r.returncode != 0
     assert "libbolt.so not found at /nonexistent/libbolt.so" in r.stderr
     assert "make build" in r.stderr
@@ -47,7 +50,7 @@ def test_missing_library_says_how_to_build_it() -> None:
 def test_bad_server_config_is_reported_from_go() -> None:
     r = _python(
         """
-        from django_bolt import _native
+        from django_bolt._native import library as _native
         lib = _native.load()
         cfg = b'{"port": 1, "routes": [{"id": 0, "method": "GET", "path": "/a/{x:hex}"}]}'
         assert lib.bolt_new(_native.ffi.from_buffer(cfg), len(cfg)) == 0
@@ -62,7 +65,7 @@ def test_fork_after_load_is_refused_in_the_child() -> None:
     r = _python(
         """
         import os
-        from django_bolt import _native
+        from django_bolt._native import library as _native
         _native.load()
         pid = os.fork()
         if pid == 0:

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from django_bolt import BoltAPI, BoltConfigError, rate_limit
-from django_bolt._serve import ServeOptions, server_config
+from django_bolt._server.serve import ServeOptions, server_config
 from django_bolt.auth import (
     AllowAny,
     APIKeyAuthentication,

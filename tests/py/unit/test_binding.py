@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel
 
 from django_bolt import Request, RequestValidationError
-from django_bolt._binding import build_binder
-from django_bolt._params import plan_arguments as build_params
+from django_bolt._routing.plans import plan_arguments as build_params
+from django_bolt._runtime.binding import build_binder
 from django_bolt.param_functions import Cookie, Header
 
 

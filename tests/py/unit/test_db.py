@@ -7,7 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from django_bolt._orm import _model_field_names
+from django_bolt._runtime.orm import _model_field_names
 from django_bolt.db import databases, default_orm_threads, sqlite_aliases
 
 

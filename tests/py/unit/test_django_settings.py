@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from django_bolt._asgi import build_scope, client_of, header_list
+from django_bolt._django.scope import build_scope, client_of, header_list
 from django_bolt.conf import load_settings
 from django_bolt.exceptions import BoltConfigError
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from django_bolt._asgi import in_task
-from django_bolt._dispatch import _Resumed
+from django_bolt._django.asgi import in_task
+from django_bolt._runtime.dispatch import _Resumed
 
 var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="base")
 

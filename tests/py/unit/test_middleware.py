@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from django_bolt import BoltAPI, BoltConfigError
-from django_bolt._serve import ServeOptions, server_config
+from django_bolt._server.serve import ServeOptions, server_config
 from django_bolt.conf import load_settings
 from django_bolt.middleware import CORS_ATTR, cors, global_cors, route_cors
 

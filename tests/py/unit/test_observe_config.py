@@ -8,8 +8,8 @@ import json
 import pytest
 
 from django_bolt import BoltAPI, BoltConfigError, CompressionConfig
-from django_bolt._discovery import collect_routes
-from django_bolt._serve import ServeOptions, server_config
+from django_bolt._server.discovery import collect_routes
+from django_bolt._server.serve import ServeOptions, server_config
 from django_bolt.conf import load_settings
 from django_bolt.middleware import no_compress
 

@@ -14,7 +14,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from django_bolt import BoltAPI, UploadFile
-from django_bolt._params import ArgPlan
+from django_bolt._routing.plans import ArgPlan
 from django_bolt.exceptions import BoltConfigError
 from django_bolt.openapi import OpenAPIConfig, build_document, untyped_objects
 from django_bolt.openapi._yaml import dump

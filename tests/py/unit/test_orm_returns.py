@@ -6,7 +6,7 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from django_bolt._orm import OrmReturns
+from django_bolt._runtime.orm import OrmReturns
 
 
 class ManualPool:

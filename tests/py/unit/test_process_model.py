@@ -10,9 +10,9 @@ from contextlib import asynccontextmanager
 import pytest
 
 from django_bolt import BoltAPI, BoltConfigError
-from django_bolt._lifespan import lifespan
-from django_bolt._supervisor import check_address
-from django_bolt._worker import count_requests
+from django_bolt._server.lifespan import lifespan
+from django_bolt._server.supervisor import check_address
+from django_bolt._server.worker import count_requests
 from django_bolt.conf import load_settings
 
 

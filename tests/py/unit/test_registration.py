@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from django_bolt import BoltAPI, BoltConfigError, Request, Router, UploadFile
-from django_bolt._discovery import collect_routes
+from django_bolt._server.discovery import collect_routes
 from django_bolt.param_functions import File, Form
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from django_bolt._dispatch import _Resumed
+from django_bolt._runtime.dispatch import _Resumed
 
 
 async def _two_awaits(events: list[str]) -> int:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import msgspec
 import pytest
 
-from django_bolt._streaming import PING, chunks, sse_frame
+from django_bolt._runtime.streaming import PING, chunks, sse_frame
 from django_bolt.responses import EventSourceResponse, ServerSentEvent, StreamingResponse
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django_bolt._session import _source
+from django_bolt._django.session import _source
 from django_bolt.request import Request
 
 

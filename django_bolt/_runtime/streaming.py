@@ -1,10 +1,10 @@
 """Streamed replies: drive a StreamingResponse's generator and hand its chunks to Go.
 
-A streamed reply is one KindStreamStart record (status, headers), then KindChunk records,
-then KindStreamEnd (libbolt/bridge/record.go). Flow control: a stream may have ``WINDOW``
-chunks in flight; Go returns credits (KindCredit records) as it writes them to the client,
+A streamed reply is one KIND_STREAM_START record (status, headers), then KIND_CHUNK records,
+then KIND_STREAM_END (``_native/wire.py``, docs/bridge.md). Flow control: a stream may have
+``WINDOW`` chunks in flight; Go returns credits (KIND_CREDIT records) as it writes them out,
 and the stream's task awaits while it has none, so the generator never runs ahead of a
-slow client. Go's KindCancel (the client went away, shutdown) cancels the task, which
+slow client. Go's KIND_CANCEL (the client went away, shutdown) cancels the task, which
 closes the generator.
 """
 
@@ -19,16 +19,17 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ._encoding import json_encode, logger
-from .exceptions import BoltConfigError
-from .responses import EventSourceResponse, ServerSentEvent, StreamingResponse
+from .._native.wire import KIND_CHUNK, KIND_STREAM_END, STREAM_FAILED, STREAM_OK, STREAM_WINDOW
+from ..exceptions import BoltConfigError
+from ..responses import EventSourceResponse, ServerSentEvent, StreamingResponse
+from .encoding import logger
+from .jsonenc import json_encode
 
 if TYPE_CHECKING:
-    from ._dispatch import Dispatcher
+    from .dispatch import Dispatcher
 
-KIND_STREAM_START, KIND_CHUNK, KIND_STREAM_END = 3, 4, 5
-#: libbolt/bridge/stream.go StreamWindow: chunks a stream may send before it needs credits.
-WINDOW = 16
+#: Chunks a stream may send before it needs credits (Go's bridge.StreamWindow).
+WINDOW = STREAM_WINDOW
 PING = b": ping\n\n"
 
 _DONE: Any = object()
@@ -209,7 +210,7 @@ class Streamer:
     async def run(self) -> None:
         d, rid = self.dispatcher, self.rid
         body = chunks(self.response)
-        failed = 0
+        failed = STREAM_OK
         try:
             async for chunk in body:
                 if not chunk:
@@ -225,7 +226,7 @@ class Streamer:
             raise  # Go already gave up on the reply: nothing more to send
         except Exception:
             logger.exception("%s: streamed response failed; connection closed after what was sent", self.where)
-            failed = 1
+            failed = STREAM_FAILED
         finally:
             await body.aclose()  # closes the handler's generator (GeneratorExit at its yield)
             d.streams.pop(rid, None)

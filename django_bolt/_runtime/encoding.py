@@ -1,7 +1,7 @@
 """Turning a handler's return value (or exception) into status, content type, headers, body.
 
-The content type travels to Go as a one-byte code; see contentTypes in
-libbolt/server/handler.go. Anything else goes as a ``content-type`` header.
+The common content types travel to Go as a one-byte code (``CT_*`` of ``_native.wire``);
+anything else goes as a ``content-type`` header.
 """
 
 from __future__ import annotations
@@ -9,35 +9,20 @@ from __future__ import annotations
 import logging
 import os
 import traceback
-import typing
-from collections.abc import Callable
 from typing import Any
 
-import msgspec
-
-from .exceptions import HTTPException, ResponseValidationError
-from .responses import FileResponse, Response, StreamingResponse
+from .._native.wire import CONTENT_TYPES, CT_BYTES, CT_FILE, CT_JSON, CT_NONE, CT_STREAM, CT_TEXT
+from ..exceptions import HTTPException
+from ..responses import FileResponse, Response, StreamingResponse
+from .jsonenc import RawJSON, json_encode
+from .orm_hints import sync_only_hint
 
 logger = logging.getLogger("django_bolt")
 
-CT_NONE, CT_JSON, CT_TEXT, CT_BYTES, CT_HTML = 0, 1, 2, 3, 4
-#: Never sent: marks an Encoded whose body is a file path (a KindFile record, Go sends the file).
-CT_FILE = 255
-#: Never sent: marks an Encoded whose body is a StreamBody (a streamed reply, _streaming.py).
-CT_STREAM = 254
-_MEDIA_CODES = {
-    "application/json": CT_JSON,
-    "text/plain; charset=utf-8": CT_TEXT,
-    "application/octet-stream": CT_BYTES,
-    "text/html; charset=utf-8": CT_HTML,
-}
+_MEDIA_CODES = {media: code for code, media in CONTENT_TYPES.items()}
 
 Encoded = tuple[int, int, bytes, bytes]  # status, content-type code, header block, body
 INTERNAL_ERROR: Encoded = (500, CT_JSON, b"", b'{"detail":"Internal Server Error"}')
-
-
-class RawJSON(bytes):
-    """Bytes that already are JSON (e.g. produced by pydantic-core)."""
 
 
 class StreamBody(bytes):
@@ -47,18 +32,6 @@ class StreamBody(bytes):
     response: StreamingResponse
     ctype: int
     where: str = "streamed response"  # the route, for log lines
-
-
-def _enc_hook(obj: Any) -> Any:
-    """Types msgspec does not know natively (called only for those)."""
-    dump = getattr(obj, "model_dump", None)
-    if dump is not None and hasattr(type(obj), "__pydantic_serializer__"):
-        return dump(mode="json")
-    raise NotImplementedError(f"objects of type {type(obj).__name__} are not JSON serialisable")
-
-
-# One encoder for the process: msgspec reuses its internal buffer between calls.
-json_encode = msgspec.json.Encoder(enc_hook=_enc_hook).encode
 
 
 def header_block(headers: dict[str, str] | None, extra: list[tuple[str, str]] | None = None) -> bytes:
@@ -144,7 +117,7 @@ def encode_response(r: Response) -> Encoded:
 
 
 def encode_stream(r: StreamingResponse) -> Encoded:
-    """The head of a streamed reply; the dispatcher starts the stream (_streaming.py)."""
+    """The head of a streamed reply; the dispatcher starts the stream (streaming.py)."""
     media = r.media_type
     code = _MEDIA_CODES.get(media, CT_NONE) if media else CT_NONE
     extra = [("set-cookie", c) for c in r.cookies]
@@ -166,7 +139,7 @@ def _encode_triple(result: tuple[int, Any, Any]) -> Encoded:
 
 def _is_django_response(result: Any) -> bool:
     try:
-        from django.http import HttpResponseBase
+        from django.http import HttpResponseBase  # noqa: PLC0415 - lazy: only for unusual return values
     except ImportError:  # pragma: no cover - Django is a dependency
         return False
     return isinstance(result, HttpResponseBase)
@@ -192,65 +165,9 @@ def encode_exception(exc: BaseException, where: str, debug: bool = False) -> Enc
         except (TypeError, UnicodeEncodeError):
             logger.exception("%s: HTTPException detail or headers could not be encoded", where)
             return INTERNAL_ERROR
-    from ._orm import sync_only_hint
-
     hint = sync_only_hint(exc)
     logger.error("%s: %s", where, hint or "unhandled exception", exc_info=exc)
     if debug:
         tb = "".join(traceback.format_exception(exc))
         return 500, CT_JSON, b"", json_encode({"detail": "Internal Server Error", "traceback": tb})
     return INTERNAL_ERROR
-
-
-# ---- response models (compiled at registration) -------------------------------------------
-
-
-def _is_model_type(tp: Any) -> bool:
-    from ._params import is_model, list_item
-
-    if is_model(tp):
-        return True
-    item = list_item(tp)
-    return item is not None and is_model(item)
-
-
-def response_model_from(func: Callable[..., Any], response_model: Any) -> Any:
-    """``response_model=`` if given, else the return annotation when it names a model."""
-    if response_model is not None:
-        return response_model
-    try:
-        ret = typing.get_type_hints(func).get("return")
-    except NameError:
-        return None
-    return ret if ret is not None and _is_model_type(ret) else None
-
-
-def output_converter(model: Any) -> Callable[[Any], Any]:
-    """Validate and shape a return value with ``model``: only declared fields leave."""
-    from ._params import is_pydantic_model, list_item
-
-    item = list_item(model)
-    if is_pydantic_model(model) or (item is not None and is_pydantic_model(item)):
-        from pydantic import TypeAdapter, ValidationError
-
-        adapter: Any = TypeAdapter(model)
-
-        def to_pydantic(value: Any) -> Any:
-            if isinstance(value, Response):
-                return value
-            try:
-                return RawJSON(adapter.dump_json(adapter.validate_python(value, from_attributes=True)))
-            except ValidationError as exc:
-                raise ResponseValidationError(exc.errors(include_url=False)) from exc
-
-        return to_pydantic
-
-    def to_msgspec(value: Any) -> Any:
-        if isinstance(value, Response):
-            return value
-        try:
-            return msgspec.convert(value, model, from_attributes=True)
-        except msgspec.ValidationError as exc:
-            raise ResponseValidationError(str(exc)) from exc
-
-    return to_msgspec

@@ -1,6 +1,6 @@
 """Per-request binding: raw record pieces -> the handler's keyword arguments.
 
-Hot path. Everything is compiled from the plans of ``_params.py`` at registration; per request
+Hot path. Everything is compiled from the plans of ``_routing/plans.py`` at registration; per request
 only the pieces a route needs are decoded (query pairs, headers, cookies, form, JSON body).
 """
 
@@ -9,16 +9,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 import msgspec
 
-from ._params import ArgPlan, DependencyPlan
-from ._uploads import file_extractor
-from ._validation import DECODE_ERRORS, missing, msgspec_error, pydantic_errors
-from .datastructures import UploadFile, build_files
-from .exceptions import RequestValidationError
-from .request import Request, header_dict, parse_cookies, parse_headers, split_pairs
+from .._routing.plans import ArgPlan, DependencyPlan, is_pydantic_model
+from .._routing.uploads import file_extractor
+from .._routing.validation import DECODE_ERRORS, missing, msgspec_error, pydantic_errors
+from ..exceptions import RequestValidationError
+from ..request import RequestData, _ReportedError, header_dict, parse_cookies, split_pairs
 
 try:
     from pydantic import ValidationError as PydanticValidationError
@@ -26,130 +24,6 @@ except ImportError:  # pragma: no cover - pydantic is a dependency
     PydanticValidationError = ()  # type: ignore[assignment,misc]
 
 _CONVERT_ERRORS = (msgspec.ValidationError, ValueError, TypeError)
-
-
-class RequestData:
-    """The raw pieces of one request, decoded on first use and shared by all extractors."""
-
-    __slots__ = (
-        "method", "path", "raw_params", "raw_query", "raw_headers", "body", "extra", "_cache", "request", "deps",
-        "path_params",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        method: int,
-        path: bytes,
-        raw_params: bytes,
-        raw_query: bytes,
-        raw_headers: bytes,
-        body: bytes,
-        extra: bytes = b"",
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.raw_params = raw_params
-        self.raw_query = raw_query
-        self.raw_headers = raw_headers
-        self.body = body
-        self.extra = extra
-        self._cache: dict[str, Any] = {}
-        self.request: Request | None = None
-        self.deps: dict[Any, Any] = {}
-        self.path_params: dict[str, Any] = {}
-
-    def path_values(self) -> list[str]:
-        v = self._cache.get("path")
-        if v is None:
-            v = self._cache["path"] = self.raw_params.decode().split("\0")
-        return v
-
-    def query_items(self) -> list[str]:
-        v = self._cache.get("qitems")
-        if v is None:
-            v = self._cache["qitems"] = split_pairs(self.raw_query.decode())
-        return v
-
-    def query(self) -> dict[str, str]:
-        v = self._cache.get("query")
-        if v is None:
-            items = self.query_items()
-            v = self._cache["query"] = dict(zip(items[::2], items[1::2]))
-        return v
-
-    def headers(self) -> dict[str, str]:
-        v = self._cache.get("headers")
-        if v is None:
-            v = self._cache["headers"] = parse_headers(self.raw_headers)
-        return v
-
-    def header_items(self) -> list[str]:
-        return split_pairs(self.raw_headers.decode("latin-1"))
-
-    def cookies(self) -> dict[str, str]:
-        v = self._cache.get("cookies")
-        if v is None:
-            v = self._cache["cookies"] = parse_cookies(self.headers().get("cookie", ""))
-        return v
-
-    def extra_object(self) -> dict[str, Any]:
-        v = self._cache.get("extra")
-        if v is None:
-            v = self._cache["extra"] = msgspec.json.decode(self.extra) if self.extra else {}
-        return v
-
-    def form_items(self) -> list[tuple[str, str]]:
-        """Form fields: parsed by Go (urlencoded or multipart) for routes that take them."""
-        v = self._cache.get("form")
-        if v is None:
-            parsed = self.extra_object().get("form")
-            if parsed is not None:
-                v = [(k, val) for k, val in parsed]
-            elif self.headers().get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
-                v = parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
-            else:
-                v = []
-            self._cache["form"] = v
-        return v
-
-    def files(self) -> list[tuple[str, UploadFile]]:
-        v = self._cache.get("files")
-        if v is None:
-            v = self._cache["files"] = build_files(self.extra_object().get("files") or [], self.body)
-        return v
-
-    def json_object(self) -> Any:
-        """The body decoded as untyped JSON (embedded body arguments read their keys from it).
-        A body that is not JSON raises DECODE_ERRORS once, then _ReportedError."""
-        v = self._cache.get("json", _UNSET)
-        if v is _UNSET:
-            self._cache["json"] = _REPORTED
-            v = self._cache["json"] = msgspec.json.decode(self.body)
-        elif v is _REPORTED:
-            raise _ReportedError
-        return v
-
-    def get_request(self) -> Request:
-        if self.request is None:
-            self.request = Request(
-                self.method,
-                self.path,
-                self.raw_query.decode(),
-                self.raw_headers,
-                self.body,
-                self.path_params,
-                self.extra,
-            )
-            self.request._cache["data"] = self  # request.form / request.files share the parse
-        return self.request
-
-
-_UNSET: Any = object()
-_REPORTED: Any = object()
-
-
-class _ReportedError(Exception):
-    """The body failed to decode and another argument already reported it."""
 
 
 # An extractor adds one argument to kwargs, or an error to errors.
@@ -279,8 +153,6 @@ def body_missing() -> dict[str, Any]:
 
 
 def _convert_embedded(value: Any, annotation: Any) -> Any:
-    from ._params import is_pydantic_model
-
     if is_pydantic_model(annotation):
         return annotation.model_validate(value)
     return msgspec.convert(value, annotation)
@@ -325,7 +197,7 @@ def bind_all(extractors: list[Extractor], data: RequestData) -> dict[str, Any]:
     return kwargs
 
 
-#: (method, path, params, query, headers, body, extra) -> handler kwargs; see bridge/record.go.
+#: (method, path, params, query, headers, body, extra) -> handler kwargs; see ``_native/wire.py``.
 Binder = Callable[[int, bytes, bytes, bytes, bytes, bytes, bytes], dict[str, Any]]
 DATA_KEY = "_bolt_request_data"
 

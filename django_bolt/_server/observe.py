@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conf import BoltSettings
+from ..conf import BoltSettings
 
 
 def go_config(s: BoltSettings, dev: bool) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from .api import BoltAPI
-from .exceptions import BoltConfigError
+from ..api import BoltAPI
+from ..exceptions import BoltConfigError
 
 logger = logging.getLogger("django_bolt")
 

@@ -10,7 +10,7 @@ Where each handler argument comes from is decided here, from the signature:
 - anything else (msgspec Struct, Pydantic model, dataclass, TypedDict, dict, list of models)
   is the JSON body.
 
-A plan compiles to one extractor per argument; ``_binding.py`` runs them per request.
+A plan compiles to one extractor per argument; ``_runtime/binding.py`` runs them per request.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from typing import Annotated, Any
 
 import msgspec
 
-from .datastructures import UploadFile
-from .exceptions import BoltConfigError
-from .params import REQUIRED, Depends, Param
-from .request import Request
+from ..datastructures import UploadFile
+from ..exceptions import BoltConfigError
+from ..params import REQUIRED, Depends, Param
+from ..request import Request
 
 _SCALARS = (str, int, float, bool, bytes, uuid.UUID, decimal.Decimal, datetime.datetime, datetime.date, datetime.time)
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
@@ -105,7 +105,7 @@ def list_item(tp: Any) -> Any | None:
 
 def is_pydantic_model(tp: Any) -> bool:
     try:
-        from pydantic import BaseModel
+        from pydantic import BaseModel  # noqa: PLC0415 - optional: loaded only to check for pydantic models
     except ImportError:  # pragma: no cover - pydantic is a dependency
         return False
     return isinstance(tp, type) and issubclass(tp, BaseModel)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, connections
 
-from .db import sqlite_aliases
+from ..db import sqlite_aliases
 
 
 def startup_checks(command: BaseCommand) -> None:

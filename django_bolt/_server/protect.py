@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._ratelimit import route_rate_limits, validate
-from .auth._route import server_config as auth_server_config
+from ..auth._route import server_config as auth_server_config
+from .ratelimit import route_rate_limits, validate
 
 if TYPE_CHECKING:
-    from .api import Route
-    from .conf import BoltSettings
+    from .._routing.route import Route
+    from ..conf import BoltSettings
 
 
 def protection_config(routes: Sequence[Route], s: BoltSettings) -> dict[str, Any]:

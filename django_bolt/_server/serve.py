@@ -13,19 +13,22 @@ from typing import Any
 
 from django.conf import settings
 
-from . import _native, _observe, compression
-from ._asgi import FALLBACK_METHOD
-from ._dispatch import Dispatcher
-from ._django import prepare as prepare_django
-from ._encoding import set_file_roots
-from ._lifespan import lifespan
-from ._orm import orm_pool, orm_threads
-from ._protect import protection_config
-from .api import BoltAPI, Route
-from .conf import BoltSettings
-from .exceptions import BoltConfigError
-from .middleware import global_cors, route_cors
-from .openapi import static_responses
+from .. import compression
+from .._django.asgi import FALLBACK_METHOD
+from .._django.prepare import prepare as prepare_django
+from .._native import library as native
+from .._routing.route import Route
+from .._runtime.dispatch import Dispatcher
+from .._runtime.encoding import set_file_roots
+from .._runtime.orm import orm_pool, orm_threads
+from ..api import BoltAPI
+from ..conf import BoltSettings
+from ..exceptions import BoltConfigError
+from ..middleware import global_cors, route_cors
+from ..openapi import static_responses
+from . import observe
+from .lifespan import lifespan
+from .protect import protection_config
 
 logger = logging.getLogger("django_bolt")
 
@@ -48,7 +51,7 @@ def server_config(
 ) -> bytes:
     """The JSON that libbolt's server.ParseConfig reads (libbolt/server/config.go); the
     OpenAPI document and docs pages of ``apis`` are computed here, once; ``extra`` adds
-    sections (the Django fallback and static files, from _django.py)."""
+    sections (the Django fallback and static files, from _django/prepare.py)."""
     s = opts.settings
     config: dict[str, Any] = {
         "host": opts.host,
@@ -94,7 +97,7 @@ def server_config(
     if s.FILE_UPLOAD_TEMP_DIR:
         config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
     config.update(compression.go_config(routes))
-    config.update(_observe.go_config(s, opts.dev))
+    config.update(observe.go_config(s, opts.dev))
     return json.dumps(config).encode()
 
 
@@ -107,7 +110,7 @@ def loop_factory(use_uvloop: bool | None) -> Callable[[], asyncio.AbstractEventL
     if use_uvloop is False:
         return None
     try:
-        import uvloop
+        import uvloop  # noqa: PLC0415 - optional dependency
     except ImportError:
         if use_uvloop:
             raise BoltConfigError(
@@ -142,12 +145,12 @@ async def _serve_http(
     apis: Sequence[BoltAPI] = (),
     extra: dict[str, Any] | None = None,
 ) -> None:
-    lib = _native.load()
-    ffi = _native.ffi
+    lib = native.load()
+    ffi = native.ffi
     cfg = server_config(routes, opts, apis, extra)
     handle = lib.bolt_new(ffi.from_buffer(cfg), len(cfg))
     if handle == 0:
-        raise BoltConfigError(_native.last_error(lib))
+        raise BoltConfigError(native.last_error(lib))
     loop = asyncio.get_running_loop()
     set_file_roots(opts.settings.FILE_RESPONSE_ROOTS)
     dispatcher = Dispatcher(lib, handle, routes, loop, opts.debug)
@@ -155,7 +158,7 @@ async def _serve_http(
     try:
         port = lib.bolt_start(handle)
         if port < 0:
-            raise BoltConfigError(_native.last_error(lib))
+            raise BoltConfigError(native.last_error(lib))
         loop.add_reader(fd, dispatcher.drain)
         stop = asyncio.Event()
         # Installed explicitly: a process started in the background inherits SIGINT ignored.

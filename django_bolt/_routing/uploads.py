@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._validation import missing
-from .datastructures import UploadFile
-from .exceptions import HTTPException
+from ..datastructures import UploadFile
+from ..exceptions import HTTPException
+from .validation import missing
 
 if TYPE_CHECKING:
-    from ._binding import RequestData
-    from ._params import ArgPlan
+    from ..request import RequestData
+    from .plans import ArgPlan
 
 
 def _type_allowed(content_type: str, allowed: tuple[str, ...]) -> bool:

@@ -14,11 +14,19 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from ._asgi import FALLBACK_METHOD, FLAG_ASGI, asgi_endpoint, asgi_route
-from ._encoding import Prepared, encode_result, header_block
-from .api import BoltAPI, Route
-from .conf import BoltSettings
-from .responses import Response
+from django.apps import apps
+from django.conf import settings
+from django.core.signals import request_finished, request_started
+
+from .._native.wire import FLAG_ASGI
+from .._routing.route import Route
+from .._runtime.encoding import Prepared, encode_result, header_block
+from ..api import BoltAPI
+from ..conf import BoltSettings
+from ..responses import Response
+from .asgi import FALLBACK_METHOD, asgi_endpoint, asgi_route
+from .middleware import resolve_spec, wrap_route
+from .session import response_cookies, sessions_installed
 
 logger = logging.getLogger("django_bolt")
 
@@ -31,8 +39,6 @@ def prepare(
     routes: list[Route], apis: Sequence[BoltAPI], conf: BoltSettings, debug: bool = False
 ) -> tuple[list[Route], dict[str, Any]]:
     """Routes with the Django integrations applied, and the config sections for Go."""
-    from django.conf import settings
-
     if not settings.configured:
         return routes, {}
     routes = _with_middleware(routes, apis, debug)
@@ -45,7 +51,7 @@ def prepare(
     if static is not None:
         config["static"] = static
     if conf.DJANGO_FALLBACK and getattr(settings, "ROOT_URLCONF", None):
-        from django.core.asgi import get_asgi_application
+        from django.core.asgi import get_asgi_application  # noqa: PLC0415 - lazy: Django's handler loads only for the fallback
 
         config["fallback"] = {"route": len(routes), "exclude": _excluded(conf)}
         app: Any = get_asgi_application()
@@ -61,8 +67,7 @@ def django_routes(path: str) -> bool:
     """Whether Django would do anything but 404 for ``path``: a URL pattern matches it, or
     (APPEND_SLASH) it with a trailing slash, which CommonMiddleware redirects to. Unknown
     paths keep the API's JSON 404 instead of Django's HTML page."""
-    from django.conf import settings
-    from django.urls import Resolver404, resolve
+    from django.urls import Resolver404, resolve  # noqa: PLC0415 - lazy: the URL resolver loads only for the fallback
 
     try:
         resolve(path)
@@ -80,7 +85,7 @@ def django_routes(path: str) -> bool:
 
 def admin_prefix() -> str | None:
     """The admin's URL prefix ("/admin/"), or None when the URLconf has no admin."""
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import NoReverseMatch, reverse  # noqa: PLC0415 - lazy: the URL resolver loads only for the fallback
 
     try:
         return reverse("admin:index")
@@ -105,8 +110,6 @@ def static_config(dev: bool) -> dict[str, Any] | None:
     """STATIC_URL and the directories Go serves it from: STATIC_ROOT, and with ``dev``
     (``--dev`` or DEBUG) the staticfiles finders' directories (STATICFILES_DIRS, each app's
     static/)."""
-    from django.conf import settings
-
     url = getattr(settings, "STATIC_URL", None)
     if not url or not url.startswith("/") or url.startswith("//"):
         return None  # unset, or on another host (a CDN)
@@ -125,11 +128,9 @@ def static_config(dev: bool) -> dict[str, Any] | None:
 
 
 def _finder_dirs() -> list[dict[str, str]]:
-    from django.apps import apps
-
     if not apps.is_installed("django.contrib.staticfiles"):
         return []
-    from django.contrib.staticfiles.finders import AppDirectoriesFinder, FileSystemFinder, get_finders
+    from django.contrib.staticfiles.finders import AppDirectoriesFinder, FileSystemFinder, get_finders  # noqa: PLC0415 - lazy: only when static files are served
 
     out: list[dict[str, str]] = []
     for finder in get_finders():
@@ -145,8 +146,6 @@ def _finder_dirs() -> list[dict[str, str]]:
 
 
 def _sessions_on() -> bool:
-    from ._session import sessions_installed
-
     return sessions_installed()
 
 
@@ -156,8 +155,6 @@ def _takes_request(route: Route) -> bool:
 
 def _with_session(route: Route) -> Route:
     """Save a changed session and set its cookie (and a rotated CSRF cookie) on the reply."""
-    from ._session import response_cookies
-
     name = next(a.name for a in route.params if a.source == "request")
     exempt = bool(getattr(route.handler, "csrf_exempt", False))
     inner, outputs = route.endpoint, route.outputs.get(route.status_code)
@@ -188,10 +185,6 @@ def _with_session(route: Route) -> Route:
 
 
 def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) -> list[Route]:
-    from django.conf import settings
-
-    from ._django_middleware import resolve_spec, wrap_route
-
     chosen: dict[int, list[str]] = {}
     for api in apis:
         paths = resolve_spec(api.django_middleware, list(getattr(settings, "MIDDLEWARE", [])))
@@ -206,8 +199,6 @@ def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) 
 def _with_signals(route: Route) -> Route:
     """request_started before the handler and request_finished after it (Django's own
     fallback handler sends them itself)."""
-    from django.core.signals import request_finished, request_started
-
     inner = route.endpoint
 
     async def endpoint(**kwargs: Any) -> Any:

@@ -1,6 +1,6 @@
 """The hot path: drain request records from Go, run handlers, answer in batches.
 
-Called by the event loop whenever Go's wake-up fd is readable. Per shared/design/bridge.md:
+Called by the event loop whenever Go's wake-up fd is readable. Per docs/bridge.md:
 one C call fetches a batch, each handler is driven with ``coro.send(None)`` (a Task is made
 only if it actually awaits), and all finished responses go back in one C call.
 """
@@ -11,32 +11,37 @@ import asyncio
 import collections.abc
 import functools
 import inspect
-import struct
 from contextvars import Context, copy_context
 from typing import Any
 
-from ._encoding import (
+from .._native.library import ffi, new_bytes
+from .._native.wire import (
     CT_FILE,
     CT_JSON,
     CT_STREAM,
+    KIND_CREDIT,
+    KIND_FILE,
+    KIND_REQUEST,
+    KIND_RESPONSE,
+    KIND_STREAM_START,
+    REQ_HEADER,
+    RESP_HEADER,
+)
+from .._routing.route import Route
+from ..exceptions import HTTPException, ResponseValidationError
+from ..request import Request
+from .encoding import (
     INTERNAL_ERROR,
     Encoded,
     StreamBody,
     encode_exception,
     encode_result,
-    json_encode,
     logger,
 )
-from ._native import ffi, new_bytes
-from ._orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, current_pool, encode_orm
-from ._streaming import KIND_STREAM_START, Streamer
-from .api import Route
-from .exceptions import HTTPException, ResponseValidationError
-from .request import Request
+from .jsonenc import json_encode
+from .orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, current_pool, encode_orm
+from .streaming import Streamer
 
-KIND_REQUEST, KIND_CANCEL, KIND_CREDIT, KIND_RESPONSE, KIND_FILE = 1, 2, 3, 1, 2
-REQ_HEADER = struct.Struct("<QBBHHHIIIIII")  # libbolt/bridge/record.go, RequestHeaderSize
-RESP_HEADER = struct.Struct("<QBBHIII")  # ResponseHeaderSize
 _REQ_SIZE = REQ_HEADER.size
 _unpack_req = REQ_HEADER.unpack_from
 _pack_resp_into = RESP_HEADER.pack_into
@@ -143,7 +148,7 @@ class Dispatcher:
                     streamer = self.streams.get(rid)
                     if streamer is not None:
                         streamer.grant(flags)  # a credit record carries its count in flags
-                else:
+                else:  # KIND_CANCEL
                     self._cancel(rid)
                 continue
             route = routes[route_id]

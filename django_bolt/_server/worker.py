@@ -1,6 +1,6 @@
-"""One worker process of a multi-worker ``runbolt``: ``python -m django_bolt._worker``.
+"""One worker process of a multi-worker ``runbolt``: ``python -m django_bolt._server.worker``.
 
-The supervisor (``_supervisor.py``) starts each worker with exec, never fork: the worker
+The supervisor (``supervisor.py``) starts each worker with exec, never fork: the worker
 loads libbolt.so itself, binds the shared address with SO_REUSEPORT and tells the
 supervisor over an inherited socket when it listens ("ready") and when it has served its
 ``--max-requests`` ("recycle"). End-of-file on that socket means the supervisor is gone, and
@@ -20,8 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ._logging import configure as configure_logging
-from .api import Route
+import django
+from django.conf import settings
+
+from .._routing.route import Route
+from ..conf import load_settings
+from ..exceptions import BoltConfigError
+from .discovery import collect_routes, discover_apis
+from .logs import configure as configure_logging
+from .serve import ServeOptions, run
 
 #: Environment variable that carries the JSON ``WorkerSpec``.
 SPEC_ENV = "DJANGO_BOLT_WORKER"
@@ -99,14 +106,7 @@ def count_requests(routes: list[Route], limit: int, on_limit: Callable[[], None]
 
 
 def _serve(spec: WorkerSpec, link: SupervisorLink) -> None:
-    import django
-    from django.conf import settings
-
     django.setup()
-    from ._discovery import collect_routes, discover_apis
-    from ._serve import ServeOptions, run
-    from .conf import load_settings
-
     conf = load_settings()
     apis = discover_apis(conf.API)
     routes = collect_routes(apis, conf.READY_PATH)
@@ -136,8 +136,6 @@ def main() -> int:
     try:
         _serve(spec, link)
     except Exception as exc:
-        from .exceptions import BoltConfigError
-
         if not isinstance(exc, BoltConfigError):
             raise
         print(f"django-bolt worker {spec.worker_id}: {exc}", file=sys.stderr, flush=True)

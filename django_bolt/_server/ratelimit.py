@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .exceptions import BoltConfigError
+from ..exceptions import BoltConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

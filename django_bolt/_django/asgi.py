@@ -13,66 +13,22 @@ import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any, TypeVar
 
-import msgspec
-
-from ._encoding import CT_JSON, CT_NONE, Encoded, Prepared
-from .api import Route
-from .request import METHOD_NAMES
+from .._native.wire import CT_JSON, CT_NONE, FLAG_ASGI, FLAG_HEADERS, METHOD_NAMES
+from .._routing.route import METHODS, Route
+from .._runtime.encoding import Encoded, Prepared
+from ..exceptions import BoltConfigError
+from .scope import build_scope, client_of, header_list
 
 T = TypeVar("T")
 ASGIApp = Callable[
     [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]
 ]
 
-#: The route flags of ASGI routes: headers copied, raw query, client address (config.go).
-FLAG_HEADERS, FLAG_ASGI = 1, 2
 #: Method of the fallback route; never sent to Go's router (config "fallback" instead).
 FALLBACK_METHOD = "ANY"
 #: Framing is Go's business: these from an app would contradict what Go writes.
 _HOP_BY_HOP = frozenset({b"content-length", b"transfer-encoding", b"connection", b"keep-alive"})
 NOT_FOUND: Encoded = (404, CT_JSON, b"", b'{"detail":"Not Found"}')
-
-
-def header_list(raw: bytes) -> list[tuple[bytes, bytes]]:
-    """Go's ``name\\0value\\0...`` block (lower-case names) as ASGI header pairs."""
-    if not raw:
-        return []
-    items = raw.split(b"\0")
-    return list(zip(items[::2], items[1::2]))
-
-
-def build_scope(
-    method: str,
-    path: bytes,
-    query: bytes,
-    headers: list[tuple[bytes, bytes]],
-    client: tuple[str, int] | None,
-    root_path: str = "",
-) -> dict[str, Any]:
-    """An ASGI 3 ``http`` scope. ``path`` is the full (decoded) path, root_path included,
-    which both Django and Starlette expect."""
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path.decode("utf-8", "surrogateescape"),
-        "raw_path": path,
-        "query_string": query,
-        "root_path": root_path,
-        "headers": headers,
-        "client": client,
-        "server": None,
-        "state": {},
-    }
-
-
-def client_of(extra: bytes) -> tuple[str, int] | None:
-    if not extra:
-        return None
-    c = msgspec.json.decode(extra).get("client")
-    return (str(c[0]), int(c[1])) if c else None
 
 
 async def call_asgi(app: ASGIApp, scope: dict[str, Any], body: bytes) -> Encoded:
@@ -157,16 +113,13 @@ def asgi_route(method: str, path: str, endpoint: Callable[..., Any], name: str) 
         params=[],
         binder=raw_binder,
         name=name,
-        flags=FLAG_HEADERS | FLAG_ASGI,
+        flags=FLAG_HEADERS | FLAG_ASGI,  # headers copied, raw query, client address
         extra={"include_in_schema": False},
     )
 
 
 def mount_routes(prefix: str, app: Any) -> list[Route]:
     """Routes for everything below ``prefix``, every method, answered by ``app``."""
-    from .api import METHODS
-    from .exceptions import BoltConfigError
-
     if not prefix.startswith("/") or prefix.endswith("/") or any(c in prefix for c in "{}?#"):
         raise BoltConfigError(
             f"mount_asgi prefix {prefix!r} must start with '/', not end with '/', and be a plain path"
@@ -178,23 +131,3 @@ def mount_routes(prefix: str, app: Any) -> list[Route]:
     # The catch-all alone answers "prefix/" and below; "prefix" itself is redirected to
     # "prefix/" by the router (a second route for it would conflict with the catch-all).
     return [asgi_route(m, prefix + "/{path:path}", endpoint, name) for m in METHODS]
-
-
-def as_django_request(request: Any) -> Any:
-    """A Django ``HttpRequest`` (an ``ASGIRequest``) for one of our requests, made once per
-    request and only when something needs it (CSRF checks, Django middleware)."""
-    import io
-
-    from django.core.handlers.asgi import ASGIRequest
-
-    cached = request._cache.get("django_request")
-    if cached is None:
-        scope = build_scope(
-            request.method,
-            request._path,
-            request.query_string.encode(),
-            header_list(request._headers),
-            client_of(request._extra),
-        )
-        cached = request._cache["django_request"] = ASGIRequest(scope, io.BytesIO(request.body))
-    return cached

@@ -14,7 +14,7 @@ from typing import Any
 
 from cffi import FFI
 
-from .exceptions import BoltConfigError
+from ..exceptions import BoltConfigError
 
 #: The C ABI this package speaks; libbolt/capi/main.go has the same number.
 ABI_VERSION = 6
@@ -57,9 +57,9 @@ _loaded: Any = None
 
 
 def library_path() -> Path:
-    """Where libbolt.so is: ``DJANGO_BOLT_LIB`` if set, else next to this package."""
+    """Where libbolt.so is: ``DJANGO_BOLT_LIB`` if set, else at the top of the django_bolt package."""
     override = os.environ.get("DJANGO_BOLT_LIB")
-    return Path(override) if override else Path(__file__).with_name("libbolt.so")
+    return Path(override) if override else Path(__file__).parent.parent / "libbolt.so"
 
 
 def _refuse_fork_child() -> None:

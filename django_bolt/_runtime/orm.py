@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import threading
-import traceback
+import typing
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,13 +27,18 @@ from contextvars import ContextVar, copy_context
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
 
+from .._routing.models import response_model_from
+from .._routing.plans import list_item
+from ..db import default_orm_threads
+
 if TYPE_CHECKING:
-    from ._encoding import Encoded
-    from .api import Route
+    from .._routing.route import Route
+    from .encoding import Encoded
 
 logger = logging.getLogger("django_bolt")
 
@@ -74,10 +80,6 @@ class OrmExecutor(ThreadPoolExecutor):
 
 def orm_threads(configured: int | None) -> int:
     """``ORM_THREADS`` if set, else the default database's pool size (4 without a pool)."""
-    from django.conf import settings
-
-    from .db import default_orm_threads
-
     pool = (settings.DATABASES.get("default", {}).get("OPTIONS") or {}).get("pool")
     sized = default_orm_threads(settings.DATABASES)
     if configured is None:
@@ -261,8 +263,6 @@ def _projection(route: Route, qs: QuerySet[Any]) -> tuple[str, ...] | None:
 
 
 def _compute_projection(route: Route, model: type[Model], annotations: frozenset[str]) -> tuple[str, ...] | None:
-    from ._encoding import response_model_from
-
     response_model = response_model_from(route.handler, route.extra.get("response_model"))
     if isinstance(response_model, dict):
         response_model = response_model.get(route.status_code)
@@ -280,11 +280,6 @@ def _compute_projection(route: Route, model: type[Model], annotations: frozenset
 def _model_field_names(tp: Any) -> tuple[str, ...] | None:
     """Field names of a Struct / pydantic model / dataclass / TypedDict (or a list of one),
     when they are also the names the data carries (no renames or aliases)."""
-    import dataclasses
-    import typing
-
-    from ._params import list_item
-
     tp = list_item(tp) or tp
     struct_fields = getattr(tp, "__struct_fields__", None)
     if struct_fields is not None:
@@ -300,45 +295,4 @@ def _model_field_names(tp: Any) -> tuple[str, ...] | None:
         return tuple(f.name for f in dataclasses.fields(tp))
     if typing.is_typeddict(tp):
         return tuple(typing.get_type_hints(tp))
-    return None
-
-
-# ---- SynchronousOnlyOperation ----------------------------------------------------------------
-
-_SPECIAL = {
-    "__iter__": "`async for` (or `[x async for x in qs]`)",
-    "__len__": "`await qs.acount()`",
-    "__bool__": "`await qs.aexists()`",
-    "__getitem__": "`async for` over the slice, or `await qs.afirst()`",
-    "__get__": "`select_related()`/`prefetch_related()` in the query, or `sync_to_async`",
-}
-
-
-def sync_only_hint(exc: BaseException) -> str | None:
-    """For ``SynchronousOnlyOperation``: which async call to use instead, else None."""
-    from django.core.exceptions import SynchronousOnlyOperation
-
-    if not isinstance(exc, SynchronousOnlyOperation):
-        return None
-    call = _django_entry(exc)
-    suggestion = None
-    if call is not None:
-        suggestion = _SPECIAL.get(call)
-        if suggestion is None and any(hasattr(cls, "a" + call) for cls in (QuerySet, Model)):
-            suggestion = f"`await ...a{call}(...)`"
-    where = f"`{call}()`" if call is not None else "a synchronous ORM call"
-    use = suggestion or "the async ORM method (aget, acount, acreate, asave, `async for` ...)"
-    return (
-        f"{where} ran on the event loop (SynchronousOnlyOperation): use {use}, "
-        "or wrap the code in `await sync_to_async(func)()` (asgiref.sync)"
-    )
-
-
-def _django_entry(exc: BaseException) -> str | None:
-    """The first function inside django/db that the handler's code called."""
-    for frame, _ in traceback.walk_tb(exc.__traceback__):
-        filename = frame.f_code.co_filename.replace("\\", "/")
-        name = frame.f_code.co_name
-        if "/django/db/" in filename and name not in ("manager_method", "inner"):
-            return name
     return None

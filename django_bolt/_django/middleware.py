@@ -17,18 +17,19 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from ._asgi import build_scope, client_of, header_list, in_task, raw_binder
-from ._encoding import CT_BYTES, CT_HTML, CT_JSON, CT_TEXT, Encoded, encode_exception, encode_result
-from .api import Route
-from .exceptions import BoltConfigError
-from .request import METHOD_NAMES, Request, split_pairs
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
+from django.utils.module_loading import import_string
 
-_CONTENT_TYPES = {
-    CT_JSON: "application/json",
-    CT_TEXT: "text/plain; charset=utf-8",
-    CT_BYTES: "application/octet-stream",
-    CT_HTML: "text/html; charset=utf-8",
-}
+from .._native.wire import CONTENT_TYPES, CT_NONE, FLAG_HEADERS, METHOD_NAMES
+from .._routing.route import Route
+from .._runtime.encoding import Encoded, encode_exception, encode_result
+from ..exceptions import BoltConfigError
+from ..request import Request, split_pairs
+from .asgi import in_task, raw_binder
+from .scope import build_scope, client_of, header_list
+
 Spec = bool | list[str] | dict[str, list[str]]
 
 
@@ -68,11 +69,7 @@ def resolve_spec(spec: Spec, configured: list[str]) -> list[str]:
 
 def build_chain(paths: list[str], view: Callable[[Any], Any], callback: Any) -> Callable[[Any], Any]:
     """An async callable ``request -> HttpResponse`` running ``paths`` around ``view``."""
-    from asgiref.sync import sync_to_async
-    from django.conf import settings
-    from django.core.exceptions import MiddlewareNotUsed
-    from django.core.handlers.base import BaseHandler
-    from django.utils.module_loading import import_string
+    from django.core.handlers.base import BaseHandler  # noqa: PLC0415 - lazy: Django's request handling loads only with django_middleware
 
     base = BaseHandler()
     views: list[Callable[..., Any]] = []
@@ -108,11 +105,11 @@ def build_chain(paths: list[str], view: Callable[[Any], Any], callback: Any) -> 
 
 
 def to_django_response(encoded: Encoded) -> Any:
-    from django.http import HttpResponse
+    from django.http import HttpResponse  # noqa: PLC0415 - lazy: Django's request handling loads only with django_middleware
 
     status, ctype, block, body = encoded
-    response = HttpResponse(body, status=status, content_type=_CONTENT_TYPES.get(ctype))
-    if ctype == 0:
+    response = HttpResponse(body, status=status, content_type=CONTENT_TYPES.get(ctype))
+    if ctype == CT_NONE:
         del response["Content-Type"]
     items = split_pairs(block.decode("latin-1"))
     for name, value in zip(items[::2], items[1::2]):
@@ -148,7 +145,7 @@ def wrap_route(route: Route, paths: list[str], debug: bool) -> Route:
     chain = build_chain(paths, view, route.handler)
 
     async def call(raw: tuple[Any, ...]) -> Any:
-        from django.core.handlers.asgi import ASGIRequest
+        from django.core.handlers.asgi import ASGIRequest  # noqa: PLC0415 - lazy: Django's request handling loads only with django_middleware
 
         method, path, _params, query, headers, body, extra = raw
         items = split_pairs(query.decode())
@@ -158,4 +155,4 @@ def wrap_route(route: Route, paths: list[str], debug: bool) -> Route:
         dj.bolt_raw = raw
         return await in_task(chain(dj))
 
-    return replace(route, endpoint=call, binder=raw_binder, outputs={}, flags=route.flags | 1)
+    return replace(route, endpoint=call, binder=raw_binder, outputs={}, flags=route.flags | FLAG_HEADERS)

@@ -5,8 +5,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .api import BoltAPI, Route
-from .exceptions import BoltConfigError
+from django.apps import apps
+
+from .._native.wire import FLAG_HEADERS
+from .._routing.route import Route
+from ..api import BoltAPI
+from ..exceptions import BoltConfigError
+from ..health import readiness_api
 
 
 def _import_object(dotted: str) -> Any:
@@ -37,8 +42,6 @@ def _apis_in_app(app_module: str) -> list[BoltAPI]:
 
 def discover_apis(extra: str | list[str] | None) -> list[BoltAPI]:
     """APIs of every installed app (in INSTALLED_APPS order), then the configured ones."""
-    from django.apps import apps
-
     found: list[BoltAPI] = []
     for app in apps.get_app_configs():
         found.extend(_apis_in_app(app.name))
@@ -52,8 +55,6 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
     """All routes of all APIs, plus ``GET ready_path`` running their readiness checks when a
     path is given; two handlers for one method and path is a start-up error."""
     if ready_path:
-        from .health import readiness_api
-
         apis = [*apis, readiness_api([c for api in apis for c in api.ready_checks], ready_path)]
     routes: list[Route] = []
     seen: dict[tuple[str, str], Route] = {}
@@ -71,7 +72,7 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
             route.exception_handlers = api.exception_handlers
             route.compression = api.compression
             if api.exception_handlers:  # their handlers get the request, headers included
-                route.flags |= 1
+                route.flags |= FLAG_HEADERS
             routes.append(route)
     if len(routes) > 0xFFFF:
         raise BoltConfigError(f"{len(routes)} routes is more than the 65535 supported")

@@ -1,7 +1,7 @@
 """The parent process of a multi-worker ``runbolt``.
 
 It never loads libbolt.so (the Go runtime does not survive fork, and the workers are its
-children): it starts each worker with exec (``python -m django_bolt._worker``), restarts one
+children): it starts each worker with exec (``python -m django_bolt._server.worker``), restarts one
 that dies with an exponential backoff, replaces one that served its ``--max-requests`` (the
 replacement listens before the old one stops), forwards SIGTERM/SIGINT and waits for every
 worker to drain. A worker that exits before it ever listened stops the whole server: that is
@@ -28,9 +28,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import _native
-from ._worker import SPEC_ENV, WorkerSpec
-from .exceptions import BoltConfigError
+from .._native import library as native
+from ..exceptions import BoltConfigError
+from .worker import SPEC_ENV, WorkerSpec
 
 logger = logging.getLogger("django_bolt.supervisor")
 
@@ -124,7 +124,7 @@ class Supervisor:
 
     def run(self) -> int:
         """Start the workers and supervise them until a signal; return the exit code."""
-        if _native._loaded is not None:  # pragma: no cover - a programming error
+        if native.loaded() is not None:  # pragma: no cover - a programming error
             raise RuntimeError("the supervisor must not load libbolt.so (its children are exec'd, but still)")
         self.port = check_address(self.opts.host, self.opts.port)
         wake_r, wake_w = socket.socketpair()
@@ -201,7 +201,9 @@ class Supervisor:
         )
         env = {**os.environ, SPEC_ENV: json.dumps(asdict(spec))}
         try:
-            proc = subprocess.Popen([sys.executable, "-m", "django_bolt._worker"], env=env, pass_fds=(child.fileno(),))
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "django_bolt._server.worker"], env=env, pass_fds=(child.fileno(),)
+            )
         finally:
             child.close()
         parent.setblocking(False)
@@ -326,7 +328,7 @@ class Supervisor:
     def _watch_files(self, wake: socket.socket) -> Any:
         """Django's autoreloader (Watchman, else mtime polling) in a daemon thread; a change
         only sets ``changed_file`` and wakes the loop: the workers restart, this process stays."""
-        from django.utils import autoreload
+        from django.utils import autoreload  # noqa: PLC0415 - lazy: the reloader runs only with --dev
 
         reloader = autoreload.StatReloader() if self.opts.reload_poll else autoreload.get_reloader()
 

@@ -8,19 +8,26 @@ nothing, and the session is read from the store only when first used.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
+from importlib import import_module
 from typing import Any
 
-from .exceptions import Forbidden
+from asgiref.sync import async_to_sync
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import SynchronousOnlyOperation
+from django.utils.functional import SimpleLazyObject
+
+from ..exceptions import Forbidden
+from .scope import as_django_request
 
 #: Methods that never need a CSRF token (RFC 9110 9.2.1 safe methods).
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 def sessions_installed() -> bool:
-    from django.apps import apps
-
     return apps.is_installed("django.contrib.sessions")
 
 
@@ -29,10 +36,6 @@ def session_of(request: Any) -> Any:
     is read from the store until it is used (use the async API: ``await s.aget(k)``)."""
     s = request._cache.get("session")
     if s is None:
-        from importlib import import_module
-
-        from django.conf import settings
-
         if not sessions_installed():
             raise RuntimeError("request.session needs 'django.contrib.sessions' in INSTALLED_APPS")
         store = import_module(settings.SESSION_ENGINE).SessionStore
@@ -41,7 +44,7 @@ def session_of(request: Any) -> Any:
 
 
 def _anonymous() -> Any:
-    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import AnonymousUser  # noqa: PLC0415 - needs django.setup() (auth models)
 
     return AnonymousUser()
 
@@ -51,8 +54,6 @@ def _source(request: Any) -> str:
     nowhere ("anonymous", no query at all)."""
     if request.context.get("user_id") is not None:
         return "context"
-    from django.conf import settings
-
     if sessions_installed() and settings.SESSION_COOKIE_NAME in request.cookies:
         return "session"
     return "anonymous"
@@ -66,12 +67,12 @@ async def auser(request: Any) -> Any:
         return user
     source = _source(request)
     if source == "context":
-        from django.contrib.auth import get_user_model
+        from django.contrib.auth import get_user_model  # noqa: PLC0415 - lazy: Django's auth loads only when a user is needed
 
         model = get_user_model()
         user = await model._default_manager.filter(pk=request.context["user_id"]).afirst() or _anonymous()
     elif source == "session":
-        from django.contrib.auth import aget_user
+        from django.contrib.auth import aget_user  # noqa: PLC0415 - lazy: Django's auth loads only when a user is needed
 
         user = await aget_user(request)
         if user.is_authenticated:
@@ -91,17 +92,10 @@ def user(request: Any) -> Any:
     if _source(request) == "anonymous":
         cached = request._cache["user"] = _anonymous()
         return cached
-    from django.utils.functional import SimpleLazyObject
-
     return SimpleLazyObject(lambda: _load_sync(request))
 
 
 def _load_sync(request: Any) -> Any:
-    import asyncio
-
-    from asgiref.sync import async_to_sync
-    from django.core.exceptions import SynchronousOnlyOperation
-
     try:
         asyncio.get_running_loop()
     except RuntimeError:  # a thread (sync_to_thread handler): run the async loader
@@ -117,8 +111,6 @@ def enforce_csrf(request: Any) -> None:
     X-CSRFToken header against the cookie) for an unsafe method; 403 when they fail."""
     if request.method in _SAFE or request._cache.get("csrf_exempt"):
         return
-    from ._asgi import as_django_request
-
     dj = as_django_request(request)
     check = _csrf_check()
     check.process_request(dj)
@@ -134,7 +126,7 @@ def _no_view(request: Any) -> Any:
 @functools.cache
 def _csrf_check() -> Any:
     """Django's CsrfViewMiddleware, returning the reason instead of a 403 page (made once)."""
-    from django.middleware.csrf import CsrfViewMiddleware
+    from django.middleware.csrf import CsrfViewMiddleware  # noqa: PLC0415 - lazy: only for CSRF checks
 
     class Check(CsrfViewMiddleware):
         def _reject(self, request: Any, reason: str) -> Any:
@@ -146,9 +138,8 @@ def _csrf_check() -> Any:
 async def response_cookies(request: Any, status: int) -> list[tuple[str, str]]:
     """Headers to add after the handler: the session cookie when the session changed (as
     SessionMiddleware.process_response) and the CSRF cookie when ``alogin`` rotated it."""
-    from django.conf import settings
-    from django.http import HttpResponse
-    from django.utils.http import http_date
+    from django.http import HttpResponse  # noqa: PLC0415 - lazy: only when a session or CSRF cookie is set
+    from django.utils.http import http_date  # noqa: PLC0415 - lazy: only when a session cookie is set
 
     out = HttpResponse()
     headers: list[tuple[str, str]] = []

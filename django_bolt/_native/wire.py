@@ -1,0 +1,87 @@
+"""The record format Go and Python exchange, in one place: record layouts, record kinds,
+content-type codes, route flags and method codes.
+
+Every number here has a twin on the Go side (libbolt/bridge and the route config it reads);
+docs/bridge.md describes the format. A change to the format is a change to this file (and
+its Go twin) only: every other module imports these names.
+
+Nothing here imports anything else of django_bolt, nor cffi: it is safe to import anywhere.
+"""
+
+from __future__ import annotations
+
+import struct
+
+# ---- record layouts ------------------------------------------------------------------------
+
+#: A request record's fixed part (Go -> Python, bridge RequestHeaderSize = 40 bytes):
+#: id u64 | kind u8 | method u8 | route u16 | flags u16 | record_flags u16 |
+#: path_len u32 | params_len u32 | query_len u32 | headers_len u32 | body_len u32 | extra_len u32,
+#: followed by the path, params, query, headers, body and extra sections in that order.
+REQ_HEADER = struct.Struct("<QBBHHHIIIIII")
+#: A response record's fixed part (Python -> Go, bridge ResponseHeaderSize = 24 bytes):
+#: id u64 | kind u8 | content_type u8 | status u16 | headers_len u32 | body_len u32 | reserved u32,
+#: followed by the header block (``name\0value\0`` repeated) and the body.
+RESP_HEADER = struct.Struct("<QBBHIII")
+
+#: record_flags of a request record: the body is not in the batch (it is bigger than
+#: bridge.BodyApartMin); Python copies it out with ``bolt_read_body``. The only record flag.
+RECORD_BODY_APART = 1
+
+# ---- record kinds --------------------------------------------------------------------------
+# Request and response records number their kinds separately (bridge Kind* constants).
+
+#: Go -> Python: a request for a route handler.
+KIND_REQUEST = 1
+#: Go -> Python: stop working on this request id (timeout, shutdown, client gone).
+KIND_CANCEL = 2
+#: Go -> Python: a streamed reply may send ``flags`` more chunks.
+KIND_CREDIT = 3
+
+#: Python -> Go: a complete response.
+KIND_RESPONSE = 1
+#: Python -> Go: the body is the absolute path of a file that Go sends.
+KIND_FILE = 2
+#: Python -> Go: status, content type and headers of a streamed reply (empty body).
+KIND_STREAM_START = 3
+#: Python -> Go: the next piece of a streamed body.
+KIND_CHUNK = 4
+#: Python -> Go: the streamed body is complete; its status field is STREAM_OK or STREAM_FAILED.
+KIND_STREAM_END = 5
+STREAM_OK, STREAM_FAILED = 0, 1
+
+#: bridge.StreamWindow: chunks a stream may have in flight before it needs credits.
+STREAM_WINDOW = 16
+
+# ---- content-type codes (response records' content_type byte) ------------------------------
+
+CT_NONE, CT_JSON, CT_TEXT, CT_BYTES, CT_HTML = 0, 1, 2, 3, 4
+#: The media type each code stands for (Go's contentTypes table); CT_NONE: a content-type
+#: header, if any, travels in the header block instead.
+CONTENT_TYPES = {
+    CT_JSON: "application/json",
+    CT_TEXT: "text/plain; charset=utf-8",
+    CT_BYTES: "application/octet-stream",
+    CT_HTML: "text/html; charset=utf-8",
+}
+#: Never sent: marks an Encoded whose body is a file path (sent as a KIND_FILE record).
+CT_FILE = 255
+#: Never sent: marks an Encoded whose body is a StreamBody (a streamed reply).
+CT_STREAM = 254
+
+# ---- route flags (the "flags" of each route in the server config) -------------------------
+
+#: Copy the request headers into the record (routes whose handler never reads them skip it).
+FLAG_HEADERS = 1 << 0
+#: An ASGI route: the query section is the raw query string, the extra section carries the
+#: client address.
+FLAG_ASGI = 1 << 1
+#: Parse a multipart/form-data body into form fields and files.
+FLAG_MULTIPART = 1 << 2
+
+# ---- method codes (a request record's method byte) -----------------------------------------
+
+#: Method names by code; code 0 is unused.
+METHOD_NAMES = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+#: Method name -> code (Go's methodCodes).
+METHOD_CODES = {name: code for code, name in enumerate(METHOD_NAMES) if name}
