@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
 // capListener enforces MaxConnections itself instead of leaving it to fasthttp's
@@ -23,7 +25,7 @@ type capListener struct {
 
 // capacityReply is written whole to a refused connection.
 var capacityReply = func() []byte {
-	body := errorBody("Server is at connection capacity")
+	body := httperr.Body("Server is at connection capacity")
 	return []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n" +
 		"Retry-After: 1\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
 }()

@@ -12,7 +12,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -79,7 +79,7 @@ func BenchmarkChain(b *testing.B) {
 	off := ""
 	noMetrics := func(c *Config) { c.MetricsPath = &off }
 	cors := func(c *Config) {
-		c.CORS = &middleware.CORSConfig{AllowedOrigins: []string{"https://bench.example.com"}}
+		c.CORS = &cors.Config{AllowedOrigins: []string{"https://bench.example.com"}}
 	}
 	withOrigin := strings.Replace(benchHello, "\r\n\r\n", "\r\nOrigin: https://bench.example.com\r\n\r\n", 1)
 	for _, v := range []struct {

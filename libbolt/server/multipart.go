@@ -14,7 +14,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
 )
 
-// Multipart bodies are parsed here, for FlagMultipart routes only, so that Python gets
+// Multipart bodies are parsed here, for bridge.FlagMultipart routes only, so that Python gets
 // ready fields and files: request.extra["form"] is [[name, value], ...] and
 // request.extra["files"] a list of uploadFile. Small files travel in the record's body
 // section (offset and size into it); larger ones are written to a temp file that Go

@@ -83,7 +83,7 @@ func decodeForm(t *testing.T, resp *fasthttp.Response) formReply {
 func uploadServer(t *testing.T, spooled *[]string) (*testServer, string) {
 	dir := t.TempDir()
 	cfg := Config{
-		Routes:        routes(router.Route{ID: 0, Method: "POST", Path: "/up", Flags: FlagMultipart}),
+		Routes:        routes(router.Route{ID: 0, Method: "POST", Path: "/up", Flags: bridge.FlagMultipart}),
 		UploadTempDir: dir, UploadMemoryMax: 8, MultipartMaxFiles: 3, MultipartMaxFields: 3,
 	}
 	return startServer(t, cfg, formEcho(spooled)), dir

@@ -14,8 +14,9 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -35,7 +36,8 @@ type observedRoute struct {
 var (
 	metricsContentType = []byte("text/plain; version=0.0.4; charset=utf-8")
 	bearerPrefix       = []byte("Bearer ")
-	metricsAuthBody    = errorBody("Metrics require a bearer token")
+	metricsAuthBody    = httperr.Body("Metrics require a bearer token")
+	hWWWAuthenticate   = []byte("WWW-Authenticate")
 )
 
 // compileObservability sets up metrics and the access log from the config.
@@ -207,13 +209,13 @@ func (s *Server) serveMetrics(ctx *fasthttp.RequestCtx) {
 	if s.metricsToken != nil {
 		var auth []byte
 		for k, v := range ctx.Request.Header.All() {
-			if middleware.EqualFoldLower(k, "authorization") {
+			if header.EqualFoldLower(k, "authorization") {
 				auth = v
 			}
 		}
 		token, ok := bytes.CutPrefix(auth, bearerPrefix)
 		if !ok || subtle.ConstantTimeCompare(token, s.metricsToken) != 1 {
-			writeError(ctx, fasthttp.StatusUnauthorized, metricsAuthBody)
+			httperr.Write(ctx, fasthttp.StatusUnauthorized, metricsAuthBody)
 			ctx.Response.Header.SetBytesK(hWWWAuthenticate, `Bearer realm="metrics"`)
 			return
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -26,7 +26,7 @@ func TestWireCompression(t *testing.T) {
 			router.Route{ID: 0, Method: "GET", Path: "/big"},
 			router.Route{ID: 1, Method: "GET", Path: "/plain"},
 		),
-		RouteCompression: map[uint16]*middleware.CompressConfig{1: {Disabled: true}},
+		RouteCompression: map[uint16]*compress.Config{1: {Disabled: true}},
 	}, bigAnswer)
 
 	c := ts.dial(t)

@@ -3,7 +3,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -15,7 +14,9 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/protect"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
@@ -32,18 +33,18 @@ type Server struct {
 
 	table    *router.Table
 	ids      *requestIDs
-	health   []byte                      // nil: no health endpoint
-	cors     map[uint16]*middleware.CORS // per route id; a route without an entry has none
+	health   []byte                  // nil: no health endpoint
+	cors     map[uint16]*cors.Policy // per route id; a route without an entry has none
 	corsOn   bool
-	guards   map[uint16]*protection         // per route id: auth and rate limit (protect.go)
+	guards   map[uint16]*protect.Route      // per route id: auth and rate limit; none: neither
 	backends auth.Backends                  // every auth backend, released by Close
 	replies  *staticTable                   // nil: no static responses (docs, OpenAPI)
 	static   *static.Handler                // nil: STATIC_URL not served by Go
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 	capped   *capListener                   // wraps the listener given to StartOn
 
-	compress     map[uint16]*middleware.Compressor // per route id; none: not compressed
-	metrics      *metrics.Registry                 // nil: no /metrics
+	compress     map[uint16]*compress.Compressor // per route id; none: not compressed
+	metrics      *metrics.Registry               // nil: no /metrics
 	metricsPath  []byte
 	metricsToken []byte                    // nil: metrics are public
 	access       *accesslog.Logger         // nil: no access log
@@ -59,44 +60,48 @@ func New(cfg *Config) (*Server, error) {
 	return newWithWaker(cfg, efd)
 }
 
-func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
+// newWithWaker builds the server around efd. On error everything acquired so far (efd,
+// the auth backends' revocation stores, the access log) is released by the one deferred
+// s.release, so a failed start leaves nothing registered or open.
+func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
 		capped: &capListener{max: int64(cfg.MaxConnections)}}
+	defer func() {
+		if err != nil {
+			s.release()
+		}
+	}()
 	if p := *cfg.HealthPath; p != "" {
 		s.health = []byte(p)
 	}
-	if err := s.compileCORS(); err != nil {
-		efd.Close()
+	if s.cors, err = cors.CompileRoutes(cfg.CORS, cfg.RouteCORS, cfg.Routes); err != nil {
 		return nil, err
 	}
-	if err := s.compileProtection(); err != nil {
-		efd.Close()
-		return nil, err
-	}
-	replies, err := compileStatic(cfg.StaticResponses)
+	s.corsOn = len(s.cors) > 0
+	s.guards, s.backends, err = protect.Compile(&protect.Config{
+		Backends: cfg.AuthBackends, RouteAuth: cfg.RouteAuth, RouteRateLimit: cfg.RouteRateLimit,
+		TrustedProxies: cfg.TrustedProxies, MaxKeys: cfg.RateLimitMaxKeys, ClockUnix: cfg.ClockUnix,
+		Routes: cfg.Routes,
+	})
 	if err != nil {
-		efd.Close()
 		return nil, err
 	}
-	s.replies = replies
+	if s.replies, err = compileStatic(cfg.StaticResponses); err != nil {
+		return nil, err
+	}
 	if cfg.Static != nil {
-		st, err := static.New(cfg.Static)
-		if err != nil {
-			efd.Close()
+		if s.static, err = static.New(cfg.Static); err != nil {
 			return nil, err
 		}
-		s.static = st
 	}
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
 	s.Bridge.ConnGone = connGone
-	if err := s.compileCompression(); err != nil {
-		efd.Close()
+	if s.compress, err = compress.CompileRoutes(cfg.Compression, cfg.RouteCompression, cfg.Routes); err != nil {
 		return nil, err
 	}
-	if err := s.compileObservability(); err != nil {
-		efd.Close()
+	if err = s.compileObservability(); err != nil {
 		return nil, err
 	}
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
@@ -106,11 +111,6 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		Panic:            recoverPanic,
 	})
 	if err != nil {
-		s.backends.Release()
-		efd.Close()
-		if s.access != nil {
-			s.access.Close()
-		}
 		return nil, err
 	}
 	s.table = table
@@ -214,38 +214,18 @@ func (s *Server) Stop(grace time.Duration) error {
 	return err
 }
 
-// Close releases the wake-up descriptor. Call after Stop, once Python stopped watching it.
+// Close releases what the server holds (see release). Call after Stop, once Python stopped
+// watching the wake-up descriptor.
 func (s *Server) Close() error {
+	return s.release()
+}
+
+// release frees what the server holds outside the Go heap: the auth backends' revocation
+// stores, the access log and the wake descriptor.
+func (s *Server) release() error {
 	s.backends.Release()
 	if s.access != nil {
 		s.access.Close()
 	}
 	return s.waker.Close()
-}
-
-// compileCORS builds every route's CORS policy once: the route's own (@cors) or else the
-// global one.
-func (s *Server) compileCORS() error {
-	var global *middleware.CORS
-	if s.cfg.CORS != nil {
-		var err error
-		if global, err = middleware.CompileCORS(s.cfg.CORS); err != nil {
-			return fmt.Errorf("CORS settings: %w", err)
-		}
-	}
-	s.cors = map[uint16]*middleware.CORS{}
-	for _, rt := range s.cfg.Routes {
-		p := global
-		if c := s.cfg.RouteCORS[rt.ID]; c != nil {
-			var err error
-			if p, err = middleware.CompileCORS(c); err != nil {
-				return fmt.Errorf("@cors on %s %s: %w", rt.Method, rt.Path, err)
-			}
-		}
-		if p != nil {
-			s.cors[rt.ID] = p
-			s.corsOn = true
-		}
-	}
-	return nil
 }

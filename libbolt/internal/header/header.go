@@ -1,11 +1,19 @@
-package middleware
+// Package header holds the byte-level header helpers shared by the server and the
+// middleware: case-insensitive lookups (header names are kept as sent), OWS trimming and
+// Vary merging.
+package header
 
-import "github.com/valyala/fasthttp"
+import (
+	"bytes"
+	"strings"
 
-// PeekHeader returns the last value of the header named lower (given in lower case),
+	"github.com/valyala/fasthttp"
+)
+
+// Peek returns the last value of the header named lower (given in lower case),
 // compared case-insensitively. The server keeps header names as sent
 // (DisableHeaderNamesNormalizing), so fasthttp's own Peek would be case-sensitive.
-func PeekHeader(h *fasthttp.RequestHeader, lower string) []byte {
+func Peek(h *fasthttp.RequestHeader, lower string) []byte {
 	var v []byte
 	for k, val := range h.All() {
 		if EqualFoldLower(k, lower) {
@@ -42,4 +50,37 @@ func TrimOWS(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+var hVary = []byte("Vary")
+
+// AddVary adds value to Vary unless it is already listed (or Vary is "*").
+func AddVary(h *fasthttp.ResponseHeader, value []byte) {
+	v := h.PeekBytes(hVary)
+	if len(v) == 0 {
+		h.AddBytesKV(hVary, value) // none yet: no search for one to replace
+		return
+	}
+	for part := range bytes.SplitSeq(v, []byte{','}) {
+		if p := TrimOWS(part); bytes.EqualFold(p, value) || (len(p) == 1 && p[0] == '*') {
+			return
+		}
+	}
+	out := make([]byte, 0, len(v)+2+len(value))
+	out = append(append(append(out, v...), ", "...), value...)
+	h.SetBytesKV(hVary, out)
+}
+
+// IsToken reports whether s is an RFC 9110 token (a method or header name).
+func IsToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }

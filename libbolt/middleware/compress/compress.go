@@ -1,4 +1,6 @@
-package middleware
+// Package compress compresses responses (br, zstd, gzip) after the handler wrote them,
+// negotiated from Accept-Encoding (RFC 9110 12.5.3); configured once per route.
+package compress
 
 import (
 	"bytes"
@@ -7,12 +9,14 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 )
 
-// CompressConfig is one route's response compression as configured in Python
+// Config is one route's response compression as configured in Python
 // (BoltAPI(compression=CompressionConfig(...)), django-bolt's field names). The zero value
 // is the default: on, brotli preferred, every coding offered, 500 bytes minimum.
-type CompressConfig struct {
+type Config struct {
 	Disabled bool `json:"disabled"` // BoltAPI(compression=False) or @no_compress
 	// Backend is the preferred coding when the client accepts several equally:
 	// "brotli" (default), "zstd" or "gzip".
@@ -32,7 +36,7 @@ type CompressConfig struct {
 	ZstdLevel     int  `json:"zstd_level"`
 }
 
-// Defaults of CompressConfig.
+// Defaults of Config.
 const (
 	DefaultCompressMinSize = 500
 	// 10 KB of JSON (bench/big): gzip 1 takes ~22 us and gives 1155 bytes, gzip 5 ~36 us
@@ -56,7 +60,7 @@ const (
 
 var codingTokens = [numCodings][]byte{Brotli: []byte("br"), Zstd: []byte("zstd"), Gzip: []byte("gzip")}
 
-// Compressor is a compiled CompressConfig.
+// Compressor is a compiled Config.
 type Compressor struct {
 	minSize int
 	offered []Coding // preference order for ties
@@ -64,10 +68,10 @@ type Compressor struct {
 	enc     *encoders
 }
 
-// CompileCompress validates c; it returns nil (no compression) when c disables it.
-func CompileCompress(c *CompressConfig) (*Compressor, error) {
+// Compile validates c; it returns nil (no compression) when c disables it.
+func Compile(c *Config) (*Compressor, error) {
 	if c == nil {
-		c = &CompressConfig{}
+		c = &Config{}
 	}
 	if c.Disabled {
 		return nil, nil
@@ -165,10 +169,10 @@ func (p *Compressor) Apply(ctx *fasthttp.RequestCtx) {
 	// The body depends on Accept-Encoding from here on, even when this client gets it
 	// uncompressed: a cache must not hand the plain copy to a client that wanted gzip,
 	// nor the reverse (RFC 9110 12.5.5).
-	addVaryValue(&resp.Header, vAcceptEncoding)
+	header.AddVary(&resp.Header, vAcceptEncoding)
 	coding := NoCoding
 	for k, v := range ctx.Request.Header.All() {
-		if EqualFoldLower(k, hAcceptEncoding) {
+		if header.EqualFoldLower(k, hAcceptEncoding) {
 			coding = p.negotiate(v, coding)
 		}
 	}
@@ -206,19 +210,19 @@ func (p *Compressor) compressible(ctx *fasthttp.RequestCtx) bool {
 
 // negotiate picks the coding for one Accept-Encoding value (RFC 9110 12.5.3), given the
 // choice made from earlier lines of the same header.
-func (p *Compressor) negotiate(header []byte, prev Coding) Coding {
+func (p *Compressor) negotiate(accept []byte, prev Coding) Coding {
 	var q [numCodings]int // -1: not mentioned
 	for i := range q {
 		q[i] = -1
 	}
 	star := -1
-	ParseAcceptEncoding(header, func(token []byte, weight int) {
+	ParseAcceptEncoding(accept, func(token []byte, weight int) {
 		switch {
-		case EqualFoldLower(token, "br"):
+		case header.EqualFoldLower(token, "br"):
 			q[Brotli] = weight
-		case EqualFoldLower(token, "zstd"):
+		case header.EqualFoldLower(token, "zstd"):
 			q[Zstd] = weight
-		case EqualFoldLower(token, "gzip"), EqualFoldLower(token, "x-gzip"):
+		case header.EqualFoldLower(token, "gzip"), header.EqualFoldLower(token, "x-gzip"):
 			q[Gzip] = weight
 		case len(token) == 1 && token[0] == '*':
 			star = weight
@@ -256,7 +260,7 @@ func ParseAcceptEncoding(v []byte, fn func(token []byte, weight int)) {
 			elem, v = v, nil
 		}
 		token, params, _ := bytes.Cut(elem, []byte{';'})
-		token = TrimOWS(token)
+		token = header.TrimOWS(token)
 		if len(token) == 0 {
 			continue
 		}
@@ -264,9 +268,9 @@ func ParseAcceptEncoding(v []byte, fn func(token []byte, weight int)) {
 		for len(params) > 0 {
 			var param []byte
 			param, params, _ = bytes.Cut(params, []byte{';'})
-			name, value, ok := bytes.Cut(TrimOWS(param), []byte{'='})
+			name, value, ok := bytes.Cut(header.TrimOWS(param), []byte{'='})
 			if ok && len(name) == 1 && (name[0] == 'q' || name[0] == 'Q') {
-				weight = parseQ(TrimOWS(value))
+				weight = parseQ(header.TrimOWS(value))
 			}
 		}
 		fn(token, weight)
@@ -305,7 +309,7 @@ func parseQ(b []byte) int {
 // are already compressed; text/event-stream must reach the client event by event.
 func CompressibleType(ct []byte) bool {
 	raw, _, _ := bytes.Cut(ct, []byte{';'})
-	raw = TrimOWS(raw)
+	raw = header.TrimOWS(raw)
 	var buf [80]byte
 	if len(raw) > len(buf) {
 		return false
@@ -331,21 +335,4 @@ func CompressibleType(ct []byte) bool {
 		return true
 	}
 	return false
-}
-
-// addVaryValue adds value to Vary unless it is already listed (or Vary is "*").
-func addVaryValue(h *fasthttp.ResponseHeader, value []byte) {
-	v := h.PeekBytes(hVary)
-	if len(v) == 0 {
-		h.AddBytesKV(hVary, value) // none yet: no search for one to replace
-		return
-	}
-	for part := range bytes.SplitSeq(v, []byte{','}) {
-		if p := TrimOWS(part); bytes.EqualFold(p, value) || (len(p) == 1 && p[0] == '*') {
-			return
-		}
-	}
-	out := make([]byte, 0, len(v)+2+len(value))
-	out = append(append(append(out, v...), ", "...), value...)
-	h.SetBytesKV(hVary, out)
 }

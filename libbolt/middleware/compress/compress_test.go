@@ -1,4 +1,4 @@
-package middleware
+package compress
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 
 var bigJSON = []byte(`{"items":[` + strings.Repeat(`{"id":12345,"name":"a fairly repetitive item name"},`, 40) + `{}]}`)
 
-func compiled(t testing.TB, c *CompressConfig) *Compressor {
+func compiled(t testing.TB, c *Config) *Compressor {
 	t.Helper()
-	p, err := CompileCompress(c)
+	p, err := Compile(c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,11 +94,11 @@ func TestCompressNegotiation(t *testing.T) {
 func TestCompressBackendAndFallback(t *testing.T) {
 	t.Parallel()
 	no := false
-	gzipOnly := compiled(t, &CompressConfig{Backend: "gzip", GzipFallback: &no})
+	gzipOnly := compiled(t, &Config{Backend: "gzip", GzipFallback: &no})
 	if got := respond(gzipOnly, "GET", "br, zstd", "application/json", 200, bigJSON).Response.Header.ContentEncoding(); len(got) != 0 {
 		t.Errorf("gzip-only config used %q", got)
 	}
-	zstdFirst := compiled(t, &CompressConfig{Backend: "zstd"})
+	zstdFirst := compiled(t, &Config{Backend: "zstd"})
 	if got := string(respond(zstdFirst, "GET", "br, gzip, zstd", "application/json", 200, bigJSON).Response.Header.ContentEncoding()); got != "zstd" {
 		t.Errorf("zstd backend on a tie: got %q", got)
 	}
@@ -144,7 +144,7 @@ func TestCompressSkips(t *testing.T) {
 		t.Errorf("already-encoded response was re-encoded: %q", got)
 	}
 
-	if p, err := CompileCompress(&CompressConfig{Disabled: true}); p != nil || err != nil {
+	if p, err := Compile(&Config{Disabled: true}); p != nil || err != nil {
 		t.Errorf("disabled config compiled to %v, %v", p, err)
 	}
 }
@@ -165,14 +165,14 @@ func TestCompressVaryIsMerged(t *testing.T) {
 func TestCompressConfigErrors(t *testing.T) {
 	t.Parallel()
 	neg, q := -1, 12
-	for _, c := range []*CompressConfig{
+	for _, c := range []*Config{
 		{Backend: "deflate"},
 		{MinimumSize: &neg},
 		{GzipLevel: 10},
 		{BrotliQuality: &q},
 		{ZstdLevel: 23},
 	} {
-		if _, err := CompileCompress(c); err == nil {
+		if _, err := Compile(c); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
 	}
@@ -191,7 +191,7 @@ func FuzzAcceptEncoding(f *testing.F) {
 	for _, s := range []string{"gzip, br;q=0.5", "*;q=0", ";;,,", "br;q=1.000;x=y", "zstd;q=0.00001", "\xff;q=\x00"} {
 		f.Add(s)
 	}
-	p, _ := CompileCompress(nil)
+	p, _ := Compile(nil)
 	f.Fuzz(func(t *testing.T, header string) {
 		ParseAcceptEncoding([]byte(header), func(token []byte, weight int) {
 			if len(token) == 0 || weight < 0 || weight > 1000 {

@@ -1,39 +1,39 @@
-package server
+package compress
 
 import (
 	"fmt"
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
-// compileCompression builds every route's compressor once: the route's own config (its
-// API's CompressionConfig, or @no_compress) or else the global one.
-func (s *Server) compileCompression() error {
-	global, err := middleware.CompileCompress(s.cfg.Compression)
+// CompileRoutes builds every route's compressor once: the route's own config (its API's
+// CompressionConfig, or @no_compress) or else the global one. Routes that do not compress
+// have no entry.
+func CompileRoutes(global *Config, perRoute map[uint16]*Config, routes []router.Route) (map[uint16]*Compressor, error) {
+	def, err := Compile(global)
 	if err != nil {
-		return fmt.Errorf("compression settings: %w", err)
+		return nil, fmt.Errorf("compression settings: %w", err)
 	}
-	s.compress = map[uint16]*middleware.Compressor{}
-	for _, rt := range s.cfg.Routes {
-		p := global
-		if c, ok := s.cfg.RouteCompression[rt.ID]; ok {
-			if p, err = middleware.CompileCompress(c); err != nil {
-				return fmt.Errorf("compression of %s %s: %w", rt.Method, rt.Path, err)
+	out := map[uint16]*Compressor{}
+	for _, rt := range routes {
+		p := def
+		if c, ok := perRoute[rt.ID]; ok {
+			if p, err = Compile(c); err != nil {
+				return nil, fmt.Errorf("compression of %s %s: %w", rt.Method, rt.Path, err)
 			}
 		}
 		if p != nil {
-			s.compress[rt.ID] = p
+			out[rt.ID] = p
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// compressed compresses what the route's handler wrote, when the route compresses at all.
-func (s *Server) compressed(rt *router.Compiled, serve fasthttp.RequestHandler) fasthttp.RequestHandler {
-	p := s.compress[rt.ID]
+// Wrap compresses what serve wrote; a nil p (a route that does not compress) gets serve
+// itself.
+func Wrap(p *Compressor, serve fasthttp.RequestHandler) fasthttp.RequestHandler {
 	if p == nil {
 		return serve
 	}

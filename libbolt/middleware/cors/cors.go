@@ -1,7 +1,7 @@
-// Package middleware holds the per-request policies that Go applies around Python
-// handlers. Each one is configured by a plain struct (decoded from the start-up JSON),
-// compiled once, and then only looked up on the hot path.
-package middleware
+// Package cors answers CORS preflights and adds CORS headers (Fetch standard, 3.2): each
+// policy is configured by a plain struct (decoded from the start-up JSON), compiled once
+// with every header value prebuilt, and only looked up on the hot path.
+package cors
 
 import (
 	"fmt"
@@ -10,12 +10,14 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 )
 
-// CORSConfig is one CORS policy as configured in Python: the global one comes from the
+// Config is one Policy policy as configured in Python: the global one comes from the
 // django-cors-headers settings (CORS_ALLOWED_ORIGINS, ...), a per-route one from @cors(...).
 // A nil list means the default.
-type CORSConfig struct {
+type Config struct {
 	AllowedOrigins       []string `json:"allowed_origins"`        // exact "scheme://host[:port]" values
 	AllowedOriginRegexes []string `json:"allowed_origin_regexes"` // matched from the start, as Python's re.match
 	AllowAllOrigins      bool     `json:"allow_all_origins"`
@@ -28,15 +30,15 @@ type CORSConfig struct {
 
 // Defaults shared with django-cors-headers, so that moving a project over keeps its policy.
 var (
-	DefaultCORSMethods = []string{"DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"}
-	DefaultCORSHeaders = []string{"accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with"}
+	DefaultMethods = []string{"DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT"}
+	DefaultHeaders = []string{"accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with"}
 )
 
-// DefaultCORSMaxAge is the default Access-Control-Max-Age in seconds.
-const DefaultCORSMaxAge = 86400
+// DefaultMaxAge is the default Access-Control-Max-Age in seconds.
+const DefaultMaxAge = 86400
 
-// CORS is a compiled policy: every header value is built once, at start-up.
-type CORS struct {
+// Policy is a compiled policy: every header value is built once, at start-up.
+type Policy struct {
 	origins     map[string]struct{}
 	regexes     []*regexp.Regexp
 	allowAll    bool
@@ -55,17 +57,16 @@ var (
 	hAllowHeaders     = []byte("Access-Control-Allow-Headers")
 	hExposeHeaders    = []byte("Access-Control-Expose-Headers")
 	hMaxAge           = []byte("Access-Control-Max-Age")
-	hVary             = []byte("Vary")
 	vOrigin           = []byte("Origin")
 	vTrue             = []byte("true")
 	vStar             = []byte("*")
 )
 
-// CompileCORS validates c and precomputes its header values. Credentials together with
+// Compile validates c and precomputes its header values. Credentials together with
 // "allow all origins" are allowed: the origin is then echoed instead of "*", which the
 // Fetch standard refuses on credentialed requests.
-func CompileCORS(c *CORSConfig) (*CORS, error) {
-	p := &CORS{origins: map[string]struct{}{}, allowAll: c.AllowAllOrigins, credentials: c.AllowCredentials}
+func Compile(c *Config) (*Policy, error) {
+	p := &Policy{origins: map[string]struct{}{}, allowAll: c.AllowAllOrigins, credentials: c.AllowCredentials}
 	for _, o := range c.AllowedOrigins {
 		if err := checkOrigin(o); err != nil {
 			return nil, err
@@ -81,25 +82,25 @@ func CompileCORS(c *CORSConfig) (*CORS, error) {
 	}
 	methods := c.AllowMethods
 	if methods == nil {
-		methods = DefaultCORSMethods
+		methods = DefaultMethods
 	}
 	for _, m := range methods {
-		if !isToken(m) {
+		if !header.IsToken(m) {
 			return nil, fmt.Errorf("CORS method %q is not a valid HTTP method name", m)
 		}
 	}
 	headers := c.AllowHeaders
 	if headers == nil {
-		headers = DefaultCORSHeaders
+		headers = DefaultHeaders
 	}
 	for _, list := range [][]string{headers, c.ExposeHeaders} {
 		for _, h := range list {
-			if !isToken(h) {
+			if !header.IsToken(h) {
 				return nil, fmt.Errorf("CORS header name %q is not a valid header name", h)
 			}
 		}
 	}
-	maxAge := DefaultCORSMaxAge
+	maxAge := DefaultMaxAge
 	if c.MaxAge != nil {
 		maxAge = *c.MaxAge
 	}
@@ -132,21 +133,8 @@ func checkOrigin(o string) error {
 	return nil
 }
 
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // allows reports whether origin may read responses.
-func (p *CORS) allows(origin []byte) bool {
+func (p *Policy) allows(origin []byte) bool {
 	if p.allowAll {
 		return true
 	}
@@ -163,7 +151,7 @@ func (p *CORS) allows(origin []byte) bool {
 
 // setOrigin writes Access-Control-Allow-Origin (and credentials) for an allowed origin.
 // With credentials the origin is echoed: browsers refuse "*" on credentialed requests.
-func (p *CORS) setOrigin(h *fasthttp.ResponseHeader, origin []byte) {
+func (p *Policy) setOrigin(h *fasthttp.ResponseHeader, origin []byte) {
 	if p.allowAll && !p.credentials {
 		h.SetBytesKV(hAllowOrigin, vStar)
 	} else {
@@ -174,9 +162,9 @@ func (p *CORS) setOrigin(h *fasthttp.ResponseHeader, origin []byte) {
 	}
 }
 
-// Apply adds the CORS headers of an actual (non-preflight) response. origin is the
+// Apply adds the Policy headers of an actual (non-preflight) response. origin is the
 // request's Origin header; nil means the request is not cross-origin and nothing is added.
-func (p *CORS) Apply(h *fasthttp.ResponseHeader, origin []byte) {
+func (p *Policy) Apply(h *fasthttp.ResponseHeader, origin []byte) {
 	if origin == nil {
 		return
 	}
@@ -192,8 +180,8 @@ func (p *CORS) Apply(h *fasthttp.ResponseHeader, origin []byte) {
 }
 
 // Preflight answers an OPTIONS preflight (Fetch standard, "CORS protocol") for a route
-// that exists: 200 with an empty body, and the CORS headers only if the origin is allowed.
-func (p *CORS) Preflight(ctx *fasthttp.RequestCtx, origin []byte) {
+// that exists: 200 with an empty body, and the Policy headers only if the origin is allowed.
+func (p *Policy) Preflight(ctx *fasthttp.RequestCtx, origin []byte) {
 	ctx.Response.ResetBody()
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	h := &ctx.Response.Header
@@ -209,4 +197,4 @@ func (p *CORS) Preflight(ctx *fasthttp.RequestCtx, origin []byte) {
 	}
 }
 
-func addVary(h *fasthttp.ResponseHeader) { addVaryValue(h, vOrigin) }
+func addVary(h *fasthttp.ResponseHeader) { header.AddVary(h, vOrigin) }

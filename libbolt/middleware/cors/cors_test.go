@@ -1,4 +1,4 @@
-package middleware
+package cors
 
 import (
 	"strings"
@@ -12,20 +12,20 @@ func TestCompileCORSRejects(t *testing.T) {
 	neg := -1
 	tests := []struct {
 		name    string
-		cfg     CORSConfig
+		cfg     Config
 		wantErr string
 	}{
-		{"origin with a path", CORSConfig{AllowedOrigins: []string{"https://a.example/"}}, "no path"},
-		{"origin without a scheme", CORSConfig{AllowedOrigins: []string{"a.example"}}, "no path"},
-		{"bad regex", CORSConfig{AllowedOriginRegexes: []string{"(("}}, "regex"},
-		{"bad method", CORSConfig{AllowMethods: []string{"GE T"}}, "method"},
-		{"bad header", CORSConfig{AllowHeaders: []string{"x:y"}}, "header name"},
-		{"negative max age", CORSConfig{MaxAge: &neg}, "max age"},
+		{"origin with a path", Config{AllowedOrigins: []string{"https://a.example/"}}, "no path"},
+		{"origin without a scheme", Config{AllowedOrigins: []string{"a.example"}}, "no path"},
+		{"bad regex", Config{AllowedOriginRegexes: []string{"(("}}, "regex"},
+		{"bad method", Config{AllowMethods: []string{"GE T"}}, "method"},
+		{"bad header", Config{AllowHeaders: []string{"x:y"}}, "header name"},
+		{"negative max age", Config{MaxAge: &neg}, "max age"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := CompileCORS(&tt.cfg); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			if _, err := Compile(&tt.cfg); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("CompileCORS = %v, want an error containing %q", err, tt.wantErr)
 			}
 		})
@@ -34,7 +34,7 @@ func TestCompileCORSRejects(t *testing.T) {
 
 func TestCORSApply(t *testing.T) {
 	t.Parallel()
-	p, err := CompileCORS(&CORSConfig{AllowedOrigins: []string{"null", "https://a.example:8443"}, AllowCredentials: true})
+	p, err := Compile(&Config{AllowedOrigins: []string{"null", "https://a.example:8443"}, AllowCredentials: true})
 	if err != nil {
 		t.Fatalf("CompileCORS: %v", err)
 	}

@@ -1,4 +1,4 @@
-package middleware
+package ratelimit
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 )
 
 // TrustedProxies is the set of peers whose X-Forwarded-For / Forwarded headers are
@@ -60,11 +62,11 @@ func (t *TrustedProxies) ClientIP(ctx *fasthttp.RequestCtx) netip.Addr {
 		return peer
 	}
 	h := &ctx.Request.Header
-	if v := PeekHeader(h, "x-forwarded-for"); len(v) > 0 {
+	if v := header.Peek(h, "x-forwarded-for"); len(v) > 0 {
 		if a, ok := t.fromList(v, parseXFFItem); ok {
 			return a
 		}
-	} else if v := PeekHeader(h, "forwarded"); len(v) > 0 {
+	} else if v := header.Peek(h, "forwarded"); len(v) > 0 {
 		if a, ok := t.fromList(v, parseForwardedItem); ok {
 			return a
 		}

@@ -1,4 +1,6 @@
-package middleware
+// Package ratelimit limits requests per client with token buckets keyed by client address
+// (clientip.go), user or header, in one bounded store shared by every route.
+package ratelimit
 
 import (
 	"crypto/sha256"
@@ -11,18 +13,20 @@ import (
 
 	jsoniter "github.com/json-iterator/go"
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 )
 
-// RateLimitConfig is @rate_limit(rps=, burst=, key=) or the global RATE_LIMIT setting.
-type RateLimitConfig struct {
+// Config is @rate_limit(rps=, burst=, key=) or the global RATE_LIMIT setting.
+type Config struct {
 	RPS   float64 `json:"rps"`   // tokens added per second, > 0
 	Burst int     `json:"burst"` // bucket size; default max(1, ceil(rps))
 	Key   string  `json:"key"`   // "ip" (default), "user", or a request header name
 }
 
-// DefaultRateLimitKeys bounds the key store: an attacker rotating addresses or header
+// DefaultMaxKeys bounds the key store: an attacker rotating addresses or header
 // values can make it evict, never grow.
-const DefaultRateLimitKeys = 100_000
+const DefaultMaxKeys = 100_000
 
 // maxKeyBytes: longer header values are hashed, so each stored key is small.
 const maxKeyBytes = 64
@@ -35,8 +39,8 @@ const (
 	keyHeader
 )
 
-// RateLimit is one route's compiled limit.
-type RateLimit struct {
+// Limit is one route's compiled limit.
+type Limit struct {
 	route    uint16
 	rps      float64
 	burst    float64
@@ -49,8 +53,8 @@ type RateLimit struct {
 	burstHdr []byte
 }
 
-// CompileRateLimit validates c for the route with id route.
-func CompileRateLimit(c *RateLimitConfig, route uint16, store *BucketStore, proxies *TrustedProxies, now func() time.Time) (*RateLimit, error) {
+// Compile validates c for the route with id route.
+func Compile(c *Config, route uint16, store *BucketStore, proxies *TrustedProxies, now func() time.Time) (*Limit, error) {
 	if !(c.RPS > 0) || math.IsInf(c.RPS, 0) {
 		return nil, fmt.Errorf("rate limit rps must be a positive number, got %v", c.RPS)
 	}
@@ -64,14 +68,14 @@ func CompileRateLimit(c *RateLimitConfig, route uint16, store *BucketStore, prox
 	if now == nil {
 		now = time.Now
 	}
-	r := &RateLimit{route: route, rps: c.RPS, burst: float64(burst), store: store, proxies: proxies, now: now}
+	r := &Limit{route: route, rps: c.RPS, burst: float64(burst), store: store, proxies: proxies, now: now}
 	switch key := strings.ToLower(c.Key); key {
 	case "", "ip":
 		r.kind = keyIP
 	case "user":
 		r.kind = keyUser
 	default:
-		if !isToken(key) {
+		if !header.IsToken(key) {
 			return nil, fmt.Errorf("rate limit key %q must be \"ip\", \"user\" or a header name", c.Key)
 		}
 		r.kind, r.header = keyHeader, key
@@ -83,18 +87,18 @@ func CompileRateLimit(c *RateLimitConfig, route uint16, store *BucketStore, prox
 
 // ByUser reports whether the key is the authenticated user (checked after auth; an IP or
 // header key is checked before it, so floods never reach token validation).
-func (r *RateLimit) ByUser() bool { return r.kind == keyUser }
+func (r *Limit) ByUser() bool { return r.kind == keyUser }
 
 var (
 	hRetryAfter = []byte("Retry-After")
-	hLimit      = []byte("X-RateLimit-Limit")
-	hBurst      = []byte("X-RateLimit-Burst")
+	hLimit      = []byte("X-Limit-Limit")
+	hBurst      = []byte("X-Limit-Burst")
 	jsonType    = []byte("application/json")
 )
 
 // Allow takes a token for this request, or answers 429 and returns false. userID is the
 // authenticated user for key="user" ("" falls back to the client address).
-func (r *RateLimit) Allow(ctx *fasthttp.RequestCtx, userID string) bool {
+func (r *Limit) Allow(ctx *fasthttp.RequestCtx, userID string) bool {
 	var kb [80]byte
 	key := r.appendKey(kb[:0], ctx, userID)
 	wait := r.store.take(key, r.rps, r.burst, r.now())
@@ -119,14 +123,14 @@ func (r *RateLimit) Allow(ctx *fasthttp.RequestCtx, userID string) bool {
 }
 
 // appendKey builds "route|kind|value"; buckets are per route, as in django-bolt.
-func (r *RateLimit) appendKey(dst []byte, ctx *fasthttp.RequestCtx, userID string) []byte {
+func (r *Limit) appendKey(dst []byte, ctx *fasthttp.RequestCtx, userID string) []byte {
 	dst = strconv.AppendUint(dst, uint64(r.route), 10)
 	switch {
 	case r.kind == keyUser && userID != "":
 		dst = append(dst, "|u|"...)
 		return appendBounded(dst, []byte(userID))
 	case r.kind == keyHeader:
-		if v := PeekHeader(&ctx.Request.Header, r.header); len(v) > 0 {
+		if v := header.Peek(&ctx.Request.Header, r.header); len(v) > 0 {
 			dst = append(dst, "|h|"...)
 			return appendBounded(dst, v)
 		}
@@ -163,10 +167,10 @@ type bucket struct {
 	prev, next *bucket
 }
 
-// NewBucketStore holds at most maxKeys buckets (DefaultRateLimitKeys when <= 0).
+// NewBucketStore holds at most maxKeys buckets (DefaultMaxKeys when <= 0).
 func NewBucketStore(maxKeys int) *BucketStore {
 	if maxKeys <= 0 {
-		maxKeys = DefaultRateLimitKeys
+		maxKeys = DefaultMaxKeys
 	}
 	s := &BucketStore{}
 	per := max(1, maxKeys/len(s.shards))

@@ -1,4 +1,4 @@
-package middleware
+package ratelimit
 
 import (
 	"net"
@@ -23,9 +23,9 @@ func requestFrom(peer string, headers ...string) *fasthttp.RequestCtx {
 	return ctx
 }
 
-func mustLimit(t *testing.T, c RateLimitConfig, store *BucketStore, proxies *TrustedProxies, clock *fakeClock) *RateLimit {
+func mustLimit(t *testing.T, c Config, store *BucketStore, proxies *TrustedProxies, clock *fakeClock) *Limit {
 	t.Helper()
-	r, err := CompileRateLimit(&c, 7, store, proxies, clock.now)
+	r, err := Compile(&c, 7, store, proxies, clock.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func mustLimit(t *testing.T, c RateLimitConfig, store *BucketStore, proxies *Tru
 func TestTokenBucket(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1000, 0)}
-	r := mustLimit(t, RateLimitConfig{RPS: 2, Burst: 3}, NewBucketStore(0), nil, clock)
+	r := mustLimit(t, Config{RPS: 2, Burst: 3}, NewBucketStore(0), nil, clock)
 	got := ""
 	for range 5 {
 		ctx := requestFrom("192.0.2.1")
@@ -64,7 +64,7 @@ func TestTokenBucket(t *testing.T) {
 func TestRetryAfterRoundsUp(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1000, 0)}
-	r := mustLimit(t, RateLimitConfig{RPS: 0.1, Burst: 1}, NewBucketStore(0), nil, clock)
+	r := mustLimit(t, Config{RPS: 0.1, Burst: 1}, NewBucketStore(0), nil, clock)
 	r.Allow(requestFrom("192.0.2.1"), "")
 	ctx := requestFrom("192.0.2.1")
 	if r.Allow(ctx, "") || string(ctx.Response.Header.Peek("Retry-After")) != "10" {
@@ -76,11 +76,11 @@ func TestRateLimitKeys(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	store := NewBucketStore(0)
-	byUser := mustLimit(t, RateLimitConfig{RPS: 1, Burst: 1, Key: "user"}, store, nil, clock)
+	byUser := mustLimit(t, Config{RPS: 1, Burst: 1, Key: "user"}, store, nil, clock)
 	if !byUser.Allow(requestFrom("192.0.2.1"), "u1") || !byUser.Allow(requestFrom("192.0.2.1"), "u2") || byUser.Allow(requestFrom("192.0.2.9"), "u1") {
 		t.Fatal("user key: each user has one bucket, whatever the address")
 	}
-	byHeader := mustLimit(t, RateLimitConfig{RPS: 1, Burst: 1, Key: "X-API-Key"}, store, nil, clock)
+	byHeader := mustLimit(t, Config{RPS: 1, Burst: 1, Key: "X-API-Key"}, store, nil, clock)
 	long := strings.Repeat("k", 10_000)
 	if !byHeader.Allow(requestFrom("192.0.2.1", "X-API-Key", long), "") || byHeader.Allow(requestFrom("192.0.2.2", "X-API-Key", long), "") {
 		t.Fatal("header key: one bucket per header value")
@@ -91,7 +91,7 @@ func TestBucketStoreIsBounded(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1000, 0)}
 	store := NewBucketStore(1600)
-	r := mustLimit(t, RateLimitConfig{RPS: 1, Burst: 1, Key: "x-key"}, store, nil, clock)
+	r := mustLimit(t, Config{RPS: 1, Burst: 1, Key: "x-key"}, store, nil, clock)
 	for i := range 20_000 {
 		r.Allow(requestFrom("192.0.2.1", "x-key", strconv.Itoa(i)), "")
 	}
@@ -106,8 +106,8 @@ func TestBucketStoreIsBounded(t *testing.T) {
 
 func TestCompileRateLimitRejects(t *testing.T) {
 	t.Parallel()
-	for _, c := range []RateLimitConfig{{RPS: 0}, {RPS: -1}, {RPS: 1, Burst: -2}, {RPS: 1, Key: "bad key"}} {
-		if _, err := CompileRateLimit(&c, 1, NewBucketStore(0), nil, nil); err == nil {
+	for _, c := range []Config{{RPS: 0}, {RPS: -1}, {RPS: 1, Burst: -2}, {RPS: 1, Key: "bad key"}} {
+		if _, err := Compile(&c, 1, NewBucketStore(0), nil, nil); err == nil {
 			t.Fatalf("%+v accepted", c)
 		}
 	}
