@@ -11,8 +11,10 @@
 package bridge
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"unicode/utf8"
 )
 
 // Record kinds. The kind byte lets the same bridge later carry streamed response chunks
@@ -150,6 +152,12 @@ const (
 var MethodCodes = map[string]uint8{
 	"GET": MethodGET, "POST": MethodPOST, "PUT": MethodPUT, "PATCH": MethodPATCH,
 	"DELETE": MethodDELETE, "HEAD": MethodHEAD, "OPTIONS": MethodOPTIONS,
+}
+
+// CleanText reports whether b may travel in a record list: valid UTF-8 without NUL (NUL
+// separates list items).
+func CleanText(b []byte) bool {
+	return bytes.IndexByte(b, 0) < 0 && utf8.Valid(b)
 }
 
 // PutRequestHeader writes the fixed part of a request record into h (at least

@@ -12,6 +12,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
@@ -67,7 +68,7 @@ type Config struct {
 	Fallback *FallbackConfig `json:"fallback"`
 	// Static serves STATIC_URL from disk in Go (package static); nil: off.
 	Static *static.Config `json:"static"`
-	// Multipart bodies of bridge.FlagMultipart routes (multipart.go).
+	// Multipart bodies of bridge.FlagMultipart routes (package multipart).
 	MultipartMaxFiles  int `json:"multipart_max_files"`  // file parts, default 100 -> 413
 	MultipartMaxFields int `json:"multipart_max_fields"` // other parts, default 1,000 -> 413
 	// UploadMemoryMax: files up to this size travel in the request record, larger ones are
@@ -148,7 +149,7 @@ func (c *Config) validate() error {
 			return fmt.Errorf("route_timeout_ms for route %d must be positive, got %d", id, v)
 		}
 	}
-	if err := checkUploadDir(c.UploadTempDir); err != nil {
+	if err := multipart.CheckTempDir(c.UploadTempDir); err != nil {
 		return err
 	}
 	if p := *c.HealthPath; p != "" && (p[0] != '/' || strings.ContainsAny(p, "?#{} ")) {

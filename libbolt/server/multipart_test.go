@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -19,7 +20,7 @@ import (
 func formEcho(spooled *[]string) answerFunc {
 	return func(r *bridge.Request) *bridge.Response {
 		var x struct {
-			Files []uploadFile `json:"files"`
+			Files []multipart.File `json:"files"`
 		}
 		_ = json.Unmarshal(r.Extra, &x)
 		for _, f := range x.Files {
@@ -62,8 +63,8 @@ func postForm(t *testing.T, ts *testServer, ctype, body string) *fasthttp.Respon
 
 type formReply struct {
 	Extra struct {
-		Form  [][2]string  `json:"form"`
-		Files []uploadFile `json:"files"`
+		Form  [][2]string      `json:"form"`
+		Files []multipart.File `json:"files"`
 	} `json:"extra"`
 	Body string `json:"body"`
 }

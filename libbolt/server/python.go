@@ -5,6 +5,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -42,14 +43,14 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 				s.Bridge.Release(slot)
 			}
 			if temps != nil {
-				removeAll(temps)
+				multipart.RemoveAll(temps)
 			}
 		}()
 		body := ctx.PostBody()
 		if rt.Flags&bridge.FlagMultipart != 0 {
-			var mbad *multipartError
-			if body, temps, mbad = s.parseMultipart(ctx); mbad != nil {
-				httperr.Write(ctx, mbad.status, httperr.Body(mbad.detail))
+			var mbad *multipart.Error
+			if body, temps, mbad = multipart.Parse(ctx, &s.upload); mbad != nil {
+				httperr.Write(ctx, mbad.Status, httperr.Body(mbad.Detail))
 				return
 			}
 		}

@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"unicode/utf8"
-
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
@@ -49,7 +46,7 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 		if bad != "" {
 			return
 		}
-		if !cleanText(k) || !cleanText(v) {
+		if !bridge.CleanText(k) || !bridge.CleanText(v) {
 			bad = "Invalid query string: NUL byte or invalid UTF-8"
 			return
 		}
@@ -101,11 +98,6 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	return dst, ""
 }
 
-// cleanText reports whether b is valid UTF-8 without NUL (NUL separates list items).
-func cleanText(b []byte) bool {
-	return bytes.IndexByte(b, 0) < 0 && utf8.Valid(b)
-}
-
 // appendUnescaped percent-decodes a raw path segment (router values are not decoded, so
 // "%2F" stays inside one parameter instead of splitting the path).
 func appendUnescaped(dst []byte, s string) ([]byte, bool) {
@@ -121,7 +113,7 @@ func appendUnescaped(dst []byte, s string) ([]byte, bool) {
 		}
 		dst = append(dst, c)
 	}
-	return dst, cleanText(dst[mark:])
+	return dst, bridge.CleanText(dst[mark:])
 }
 
 func unhex(c byte) int {

@@ -17,6 +17,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/protect"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
@@ -42,6 +43,7 @@ type Server struct {
 	static   *static.Handler                // nil: STATIC_URL not served by Go
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 	capped   *capListener                   // wraps the listener given to StartOn
+	upload   multipart.Limits               // for bridge.FlagMultipart routes
 
 	compress     map[uint16]*compress.Compressor // per route id; none: not compressed
 	metrics      *metrics.Registry               // nil: no /metrics
@@ -65,7 +67,9 @@ func New(cfg *Config) (*Server, error) {
 // s.release, so a failed start leaves nothing registered or open.
 func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
-		capped: &capListener{max: int64(cfg.MaxConnections)}}
+		capped: &capListener{max: int64(cfg.MaxConnections)},
+		upload: multipart.Limits{MaxFiles: cfg.MultipartMaxFiles, MaxFields: cfg.MultipartMaxFields,
+			MaxHeaderBytes: cfg.MaxHeaderBytes, MemoryMax: cfg.UploadMemoryMax, TempDir: cfg.UploadTempDir}}
 	defer func() {
 		if err != nil {
 			s.release()

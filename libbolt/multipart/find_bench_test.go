@@ -1,4 +1,4 @@
-package server
+package multipart
 
 import (
 	"crypto/rand"

@@ -1,9 +1,12 @@
-package server
+// Package multipart parses multipart/form-data and urlencoded request bodies in Go, for
+// routes flagged bridge.FlagMultipart, so that Python gets ready fields and files.
+package multipart
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
 	"mime"
 	"net/textproto"
 	"os"
@@ -11,12 +14,13 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
 )
 
 // Multipart bodies are parsed here, for bridge.FlagMultipart routes only, so that Python gets
 // ready fields and files: request.extra["form"] is [[name, value], ...] and
-// request.extra["files"] a list of uploadFile. Small files travel in the record's body
+// request.extra["files"] a list of File. Small files travel in the record's body
 // section (offset and size into it); larger ones are written to a temp file that Go
 // deletes once the handler answered (or timed out, or the client went away).
 //
@@ -24,7 +28,8 @@ import (
 // not copied: the section is then that slice of the request body, which Python hands to
 // the handler without slicing it again (bench/RESULTS.md, issue 3).
 
-type uploadFile struct {
+// File is one uploaded file as request.extra["files"] lists it (JSON).
+type File struct {
 	Name        string      `json:"name"`
 	Filename    string      `json:"filename"`
 	ContentType string      `json:"content_type"`
@@ -34,19 +39,31 @@ type uploadFile struct {
 	Headers     [][2]string `json:"headers"`
 }
 
-// multipartError is a client error with its status.
-type multipartError struct {
-	status int
-	detail string
+// Limits bound what one body may hold; the server builds them once from its config.
+type Limits struct {
+	MaxFiles       int    // file parts (-> 413)
+	MaxFields      int    // other parts (-> 413)
+	MaxHeaderBytes int    // each part's header block, as the request's (-> 413)
+	MemoryMax      int    // files up to this size travel in the record, larger ones in TempDir
+	TempDir        string // "": the system's
 }
 
-// parseMultipart parses the body of a multipart/form-data request. It returns the bytes
-// for the record's body section and the temp files it created. An urlencoded body is
-// decoded into "form" too; any other content type leaves the body as it is.
-func (s *Server) parseMultipart(ctx *fasthttp.RequestCtx) (body []byte, temps []string, bad *multipartError) {
+// Error is a client error with its status and the detail of its JSON body.
+type Error struct {
+	Status int
+	Detail string
+}
+
+var logger = log.New(os.Stderr, "bolt: ", log.LstdFlags)
+
+// Parse parses the body of a multipart/form-data request. It returns the bytes for the
+// record's body section and the temp files it created (the caller removes them with
+// RemoveAll once the handler answered). An urlencoded body is decoded into "form" too; any
+// other content type leaves the body as it is.
+func Parse(ctx *fasthttp.RequestCtx, lim *Limits) (body []byte, temps []string, bad *Error) {
 	ct := ctx.Request.Header.ContentType()
 	if hasPrefixFold(ct, "application/x-www-form-urlencoded") {
-		return ctx.PostBody(), nil, s.parseURLEncoded(ctx)
+		return ctx.PostBody(), nil, parseURLEncoded(ctx, lim.MaxFields)
 	}
 	if !hasPrefixFold(ct, "multipart/form-data") {
 		return ctx.PostBody(), nil, nil
@@ -54,12 +71,12 @@ func (s *Server) parseMultipart(ctx *fasthttp.RequestCtx) (body []byte, temps []
 	_, params, err := mime.ParseMediaType(string(ct))
 	boundary := params["boundary"]
 	if err != nil || boundary == "" {
-		return nil, nil, &multipartError{fasthttp.StatusBadRequest, "Multipart body without a valid boundary"}
+		return nil, nil, &Error{fasthttp.StatusBadRequest, "Multipart body without a valid boundary"}
 	}
-	p := multipartParser{s: s, sc: newPartScanner(ctx.PostBody(), boundary, s.cfg.MaxHeaderBytes)}
+	p := parser{lim: lim, sc: newPartScanner(ctx.PostBody(), boundary, lim.MaxHeaderBytes)}
 	bad = p.run()
 	if bad != nil {
-		removeAll(p.temps)
+		RemoveAll(p.temps)
 		return nil, nil, bad
 	}
 	form, err := json.Marshal(p.form)
@@ -71,20 +88,20 @@ func (s *Server) parseMultipart(ctx *fasthttp.RequestCtx) (body []byte, temps []
 			return p.body, p.temps, nil
 		}
 	}
-	removeAll(p.temps)
-	return nil, nil, &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+	RemoveAll(p.temps)
+	return nil, nil, &Error{fasthttp.StatusInternalServerError, "Internal Server Error"}
 }
 
-func (s *Server) parseURLEncoded(ctx *fasthttp.RequestCtx) *multipartError {
+func parseURLEncoded(ctx *fasthttp.RequestCtx, maxFields int) *Error {
 	form := [][2]string{}
-	var bad *multipartError
+	var bad *Error
 	ctx.PostArgs().VisitAll(func(k, v []byte) {
 		switch {
 		case bad != nil:
-		case len(form) >= s.cfg.MultipartMaxFields:
-			bad = &multipartError{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", s.cfg.MultipartMaxFields)}
-		case !cleanText(k) || !cleanText(v):
-			bad = &multipartError{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a form field"}
+		case len(form) >= maxFields:
+			bad = &Error{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", maxFields)}
+		case !bridge.CleanText(k) || !bridge.CleanText(v):
+			bad = &Error{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a form field"}
 		default:
 			form = append(form, [2]string{string(k), string(v)})
 		}
@@ -94,25 +111,25 @@ func (s *Server) parseURLEncoded(ctx *fasthttp.RequestCtx) *multipartError {
 	}
 	b, err := json.Marshal(form)
 	if err != nil {
-		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+		return &Error{fasthttp.StatusInternalServerError, "Internal Server Error"}
 	}
 	extra.Add(ctx, "form", b)
 	return nil
 }
 
-type multipartParser struct {
-	s       *Server
+type parser struct {
+	lim     *Limits
 	sc      *partScanner
 	form    [][2]string
-	files   []uploadFile
+	files   []File
 	body    []byte
 	temps   []string
 	nFields int
 }
 
-func (p *multipartParser) run() *multipartError {
-	p.form, p.files = [][2]string{}, []uploadFile{}
-	cfg := p.s.cfg
+func (p *parser) run() *Error {
+	p.form, p.files = [][2]string{}, []File{}
+	lim := p.lim
 	for {
 		part, err := p.sc.next()
 		if err != nil {
@@ -122,8 +139,8 @@ func (p *multipartParser) run() *multipartError {
 			return nil
 		}
 		// The request's own header limit applies to each part's headers too.
-		if headerBytes(part.header) > cfg.MaxHeaderBytes {
-			return &multipartError{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
+		if headerBytes(part.header) > lim.MaxHeaderBytes {
+			return &Error{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
 		}
 		_, disp, err := mime.ParseMediaType(part.header.Get("Content-Disposition"))
 		name, isFile := disp["name"], false
@@ -131,24 +148,24 @@ func (p *multipartParser) run() *multipartError {
 			isFile = true
 		}
 		if err != nil || name == "" {
-			return &multipartError{fasthttp.StatusBadRequest, "Multipart part without a form-data name"}
+			return &Error{fasthttp.StatusBadRequest, "Multipart part without a form-data name"}
 		}
-		if !cleanText([]byte(name)) {
-			return &multipartError{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a multipart field name"}
+		if !bridge.CleanText([]byte(name)) {
+			return &Error{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a multipart field name"}
 		}
 		if !isFile {
-			if p.nFields++; p.nFields > cfg.MultipartMaxFields {
-				return &multipartError{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", cfg.MultipartMaxFields)}
+			if p.nFields++; p.nFields > lim.MaxFields {
+				return &Error{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", lim.MaxFields)}
 			}
 			value := part.data
-			if !cleanText(value) {
-				return &multipartError{fasthttp.StatusBadRequest, fmt.Sprintf("Invalid UTF-8 or NUL in form field '%s'", name)}
+			if !bridge.CleanText(value) {
+				return &Error{fasthttp.StatusBadRequest, fmt.Sprintf("Invalid UTF-8 or NUL in form field '%s'", name)}
 			}
 			p.form = append(p.form, [2]string{name, string(value)})
 			continue
 		}
-		if len(p.files) >= cfg.MultipartMaxFiles {
-			return &multipartError{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many files (at most %d)", cfg.MultipartMaxFiles)}
+		if len(p.files) >= lim.MaxFiles {
+			return &Error{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many files (at most %d)", lim.MaxFiles)}
 		}
 		if bad := p.addFile(part, name, disp["filename"]); bad != nil {
 			return bad
@@ -158,15 +175,15 @@ func (p *multipartParser) run() *multipartError {
 
 // addFile keeps a file part in the body, or spools it to disk when it is larger than
 // UploadMemoryMax (so one big upload does not sit in the record and in Python's memory).
-func (p *multipartParser) addFile(part *rawPart, name, filename string) *multipartError {
-	f := uploadFile{Name: name, Filename: filename, ContentType: part.header.Get("Content-Type"),
+func (p *parser) addFile(part *rawPart, name, filename string) *Error {
+	f := File{Name: name, Filename: filename, ContentType: part.header.Get("Content-Type"),
 		Offset: len(p.body), Size: int64(len(part.data))}
 	for k, vs := range part.header {
 		for _, v := range vs {
 			f.Headers = append(f.Headers, [2]string{strings.ToLower(k), v})
 		}
 	}
-	if len(part.data) <= p.s.cfg.UploadMemoryMax {
+	if len(part.data) <= p.lim.MemoryMax {
 		if p.body == nil {
 			// Capped at its length: appending the next file copies both into a new array
 			// instead of writing over the rest of the request body.
@@ -177,10 +194,10 @@ func (p *multipartParser) addFile(part *rawPart, name, filename string) *multipa
 		p.files = append(p.files, f)
 		return nil
 	}
-	tmp, err := os.CreateTemp(p.s.cfg.UploadTempDir, "bolt-upload-*")
+	tmp, err := os.CreateTemp(p.lim.TempDir, "bolt-upload-*")
 	if err != nil {
 		logger.Printf("upload temp file: %v", err)
-		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+		return &Error{fasthttp.StatusInternalServerError, "Internal Server Error"}
 	}
 	p.temps = append(p.temps, tmp.Name())
 	_, werr := tmp.Write(part.data)
@@ -189,7 +206,7 @@ func (p *multipartParser) addFile(part *rawPart, name, filename string) *multipa
 	}
 	if werr != nil {
 		logger.Printf("upload temp file: %v", werr)
-		return &multipartError{fasthttp.StatusInternalServerError, "Internal Server Error"}
+		return &Error{fasthttp.StatusInternalServerError, "Internal Server Error"}
 	}
 	f.Offset, f.Path = -1, tmp.Name()
 	p.files = append(p.files, f)
@@ -206,14 +223,15 @@ func headerBytes(h textproto.MIMEHeader) int {
 	return n
 }
 
-func readError(err error) *multipartError {
+func readError(err error) *Error {
 	if errors.Is(err, errPartHeaderSize) {
-		return &multipartError{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
+		return &Error{fasthttp.StatusRequestEntityTooLarge, "Multipart part headers too large"}
 	}
-	return &multipartError{fasthttp.StatusBadRequest, "Malformed multipart body: " + strings.TrimPrefix(err.Error(), "multipart: ")}
+	return &Error{fasthttp.StatusBadRequest, "Malformed multipart body: " + strings.TrimPrefix(err.Error(), "multipart: ")}
 }
 
-func removeAll(paths []string) {
+// RemoveAll deletes the temp files Parse created.
+func RemoveAll(paths []string) {
 	for _, p := range paths {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			logger.Printf("upload temp file: %v", err)
@@ -225,8 +243,8 @@ func hasPrefixFold(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && strings.EqualFold(string(b[:len(prefix)]), prefix)
 }
 
-// checkUploadDir fails start-up when the upload temp dir is set but not a directory.
-func checkUploadDir(dir string) error {
+// CheckTempDir fails start-up when the upload temp dir is set but not a directory.
+func CheckTempDir(dir string) error {
 	if dir == "" {
 		return nil
 	}
