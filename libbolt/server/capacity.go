@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
@@ -93,4 +95,23 @@ func (c *countedConn) Close() error {
 		c.l.open.Add(-1)
 	}
 	return c.Conn.Close()
+}
+
+// peerAddr is the client's address (the TCP peer).
+func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		return c.peer
+	}
+	return peerOf(ctx.RemoteAddr())
+}
+
+// peerOf is the IP of a remote address as fasthttp's RemoteIP gives it (0.0.0.0 when the
+// address is not TCP), unmapped.
+func peerOf(addr net.Addr) netip.Addr {
+	ip := net.IPv4zero
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		ip = ta.IP
+	}
+	a, _ := netip.AddrFromSlice(ip)
+	return a.Unmap()
 }

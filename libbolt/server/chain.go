@@ -27,8 +27,8 @@ func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 // order a request passes through them (the reply passes back in reverse).
 func (s *Server) routeMiddleware(rt *router.Compiled, serve fasthttp.RequestHandler) fasthttp.RequestHandler {
 	steps := [...]func(fasthttp.RequestHandler) fasthttp.RequestHandler{
-		// Label the request with its route for metrics and the access log (observe.go).
-		func(next fasthttp.RequestHandler) fasthttp.RequestHandler { return s.tagRoute(rt, next) },
+		// Label the request with its route for metrics and the access log.
+		func(next fasthttp.RequestHandler) fasthttp.RequestHandler { return s.observer.Tag(rt, next) },
 		// Answer CORS preflights; add the CORS headers to whatever the reply is, errors too.
 		func(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 			return cors.Wrap(s.cors[rt.ID], rt.Method != "OPTIONS", originOf, next)
@@ -41,8 +41,8 @@ func (s *Server) routeMiddleware(rt *router.Compiled, serve fasthttp.RequestHand
 		func(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 			return protect.Wrap(s.guards[rt.ID], next)
 		},
-		// Time the handler for the route's latency metric (observe.go).
-		func(next fasthttp.RequestHandler) fasthttp.RequestHandler { return s.timedHandler(rt, next) },
+		// Time the handler for the route's latency metric.
+		func(next fasthttp.RequestHandler) fasthttp.RequestHandler { return s.observer.Timed(rt, next) },
 	}
 	for i := len(steps) - 1; i >= 0; i-- {
 		serve = steps[i](serve)

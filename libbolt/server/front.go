@@ -189,8 +189,8 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(healthBody)
 		return
 	}
-	if s.metrics != nil && bytes.Equal(ctx.Path(), s.metricsPath) && (ctx.IsGet() || ctx.IsHead()) {
-		s.serveMetrics(ctx)
+	if s.observer.ServesMetrics(ctx) {
+		s.observer.ServeMetrics(ctx)
 		return
 	}
 	if s.replies != nil && s.serveReply(ctx) {

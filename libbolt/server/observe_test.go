@@ -1,7 +1,6 @@
 package server
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -146,39 +145,5 @@ func TestConfigRejectsShadowedMetricsPath(t *testing.T) {
 	}
 	if _, err := ParseConfig([]byte(`{"compression":{"backend":"lzma"}}`)); err != nil {
 		t.Fatalf("compression is compiled by New, not ParseConfig: %v", err)
-	}
-}
-
-func TestUserIDFromExtra(t *testing.T) {
-	t.Parallel()
-	for raw, want := range map[string]string{
-		`{"context":{"user_id":"u-1","sub":"x"}}`: `"u-1"`,
-		`{"context":{"user_id":42}}`:              `42`,
-		`{"user_id":"top"}`:                       `"top"`,
-		`{"context":{"user_id":{"a":1}}}`:         ``,
-		`{"form":{}}`:                             ``,
-		`{"context":{"user_id":"a\"b\n"}}`:        `"a\"b\n"`,
-	} {
-		if got := string(userID([]byte(raw))); got != want {
-			t.Errorf("%s: got %s, want %s", raw, got, want)
-		}
-	}
-}
-
-// The access log's client_ip is what fasthttp's RemoteIP says, read once per connection.
-func TestPeerOf(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct {
-		addr net.Addr
-		want string
-	}{
-		{&net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: 1}, "127.0.0.1"},
-		{&net.TCPAddr{IP: net.IPv4(10, 0, 0, 7).To4(), Port: 1}, "10.0.0.7"},
-		{&net.TCPAddr{IP: net.ParseIP("2001:db8::1"), Port: 1}, "2001:db8::1"},
-		{&net.UnixAddr{Name: "/tmp/s", Net: "unix"}, "0.0.0.0"},
-	} {
-		if got := peerOf(tt.addr).String(); got != tt.want {
-			t.Errorf("peerOf(%v) = %s, want %s", tt.addr, got, tt.want)
-		}
 	}
 }

@@ -10,12 +10,12 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/observe"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/protect"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
@@ -45,12 +45,8 @@ type Server struct {
 	capped   *capListener                   // wraps the listener given to StartOn
 	upload   multipart.Limits               // for bridge.FlagMultipart routes
 
-	compress     map[uint16]*compress.Compressor // per route id; none: not compressed
-	metrics      *metrics.Registry               // nil: no /metrics
-	metricsPath  []byte
-	metricsToken []byte                    // nil: metrics are public
-	access       *accesslog.Logger         // nil: no access log
-	observed     map[uint16]*observedRoute // nil when metrics and access log are off
+	compress map[uint16]*compress.Compressor // per route id; none: not compressed
+	observer *observe.Observer               // nil: no metrics and no access log
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -105,8 +101,11 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	if s.compress, err = compress.CompileRoutes(cfg.Compression, cfg.RouteCompression, cfg.Routes); err != nil {
 		return nil, err
 	}
-	if err = s.compileObservability(); err != nil {
+	if s.observer, err = observe.New(s.observeConfig()); err != nil {
 		return nil, err
+	}
+	if m := s.observer.Metrics(); m != nil {
+		s.capped.writeErrors = &m.WriteErrors
 	}
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
@@ -119,7 +118,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	}
 	s.table = table
 	s.http = &fasthttp.Server{
-		Handler:      s.observe(s.front),
+		Handler:      s.observer.Wrap(s.front),
 		ErrorHandler: parseError,
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
@@ -212,9 +211,7 @@ func (s *Server) Stop(grace time.Duration) error {
 	// Shutdown does not wait for hijacked connections (HTTP/1.0 streamed replies, see
 	// stream.go): end their streams now rather than leave them waiting for Python.
 	s.Bridge.AbandonAll()
-	if s.access != nil {
-		s.access.Close() // after the last request: its line is written, not dropped
-	}
+	s.observer.Close() // after the last request: its line is written, not dropped
 	return err
 }
 
@@ -224,12 +221,21 @@ func (s *Server) Close() error {
 	return s.release()
 }
 
+// observeConfig is the observer's part of the config.
+func (s *Server) observeConfig() *observe.Config {
+	c := &observe.Config{
+		Routes: s.cfg.Routes, MetricsPath: *s.cfg.MetricsPath, MetricsToken: s.cfg.MetricsToken,
+		HealthPath: string(s.health), AccessLog: s.cfg.AccessLog,
+		Sources:   metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load},
+		RequestID: requestID, Peer: peerAddr,
+	}
+	return c
+}
+
 // release frees what the server holds outside the Go heap: the auth backends' revocation
 // stores, the access log and the wake descriptor.
 func (s *Server) release() error {
 	s.backends.Release()
-	if s.access != nil {
-		s.access.Close()
-	}
+	s.observer.Close()
 	return s.waker.Close()
 }
