@@ -94,20 +94,14 @@ func Parse(ctx *fasthttp.RequestCtx, lim *Limits) (body []byte, temps []string, 
 
 func parseURLEncoded(ctx *fasthttp.RequestCtx, maxFields int) *Error {
 	form := [][2]string{}
-	var bad *Error
-	ctx.PostArgs().VisitAll(func(k, v []byte) {
+	for k, v := range ctx.PostArgs().All() {
 		switch {
-		case bad != nil:
 		case len(form) >= maxFields:
-			bad = &Error{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", maxFields)}
+			return &Error{fasthttp.StatusRequestEntityTooLarge, fmt.Sprintf("Too many form fields (at most %d)", maxFields)}
 		case !bridge.CleanText(k) || !bridge.CleanText(v):
-			bad = &Error{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a form field"}
-		default:
-			form = append(form, [2]string{string(k), string(v)})
+			return &Error{fasthttp.StatusBadRequest, "Invalid UTF-8 or NUL in a form field"}
 		}
-	})
-	if bad != nil {
-		return bad
+		form = append(form, [2]string{string(k), string(v)})
 	}
 	b, err := json.Marshal(form)
 	if err != nil {

@@ -41,14 +41,9 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 	lens[bridge.SectionParams] = uint32(len(dst) - mark)
 
 	mark = len(dst)
-	var bad inputError
-	ctx.QueryArgs().VisitAll(func(k, v []byte) {
-		if bad != "" {
-			return
-		}
+	for k, v := range ctx.QueryArgs().All() {
 		if !bridge.CleanText(k) || !bridge.CleanText(v) {
-			bad = "Invalid query string: NUL byte or invalid UTF-8"
-			return
+			return dst, "Invalid query string: NUL byte or invalid UTF-8"
 		}
 		if len(dst) > mark {
 			dst = append(dst, 0)
@@ -56,9 +51,6 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 		dst = append(dst, k...)
 		dst = append(dst, 0)
 		dst = append(dst, v...)
-	})
-	if bad != "" {
-		return dst, bad
 	}
 	if rt.Flags&bridge.FlagASGI != 0 {
 		// An ASGI scope takes the query string as it came (after the same checks).
