@@ -106,3 +106,14 @@ func TestNewRejectsBadRoutes(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigRejectsShadowedMetricsPath(t *testing.T) {
+	t.Parallel()
+	_, err := ParseConfig([]byte(`{"routes":[{"id":0,"method":"GET","path":"/metrics"}]}`))
+	if err == nil || !strings.Contains(err.Error(), "METRICS_PATH") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := ParseConfig([]byte(`{"compression":{"backend":"lzma"}}`)); err != nil {
+		t.Fatalf("compression is compiled by New, not ParseConfig: %v", err)
+	}
+}

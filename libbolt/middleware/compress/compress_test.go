@@ -2,11 +2,9 @@ package compress
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fasthttp"
 )
 
@@ -184,53 +182,5 @@ func TestParseQ(t *testing.T) {
 		if got := parseQ([]byte(in)); got != want {
 			t.Errorf("parseQ(%q) = %d, want %d", in, got, want)
 		}
-	}
-}
-
-func FuzzAcceptEncoding(f *testing.F) {
-	for _, s := range []string{"gzip, br;q=0.5", "*;q=0", ";;,,", "br;q=1.000;x=y", "zstd;q=0.00001", "\xff;q=\x00"} {
-		f.Add(s)
-	}
-	p, _ := Compile(nil)
-	f.Fuzz(func(t *testing.T, header string) {
-		ParseAcceptEncoding([]byte(header), func(token []byte, weight int) {
-			if len(token) == 0 || weight < 0 || weight > 1000 {
-				t.Fatalf("token %q weight %d", token, weight)
-			}
-		})
-		if c := p.negotiate([]byte(header), NoCoding); c >= numCodings {
-			t.Fatalf("coding %d", c)
-		}
-	})
-}
-
-// Levels were picked with these (go test -bench Compress ./libbolt/middleware/).
-func BenchmarkCompress(b *testing.B) {
-	var body []byte // ~10 KB of JSON with varied values, like a list endpoint
-	for i := 0; len(body) < 10_000; i++ {
-		body = fmt.Appendf(body, `{"id":%d,"name":"item %x","price":%d.%02d,"tags":["t%d","u%d"]},`, i*7919, i*104729, i%997, i%100, i%13, i%29)
-	}
-	for _, bc := range []struct {
-		name   string
-		coding Coding
-		level  int
-	}{
-		{"gzip1", Gzip, 1}, {"gzip3", Gzip, 3}, {"gzip5", Gzip, 5}, {"gzip6", Gzip, 6},
-		{"br1", Brotli, 1}, {"br2", Brotli, 2}, {"br3", Brotli, 3}, {"br4", Brotli, 4},
-		{"zstd1", Zstd, int(zstd.SpeedFastest)}, {"zstd2", Zstd, int(zstd.SpeedDefault)},
-	} {
-		p := compiled(b, nil)
-		p.levels[bc.coding] = bc.level
-		var err error
-		if p.enc, err = newEncoders(p.levels); err != nil {
-			b.Fatal(err)
-		}
-		b.Run(bc.name, func(b *testing.B) {
-			var out []byte
-			for b.Loop() {
-				out = p.encode(out[:0], body, bc.coding)
-			}
-			b.ReportMetric(float64(len(out))/float64(len(body)), "ratio")
-		})
 	}
 }
