@@ -11,7 +11,7 @@ import (
 
 // Hot path: a request record is gathered from fasthttp's parsed request straight into the
 // slot's buffer. The layout itself (field offsets, section order, flags) is bridge's
-// (record.go); this file only fills the sections.
+// (libbolt/bridge/record.go); this file only fills the sections.
 
 // inputError is a client error found while copying the request for Python.
 type inputError string

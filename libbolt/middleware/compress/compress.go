@@ -40,7 +40,7 @@ type Config struct {
 const (
 	DefaultCompressMinSize = 500
 	// 10 KB of JSON (bench/big): gzip 1 takes ~22 us and gives 1155 bytes, gzip 5 ~36 us
-	// for 1089 bytes (go test -bench Compress ./libbolt/middleware/).
+	// for 1089 bytes (go test -bench Compress ./libbolt/middleware/compress/).
 	DefaultGzipLevel     = 1
 	DefaultBrotliQuality = 3
 	DefaultZstdLevel     = 1

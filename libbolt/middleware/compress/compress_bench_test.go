@@ -7,7 +7,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// Levels were picked with these (go test -bench Compress ./libbolt/middleware/).
+// Levels were picked with these (go test -bench Compress ./libbolt/middleware/compress/).
 func BenchmarkCompress(b *testing.B) {
 	var body []byte // ~10 KB of JSON with varied values, like a list endpoint
 	for i := 0; len(body) < 10_000; i++ {
