@@ -115,7 +115,7 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 // tokenPrefix returns the length of the run of token characters that starts line.
 func tokenPrefix(line []byte) int {
 	for i, c := range line {
-		if c >= 0x80 || !isTokenChar[c] {
+		if !header.IsTokenChar(c) {
 			return i
 		}
 	}

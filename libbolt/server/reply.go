@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
@@ -75,37 +76,10 @@ func addHeaders(h *fasthttp.ResponseHeader, block []byte) string {
 		}
 		value := rest[:j]
 		block = rest[min(j+1, len(rest)):]
-		if !validHeaderName(name) || bytes.ContainsAny(value, "\r\n") {
+		if !header.IsTokenBytes(name) || bytes.ContainsAny(value, "\r\n") {
 			return "handler returned an invalid response header " + strconv.Quote(string(name[:min(len(name), 64)]))
 		}
 		h.AddBytesKV(name, value)
 	}
 	return ""
 }
-
-func validHeaderName(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c >= 0x80 || !isTokenChar[c] {
-			return false
-		}
-	}
-	return true
-}
-
-// isTokenChar marks RFC 9110 "tchar" bytes.
-var isTokenChar = func() (t [128]bool) {
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-		t[c-'a'+'A'] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()

@@ -5,7 +5,6 @@ package header
 
 import (
 	"bytes"
-	"strings"
 
 	"github.com/valyala/fasthttp"
 )
@@ -76,11 +75,40 @@ func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+	for i := range len(s) {
+		if !IsTokenChar(s[i]) {
 			return false
 		}
 	}
 	return true
 }
+
+// IsTokenBytes is IsToken for bytes (a header name a handler returned).
+func IsTokenBytes(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !IsTokenChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// IsTokenChar reports whether c is an RFC 9110 "tchar".
+func IsTokenChar(c byte) bool { return c < 0x80 && tokenChars[c] }
+
+var tokenChars = func() (t [128]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
