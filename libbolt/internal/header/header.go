@@ -1,6 +1,6 @@
 // Package header holds the byte-level header helpers shared by the server and the
-// middleware: case-insensitive lookups (header names are kept as sent), OWS trimming and
-// Vary merging.
+// middleware: case-insensitive lookups (header names are kept as sent), OWS trimming,
+// Vary merging and RFC 9110 token checks.
 package header
 
 import (
