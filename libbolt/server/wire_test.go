@@ -135,7 +135,7 @@ func TestWireHeaders(t *testing.T) {
 		t.Parallel()
 		e := decodeEcho(t, ts.dial(t).do(t, strings.Replace(req, "%s", "/without", 1)))
 		if e.Headers != "" {
-			t.Fatalf("headers copied for a route without bridge.FlagHeaders: %q", e.Headers)
+			t.Fatalf("headers copied for a route without FlagHeaders: %q", e.Headers)
 		}
 		if string(e.Body) != "body" || e.Query != "x\x001" {
 			t.Fatalf("body %q query %q", e.Body, e.Query)

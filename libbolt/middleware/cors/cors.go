@@ -14,7 +14,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 )
 
-// Config is one Policy policy as configured in Python: the global one comes from the
+// Config is one CORS policy as configured in Python: the global one comes from the
 // django-cors-headers settings (CORS_ALLOWED_ORIGINS, ...), a per-route one from @cors(...).
 // A nil list means the default.
 type Config struct {
@@ -162,7 +162,7 @@ func (p *Policy) setOrigin(h *fasthttp.ResponseHeader, origin []byte) {
 	}
 }
 
-// Apply adds the Policy headers of an actual (non-preflight) response. origin is the
+// Apply adds the CORS headers of an actual (non-preflight) response. origin is the
 // request's Origin header; nil means the request is not cross-origin and nothing is added.
 func (p *Policy) Apply(h *fasthttp.ResponseHeader, origin []byte) {
 	if origin == nil {
@@ -180,7 +180,7 @@ func (p *Policy) Apply(h *fasthttp.ResponseHeader, origin []byte) {
 }
 
 // Preflight answers an OPTIONS preflight (Fetch standard, "CORS protocol") for a route
-// that exists: 200 with an empty body, and the Policy headers only if the origin is allowed.
+// that exists: 200 with an empty body, and the CORS headers only if the origin is allowed.
 func (p *Policy) Preflight(ctx *fasthttp.RequestCtx, origin []byte) {
 	ctx.Response.ResetBody()
 	ctx.SetStatusCode(fasthttp.StatusOK)

@@ -91,8 +91,8 @@ func (r *Limit) ByUser() bool { return r.kind == keyUser }
 
 var (
 	hRetryAfter = []byte("Retry-After")
-	hLimit      = []byte("X-Limit-Limit")
-	hBurst      = []byte("X-Limit-Burst")
+	hLimit      = []byte("X-RateLimit-Limit")
+	hBurst      = []byte("X-RateLimit-Burst")
 	jsonType    = []byte("application/json")
 )
 

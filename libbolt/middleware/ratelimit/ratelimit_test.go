@@ -72,6 +72,21 @@ func TestRetryAfterRoundsUp(t *testing.T) {
 	}
 }
 
+// The 429 carries django-bolt's X-RateLimit-* headers (their names are part of the API).
+func TestRefusalHeaders(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{t: time.Unix(1000, 0)}
+	r := mustLimit(t, Config{RPS: 1, Burst: 2}, NewBucketStore(0), nil, clock)
+	ctx := requestFrom("192.0.2.1")
+	for range 3 {
+		r.Allow(ctx, "")
+	}
+	h := &ctx.Response.Header
+	if ctx.Response.StatusCode() != 429 || string(h.Peek("X-RateLimit-Limit")) != "1" || string(h.Peek("X-RateLimit-Burst")) != "2" {
+		t.Fatalf("refusal: %d, headers:\n%s", ctx.Response.StatusCode(), h.String())
+	}
+}
+
 func TestRateLimitKeys(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1000, 0)}
