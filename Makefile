@@ -7,7 +7,18 @@ GO_SRC := $(shell find libbolt -name '*.go' 2>/dev/null) go.mod go.sum
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-go test-py test-browser docs-assets lint fmt fuzz build wheel bench clean
+# staticcheck, pinned; installed once into .bin/ by `make lint` (v0.8.x supports Go 1.26).
+# The binary's name carries the version, so changing the pin installs the new one.
+STATICCHECK_VERSION := v0.8.2
+BIN         := $(CURDIR)/.bin
+STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
+
+# `make` alone lists the targets: every target with a `## ` comment on its line.
+.DEFAULT_GOAL := help
+help:  ## list the targets
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: help run test test-go test-py test-browser docs-assets lint fmt fuzz build wheel bench clean
 
 ## Set-up ---------------------------------------------------------------------------------
 
@@ -22,24 +33,24 @@ $(LIB): $(VENV)/.installed $(GO_SRC)
 	$(VPY) setup.py -q build_ext --inplace
 	touch $@
 
-build: $(LIB)
+build: $(LIB)  ## create .venv and build django_bolt/libbolt.so
 
 ## Run ------------------------------------------------------------------------------------
 
-run: build
+run: build  ## migrate and serve examples/ with runbolt on HOST:PORT
 	cd examples && ../$(VPY) manage.py migrate --noinput
 	cd examples && ../$(VPY) manage.py runbolt --host $(HOST) --port $(PORT)
 
 ## Test -----------------------------------------------------------------------------------
 
-test: lint test-go test-py test-browser
+test: lint test-go test-py test-browser  ## everything: lint and every test suite
 
-test-go:
+test-go:  ## Go tests (race detector, shuffled order)
 	go vet ./...
-	go test -race -count=1 ./...
+	go test -race -count=1 -shuffle=on ./...
 
 # tests/pg/run.sh: a throwaway PostgreSQL (DATABASE_URL) for the database tests, when it can.
-test-py: build
+test-py: build  ## Python tests (with a throwaway PostgreSQL when it can)
 	tests/pg/run.sh $(VPY) -m pytest
 
 # The docs UIs' bundles from npm, for DJANGO_BOLT["DOCS_ASSETS_DIR"] (ignored, never committed).
@@ -48,23 +59,28 @@ test-py: build
 DOCS_ASSETS := docs-assets/node_modules/.fetched
 $(DOCS_ASSETS): docs-assets/package.json docs-assets/fetch.sh
 	docs-assets/fetch.sh
-docs-assets: $(DOCS_ASSETS)
+docs-assets: $(DOCS_ASSETS)  ## fetch the docs UIs' bundles from npm
 
 # Swagger UI in headless Debian chromium (playwright-core from npm) against a real runbolt.
-test-browser: build $(DOCS_ASSETS)
+test-browser: build $(DOCS_ASSETS)  ## Swagger UI in headless chromium
 	test -x /usr/bin/chromium || apt-get -o DPkg::Lock::Timeout=900 install -y chromium || \
 		{ echo "make test-browser needs Debian's chromium: run apt-get install chromium as root"; exit 1; }
 	cd tests/browser && npm ci --ignore-scripts
 	$(VPY) -m pytest -p no:cacheprovider tests/browser
 
-lint: $(VENV)/.installed
+$(STATICCHECK):
+	GOBIN=$(BIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(BIN)/staticcheck $@
+
+lint: $(VENV)/.installed $(STATICCHECK)  ## gofmt, go vet, staticcheck, ruff, mypy
 	test -z "$$(gofmt -l libbolt bench)"
 	go vet ./...
+	$(STATICCHECK) ./...
 	$(VPY) -m ruff check django_bolt tests examples bench
 	$(VPY) -m ruff format --check django_bolt tests examples bench
 	$(VPY) -m mypy
 
-fmt: $(VENV)/.installed
+fmt: $(VENV)/.installed  ## format Go and Python sources
 	gofmt -w libbolt bench
 	$(VPY) -m ruff format django_bolt tests examples bench
 	$(VPY) -m ruff check --fix django_bolt tests examples bench
@@ -74,22 +90,22 @@ fmt: $(VENV)/.installed
 # A manylinux wheel: pip builds the platform wheel (setup.py runs go build -trimpath, stripped),
 # auditwheel checks the glibc symbols libbolt.so needs and tags it manylinux_2_X accordingly.
 DIST ?= dist
-wheel: $(VENV)/.installed
+wheel: $(VENV)/.installed  ## build a manylinux wheel into DIST
 	rm -rf build/lib* build/wheel-raw
 	$(VPY) -m pip wheel --no-deps --no-build-isolation -q -w build/wheel-raw .
 	PATH="$(dir $(abspath $(VPY))):$$PATH" $(VPY) -m auditwheel repair --wheel-dir $(DIST) build/wheel-raw/*.whl
 
 # Every Fuzz target for FUZZTIME each (`go test` alone only replays the seeds).
 FUZZTIME ?= 60s
-fuzz:
+fuzz:  ## run every Go fuzz target for FUZZTIME
 	for pkg in $$(go list ./libbolt/...); do \
 		for t in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
 
-bench: build
+bench: build  ## run bench/run.py and rewrite bench/RESULTS.md
 	$(PYTHON) bench/run.py --write-results
 
-clean:
+clean:  ## remove build outputs
 	rm -rf build dist *.egg-info $(LIB) django_bolt/libbolt.h test-output

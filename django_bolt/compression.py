@@ -52,7 +52,7 @@ class CompressionConfig:
         _check_range("zstd_level", self.zstd_level, 1, 22)
 
     def to_go(self) -> dict[str, Any]:
-        """The ``CompressConfig`` JSON of libbolt/middleware/compress.go."""
+        """The ``CompressConfig`` JSON of libbolt/middleware/compress/compress.go."""
         return {
             "backend": self.backend,
             "minimum_size": self.minimum_size,

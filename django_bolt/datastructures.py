@@ -62,7 +62,7 @@ class UploadFile:
 
 
 def build_files(meta: list[dict[str, Any]], body: bytes) -> list[tuple[str, UploadFile]]:
-    """(field name, UploadFile) for each file Go parsed (libbolt/server/multipart.go)."""
+    """(field name, UploadFile) for each file Go parsed (libbolt/multipart/multipart.go)."""
     out: list[tuple[str, UploadFile]] = []
     for f in meta:
         size = f["size"]

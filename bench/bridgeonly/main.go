@@ -40,7 +40,7 @@ func main() {
 		{ID: 2, Method: "POST", Path: "/bench/struct"},
 		{ID: 3, Method: "POST", Path: "/bench/pydantic"},
 		{ID: 4, Method: "GET", Path: "/bench/big"},
-		{ID: 5, Method: "GET", Path: "/bench/params/{id}", Flags: server.FlagHeaders},
+		{ID: 5, Method: "GET", Path: "/bench/params/{id}", Flags: bridge.FlagHeaders},
 	}
 	s, err := server.New(cfg)
 	if err != nil {

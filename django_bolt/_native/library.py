@@ -15,9 +15,8 @@ from typing import Any
 from cffi import FFI
 
 from ..exceptions import BoltConfigError
+from .wire import ABI_VERSION
 
-#: The C ABI this package speaks; libbolt/capi/main.go has the same number.
-ABI_VERSION = 6
 
 _CDEF = """
 int32_t bolt_abi_version(void);

@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import struct
 
+#: The version of the C ABI and of every layout below. Go's twin is bridge.ABIVersion; Python
+#: refuses to load a library whose version differs, so bump both with any layout change.
+ABI_VERSION = 6
+
 # ---- record layouts ------------------------------------------------------------------------
 
 #: A request record's fixed part (Go -> Python, bridge RequestHeaderSize = 40 bytes):

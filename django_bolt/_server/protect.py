@@ -1,4 +1,4 @@
-"""The auth and rate-limit part of the Go config (``libbolt/server/protect.go``)."""
+"""The auth and rate-limit part of the Go config (``libbolt/middleware/protect/``)."""
 
 from __future__ import annotations
 

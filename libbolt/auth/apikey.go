@@ -8,7 +8,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 )
 
 // apiKeyBackend accepts one of a fixed set of keys sent in a header.
@@ -58,7 +58,7 @@ func contains(list []string, s string) bool {
 }
 
 func (b *apiKeyBackend) authenticate(ctx *fasthttp.RequestCtx) (*Identity, *Failure) {
-	v := middleware.PeekHeader(&ctx.Request.Header, b.header)
+	v := header.Peek(&ctx.Request.Header, b.header)
 	if len(v) == 0 {
 		return nil, nil
 	}

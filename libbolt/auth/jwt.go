@@ -16,7 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/valyala/fasthttp"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 )
 
 // MaxTokenBytes bounds a token before any decoding: a megabyte of dots or base64 must
@@ -163,7 +163,7 @@ func (b *jwtBackend) tokenOf(ctx *fasthttp.RequestCtx) (tok []byte, f *Failure) 
 	if b.cookie != "" {
 		return ctx.Request.Header.Cookie(b.cookie), nil
 	}
-	v := middleware.PeekHeader(&ctx.Request.Header, b.header)
+	v := header.Peek(&ctx.Request.Header, b.header)
 	if len(v) == 0 || !b.bearer {
 		return v, nil
 	}

@@ -3,13 +3,24 @@
 //
 // Both directions use flat little-endian records so that Python can parse a whole batch
 // with struct.unpack_from and bytes slicing, and Go can parse a batch of responses
-// without allocating. See shared/design/bridge.md.
+// without allocating. See docs/bridge.md.
+//
+// record.go is the Go home of the wire protocol: every record layout, kind, content type,
+// method code and route flag is defined here and only here (Python's twin is its wire
+// module), so a layout change is a change to this file.
 package bridge
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"unicode/utf8"
 )
+
+// ABIVersion is the version of the C ABI and of every record layout in this file; bump it
+// with any layout change. Python's twin (ABI_VERSION in django_bolt/_native/wire.py) must
+// match: Python refuses to run against a library whose version differs from its own.
+const ABIVersion = 6
 
 // Record kinds. The kind byte lets the same bridge later carry streamed response chunks
 // and WebSocket messages without a new wire format.
@@ -44,7 +55,29 @@ const (
 // Extra is empty or one JSON object from Go middleware (package extra). With
 // RecordBodyApart in record_flags the body section is absent: body_len is the size of the
 // body that Bridge.ReadBody copies out.
-const RequestHeaderSize = 40
+const RequestHeaderSize = reqOffLens + 4*NumSections
+
+// Byte offsets of the fields of a request record's fixed part.
+const (
+	reqOffID          = 0
+	reqOffKind        = 8
+	reqOffMethod      = 9
+	reqOffRoute       = 10
+	reqOffFlags       = 12
+	reqOffRecordFlags = 14
+	reqOffLens        = 16 // NumSections u32 lengths, in section order
+)
+
+// Sections of a request record, in wire order (the index of each length in the fixed part).
+const (
+	SectionPath = iota
+	SectionParams
+	SectionQuery
+	SectionHeaders
+	SectionBody
+	SectionExtra
+	NumSections
+)
 
 // RecordBodyApart (record_flags): the body is not in the record; see BodyApartMin.
 const RecordBodyApart uint16 = 1
@@ -64,6 +97,90 @@ const BodyApartMin = 32 << 10
 //
 // followed by headers ("name\0value\0" repeated) and the body.
 const ResponseHeaderSize = 24
+
+// Byte offsets of the fields of a response record's fixed part.
+const (
+	respOffID          = 0
+	respOffKind        = 8
+	respOffContentType = 9
+	respOffStatus      = 10
+	respOffHeadersLen  = 12
+	respOffBodyLen     = 16
+)
+
+// Route flags, set by Python at registration and copied into every request record.
+const (
+	// FlagHeaders asks Go to copy the request headers into the record; routes whose
+	// handler never looks at headers skip that copy.
+	FlagHeaders uint16 = 1 << 0
+	// FlagASGI marks routes answered by an ASGI application (mount_asgi and the Django
+	// fallback): the query section carries the raw query string instead of decoded pairs,
+	// and the extra section the client address, both of which an ASGI scope needs.
+	FlagASGI uint16 = 1 << 1
+	// FlagMultipart asks Go to parse a multipart/form-data body into form fields and
+	// files (routes with Form/File parameters or a request argument).
+	FlagMultipart uint16 = 1 << 2
+)
+
+// Content-type codes of response records: the common ones travel as a byte instead of a
+// header string (0: the handler set Content-Type itself, or none).
+const (
+	ContentTypeNone uint8 = iota
+	ContentTypeJSON
+	ContentTypeText
+	ContentTypeOctetStream
+	ContentTypeHTML
+)
+
+// ContentTypes maps a content-type code to its header value; codes at or past its length
+// are invalid.
+var ContentTypes = [...][]byte{
+	ContentTypeNone:        nil,
+	ContentTypeJSON:        []byte("application/json"),
+	ContentTypeText:        []byte("text/plain; charset=utf-8"),
+	ContentTypeOctetStream: []byte("application/octet-stream"),
+	ContentTypeHTML:        []byte("text/html; charset=utf-8"),
+}
+
+// Method codes of request records (0: a method with no code).
+const (
+	MethodGET uint8 = 1 + iota
+	MethodPOST
+	MethodPUT
+	MethodPATCH
+	MethodDELETE
+	MethodHEAD
+	MethodOPTIONS
+)
+
+// MethodCodes maps an HTTP method to its code in request records.
+var MethodCodes = map[string]uint8{
+	"GET": MethodGET, "POST": MethodPOST, "PUT": MethodPUT, "PATCH": MethodPATCH,
+	"DELETE": MethodDELETE, "HEAD": MethodHEAD, "OPTIONS": MethodOPTIONS,
+}
+
+// CleanText reports whether b may travel in a record list: valid UTF-8 without NUL (NUL
+// separates list items).
+func CleanText(b []byte) bool {
+	return bytes.IndexByte(b, 0) < 0 && utf8.Valid(b)
+}
+
+// PutRequestHeader writes the fixed part of a request record into h (at least
+// RequestHeaderSize bytes). lens are the section lengths in section order; with
+// RecordBodyApart, lens[SectionBody] is the size of the body left out.
+func PutRequestHeader(h []byte, id uint64, kind, method uint8, route, flags, recordFlags uint16, lens *[NumSections]uint32) {
+	_ = h[RequestHeaderSize-1]
+	le := binary.LittleEndian
+	le.PutUint64(h[reqOffID:], id)
+	h[reqOffKind] = kind
+	h[reqOffMethod] = method
+	le.PutUint16(h[reqOffRoute:], route)
+	le.PutUint16(h[reqOffFlags:], flags)
+	le.PutUint16(h[reqOffRecordFlags:], recordFlags)
+	for i, l := range lens {
+		le.PutUint32(h[reqOffLens+4*i:], l)
+	}
+}
 
 // Request is the decoded view of a request record (used by tests and tools; the hot path
 // encodes directly with AppendRequest).
@@ -87,22 +204,20 @@ type Request struct {
 // AppendRequest appends the record for r to dst and returns the extended slice.
 func AppendRequest(dst []byte, r *Request) []byte {
 	var h [RequestHeaderSize]byte
-	le := binary.LittleEndian
-	le.PutUint64(h[0:], r.ID)
-	h[8] = r.Kind
-	h[9] = r.Method
-	le.PutUint16(h[10:], r.Route)
-	le.PutUint16(h[12:], r.Flags)
-	le.PutUint32(h[16:], uint32(len(r.Path)))
-	le.PutUint32(h[20:], uint32(len(r.Params)))
-	le.PutUint32(h[24:], uint32(len(r.Query)))
-	le.PutUint32(h[28:], uint32(len(r.Headers)))
-	le.PutUint32(h[32:], uint32(len(r.Body)))
-	if r.BodyApart > 0 {
-		le.PutUint16(h[14:], RecordBodyApart)
-		le.PutUint32(h[32:], r.BodyApart)
+	lens := [NumSections]uint32{
+		SectionPath:    uint32(len(r.Path)),
+		SectionParams:  uint32(len(r.Params)),
+		SectionQuery:   uint32(len(r.Query)),
+		SectionHeaders: uint32(len(r.Headers)),
+		SectionBody:    uint32(len(r.Body)),
+		SectionExtra:   uint32(len(r.Extra)),
 	}
-	le.PutUint32(h[36:], uint32(len(r.Extra)))
+	var recordFlags uint16
+	if r.BodyApart > 0 {
+		recordFlags = RecordBodyApart
+		lens[SectionBody] = r.BodyApart
+	}
+	PutRequestHeader(h[:], r.ID, r.Kind, r.Method, r.Route, r.Flags, recordFlags, &lens)
 	dst = append(dst, h[:]...)
 	dst = append(dst, r.Path...)
 	dst = append(dst, r.Params...)
@@ -133,20 +248,23 @@ func DecodeRequest(b []byte) (r Request, n int, err error) {
 		return r, 0, ErrShortRecord
 	}
 	le := binary.LittleEndian
-	r.ID = le.Uint64(b[0:])
-	r.Kind = b[8]
-	r.Method = b[9]
-	r.Route = le.Uint16(b[10:])
-	r.Flags = le.Uint16(b[12:])
-	var lens [6]uint32
+	r.ID = le.Uint64(b[reqOffID:])
+	r.Kind = b[reqOffKind]
+	r.Method = b[reqOffMethod]
+	r.Route = le.Uint16(b[reqOffRoute:])
+	r.Flags = le.Uint16(b[reqOffFlags:])
+	var lens [NumSections]uint32
 	for i := range lens {
-		lens[i] = le.Uint32(b[16+4*i:])
+		lens[i] = le.Uint32(b[reqOffLens+4*i:])
 	}
-	if le.Uint16(b[14:])&RecordBodyApart != 0 {
-		r.BodyApart, lens[4] = lens[4], 0
+	if le.Uint16(b[reqOffRecordFlags:])&RecordBodyApart != 0 {
+		r.BodyApart, lens[SectionBody] = lens[SectionBody], 0
 	}
 	n = RequestHeaderSize
-	parts := [6]*[]byte{&r.Path, &r.Params, &r.Query, &r.Headers, &r.Body, &r.Extra}
+	parts := [NumSections]*[]byte{
+		SectionPath: &r.Path, SectionParams: &r.Params, SectionQuery: &r.Query,
+		SectionHeaders: &r.Headers, SectionBody: &r.Body, SectionExtra: &r.Extra,
+	}
 	for i, l := range lens {
 		if uint64(len(b)-n) < uint64(l) {
 			return r, 0, ErrShortRecord
@@ -173,12 +291,12 @@ type Response struct {
 func AppendResponse(dst []byte, r *Response) []byte {
 	var h [ResponseHeaderSize]byte
 	le := binary.LittleEndian
-	le.PutUint64(h[0:], r.ID)
-	h[8] = r.Kind
-	h[9] = r.ContentType
-	le.PutUint16(h[10:], r.Status)
-	le.PutUint32(h[12:], uint32(len(r.Headers)))
-	le.PutUint32(h[16:], uint32(len(r.Body)))
+	le.PutUint64(h[respOffID:], r.ID)
+	h[respOffKind] = r.Kind
+	h[respOffContentType] = r.ContentType
+	le.PutUint16(h[respOffStatus:], r.Status)
+	le.PutUint32(h[respOffHeadersLen:], uint32(len(r.Headers)))
+	le.PutUint32(h[respOffBodyLen:], uint32(len(r.Body)))
 	dst = append(dst, h[:]...)
 	dst = append(dst, r.Headers...)
 	return append(dst, r.Body...)
@@ -190,11 +308,11 @@ func DecodeResponse(b []byte) (r Response, n int, err error) {
 		return r, 0, ErrShortRecord
 	}
 	le := binary.LittleEndian
-	r.ID = le.Uint64(b[0:])
-	r.Kind = b[8]
-	r.ContentType = b[9]
-	r.Status = le.Uint16(b[10:])
-	hl, bl := uint64(le.Uint32(b[12:])), uint64(le.Uint32(b[16:]))
+	r.ID = le.Uint64(b[respOffID:])
+	r.Kind = b[respOffKind]
+	r.ContentType = b[respOffContentType]
+	r.Status = le.Uint16(b[respOffStatus:])
+	hl, bl := uint64(le.Uint32(b[respOffHeadersLen:])), uint64(le.Uint32(b[respOffBodyLen:]))
 	n = ResponseHeaderSize
 	if uint64(len(b)-n) < hl+bl {
 		return r, 0, ErrShortRecord

@@ -22,12 +22,13 @@ import (
 	"unsafe"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/server"
 )
 
-// abiVersion changes whenever an export's signature or a record layout changes. Python
-// refuses to run against a library whose version differs from its own.
-const abiVersion = 6
+// abiVersion changes whenever an export's signature or a record layout changes; it lives
+// beside the layouts (bridge.ABIVersion) so that a layout change stays a one-file change.
+const abiVersion = bridge.ABIVersion
 
 var (
 	errMu   sync.Mutex

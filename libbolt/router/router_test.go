@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
-
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
 )
 
 func TestMain(m *testing.M) { os.Exit(testutil.RunWithLeakCheck(m)) }

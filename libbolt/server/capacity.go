@@ -7,6 +7,10 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
 // capListener enforces MaxConnections itself instead of leaving it to fasthttp's
@@ -23,7 +27,7 @@ type capListener struct {
 
 // capacityReply is written whole to a refused connection.
 var capacityReply = func() []byte {
-	body := errorBody("Server is at connection capacity")
+	body := httperr.Body("Server is at connection capacity")
 	return []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\n" +
 		"Retry-After: 1\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
 }()
@@ -91,4 +95,23 @@ func (c *countedConn) Close() error {
 		c.l.open.Add(-1)
 	}
 	return c.Conn.Close()
+}
+
+// peerAddr is the client's address (the TCP peer).
+func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		return c.peer
+	}
+	return peerOf(ctx.RemoteAddr())
+}
+
+// peerOf is the IP of a remote address as fasthttp's RemoteIP gives it (0.0.0.0 when the
+// address is not TCP), unmapped.
+func peerOf(addr net.Addr) netip.Addr {
+	ip := net.IPv4zero
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		ip = ta.IP
+	}
+	a, _ := netip.AddrFromSlice(ip)
+	return a.Unmap()
 }

@@ -12,7 +12,8 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/observe"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -35,11 +36,14 @@ func benchChain(b *testing.B, cfg Config, raw string) {
 		b.Fatal(err)
 	}
 	defer func() { _ = s.Close() }()
-	if s.access != nil { // the same logger, writing nowhere instead of stderr
-		s.access.Close()
-		if s.access, err = accesslog.New(cfg.AccessLog, io.Discard); err != nil {
+	if cfg.AccessLog != nil { // the same observer, logging nowhere instead of stderr
+		s.observer.Close()
+		oc := s.observeConfig()
+		oc.AccessLogOut = io.Discard
+		if s.observer, err = observe.New(oc); err != nil {
 			b.Fatal(err)
 		}
+		s.http.Handler = s.observer.Wrap(s.front)
 	}
 	hello := func(ctx *fasthttp.RequestCtx) { writeReply(ctx, &helloReply) }
 	if s.table, _, err = router.BuildTable(cfg.Routes, router.Handlers{
@@ -79,7 +83,7 @@ func BenchmarkChain(b *testing.B) {
 	off := ""
 	noMetrics := func(c *Config) { c.MetricsPath = &off }
 	cors := func(c *Config) {
-		c.CORS = &middleware.CORSConfig{AllowedOrigins: []string{"https://bench.example.com"}}
+		c.CORS = &cors.Config{AllowedOrigins: []string{"https://bench.example.com"}}
 	}
 	withOrigin := strings.Replace(benchHello, "\r\n\r\n", "\r\nOrigin: https://bench.example.com\r\n\r\n", 1)
 	for _, v := range []struct {

@@ -9,7 +9,10 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
@@ -42,19 +45,19 @@ type Config struct {
 	// "" turns it off.
 	HealthPath *string `json:"health_path"`
 	// CORS is the global policy (nil: no CORS headers); RouteCORS overrides it per route id.
-	CORS      *middleware.CORSConfig            `json:"cors"`
-	RouteCORS map[uint16]*middleware.CORSConfig `json:"route_cors"`
+	CORS      *cors.Config            `json:"cors"`
+	RouteCORS map[uint16]*cors.Config `json:"route_cors"`
 	// RouteTimeoutMs overrides HandlerTimeoutMs per route id.
 	RouteTimeoutMs map[uint16]int `json:"route_timeout_ms"`
 
-	// Authentication and rate limiting (protect.go): the API's backends once, each route's
+	// Authentication and rate limiting (package protect): the API's backends once, each route's
 	// backends (by index) and guards, each route's rate limit (global default resolved in
 	// Python), the proxies whose forwarding headers are believed, the key store bound.
-	AuthBackends     []auth.BackendConfig                   `json:"auth_backends"`
-	RouteAuth        map[uint16]*auth.RouteConfig           `json:"route_auth"`
-	RouteRateLimit   map[uint16]*middleware.RateLimitConfig `json:"route_rate_limit"`
-	TrustedProxies   []string                               `json:"trusted_proxies"`
-	RateLimitMaxKeys int                                    `json:"rate_limit_max_keys"` // default 100,000
+	AuthBackends     []auth.BackendConfig         `json:"auth_backends"`
+	RouteAuth        map[uint16]*auth.RouteConfig `json:"route_auth"`
+	RouteRateLimit   map[uint16]*ratelimit.Config `json:"route_rate_limit"`
+	TrustedProxies   []string                     `json:"trusted_proxies"`
+	RateLimitMaxKeys int                          `json:"rate_limit_max_keys"` // default 100,000
 	// ClockUnix freezes the clock of JWT validation and rate limiting (tests only; 0: real).
 	ClockUnix float64 `json:"clock_unix"`
 	// StaticResponses are answered before routing for GET/HEAD of their exact path
@@ -65,7 +68,7 @@ type Config struct {
 	Fallback *FallbackConfig `json:"fallback"`
 	// Static serves STATIC_URL from disk in Go (package static); nil: off.
 	Static *static.Config `json:"static"`
-	// Multipart bodies of FlagMultipart routes (multipart.go).
+	// Multipart bodies of bridge.FlagMultipart routes (package multipart).
 	MultipartMaxFiles  int `json:"multipart_max_files"`  // file parts, default 100 -> 413
 	MultipartMaxFields int `json:"multipart_max_fields"` // other parts, default 1,000 -> 413
 	// UploadMemoryMax: files up to this size travel in the request record, larger ones are
@@ -73,9 +76,9 @@ type Config struct {
 	UploadMemoryMax int    `json:"upload_memory_max"`
 	UploadTempDir   string `json:"upload_temp_dir"`
 	// Compression is every route's response compression (nil: on, with the defaults of
-	// middleware.CompressConfig); RouteCompression overrides it per route id.
-	Compression      *middleware.CompressConfig            `json:"compression"`
-	RouteCompression map[uint16]*middleware.CompressConfig `json:"route_compression"`
+	// compress.Config); RouteCompression overrides it per route id.
+	Compression      *compress.Config            `json:"compression"`
+	RouteCompression map[uint16]*compress.Config `json:"route_compression"`
 	// MetricsPath serves Prometheus metrics; nil means "/metrics", "" turns it off.
 	// MetricsToken, when set, must come as "Authorization: Bearer <token>" (else 401).
 	MetricsPath  *string `json:"metrics_path"`
@@ -92,20 +95,6 @@ type FallbackConfig struct {
 	// admin's prefix): Go answers 404 for them.
 	Exclude []string `json:"exclude"`
 }
-
-// Route flags set by Python at registration.
-const (
-	// FlagHeaders asks Go to copy the request headers into the record; routes whose
-	// handler never looks at headers skip that copy.
-	FlagHeaders uint16 = 1 << 0
-	// FlagASGI marks routes answered by an ASGI application (mount_asgi and the Django
-	// fallback): the query section carries the raw query string instead of decoded pairs,
-	// and the extra section the client address, both of which an ASGI scope needs.
-	FlagASGI uint16 = 1 << 1
-	// FlagMultipart asks Go to parse a multipart/form-data body into form fields and
-	// files (routes with Form/File parameters or a request argument).
-	FlagMultipart uint16 = 1 << 2
-)
 
 func (c *Config) applyDefaults() {
 	def := func(v *int, d int) {
@@ -160,7 +149,7 @@ func (c *Config) validate() error {
 			return fmt.Errorf("route_timeout_ms for route %d must be positive, got %d", id, v)
 		}
 	}
-	if err := checkUploadDir(c.UploadTempDir); err != nil {
+	if err := multipart.CheckTempDir(c.UploadTempDir); err != nil {
 		return err
 	}
 	if p := *c.HealthPath; p != "" && (p[0] != '/' || strings.ContainsAny(p, "?#{} ")) {

@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -46,12 +47,12 @@ func TestParseConfigKeepsValues(t *testing.T) {
 	}
 	want := &Config{
 		Host: "0.0.0.0", Port: 8000, Backlog: 16,
-		Routes:           []router.Route{{ID: 3, Method: "POST", Path: "/a/{id:int}", Flags: FlagHeaders}},
+		Routes:           []router.Route{{ID: 3, Method: "POST", Path: "/a/{id:int}", Flags: bridge.FlagHeaders}},
 		HandlerTimeoutMs: 1, MaxBodySize: 2, MaxHeaderBytes: 4096, ReadTimeoutMs: 4,
 		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7, MaxHeaders: 8, MaxURIBytes: 9,
 		HealthPath: &noHealth, MultipartMaxFiles: 3, MultipartMaxFields: 4, UploadMemoryMax: 5, UploadTempDir: "/tmp", MetricsPath: &metricsPath,
-		CORS:      &middleware.CORSConfig{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
-		RouteCORS: map[uint16]*middleware.CORSConfig{3: {AllowAllOrigins: true}},
+		CORS:      &cors.Config{AllowedOrigins: []string{"https://a.example"}, MaxAge: &zero},
+		RouteCORS: map[uint16]*cors.Config{3: {AllowAllOrigins: true}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("config\n got  %+v\n want %+v", got, want)
@@ -103,5 +104,16 @@ func TestNewRejectsBadRoutes(t *testing.T) {
 			srv.Close()
 			t.Errorf("New accepted routes %+v", rs)
 		}
+	}
+}
+
+func TestConfigRejectsShadowedMetricsPath(t *testing.T) {
+	t.Parallel()
+	_, err := ParseConfig([]byte(`{"routes":[{"id":0,"method":"GET","path":"/metrics"}]}`))
+	if err == nil || !strings.Contains(err.Error(), "METRICS_PATH") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := ParseConfig([]byte(`{"compression":{"backend":"lzma"}}`)); err != nil {
+		t.Fatalf("compression is compiled by New, not ParseConfig: %v", err)
 	}
 }

@@ -6,35 +6,25 @@ import (
 	"os"
 	"runtime/debug"
 
-	jsoniter "github.com/json-iterator/go"
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
 var logger = log.New(os.Stderr, "bolt: ", log.LstdFlags)
 
+// contentTypeJSON is the Content-Type of the replies Go writes itself.
+var contentTypeJSON = []byte("application/json")
+
 var (
-	contentTypeJSON = []byte("application/json")
-	notFoundBody    = errorBody("Not Found")
-	notAllowedBody  = errorBody("Method Not Allowed")
+	notFoundBody   = httperr.Body("Not Found")
+	notAllowedBody = httperr.Body("Method Not Allowed")
 )
 
-func errorBody(detail string) []byte {
-	b, _ := jsoniter.Marshal(map[string]string{"detail": detail})
-	return b
-}
-
-// writeError answers with a JSON {"detail": ...} body.
-func writeError(ctx *fasthttp.RequestCtx, status int, body []byte) {
-	ctx.Response.ResetBody()
-	ctx.SetStatusCode(status)
-	ctx.SetContentTypeBytes(contentTypeJSON)
-	ctx.SetBody(body)
-}
-
-func notFound(ctx *fasthttp.RequestCtx) { writeError(ctx, fasthttp.StatusNotFound, notFoundBody) }
+func notFound(ctx *fasthttp.RequestCtx) { httperr.Write(ctx, fasthttp.StatusNotFound, notFoundBody) }
 
 func methodNotAllowed(ctx *fasthttp.RequestCtx) {
-	writeError(ctx, fasthttp.StatusMethodNotAllowed, notAllowedBody)
+	httperr.Write(ctx, fasthttp.StatusMethodNotAllowed, notAllowedBody)
 }
 
 // recoverPanic answers 500 when a handler panicked: fasthttp does not recover, and a
@@ -42,7 +32,7 @@ func methodNotAllowed(ctx *fasthttp.RequestCtx) {
 func recoverPanic(ctx *fasthttp.RequestCtx, p any) {
 	logger.Printf("%s %s: panic: %v\n%s", ctx.Method(), ctx.Path(), p, debug.Stack())
 	resetResponseHeader(ctx)
-	writeError(ctx, fasthttp.StatusInternalServerError, badRespBody)
+	httperr.Write(ctx, fasthttp.StatusInternalServerError, badRespBody)
 }
 
 // parseError answers requests that fasthttp could not read; the connection is closed.
@@ -57,7 +47,7 @@ func parseError(ctx *fasthttp.RequestCtx, err error) {
 	case isTimeout(err):
 		status, detail = fasthttp.StatusRequestTimeout, "Request timeout"
 	}
-	writeError(ctx, status, errorBody(detail))
+	httperr.Write(ctx, status, httperr.Body(detail))
 	ctx.SetConnectionClose()
 }
 

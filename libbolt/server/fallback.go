@@ -7,6 +7,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
@@ -24,9 +25,9 @@ func (s *Server) unmatched() fasthttp.RequestHandler {
 	var exclude [][]byte
 	if fb != nil {
 		// One compiled handler per method: the record's method code is fixed per handler.
-		byMethod = make(map[string]fasthttp.RequestHandler, len(methodCodes))
-		for m := range methodCodes {
-			byMethod[m] = s.routeHandler(&router.Compiled{Route: router.Route{ID: fb.Route, Method: m, Flags: FlagHeaders | FlagASGI}})
+		byMethod = make(map[string]fasthttp.RequestHandler, len(bridge.MethodCodes))
+		for m := range bridge.MethodCodes {
+			byMethod[m] = s.routeHandler(&router.Compiled{Route: router.Route{ID: fb.Route, Method: m, Flags: bridge.FlagHeaders | bridge.FlagASGI}})
 		}
 		for _, p := range fb.Exclude {
 			exclude = append(exclude, []byte(p))

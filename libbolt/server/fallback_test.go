@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
@@ -22,13 +23,13 @@ func TestFallbackGetsUnmatchedRequestsWithRawQueryHeadersAndClient(t *testing.T)
 	t.Parallel()
 	ts := startServer(t, fallbackConfig(), echoAnswer)
 	e := decodeEcho(t, ts.dial(t).do(t, "POST /accounts/login/?next=%2Fx&a=1 HTTP/1.1\r\nHost: test\r\nX-Csrftoken: t\r\nContent-Length: 3\r\n\r\nabc"))
-	if e.Route != 1 || e.Method != methodCodes["POST"] || e.Path != "/accounts/login/" {
+	if e.Route != 1 || e.Method != bridge.MethodCodes["POST"] || e.Path != "/accounts/login/" {
 		t.Fatalf("fallback record: route %d method %d path %q", e.Route, e.Method, e.Path)
 	}
 	if e.Query != "next=%2Fx&a=1" {
 		t.Fatalf("query %q, want the raw query string", e.Query)
 	}
-	if e.Flags&FlagASGI == 0 || !strings.Contains(e.Headers, "x-csrftoken\x00t\x00") || string(e.Body) != "abc" {
+	if e.Flags&bridge.FlagASGI == 0 || !strings.Contains(e.Headers, "x-csrftoken\x00t\x00") || string(e.Body) != "abc" {
 		t.Fatalf("flags %d headers %q body %q", e.Flags, e.Headers, e.Body)
 	}
 	r := ts.next(t)
@@ -45,7 +46,7 @@ func TestFallbackLeavesAPIPathsAndExclusionsToGo(t *testing.T) {
 	resp := ts.dial(t).do(t, "DELETE /api/items HTTP/1.1\r\nHost: test\r\n\r\n")
 	assertJSONError(t, resp, 405, "Method Not Allowed")
 	assertJSONError(t, ts.get(t, "/admin/login/"), 404, "Not Found")
-	if e := decodeEcho(t, ts.get(t, "/api/items")); e.Route != 0 || e.Flags&FlagASGI != 0 {
+	if e := decodeEcho(t, ts.get(t, "/api/items")); e.Route != 0 || e.Flags&bridge.FlagASGI != 0 {
 		t.Fatalf("API route record: route %d flags %d", e.Route, e.Flags)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
 // FileResponse: Python checks the path (a regular file, inside FILE_RESPONSE_ROOTS when
@@ -20,7 +21,7 @@ var fileHandler = (&fasthttp.FS{
 	AcceptByteRange: true,
 	CacheDuration:   5 * time.Second,
 	PathNotFound: func(ctx *fasthttp.RequestCtx) {
-		writeError(ctx, fasthttp.StatusNotFound, errorBody("File not found"))
+		httperr.Write(ctx, fasthttp.StatusNotFound, httperr.Body("File not found"))
 	},
 }).NewRequestHandler()
 

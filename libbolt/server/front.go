@@ -9,7 +9,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
 // Hot path: front runs for every request, before routing.
@@ -17,10 +18,10 @@ import (
 var (
 	hRequestID   = []byte("X-Request-ID")
 	healthBody   = []byte(`{"status":"ok"}`)
-	uriLongBody  = errorBody("Request URI too long")
-	manyHdrsBody = errorBody("Too many request headers")
-	badReqBody   = errorBody("Bad Request")
-	noHostBody   = errorBody("Missing Host header")
+	uriLongBody  = httperr.Body("Request URI too long")
+	manyHdrsBody = httperr.Body("Too many request headers")
+	badReqBody   = httperr.Body("Bad Request")
+	noHostBody   = httperr.Body("Missing Host header")
 )
 
 // maxRequestIDLen bounds an incoming X-Request-ID; a longer one is replaced, not echoed.
@@ -79,29 +80,29 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 		name, value := line[:colon], line[colon+1:]
 		switch len(name) {
 		case 4:
-			if middleware.EqualFoldLower(name, "host") {
+			if header.EqualFoldLower(name, "host") {
 				f.hosts++
 			}
 		case 6:
-			if middleware.EqualFoldLower(name, "origin") {
-				f.origin = middleware.TrimOWS(value)
+			if header.EqualFoldLower(name, "origin") {
+				f.origin = header.TrimOWS(value)
 			}
 		case 12:
-			if middleware.EqualFoldLower(name, "x-request-id") {
-				f.requestID = middleware.TrimOWS(value)
+			if header.EqualFoldLower(name, "x-request-id") {
+				f.requestID = header.TrimOWS(value)
 			}
 		case 14:
-			if middleware.EqualFoldLower(name, "content-length") {
+			if header.EqualFoldLower(name, "content-length") {
 				f.lengths++
 			}
 		case 17:
-			if middleware.EqualFoldLower(name, "transfer-encoding") {
+			if header.EqualFoldLower(name, "transfer-encoding") {
 				f.encodings++
-				f.chunked = middleware.EqualFoldLower(middleware.TrimOWS(value), "chunked")
+				f.chunked = header.EqualFoldLower(header.TrimOWS(value), "chunked")
 			}
 		case 29:
-			if middleware.EqualFoldLower(name, "access-control-request-method") {
-				f.preflight, f.acrm = true, middleware.TrimOWS(value)
+			if header.EqualFoldLower(name, "access-control-request-method") {
+				f.preflight, f.acrm = true, header.TrimOWS(value)
 			}
 		}
 	}
@@ -114,7 +115,7 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 // tokenPrefix returns the length of the run of token characters that starts line.
 func tokenPrefix(line []byte) int {
 	for i, c := range line {
-		if c >= 0x80 || !isTokenChar[c] {
+		if !header.IsTokenChar(c) {
 			return i
 		}
 	}
@@ -188,8 +189,8 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		ctx.SetBody(healthBody)
 		return
 	}
-	if s.metrics != nil && bytes.Equal(ctx.Path(), s.metricsPath) && (ctx.IsGet() || ctx.IsHead()) {
-		s.serveMetrics(ctx)
+	if s.observer.ServesMetrics(ctx) {
+		s.observer.ServeMetrics(ctx)
 		return
 	}
 	if s.replies != nil && s.serveReply(ctx) {
@@ -211,7 +212,7 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 // refuse answers a request that must not reach routing and closes the connection: after
 // a framing error nothing else on it can be trusted.
 func refuse(ctx *fasthttp.RequestCtx, status int, body []byte) {
-	writeError(ctx, status, body)
+	httperr.Write(ctx, status, body)
 	ctx.SetConnectionClose()
 }
 

@@ -10,14 +10,14 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
 func TestWireRequestID(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{Routes: routes(
-		router.Route{ID: 1, Method: "GET", Path: "/h", Flags: FlagHeaders},
+		router.Route{ID: 1, Method: "GET", Path: "/h", Flags: bridge.FlagHeaders},
 		router.Route{ID: 2, Method: "GET", Path: "/plain"},
 	)}, echoAnswer)
 	get := func(target, extra string) (string, echo) {
@@ -166,12 +166,12 @@ func corsServer(t *testing.T) *testServer {
 	t.Helper()
 	zero := 0
 	return startServer(t, Config{
-		CORS: &middleware.CORSConfig{
+		CORS: &cors.Config{
 			AllowedOrigins:       []string{"https://app.example"},
 			AllowedOriginRegexes: []string{`https://[a-z]+\.tenant\.example`},
 			ExposeHeaders:        []string{"X-Total"},
 		},
-		RouteCORS: map[uint16]*middleware.CORSConfig{
+		RouteCORS: map[uint16]*cors.Config{
 			2: {AllowAllOrigins: true},
 			3: {AllowAllOrigins: true, AllowCredentials: true, AllowMethods: []string{"post"}, MaxAge: &zero},
 		},
@@ -265,7 +265,7 @@ func TestWireCORSActualRequests(t *testing.T) {
 func TestWireCORSKeepsHandlerVary(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{
-		CORS:   &middleware.CORSConfig{AllowAllOrigins: true},
+		CORS:   &cors.Config{AllowAllOrigins: true},
 		Routes: routes(router.Route{ID: 1, Method: "GET", Path: "/v"}),
 	}, func(*bridge.Request) *bridge.Response {
 		return &bridge.Response{Status: 200, ContentType: 1, Headers: []byte("Vary\x00Accept-Encoding"), Body: []byte("{}")}

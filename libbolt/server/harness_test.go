@@ -10,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
-
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 

@@ -4,9 +4,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
-
 	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/testutil"
 )
 
 func TestMain(m *testing.M) {

@@ -3,7 +3,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -11,11 +10,14 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 
-	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/observe"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/protect"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
@@ -32,22 +34,19 @@ type Server struct {
 
 	table    *router.Table
 	ids      *requestIDs
-	health   []byte                      // nil: no health endpoint
-	cors     map[uint16]*middleware.CORS // per route id; a route without an entry has none
+	health   []byte                  // nil: no health endpoint
+	cors     map[uint16]*cors.Policy // per route id; a route without an entry has none
 	corsOn   bool
-	guards   map[uint16]*protection         // per route id: auth and rate limit (protect.go)
+	guards   map[uint16]*protect.Route      // per route id: auth and rate limit; none: neither
 	backends auth.Backends                  // every auth backend, released by Close
 	replies  *staticTable                   // nil: no static responses (docs, OpenAPI)
 	static   *static.Handler                // nil: STATIC_URL not served by Go
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 	capped   *capListener                   // wraps the listener given to StartOn
+	upload   multipart.Limits               // for bridge.FlagMultipart routes
 
-	compress     map[uint16]*middleware.Compressor // per route id; none: not compressed
-	metrics      *metrics.Registry                 // nil: no /metrics
-	metricsPath  []byte
-	metricsToken []byte                    // nil: metrics are public
-	access       *accesslog.Logger         // nil: no access log
-	observed     map[uint16]*observedRoute // nil when metrics and access log are off
+	compress map[uint16]*compress.Compressor // per route id; none: not compressed
+	observer *observe.Observer               // nil: no metrics and no access log
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -59,45 +58,54 @@ func New(cfg *Config) (*Server, error) {
 	return newWithWaker(cfg, efd)
 }
 
-func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
+// newWithWaker builds the server around efd. On error everything acquired so far (efd,
+// the auth backends' revocation stores, the access log) is released by the one deferred
+// s.release, so a failed start leaves nothing registered or open.
+func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
-		capped: &capListener{max: int64(cfg.MaxConnections)}}
+		capped: &capListener{max: int64(cfg.MaxConnections)},
+		upload: multipart.Limits{MaxFiles: cfg.MultipartMaxFiles, MaxFields: cfg.MultipartMaxFields,
+			MaxHeaderBytes: cfg.MaxHeaderBytes, MemoryMax: cfg.UploadMemoryMax, TempDir: cfg.UploadTempDir}}
+	defer func() {
+		if err != nil {
+			s.release()
+		}
+	}()
 	if p := *cfg.HealthPath; p != "" {
 		s.health = []byte(p)
 	}
-	if err := s.compileCORS(); err != nil {
-		efd.Close()
+	if s.cors, err = cors.CompileRoutes(cfg.CORS, cfg.RouteCORS, cfg.Routes); err != nil {
 		return nil, err
 	}
-	if err := s.compileProtection(); err != nil {
-		efd.Close()
-		return nil, err
-	}
-	replies, err := compileStatic(cfg.StaticResponses)
+	s.corsOn = len(s.cors) > 0
+	s.guards, s.backends, err = protect.Compile(&protect.Config{
+		Backends: cfg.AuthBackends, RouteAuth: cfg.RouteAuth, RouteRateLimit: cfg.RouteRateLimit,
+		TrustedProxies: cfg.TrustedProxies, MaxKeys: cfg.RateLimitMaxKeys, ClockUnix: cfg.ClockUnix,
+		Routes: cfg.Routes,
+	})
 	if err != nil {
-		efd.Close()
 		return nil, err
 	}
-	s.replies = replies
+	if s.replies, err = compileStatic(cfg.StaticResponses); err != nil {
+		return nil, err
+	}
 	if cfg.Static != nil {
-		st, err := static.New(cfg.Static)
-		if err != nil {
-			efd.Close()
+		if s.static, err = static.New(cfg.Static); err != nil {
 			return nil, err
 		}
-		s.static = st
 	}
 	// Every connection holds at most one request at a time, so the connection cap bounds
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
 	s.Bridge.ConnGone = connGone
-	if err := s.compileCompression(); err != nil {
-		efd.Close()
+	if s.compress, err = compress.CompileRoutes(cfg.Compression, cfg.RouteCompression, cfg.Routes); err != nil {
 		return nil, err
 	}
-	if err := s.compileObservability(); err != nil {
-		efd.Close()
+	if s.observer, err = observe.New(s.observeConfig()); err != nil {
 		return nil, err
+	}
+	if m := s.observer.Metrics(); m != nil {
+		s.capped.writeErrors = &m.WriteErrors
 	}
 	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
@@ -106,16 +114,11 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (*Server, error) {
 		Panic:            recoverPanic,
 	})
 	if err != nil {
-		s.backends.Release()
-		efd.Close()
-		if s.access != nil {
-			s.access.Close()
-		}
 		return nil, err
 	}
 	s.table = table
 	s.http = &fasthttp.Server{
-		Handler:      s.observe(s.front),
+		Handler:      s.observer.Wrap(s.front),
 		ErrorHandler: parseError,
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
@@ -208,44 +211,31 @@ func (s *Server) Stop(grace time.Duration) error {
 	// Shutdown does not wait for hijacked connections (HTTP/1.0 streamed replies, see
 	// stream.go): end their streams now rather than leave them waiting for Python.
 	s.Bridge.AbandonAll()
-	if s.access != nil {
-		s.access.Close() // after the last request: its line is written, not dropped
-	}
+	s.observer.Close() // after the last request: its line is written, not dropped
 	return err
 }
 
-// Close releases the wake-up descriptor. Call after Stop, once Python stopped watching it.
+// Close releases what the server holds (see release). Call after Stop, once Python stopped
+// watching the wake-up descriptor.
 func (s *Server) Close() error {
-	s.backends.Release()
-	if s.access != nil {
-		s.access.Close()
-	}
-	return s.waker.Close()
+	return s.release()
 }
 
-// compileCORS builds every route's CORS policy once: the route's own (@cors) or else the
-// global one.
-func (s *Server) compileCORS() error {
-	var global *middleware.CORS
-	if s.cfg.CORS != nil {
-		var err error
-		if global, err = middleware.CompileCORS(s.cfg.CORS); err != nil {
-			return fmt.Errorf("CORS settings: %w", err)
-		}
+// observeConfig is the observer's part of the config.
+func (s *Server) observeConfig() *observe.Config {
+	c := &observe.Config{
+		Routes: s.cfg.Routes, MetricsPath: *s.cfg.MetricsPath, MetricsToken: s.cfg.MetricsToken,
+		HealthPath: string(s.health), AccessLog: s.cfg.AccessLog,
+		Sources:   metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load},
+		RequestID: requestID, Peer: peerAddr,
 	}
-	s.cors = map[uint16]*middleware.CORS{}
-	for _, rt := range s.cfg.Routes {
-		p := global
-		if c := s.cfg.RouteCORS[rt.ID]; c != nil {
-			var err error
-			if p, err = middleware.CompileCORS(c); err != nil {
-				return fmt.Errorf("@cors on %s %s: %w", rt.Method, rt.Path, err)
-			}
-		}
-		if p != nil {
-			s.cors[rt.ID] = p
-			s.corsOn = true
-		}
-	}
-	return nil
+	return c
+}
+
+// release frees what the server holds outside the Go heap: the auth backends' revocation
+// stores, the access log and the wake descriptor.
+func (s *Server) release() error {
+	s.backends.Release()
+	s.observer.Close()
+	return s.waker.Close()
 }

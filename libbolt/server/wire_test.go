@@ -103,7 +103,7 @@ func headerPairs(t *testing.T, block string) [][2]string {
 func TestWireHeaders(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{Routes: routes(
-		router.Route{ID: 1, Method: "POST", Path: "/with", Flags: FlagHeaders},
+		router.Route{ID: 1, Method: "POST", Path: "/with", Flags: bridge.FlagHeaders},
 		router.Route{ID: 2, Method: "POST", Path: "/without"},
 	)}, echoAnswer)
 	const req = "POST %s?x=1 HTTP/1.1\r\nHost: example.com\r\nX-Custom-Thing: Value One\r\n" +
@@ -127,7 +127,7 @@ func TestWireHeaders(t *testing.T) {
 				t.Errorf("header name %q is not lower-cased", kv[0])
 			}
 		}
-		if e.Flags != FlagHeaders || string(e.Body) != "body" || e.Query != "x\x001" {
+		if e.Flags != bridge.FlagHeaders || string(e.Body) != "body" || e.Query != "x\x001" {
 			t.Fatalf("flags %d body %q query %q", e.Flags, e.Body, e.Query)
 		}
 	})
@@ -228,7 +228,7 @@ func TestWireRejectsBeforePython(t *testing.T) {
 		router.Route{ID: 1, Method: "GET", Path: "/items/{id}"},
 		router.Route{ID: 2, Method: "GET", Path: "/q"},
 		router.Route{ID: 3, Method: "GET", Path: "/files/{rest:path}"},
-		router.Route{ID: 4, Method: "GET", Path: "/h", Flags: FlagHeaders},
+		router.Route{ID: 4, Method: "GET", Path: "/h", Flags: bridge.FlagHeaders},
 	)}, echoAnswer)
 	tests := []struct {
 		name, target, detail string

@@ -1,0 +1,39 @@
+package protect
+
+import (
+	"testing"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+)
+
+func TestCompileStartupErrors(t *testing.T) {
+	t.Parallel()
+	for name, cfg := range map[string]Config{
+		"weak secret": {Backends: []auth.BackendConfig{{Type: "jwt", Secret: "short"}}},
+		"bad proxy":   {TrustedProxies: []string{"nope"}},
+		"bad limit": {Routes: []router.Route{{ID: 0, Method: "GET", Path: "/x"}},
+			RouteRateLimit: map[uint16]*ratelimit.Config{0: {RPS: 0}}},
+	} {
+		if routes, backends, err := Compile(&cfg); err == nil {
+			t.Fatalf("%s: accepted", name)
+		} else if routes != nil || backends != nil {
+			t.Fatalf("%s: returned routes or backends with an error", name)
+		}
+	}
+}
+
+func TestCompileSkipsUnprotectedRoutes(t *testing.T) {
+	t.Parallel()
+	routes, _, err := Compile(&Config{
+		Routes:         []router.Route{{ID: 0, Method: "GET", Path: "/open"}, {ID: 1, Method: "GET", Path: "/limited"}},
+		RouteRateLimit: map[uint16]*ratelimit.Config{1: {RPS: 1}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if routes[0] != nil || routes[1] == nil {
+		t.Fatalf("routes = %v, want an entry for route 1 only", routes)
+	}
+}

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"github.com/valyala/fasthttp"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+)
+
+// Hot path: everything in this file runs for every request to a Python route: the
+// hand-over to Python through the bridge and the wait for its reply.
+
+var (
+	capacityBody = httperr.Body("Server is at capacity")
+	timeoutBody  = httperr.Body("Handler timed out")
+	stoppingBody = httperr.Body("Server is shutting down")
+)
+
+// pythonHandler hands the request to Python and writes its reply (or a Go error).
+func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
+	method := bridge.MethodCodes[rt.Method]
+	timeout := s.timeout
+	if v := s.cfg.RouteTimeoutMs[rt.ID]; v > 0 {
+		timeout = ms(v)
+	}
+	return func(ctx *fasthttp.RequestCtx) {
+		slot, err := s.Bridge.Acquire()
+		if err != nil {
+			body := capacityBody
+			if err == bridge.ErrClosed {
+				body = stoppingBody
+			}
+			httperr.Write(ctx, fasthttp.StatusServiceUnavailable, body)
+			return
+		}
+		// A streamed reply outlives this function: its body stream releases the slot.
+		streaming := false
+		var temps []string // uploads spooled to disk, deleted once the handler answered
+		defer func() {
+			if !streaming {
+				s.Bridge.Release(slot)
+			}
+			if temps != nil {
+				multipart.RemoveAll(temps)
+			}
+		}()
+		body := ctx.PostBody()
+		if rt.Flags&bridge.FlagMultipart != 0 {
+			var mbad *multipart.Error
+			if body, temps, mbad = multipart.Parse(ctx, &s.upload); mbad != nil {
+				httperr.Write(ctx, mbad.Status, httperr.Body(mbad.Detail))
+				return
+			}
+		}
+		// A big body (an upload) stays in fasthttp's buffer; Python copies it from there
+		// (bridge.BodyApartMin).
+		if len(body) > bridge.BodyApartMin {
+			slot.Body = body
+		}
+		var bad inputError
+		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx, body, slot.Body != nil)
+		if bad != "" {
+			httperr.Write(ctx, fasthttp.StatusBadRequest, httperr.Body(string(bad)))
+			return
+		}
+		slot.Conn = ctx.Conn()
+		s.Bridge.Submit(slot)
+		if !s.Bridge.Wait(slot, timeout) {
+			if slot.ClientGone {
+				closeSilently(ctx)
+			} else if isStopping(ctx) {
+				httperr.Write(ctx, fasthttp.StatusServiceUnavailable, stoppingBody)
+			} else {
+				httperr.Write(ctx, fasthttp.StatusGatewayTimeout, timeoutBody)
+			}
+			return
+		}
+		if slot.Reply.Kind == bridge.KindStreamStart {
+			streaming = true
+			s.startStream(ctx, slot)
+			return
+		}
+		writeReply(ctx, &slot.Reply)
+	}
+}
+
+func isStopping(ctx *fasthttp.RequestCtx) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}
