@@ -17,7 +17,6 @@ from cffi import FFI
 from ..exceptions import BoltConfigError
 from .wire import ABI_VERSION
 
-
 _CDEF = """
 int32_t bolt_abi_version(void);
 int64_t bolt_last_error(uint8_t* buf, int64_t capacity);
