@@ -28,6 +28,10 @@ type BackendConfig struct {
 	Revoked    []string `json:"revoked"`     // jti values refused from start-up on
 	// RevocationID names the Python InMemoryRevocation store that bolt_revoke updates.
 	RevocationID int `json:"revocation_id"`
+	// RevocationShared: the store is a SharedRevocation, kept in DJANGO_BOLT["STATE"]'s
+	// Redis; RevocationTTL is how long a revocation lasts there (seconds).
+	RevocationShared bool    `json:"revocation_shared"`
+	RevocationTTL    float64 `json:"revocation_ttl"`
 
 	// API keys.
 	APIKeys        []string            `json:"api_keys"`

@@ -37,7 +37,8 @@ type jwtBackend struct {
 	realm     []byte
 	revoked   *Revocations
 	requireID bool
-	storeID   int // Python InMemoryRevocation id, 0 for none
+	storeID   int           // Python InMemoryRevocation id, 0 for none
+	sharedTTL time.Duration // SharedRevocation: default lifetime in Redis; 0: not shared
 	cache     *tokenCache
 	clock     Clock // nil: time.Now
 	leeway    time.Duration
@@ -94,6 +95,12 @@ func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 	if len(c.Revoked) > 0 || c.RevocationID > 0 {
 		b.revoked = NewRevocations(c.Revoked)
 		b.requireID = true
+	}
+	if c.RevocationShared {
+		if c.RevocationID == 0 {
+			return nil, fmt.Errorf("a shared revocation store needs a revocation id")
+		}
+		b.sharedTTL = time.Duration(max(c.RevocationTTL, 1) * float64(time.Second))
 	}
 	if c.RevocationID > 0 {
 		b.storeID = c.RevocationID
@@ -156,6 +163,8 @@ var (
 	failBadScheme = &Failure{"invalid_request", "Authorization header must be 'Bearer <token>'"}
 	failRevoked   = &Failure{"invalid_token", "Token has been revoked"}
 	failNoJTI     = &Failure{"invalid_token", "Token has no jti claim"}
+	// The shared revocation store did not answer and revocation fails closed.
+	failUnchecked = &Failure{"invalid_token", "Token revocation could not be checked; try again"}
 )
 
 // tokenOf extracts the raw token; ok=false when the request carries none for us.
@@ -201,8 +210,8 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 		return nil, failMalformed
 	}
 	if id := b.cache.get(tok, b.now()); id != nil {
-		if b.revoked != nil && id.jti != "" && b.revoked.Has(id.jti) {
-			return nil, failRevoked
+		if f := b.revocation(id.jti); f != nil {
+			return nil, f
 		}
 		return id, nil
 	}
@@ -214,8 +223,8 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	if b.requireID && jti == "" {
 		return nil, failNoJTI
 	}
-	if b.revoked != nil && jti != "" && b.revoked.Has(jti) {
-		return nil, failRevoked
+	if f := b.revocation(jti); f != nil {
+		return nil, f
 	}
 	payload := tok[bytes.IndexByte(tok, '.')+1 : bytes.LastIndexByte(tok, '.')]
 	raw, err := base64.RawURLEncoding.DecodeString(string(payload))
@@ -226,6 +235,21 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	id.jti = jti
 	b.cache.put(tok, id, claims["exp"], b.leeway)
 	return id, nil
+}
+
+// revocation refuses a revoked jti (nil: not revoked, or no revocation store).
+func (b *jwtBackend) revocation(jti string) *Failure {
+	if b.revoked == nil || jti == "" {
+		return nil
+	}
+	revoked, err := b.revoked.Check(jti, time.Now())
+	switch {
+	case err != nil:
+		return failUnchecked
+	case revoked:
+		return failRevoked
+	}
+	return nil
 }
 
 // now is the validation clock (frozen in tests).

@@ -27,7 +27,7 @@ func TestTokenCacheKeepsExpiryAndRevocation(t *testing.T) {
 	if b.cache.get(tok, now) == nil {
 		t.Fatal("a verified token was not cached")
 	}
-	b.revoked.Add("t1")
+	_ = b.revoked.Add("t1", 0)
 	if _, f := b.validate(tok); f != failRevoked {
 		t.Fatalf("revoked after caching: failure %+v", f)
 	}

@@ -185,12 +185,18 @@ func bolt_stop(h C.int64_t, graceMs C.int64_t) (ret C.int64_t) {
 }
 
 // bolt_revoke adds a revoked token id to the InMemoryRevocation store it names, in every
-// server of this process ("store id\0jti"); returns how many servers use that store.
+// server of this process ("store id\0jti", optionally "\0ttl seconds"); returns how many
+// servers use that store, or -1 when a SharedRevocation could not be written to Redis.
 //
 //export bolt_revoke
 func bolt_revoke(msg *C.uint8_t, n C.int64_t) (ret C.int64_t) {
 	defer recoverInto(&ret)
-	return C.int64_t(auth.Revoke(bytesAt(msg, n)))
+	count, err := auth.Revoke(bytesAt(msg, n))
+	if err != nil {
+		fail(err)
+		return -1
+	}
+	return C.int64_t(count)
 }
 
 // bolt_free closes the server's descriptors and releases the handle.

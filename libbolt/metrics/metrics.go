@@ -41,7 +41,8 @@ type Registry struct {
 type Sources struct {
 	Bridge          *bridge.Bridge
 	OpenConnections func() int64
-	AccessLogDrops  func() uint64 // nil when access logs are off
+	AccessLogDrops  func() uint64   // nil when access logs are off
+	StateMetrics    func(io.Writer) // the shared state store's (nil: none)
 }
 
 // RouteSpec names one route for its labels.
@@ -79,6 +80,9 @@ func New(routes []RouteSpec, specialPaths []string, src Sources) *Registry {
 	}
 	if src.AccessLogDrops != nil {
 		s.NewGauge("bolt_access_log_dropped_total", func() float64 { return float64(src.AccessLogDrops()) })
+	}
+	if src.StateMetrics != nil {
+		s.RegisterMetricsWriter(src.StateMetrics)
 	}
 	if b := src.Bridge; b != nil {
 		st := b.Stats()

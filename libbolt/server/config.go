@@ -14,6 +14,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/state"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
 
@@ -58,6 +59,9 @@ type Config struct {
 	RouteRateLimit   map[uint16]*ratelimit.Config `json:"route_rate_limit"`
 	TrustedProxies   []string                     `json:"trusted_proxies"`
 	RateLimitMaxKeys int                          `json:"rate_limit_max_keys"` // default 100,000
+	// State is the shared state store (DJANGO_BOLT["STATE"], package state): rate limits
+	// and SharedRevocation stores live in Redis; nil: per process.
+	State *state.Config `json:"state"`
 	// ClockUnix freezes the clock of JWT validation and rate limiting (tests only; 0: real).
 	ClockUnix float64 `json:"clock_unix"`
 	// StaticResponses are answered before routing for GET/HEAD of their exact path

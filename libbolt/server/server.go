@@ -19,6 +19,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/protect"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/state"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
 )
 
@@ -47,6 +48,7 @@ type Server struct {
 
 	compress map[uint16]*compress.Compressor // per route id; none: not compressed
 	observer *observe.Observer               // nil: no metrics and no access log
+	state    *state.Store                    // nil: no shared state (DJANGO_BOLT["STATE"])
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -78,10 +80,15 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 		return nil, err
 	}
 	s.corsOn = len(s.cors) > 0
+	if cfg.State != nil {
+		if s.state, err = state.Open(cfg.State); err != nil {
+			return nil, err
+		}
+	}
 	s.guards, s.backends, err = protect.Compile(&protect.Config{
 		Backends: cfg.AuthBackends, RouteAuth: cfg.RouteAuth, RouteRateLimit: cfg.RouteRateLimit,
 		TrustedProxies: cfg.TrustedProxies, MaxKeys: cfg.RateLimitMaxKeys, ClockUnix: cfg.ClockUnix,
-		Routes: cfg.Routes,
+		Routes: cfg.Routes, State: s.state,
 	})
 	if err != nil {
 		return nil, err
@@ -229,6 +236,9 @@ func (s *Server) observeConfig() *observe.Config {
 		Sources:   metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load},
 		RequestID: requestID, Peer: peerAddr,
 	}
+	if s.state != nil {
+		c.Sources.StateMetrics = s.state.WriteMetrics
+	}
 	return c
 }
 
@@ -236,6 +246,7 @@ func (s *Server) observeConfig() *observe.Config {
 // stores, the access log and the wake descriptor.
 func (s *Server) release() error {
 	s.backends.Release()
+	_ = s.state.Close()
 	s.observer.Close()
 	return s.waker.Close()
 }

@@ -53,7 +53,7 @@ func TestFailedStartReleasesEverything(t *testing.T) {
 				s.Close()
 				t.Fatal("start succeeded")
 			}
-			if n := auth.Revoke([]byte(strconv.Itoa(storeID) + "\x00jti")); n != 0 {
+			if n, _ := auth.Revoke([]byte(strconv.Itoa(storeID) + "\x00jti")); n != 0 {
 				t.Errorf("revocation store still registered (%d sets)", n)
 			}
 			if got := openFDs(t); got != fds {

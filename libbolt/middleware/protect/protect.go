@@ -12,6 +12,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/state"
 )
 
 // Config is the part of the server's start-up config that protection is built from.
@@ -22,7 +23,10 @@ type Config struct {
 	TrustedProxies []string                     // peers whose forwarding headers are believed
 	MaxKeys        int                          // rate-limit key store bound
 	ClockUnix      float64                      // frozen clock (tests only; 0: real)
-	Routes         []router.Route
+	// State is the shared store (DJANGO_BOLT["STATE"]); nil: rate limits and revocations
+	// are per process.
+	State  *state.Store
+	Routes []router.Route
 }
 
 // Route is what runs before a route's Python handler: rate limiting and authentication
@@ -52,11 +56,14 @@ func Compile(c *Config) (routes map[uint16]*Route, backends auth.Backends, err e
 			backends = nil
 		}
 	}()
+	if err = backends.ShareRevocations(c.State); err != nil {
+		return nil, nil, err
+	}
 	proxies, err := ratelimit.ParseTrustedProxies(c.TrustedProxies)
 	if err != nil {
 		return nil, nil, err
 	}
-	var store *ratelimit.BucketStore
+	var store ratelimit.Store
 	routes = map[uint16]*Route{}
 	for _, rt := range c.Routes {
 		p := &Route{}
@@ -67,7 +74,7 @@ func Compile(c *Config) (routes map[uint16]*Route, backends auth.Backends, err e
 		}
 		if lc := c.RouteRateLimit[rt.ID]; lc != nil {
 			if store == nil {
-				store = ratelimit.NewBucketStore(c.MaxKeys)
+				store = newLimitStore(c)
 			}
 			if p.limit, err = ratelimit.Compile(lc, rt.ID, store, proxies, now); err != nil {
 				return nil, nil, fmt.Errorf("@rate_limit on %s %s: %w", rt.Method, rt.Path, err)
@@ -111,4 +118,13 @@ func Wrap(p *Route, next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		}
 		next(ctx)
 	}
+}
+
+// newLimitStore keeps the buckets in Redis when a shared store is configured, else in
+// this process.
+func newLimitStore(c *Config) ratelimit.Store {
+	if c.State != nil {
+		return ratelimit.NewSharedStore(c.State)
+	}
+	return ratelimit.NewBucketStore(c.MaxKeys)
 }

@@ -46,7 +46,7 @@ type Limit struct {
 	burst    float64
 	kind     keyKind
 	header   string
-	store    *BucketStore
+	store    Store
 	proxies  *TrustedProxies
 	now      func() time.Time
 	limitHdr []byte
@@ -54,7 +54,7 @@ type Limit struct {
 }
 
 // Compile validates c for the route with id route.
-func Compile(c *Config, route uint16, store *BucketStore, proxies *TrustedProxies, now func() time.Time) (*Limit, error) {
+func Compile(c *Config, route uint16, store Store, proxies *TrustedProxies, now func() time.Time) (*Limit, error) {
 	if !(c.RPS > 0) || math.IsInf(c.RPS, 0) {
 		return nil, fmt.Errorf("rate limit rps must be a positive number, got %v", c.RPS)
 	}
@@ -101,7 +101,7 @@ var (
 func (r *Limit) Allow(ctx *fasthttp.RequestCtx, userID string) bool {
 	var kb [80]byte
 	key := r.appendKey(kb[:0], ctx, userID)
-	wait := r.store.take(key, r.rps, r.burst, r.now())
+	wait := r.store.Take(key, r.rps, r.burst, r.now())
 	if wait == 0 {
 		return true
 	}
@@ -145,6 +145,13 @@ func appendBounded(dst, v []byte) []byte {
 	}
 	sum := sha256.Sum256(v)
 	return append(dst, sum[:]...)
+}
+
+// Store keeps the buckets: BucketStore in this process, SharedStore in Redis.
+type Store interface {
+	// Take removes one token from key's bucket (rps tokens a second, at most burst); it
+	// returns 0, or how long until a token is there.
+	Take(key []byte, rps, burst float64, now time.Time) time.Duration
 }
 
 // BucketStore holds token buckets in a bounded LRU, split in shards so that concurrent
@@ -194,8 +201,8 @@ func (s *BucketStore) Len() int {
 	return n
 }
 
-// take removes one token from key's bucket; it returns 0, or how long until one is there.
-func (s *BucketStore) take(key []byte, rps, burst float64, now time.Time) time.Duration {
+// Take removes one token from key's bucket; it returns 0, or how long until one is there.
+func (s *BucketStore) Take(key []byte, rps, burst float64, now time.Time) time.Duration {
 	sh := &s.shards[fnv(key)%uint32(len(s.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

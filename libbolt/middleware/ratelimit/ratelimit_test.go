@@ -23,7 +23,7 @@ func requestFrom(peer string, headers ...string) *fasthttp.RequestCtx {
 	return ctx
 }
 
-func mustLimit(t *testing.T, c Config, store *BucketStore, proxies *TrustedProxies, clock *fakeClock) *Limit {
+func mustLimit(t *testing.T, c Config, store Store, proxies *TrustedProxies, clock *fakeClock) *Limit {
 	t.Helper()
 	r, err := Compile(&c, 7, store, proxies, clock.now)
 	if err != nil {
