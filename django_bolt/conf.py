@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 
 from ._server.ratelimit import validate
+from ._server.state import check_options, check_url
 from .exceptions import BoltConfigError
 
 
@@ -98,6 +99,14 @@ class BoltSettings:
     MULTIPART_MAX_FILES: int = 100
     #: Most non-file fields in one form body (413 above).
     MULTIPART_MAX_FIELDS: int = 1000
+    #: Shared state store, a Redis URL (``redis://host:6379/0``): rate limits and
+    #: ``SharedRevocation`` hold across workers and hosts (docs/deployment.md). ``None``:
+    #: per worker.
+    STATE: str | None = None
+    #: ``{"timeout": 0.25, "rate_limit": "open", "revocation": "closed",
+    #: "revocation_cache": 1.0, "pool_size": None}``: per-call timeout (seconds), what each
+    #: feature does when Redis fails, how long a "not revoked" answer is reused.
+    STATE_OPTIONS: dict[str, Any] | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -138,6 +147,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_UPLOAD_TEMP_DIR": (str, type(None)),
     "MULTIPART_MAX_FILES": (int,),
     "MULTIPART_MAX_FIELDS": (int,),
+    "STATE": (str, type(None)),
+    "STATE_OPTIONS": (dict, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -147,6 +158,7 @@ _ENV = {
     "DJANGO_BOLT_UVLOOP": "UVLOOP",
     "DJANGO_BOLT_GRACEFUL_TIMEOUT": "GRACEFUL_TIMEOUT",
     "DJANGO_BOLT_DOCS_ASSETS_DIR": "DOCS_ASSETS_DIR",
+    "DJANGO_BOLT_STATE": "STATE",
 }
 _BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -181,6 +193,10 @@ def _check(key: str, value: Any) -> None:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be a plain path starting with '/' or None, got {value!r}")
     if key == "ACCESS_LOG_SAMPLE" and isinstance(value, (int, float)) and value > 1:
         raise BoltConfigError(f"DJANGO_BOLT['ACCESS_LOG_SAMPLE'] must be in (0, 1], got {value!r}")
+    if key == "STATE" and isinstance(value, str):
+        check_url(value)
+    if key == "STATE_OPTIONS" and isinstance(value, dict):
+        check_options(value)
     if key == "METRICS_TOKEN" and isinstance(value, str) and (not value or any(c.isspace() for c in value)):
         raise BoltConfigError("DJANGO_BOLT['METRICS_TOKEN'] must be a non-empty string without whitespace")
 

@@ -29,6 +29,7 @@ from ..openapi import static_responses
 from . import observe
 from .lifespan import lifespan
 from .protect import protection_config
+from .state import state_config
 
 logger = logging.getLogger("django_bolt")
 
@@ -88,6 +89,7 @@ def server_config(
     if opts.reuse_port:
         config["reuse_port"] = True
     config.update(protection_config(routes, s))
+    config.update(state_config(s))
     if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR):
         config["static_responses"] = docs
     config.update(extra or {})

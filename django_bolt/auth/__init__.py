@@ -30,7 +30,7 @@ from .guards import (
     Requires,
     get_default_permission_classes,
 )
-from .revocation import DjangoCacheRevocation, InMemoryRevocation, RevocationStore
+from .revocation import DjangoCacheRevocation, InMemoryRevocation, RevocationStore, SharedRevocation
 from .token import Token, create_jwt_for_user
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "Requires",
     "RevocationStore",
     "SessionAuthentication",
+    "SharedRevocation",
     "Token",
     "create_jwt_for_user",
     "get_default_authentication_classes",

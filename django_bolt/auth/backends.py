@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from ..exceptions import BoltConfigError
-from .revocation import InMemoryRevocation
+from .revocation import InMemoryRevocation, SharedRevocation
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -155,6 +155,9 @@ class JWTAuthentication(BaseAuthentication):
         if isinstance(store, InMemoryRevocation):
             meta["revoked"] = sorted(store.revoked)
             meta["revocation_id"] = store.id
+            if isinstance(store, SharedRevocation):
+                meta["revocation_shared"] = True
+                meta["revocation_ttl"] = store.default_ttl
         return meta
 
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:

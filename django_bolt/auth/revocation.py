@@ -5,6 +5,9 @@ Nothing is checked per request unless a backend has a ``revocation_store``:
 - ``InMemoryRevocation`` (one process): the revoked ids live in Go. The set is sent at
   start-up and every ``revoke()`` is pushed into the running server at once, so the check
   costs a map lookup in Go and no Python.
+- ``SharedRevocation`` (shared by every worker and host, checked in Go): revoked ids in
+  the Redis of ``DJANGO_BOLT["STATE"]``; Go asks Redis, reusing a "not revoked" answer for
+  ``STATE_OPTIONS["revocation_cache"]`` (1 s). Needs ``STATE``.
 - ``DjangoCacheRevocation`` (shared by every worker and host): Python asks Django's cache
   (``await cache.aget``) before the handler, only on routes whose backend uses it.
 """
@@ -37,13 +40,17 @@ class InMemoryRevocation(RevocationStore):
     def revoke_now(self, jti: str) -> None:
         """Revoke ``jti``; servers running in this process refuse it from the next request."""
         self.revoked.add(jti)
+        self._push(f"{self.id}\0{jti}")
+
+    def _push(self, msg: str) -> None:
         # Lazy: cffi and the C declarations load only in a process that serves.
         from .._native import library as native  # noqa: PLC0415
 
         lib = native.loaded()
         if lib is not None:
-            data = f"{self.id}\0{jti}".encode()
-            lib.bolt_revoke(native.ffi.from_buffer(data), len(data))
+            data = msg.encode()
+            if lib.bolt_revoke(native.ffi.from_buffer(data), len(data)) < 0:
+                raise RuntimeError(native.last_error(lib))
 
     async def revoke(self, jti: str, expires_in: float | None = None) -> None:
         self.revoke_now(jti)
@@ -71,3 +78,27 @@ class DjangoCacheRevocation(RevocationStore):
 
     async def is_revoked(self, jti: str) -> bool:
         return bool(await self._cache().aget(self.prefix + jti))
+
+
+class SharedRevocation(InMemoryRevocation):
+    """Revoked ids in the shared state store (``DJANGO_BOLT["STATE"]``, Redis), checked in
+    Go by every worker and host. ``revoke()`` writes through the server running in this
+    process (call it from a handler, e.g. a logout endpoint); each entry lasts
+    ``expires_in`` seconds (default ``default_ttl``, one day), as long as the tokens live.
+    A worker reuses a "not revoked" answer for ``STATE_OPTIONS["revocation_cache"]``
+    seconds (1 by default), so a revocation reaches other workers within that time. When
+    Redis cannot be written, ``revoke()`` raises ``RuntimeError``."""
+
+    def __init__(self, revoked: set[str] | None = None, default_ttl: float = 86400) -> None:
+        super().__init__(revoked)
+        if isinstance(default_ttl, bool) or not isinstance(default_ttl, (int, float)) or not default_ttl > 0:
+            raise ValueError(f"SharedRevocation default_ttl must be a positive number of seconds, got {default_ttl!r}")
+        self.default_ttl = float(default_ttl)
+
+    def revoke_now(self, jti: str, expires_in: float | None = None) -> None:
+        """Revoke ``jti`` here and in Redis for ``expires_in`` seconds (default ``default_ttl``)."""
+        self.revoked.add(jti)
+        self._push(f"{self.id}\0{jti}\0{float(expires_in or self.default_ttl)!r}")
+
+    async def revoke(self, jti: str, expires_in: float | None = None) -> None:
+        self.revoke_now(jti, expires_in)

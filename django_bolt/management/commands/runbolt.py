@@ -13,6 +13,7 @@ from django_bolt._server.checks import startup_checks
 from django_bolt._server.discovery import collect_routes, discover_apis
 from django_bolt._server.logs import configure as configure_logging
 from django_bolt._server.serve import ServeOptions, run
+from django_bolt._server.state import per_worker_notice
 from django_bolt._server.supervisor import Supervisor, SupervisorOptions
 from django_bolt.conf import load_settings
 from django_bolt.exceptions import BoltConfigError
@@ -113,6 +114,8 @@ class Command(BaseCommand):
         dev = options["dev"]
         workers = options["workers"] or (1 if dev else conf.WORKERS or os.cpu_count() or 1)
         max_requests = options["max_requests"]
+        if notice := per_worker_notice(workers, conf):
+            print(notice, file=sys.stderr, flush=True)
         try:
             supervised = max_requests or options["max_rss"] or options["pin"] or dev
             if workers == 1 and not supervised:

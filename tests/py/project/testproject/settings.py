@@ -98,6 +98,10 @@ DJANGO_BOLT["MULTIPART_MAX_FILES"] = 10
 DJANGO_BOLT["MULTIPART_MAX_FIELDS"] = 50
 if os.environ.get("TEST_UPLOAD_DIR"):
     DJANGO_BOLT["FILE_UPLOAD_TEMP_DIR"] = os.environ["TEST_UPLOAD_DIR"]
+# Shared state in Redis (tests/py/e2e/test_shared_state.py).
+if os.environ.get("TEST_STATE"):
+    DJANGO_BOLT["API"] = ["testproject.state_api.api"]
+    DJANGO_BOLT["STATE"] = os.environ["TEST_STATE"]
 # Extra DJANGO_BOLT keys as JSON (metrics and access-log tests).
 if os.environ.get("TEST_BOLT_SETTINGS"):
     import json

@@ -1,0 +1,47 @@
+"""Routes for tests/py/e2e/test_shared_state.py (loaded when TEST_STATE names a Redis URL):
+a rate limit and a revocation store that must hold across workers and instances."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from django_bolt import BoltAPI, Request
+from django_bolt.auth import IsAuthenticated, JWTAuthentication, SharedRevocation, Token
+from django_bolt.middleware import rate_limit
+
+api = BoltAPI()
+
+SECRET = "shared-state-test-secret-0123456789abcdef"
+revoked = SharedRevocation(default_ttl=600)
+jwt = JWTAuthentication(secret=SECRET, revocation_store=revoked)
+
+
+@api.get("/shared/limited")
+@rate_limit(rps=0.01, burst=10, key="x-client")
+async def shared_limited() -> dict[str, int]:
+    """A bucket that does not refill during a test (one token per 100 s); tests pick their
+    own X-Client value so that runs sharing one Redis stay apart."""
+    return {"pid": os.getpid()}
+
+
+@api.get("/shared/pid")
+async def pid() -> dict[str, int]:
+    return {"pid": os.getpid()}
+
+
+@api.post("/shared/token/{jti}")
+async def token(jti: str) -> dict[str, str]:
+    t = Token(sub="user-1", exp=int(time.time()) + 600, jti=jti)
+    return {"token": t.encode(SECRET)}
+
+
+@api.get("/shared/me", auth=[jwt], guards=[IsAuthenticated()])
+async def me(request: Request) -> dict[str, int]:
+    return {"pid": os.getpid()}
+
+
+@api.post("/shared/logout/{jti}", auth=[jwt], guards=[IsAuthenticated()])
+async def logout(jti: str) -> dict[str, bool]:
+    await revoked.revoke(jti)
+    return {"revoked": True}
