@@ -50,9 +50,10 @@ test-go:  ## Go tests (race detector, shuffled order)
 	tests/redis/run.sh go test -race -count=1 -shuffle=on ./...
 
 # tests/pg/run.sh: a throwaway PostgreSQL (DATABASE_URL) for the database tests, when it can;
-# tests/redis/run.sh: a throwaway Redis (REDIS_URL) for the shared-state tests (required with CI=true).
+# tests/redis/run.sh: a throwaway Redis (REDIS_URL) for the shared-state tests; tests/nginx/run.sh:
+# Debian's nginx (BOLT_NGINX) for deploy/nginx (both required with CI=true).
 test-py: build  ## Python tests (with a throwaway PostgreSQL when it can)
-	tests/pg/run.sh tests/redis/run.sh $(VPY) -m pytest
+	tests/pg/run.sh tests/redis/run.sh tests/nginx/run.sh $(VPY) -m pytest
 
 # The docs UIs' bundles from npm, for DJANGO_BOLT["DOCS_ASSETS_DIR"] (ignored, never committed).
 # Only the prebuilt browser bundles are served, so the packages come without their

@@ -17,6 +17,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/observe"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/protect"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/multipart"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/state"
@@ -235,6 +236,13 @@ func (s *Server) observeConfig() *observe.Config {
 		HealthPath: string(s.health), AccessLog: s.cfg.AccessLog,
 		Sources:   metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load},
 		RequestID: requestID, Peer: peerAddr,
+	}
+	// Behind a trusted proxy (nginx, a load balancer) the access log names the client the
+	// proxy forwarded for, as rate limiting does, not the proxy. Parsed by protect already.
+	if len(s.cfg.TrustedProxies) > 0 {
+		if proxies, err := ratelimit.ParseTrustedProxies(s.cfg.TrustedProxies); err == nil {
+			c.Peer = proxies.ClientIP
+		}
 	}
 	if s.state != nil {
 		c.Sources.StateMetrics = s.state.WriteMetrics

@@ -3,12 +3,18 @@ a rate limit and a revocation store that must hold across workers and instances.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from django.conf import settings
 
 from django_bolt import BoltAPI, Request
 from django_bolt.auth import IsAuthenticated, JWTAuthentication, SharedRevocation, Token
 from django_bolt.middleware import rate_limit
+from django_bolt.responses import EventSourceResponse
 
 api = BoltAPI()
 
@@ -23,6 +29,31 @@ async def shared_limited() -> dict[str, int]:
     """A bucket that does not refill during a test (one token per 100 s); tests pick their
     own X-Client value so that runs sharing one Redis stay apart."""
     return {"pid": os.getpid()}
+
+
+@api.get("/shared/limited-ip")
+@rate_limit(rps=0.01, burst=3)
+async def shared_limited_ip() -> dict[str, int]:
+    """Keyed by the client's address (forwarded by a trusted proxy)."""
+    return {"pid": os.getpid()}
+
+
+@api.get("/shared/sse/{name}")
+async def sse(name: str) -> EventSourceResponse:
+    """One event, then a second one only once the test has created the marker file
+    ``name`` in TEST_MARKER_DIR: a proxy that buffered the stream would hold the first event
+    back and the test, waiting for it, would never create the marker."""
+
+    async def events() -> AsyncIterator[str]:
+        yield "first"
+        marker = Path(settings.MARKER_DIR, name)
+        for _ in range(400):
+            if marker.exists():
+                break
+            await asyncio.sleep(0.05)
+        yield "second"
+
+    return EventSourceResponse(events())
 
 
 @api.get("/shared/pid")
