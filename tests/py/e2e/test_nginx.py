@@ -1,6 +1,6 @@
 """deploy/nginx/django-bolt.conf run for real: Debian's nginx (tests/nginx/run.sh sets
-BOLT_NGINX; not NGINX, which nginx itself reads) in front of two runbolt instances sharing state in Redis (REDIS_URL). Checks that
-load spreads over both, the client address reaches rate limits and access logs through
+BOLT_NGINX; not NGINX, which nginx itself reads) in front of two runbolt instances sharing
+state in Redis (REDIS_URL). Checks that load spreads over both, the client address reaches rate limits and access logs through
 TRUSTED_PROXIES, SSE is not buffered, and that killing or rolling-restarting an instance
 under load fails no idempotent request."""
 
@@ -118,7 +118,8 @@ class Front:
 
 @pytest.fixture
 def front(tmp_path: Path) -> Iterator[Front]:
-    f = Front(tmp_path, _require("REDIS_URL", os.environ.get("REDIS_URL")), _require("BOLT_NGINX", os.environ.get("BOLT_NGINX")))
+    redis_url = _require("REDIS_URL", os.environ.get("REDIS_URL"))
+    f = Front(tmp_path, redis_url, _require("BOLT_NGINX", os.environ.get("BOLT_NGINX")))
     try:
         yield f.start()
     finally:
