@@ -1,8 +1,8 @@
 """deploy/nginx/django-bolt.conf run for real: Debian's nginx (tests/nginx/run.sh sets
 BOLT_NGINX; not NGINX, which nginx itself reads) in front of two runbolt instances sharing
 state in Redis (REDIS_URL). Checks that load spreads over both, the client address reaches
-rate limits and access logs through TRUSTED_PROXIES, SSE is not buffered, and that killing or rolling-restarting an instance
-under load fails no idempotent request."""
+rate limits and access logs through TRUSTED_PROXIES, SSE is not buffered, and that killing
+or rolling-restarting an instance under load fails no idempotent request."""
 
 from __future__ import annotations
 
