@@ -7,6 +7,7 @@ Public API::
 
 from ._server.ratelimit import rate_limit
 from .api import BoltAPI, Router
+from .background import BackgroundTasks
 from .compression import CompressionConfig
 from .datastructures import UploadFile
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
@@ -16,6 +17,7 @@ from .request import Request
 __version__ = "0.1.0"
 
 __all__ = [
+    "BackgroundTasks",
     "BoltAPI",
     "BoltConfigError",
     "CompressionConfig",

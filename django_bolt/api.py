@@ -20,6 +20,7 @@ from ._django.middleware import check_spec
 from ._routing.models import output_converter, response_model_from
 from ._routing.plans import plan_arguments
 from ._routing.route import METHODS, Route, route_flags
+from ._runtime.background import with_background
 from ._runtime.binding import build_binder, with_dependencies
 from ._runtime.streaming import generator_endpoint
 from .auth._route import apply as apply_auth
@@ -135,6 +136,8 @@ class Router:
             endpoint = _endpoint(func, sync_to_thread)
         if any(a.source == "depends" for a in params):
             endpoint = with_dependencies(endpoint, params)
+        if background := [a.name for a in params if a.source == "background"]:
+            endpoint = with_background(endpoint, background)
         route = Route(
             method=method,
             path=full,

@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from .._runtime.background import BackgroundTasks
 from ..datastructures import UploadFile
 from ..exceptions import BoltConfigError
 from ..params import REQUIRED, Depends, Param
@@ -258,6 +259,8 @@ def _plan_one(where: str, name: str, tp: Any, marker: Any, default: Any, method:
         )
     if source == "request":
         return ArgPlan(name, "request", name, tp, REQUIRED)
+    if source == "background":
+        return ArgPlan(name, "background", name, tp, REQUIRED)
     if source in ("body",):
         if method in BODYLESS_METHODS:
             raise BoltConfigError(f"{where}: {method} handlers cannot take a request body ('{name}')")
@@ -301,6 +304,8 @@ def _infer_source(name: str, tp: Any, path_names: list[str]) -> str:
         return "path"
     if name in ("request", "req") or tp is Request:
         return "request"
+    if tp is BackgroundTasks:
+        return "background"
     if tp is UploadFile or list_item(tp) is UploadFile:
         return "file"
     if is_scalar(tp):

@@ -170,8 +170,8 @@ def _request(a: ArgPlan) -> Extractor:
 def compile_extractors(args: list[ArgPlan]) -> list[Extractor]:
     out: list[Extractor] = []
     for a in args:
-        if a.source == "depends":
-            continue  # resolved asynchronously, see resolve_dependencies
+        if a.source in ("depends", "background"):
+            continue  # resolved asynchronously (resolve_dependencies), or by with_background
         if a.source == "path":
             out.append(_path(a))
         elif a.source == "request":

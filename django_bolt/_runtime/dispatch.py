@@ -30,6 +30,7 @@ from .._native.wire import (
 from .._routing.route import Route
 from ..exceptions import HTTPException, ResponseValidationError
 from ..request import Request
+from . import background
 from .encoding import (
     INTERNAL_ERROR,
     Encoded,
@@ -410,6 +411,8 @@ class Dispatcher:
         if refused < 0:
             logger.error("libbolt refused a response batch (malformed records)")
         self.out_len = 0
+        if background.pending:  # BackgroundTasks of handlers whose responses just left
+            background.start_pending()
         if self.out_cap > _OUT_KEEP:
             self._set_out(_OUT_START)
 

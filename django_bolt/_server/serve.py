@@ -18,6 +18,7 @@ from .._django.asgi import FALLBACK_METHOD
 from .._django.prepare import prepare as prepare_django
 from .._native import library as native
 from .._routing.route import Route
+from .._runtime import background
 from .._runtime.dispatch import Dispatcher
 from .._runtime.encoding import set_file_roots
 from .._runtime.orm import orm_pool, orm_threads
@@ -179,6 +180,8 @@ async def _serve_http(
         # thread (cffi releases the GIL) while the loop keeps draining.
         await loop.run_in_executor(None, lib.bolt_stop, handle, grace_ms)
         dispatcher.drain()
+        dispatcher.flush()
+        await background.wait_running(opts.settings.GRACEFUL_TIMEOUT)
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

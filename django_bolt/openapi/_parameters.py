@@ -26,7 +26,7 @@ class Inputs:
 
 def collect_inputs(plans: list[ArgPlan], components: Components) -> Inputs:
     flat = list(_flatten(plans))
-    out = Inputs(validated=any(p.source not in ("request", "depends") for p in flat))
+    out = Inputs(validated=any(p.source not in ("request", "depends", "background") for p in flat))
     seen: set[tuple[str, str]] = set()
     for plan in flat:
         if plan.source in ("path", "query", "header", "cookie"):

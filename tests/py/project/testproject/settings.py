@@ -102,6 +102,12 @@ if os.environ.get("TEST_UPLOAD_DIR"):
 if os.environ.get("TEST_STATE"):
     DJANGO_BOLT["API"] = ["testproject.state_api.api"]
     DJANGO_BOLT["STATE"] = os.environ["TEST_STATE"]
+# BackgroundTasks and durable tasks (tests/py/e2e/test_background.py): django-tasks with
+# its database backend (django-tasks-db).
+if os.environ.get("TEST_BACKGROUND"):
+    DJANGO_BOLT["API"] = ["testproject.background_api.api"]
+    INSTALLED_APPS += ["django_tasks", "django_tasks_db"]
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Extra DJANGO_BOLT keys as JSON (metrics and access-log tests).
 if os.environ.get("TEST_BOLT_SETTINGS"):
     import json
