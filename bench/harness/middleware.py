@@ -45,6 +45,11 @@ MW_JWT_SECRET = os.environ.get(
     "BENCH_JWT_SECRET", "bench-only-jwt-secret-not-for-real-use-0123456789"
 )
 MW_BARE = {"ACCESS_LOG": False, "METRICS_PATH": None}
+# A limit every request passes (issue 21: its cost, not its refusals): on every route, keyed
+# by the client address, in this process or in Redis (BENCH_REDIS_URL, e.g. the throwaway
+# server of tests/redis/start.sh).
+MW_LIMIT = {"RATE_LIMIT": {"rps": 10_000_000, "burst": 10_000_000}}
+MW_REDIS = os.environ.get("BENCH_REDIS_URL", "")
 HELLO = {"message": "Hello, World!"}
 
 
@@ -99,6 +104,12 @@ MW_VARIANTS: dict[str, Variant] = {
             ("hello", "jwt"),
         ),
         Variant(
+            "ratelimit",
+            "bare + RATE_LIMIT on every route, buckets in the process",
+            {**MW_BARE, **MW_LIMIT},
+            ("hello",),
+        ),
+        Variant(
             "gzip",
             "bare settings; /bench/big without and with Accept-Encoding: gzip",
             MW_BARE,
@@ -106,6 +117,13 @@ MW_VARIANTS: dict[str, Variant] = {
         ),
     )
 }
+if MW_REDIS:  # only with a Redis to talk to: without one it would measure the failure path
+    MW_VARIANTS["ratelimit-redis"] = Variant(
+        "ratelimit-redis",
+        "bare + RATE_LIMIT on every route, buckets in Redis (STATE, loopback)",
+        {**MW_BARE, **MW_LIMIT, "STATE": MW_REDIS},
+        ("hello",),
+    )
 # (variant, request) -> (reference variant, reference request, what, issue 4's minimum ratio)
 MW_COMPARE: dict[tuple[str, str], tuple[str, str, str, float | None]] = {
     ("metrics", "hello"): ("bare", "hello", "bare", None),
@@ -114,6 +132,8 @@ MW_COMPARE: dict[tuple[str, str], tuple[str, str, str, float | None]] = {
     ("all", "origin"): ("bare", "hello", "bare", 0.90),  # <= 10% cost
     ("jwt", "jwt"): ("jwt", "hello", "hello, same server", 0.85),
     ("gzip", "gzip"): ("gzip", "identity", "identity, same server", 0.70),
+    ("ratelimit", "hello"): ("bare", "hello", "bare", None),
+    ("ratelimit-redis", "hello"): ("ratelimit", "hello", "local limit", None),
 }
 
 
