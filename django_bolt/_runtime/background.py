@@ -114,8 +114,7 @@ async def wait_running(timeout: float) -> None:
         start_pending()
     if not running:
         return
-    done, left = await asyncio.wait(set(running), timeout=timeout)
-    del done
+    _, left = await asyncio.wait(set(running), timeout=timeout) if timeout > 0 else (set(), set(running))
     if left:
         logger.warning("%d background task(s) still running after %.0f s: cancelled", len(left), timeout)
         for t in left:

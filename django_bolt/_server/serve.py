@@ -178,10 +178,14 @@ async def _serve_http(
         grace_ms = int(opts.settings.GRACEFUL_TIMEOUT * 1000)
         # bolt_stop blocks until requests finish, and they finish on this loop: run it in a
         # thread (cffi releases the GIL) while the loop keeps draining.
+        stopping = loop.time()
         await loop.run_in_executor(None, lib.bolt_stop, handle, grace_ms)
         dispatcher.drain()
         dispatcher.flush()
-        await background.wait_running(opts.settings.GRACEFUL_TIMEOUT)
+        # BackgroundTasks get what is left of the same budget: the supervisor kills a worker
+        # that outlives GRACEFUL_TIMEOUT (plus a margin).
+        left = opts.settings.GRACEFUL_TIMEOUT - (loop.time() - stopping)
+        await background.wait_running(max(0.0, left))
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
