@@ -46,13 +46,14 @@ return 0
 // (RATE_LIMIT_MAX_KEYS) does not apply: Redis expires idle buckets itself.
 type SharedStore struct {
 	st         *state.Store
+	scripter   redis.Scripter
 	failClosed bool
 }
 
 // NewSharedStore keeps buckets in st; on a failed call a request is allowed unless st's
 // rate-limit failure mode is "closed".
 func NewSharedStore(st *state.Store) *SharedStore {
-	return &SharedStore{st: st, failClosed: st.Config().RateLimit == state.FailClosed}
+	return &SharedStore{st: st, scripter: st.Batched(), failClosed: st.Config().RateLimit == state.FailClosed}
 }
 
 // failClosedWait is the Retry-After of a request refused because Redis failed.
@@ -64,7 +65,7 @@ func (s *SharedStore) Take(key []byte, rps, burst float64, _ time.Time) time.Dur
 	interval := 1e6 / rps
 	ctx, cancel := s.st.Context()
 	defer cancel()
-	wait, err := gcra.Run(ctx, s.st.Client(), []string{KeyPrefix + string(key)},
+	wait, err := gcra.Run(ctx, s.scripter, []string{KeyPrefix + string(key)},
 		int64(math.Ceil(interval)), int64(math.Ceil(interval*burst))).Int64()
 	if err != nil {
 		s.st.Failed(state.RateLimit, err)
