@@ -87,7 +87,8 @@ class SharedRevocation(InMemoryRevocation):
     ``expires_in`` seconds (default ``default_ttl``, one day), as long as the tokens live.
     A worker reuses a "not revoked" answer for ``STATE_OPTIONS["revocation_cache"]``
     seconds (1 by default), so a revocation reaches other workers within that time. When
-    Redis cannot be written, ``revoke()`` raises ``RuntimeError``."""
+    Redis cannot be written, ``revoke()`` raises ``RuntimeError``. ``is_revoked()`` answers
+    from this process's knowledge only; the server's check (in Go) asks Redis."""
 
     def __init__(self, revoked: set[str] | None = None, default_ttl: float = 86400) -> None:
         super().__init__(revoked)

@@ -186,6 +186,10 @@ func (s *Server) StartOn(ln net.Listener) {
 	}()
 }
 
+// State is the shared state store (DJANGO_BOLT["STATE"]), nil without one: other features
+// (WebSocket group fan-out) use its client and Publish/Subscribe. Closed by Close.
+func (s *Server) State() *state.Store { return s.state }
+
 // Port is the bound TCP port (useful when the config asked for port 0).
 func (s *Server) Port() int {
 	if a, ok := s.ln.Addr().(*net.TCPAddr); ok {
