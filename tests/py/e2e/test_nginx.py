@@ -184,6 +184,16 @@ def test_load_spreads_over_both_instances(front: Front) -> None:
     assert pids == {b.proc.pid for b in front.backends}
 
 
+def test_request_id_passes_through_and_body_limit_matches(front: Front) -> None:
+    with httpx.Client(base_url=front.url) as c:
+        assert c.get("/shared/pid", headers={"X-Request-ID": "abc-123"}).headers["x-request-id"] == "abc-123"
+        generated = c.get("/shared/pid").headers["x-request-id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", generated)  # nginx's $request_id, kept by the instance
+        # Over MAX_BODY_SIZE's default (2.5 MB): nginx refuses it before any instance sees it.
+        r = c.post("/shared/token/x", content=b"x" * (2_621_440 + 1))
+        assert r.status_code == 413
+
+
 def test_client_address_reaches_rate_limit_and_access_log(front: Front) -> None:
     # A loopback address of its own per run (the bucket lives in the shared Redis), not
     # nginx's 127.0.0.1, and a forged X-Forwarded-For that must be ignored.
