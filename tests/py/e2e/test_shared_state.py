@@ -210,3 +210,10 @@ def test_state_setting_is_validated(start_bolt: Start) -> None:
     server = start_bolt(TEST_PROJECT, env={"TEST_STATE": "http://localhost:6379"}, ready=False)
     assert server.proc.wait(60) != 0
     assert "DJANGO_BOLT['STATE'] must be a redis://" in server.log()
+
+
+def test_shared_revocation_without_state_fails_start_up(start_bolt: Start) -> None:
+    env = {"TEST_BOLT_SETTINGS": json.dumps({"API": ["testproject.state_api.api"]})}
+    server = start_bolt(TEST_PROJECT, env=env, ready=False)
+    assert server.proc.wait(60) != 0
+    assert "SharedRevocation needs DJANGO_BOLT['STATE']" in server.log()
