@@ -16,9 +16,12 @@ if [ -z "${BOLT_NGINX:-}" ]; then
         apt-get -o DPkg::Lock::Timeout=900 install -y -q nginx-light >&2 ||
             { apt-get -o DPkg::Lock::Timeout=900 update -q >&2 &&
               apt-get -o DPkg::Lock::Timeout=900 install -y -q nginx-light >&2; }
-        # The package starts a system nginx on port 80; the tests run their own.
-        command -v systemctl >/dev/null 2>&1 && systemctl disable --now nginx >/dev/null 2>&1
         bin=$(find_nginx)
+        # Without a policy-rc.d the package starts a system nginx on port 80 that we just
+        # installed; the tests run their own, so stop it.
+        if [ -n "${bin:-}" ] && [ -s /run/nginx.pid ]; then
+            "$bin" -s quit >/dev/null 2>&1 || true
+        fi
     fi
     if [ -n "${bin:-}" ]; then
         export BOLT_NGINX="$bin"
