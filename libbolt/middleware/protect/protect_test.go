@@ -6,6 +6,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/state"
 )
 
 func TestCompileStartupErrors(t *testing.T) {
@@ -15,6 +16,8 @@ func TestCompileStartupErrors(t *testing.T) {
 		"bad proxy":   {TrustedProxies: []string{"nope"}},
 		"bad limit": {Routes: []router.Route{{ID: 0, Method: "GET", Path: "/x"}},
 			RouteRateLimit: map[uint16]*ratelimit.Config{0: {RPS: 0}}},
+		"shared revocation without STATE": {Backends: []auth.BackendConfig{{Type: "jwt",
+			Secret: "a-long-enough-secret-for-hs256-0123456789", RevocationID: 7701, RevocationShared: true}}},
 	} {
 		if routes, backends, err := Compile(&cfg); err == nil {
 			t.Fatalf("%s: accepted", name)
@@ -35,5 +38,22 @@ func TestCompileSkipsUnprotectedRoutes(t *testing.T) {
 	}
 	if routes[0] != nil || routes[1] == nil {
 		t.Fatalf("routes = %v, want an entry for route 1 only", routes)
+	}
+}
+
+// TestCompileKeepsBucketsInTheSharedStore: with STATE, limits go to Redis, without it to
+// the process.
+func TestCompileKeepsBucketsInTheSharedStore(t *testing.T) {
+	t.Parallel()
+	st, err := state.Open(&state.Config{URL: "redis://127.0.0.1:1/0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, ok := newLimitStore(&Config{State: st}).(*ratelimit.SharedStore); !ok {
+		t.Fatal("with a state store: not a SharedStore")
+	}
+	if _, ok := newLimitStore(&Config{}).(*ratelimit.BucketStore); !ok {
+		t.Fatal("without a state store: not a BucketStore")
 	}
 }
