@@ -1,0 +1,117 @@
+"""Fetching one page of a QuerySet (or list) for ``django_bolt.pagination``.
+
+The count and the slice run in ONE hop to the ORM pool (``sync_to_async``, which the server
+routes to its ORM threads): two queries, one thread round trip, and the items are shaped
+into the item type there, where lazy attributes may still query.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+from asgiref.sync import sync_to_async
+from django.db.models import Model, QuerySet
+from django.db.models.query import ModelIterable
+
+_projections: dict[tuple[Any, type[Model]], tuple[str, ...] | None] = {}
+
+
+def _projection(item_type: Any, model: type[Model]) -> tuple[str, ...] | None:
+    """The item type's field names when ``.values(*names)`` fetches all of them (plain
+    columns, no renames, no computed fields); cached per (type, model)."""
+    key = (item_type, model)
+    if key in _projections:
+        return _projections[key]
+    names: tuple[str, ...] | None = None
+    fields = getattr(item_type, "__struct_fields__", None)
+    plain = fields is not None and getattr(item_type, "__struct_encode_fields__", fields) == fields
+    if (
+        fields is not None
+        and plain
+        and not getattr(item_type, "__bolt_computed__", None)
+        and not hasattr(item_type, "from_model")
+    ):
+        columns = {"pk"}
+        for f in model._meta.concrete_fields:
+            columns.add(f.attname)
+            if not f.is_relation:
+                columns.add(f.name)
+        if set(fields) <= columns:
+            names = tuple(fields)
+    _projections[key] = names
+    return names
+
+
+def shape(rows: Sequence[Any], item_type: Any) -> list[Any]:
+    """``rows`` (dicts or model instances) as a list of ``item_type``."""
+    if item_type is None:
+        return [_as_dict(r) for r in rows]
+    from_model = getattr(item_type, "from_model", None)
+    if from_model is not None:
+        return [from_model(r) if isinstance(r, Model) else msgspec.convert(r, item_type) for r in rows]
+    result: list[Any] = msgspec.convert(rows, list[item_type], from_attributes=True)
+    return result
+
+
+def _as_dict(row: Any) -> Any:
+    if isinstance(row, Model):
+        return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+    return row
+
+
+def rows_of(queryset: QuerySet[Any], item_type: Any) -> QuerySet[Any]:
+    """``queryset`` projected to the item type's columns when that is possible."""
+    if queryset._iterable_class is not ModelIterable:  # .values() / .values_list() already
+        return queryset
+    names = _projection(item_type, queryset.model) if item_type is not None else None
+    if names is not None:
+        return queryset.values(*names)
+    return queryset if item_type is not None else queryset.values()
+
+
+def _page(source: Any, start: int, stop: int, item_type: Any, count: bool) -> tuple[int | None, list[Any]]:
+    if isinstance(source, QuerySet):
+        total = source.count() if count else None
+        rows = list(rows_of(source, item_type)[start:stop])
+    else:
+        items = list(source)
+        total = len(items) if count else None
+        rows = items[start:stop]
+    return total, shape(rows, item_type)
+
+
+async def fetch_page(
+    source: QuerySet[Any] | Sequence[Any], start: int, stop: int, item_type: Any, *, count: bool = True
+) -> tuple[int | None, list[Any]]:
+    """``(total, items[start:stop])`` of ``source``, shaped as ``item_type``, in one hop."""
+    if isinstance(source, QuerySet):
+        return await sync_to_async(_page)(source, start, stop, item_type, count)
+    return _page(source, start, stop, item_type, count)
+
+
+def _keyed(queryset: QuerySet[Any], stop: int, item_type: Any, field: str) -> tuple[list[Any], list[Any]]:
+    names = _projection(item_type, queryset.model) if item_type is not None else None
+    if names is not None:
+        extra = () if field in names else (field,)
+        rows = list(queryset.values(*names, *extra)[:stop])
+        keys = [r.pop(field) if extra else r[field] for r in rows]
+        return shape(rows, item_type), keys
+    objs = list(queryset[:stop])
+    return shape(objs, item_type), [getattr(o, field) for o in objs]
+
+
+async def fetch_keyed(queryset: QuerySet[Any], stop: int, item_type: Any, field: str) -> tuple[list[Any], list[Any]]:
+    """The first ``stop`` items of ``queryset`` shaped as ``item_type``, with each one's
+    value of ``field`` (the cursor key), in one hop."""
+    return await sync_to_async(_keyed)(queryset, stop, item_type, field)
+
+
+def item_type_of(annotation: Any) -> Any:
+    """``list[X]`` -> X (else None)."""
+    if typing.get_origin(annotation) in (list, Sequence, tuple):
+        args = typing.get_args(annotation)
+        return args[0] if args else None
+    return None
