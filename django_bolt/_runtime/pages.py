@@ -28,10 +28,11 @@ def _projection(item_type: Any, model: type[Model]) -> tuple[str, ...] | None:
     names: tuple[str, ...] | None = None
     fields = getattr(item_type, "__struct_fields__", None)
     plain = fields is not None and getattr(item_type, "__struct_encode_fields__", fields) == fields
+    # A Serializer's response form (__bolt_prepare__) may need the objects: no projection.
     if (
         fields is not None
         and plain
-        and not getattr(item_type, "__bolt_computed__", None)
+        and not hasattr(item_type, "__bolt_prepare__")
         and not hasattr(item_type, "from_model")
     ):
         columns = {"pk"}
@@ -49,9 +50,9 @@ def shape(rows: Sequence[Any], item_type: Any) -> list[Any]:
     """``rows`` (dicts or model instances) as a list of ``item_type``."""
     if item_type is None:
         return [_as_dict(r) for r in rows]
-    from_model = getattr(item_type, "from_model", None)
-    if from_model is not None:
-        return [from_model(r) if isinstance(r, Model) else msgspec.convert(r, item_type) for r in rows]
+    prepare = getattr(item_type, "__bolt_prepare__", None) or getattr(item_type, "from_model", None)
+    if prepare is not None:
+        rows = [prepare(r) if isinstance(r, Model) else r for r in rows]
     result: list[Any] = msgspec.convert(rows, list[item_type], from_attributes=True)
     return result
 

@@ -229,3 +229,62 @@ def test_openapi_documents_every_generated_route(client: httpx.Client) -> None:
     assert {p["name"] for p in paths["/v/by-slug/{slug}"]["get"]["parameters"]} == {"slug"}
     ok = paths["/v/paged"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     assert ok.endswith("PaginatedResponse_ArticleOut_")
+
+
+# ---- serializers -----------------------------------------------------------------------------
+
+
+def test_serializer_viewset_hides_write_only_and_adds_computed(client: httpx.Client) -> None:
+    c = client
+    author = c.post("/v/authors", params={"name": "Ann"}).json()["id"]
+    r = c.post("/v/ser-articles", json={"title": " Hello ", "slug": "ser-1", "body": "secret", "rating": 4})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    pk = made["id"]
+    # body is write-only; the validator stripped the title; headline is computed; id read-only
+    assert made == {"id": pk, "title": "Hello", "slug": "ser-1", "rating": 4, "author": None, "headline": "Hello (4)"}
+    listed = [a for a in c.get("/v/ser-articles").json() if a["id"] == pk]
+    assert listed == [made]
+    # a nested related object is read through the serializer
+    from_fk = c.post("/v/ser-articles", json={"title": "With author", "slug": "ser-2"}).json()
+    r = c.put(f"/v/articles/{from_fk['id']}", json={"title": "With author", "slug": "ser-2", "author_id": author})
+    assert r.status_code == 200
+    got = c.get(f"/v/ser-articles/{from_fk['id']}").json()
+    assert got["author"] == {"id": author, "name": "Ann"} and "body" not in got
+    r = c.patch(f"/v/ser-articles/{pk}", json={"rating": 7})
+    assert r.json()["rating"] == 7 and r.json()["title"] == "Hello"
+    assert c.delete(f"/v/ser-articles/{pk}").status_code == 204
+
+
+def test_serializer_collects_every_error_in_one_422(client: httpx.Client) -> None:
+    c = client
+    r = c.post("/v/ser-echo", json={"title": "LOUD", "slug": "not a slug", "rating": 50})
+    assert r.status_code == 422
+    locs = sorted(tuple(e["loc"]) for e in r.json()["detail"])
+    assert locs == [("body", "rating"), ("body", "slug"), ("body", "title")]
+    r = c.post("/v/ser-echo", json={"title": "LOUD", "rating": 50})
+    assert sorted(tuple(e["loc"]) for e in r.json()["detail"]) == [
+        ("body", "rating"),
+        ("body", "slug"),
+        ("body", "title"),
+    ]
+    r = c.post("/v/ser-echo", json={"title": "same", "slug": "same"})
+    assert r.json()["detail"] == [
+        {"type": "value_error", "loc": ["body"], "msg": "slug and title must differ", "input": None}
+    ]
+    r = c.post("/v/ser-echo", json={"title": "ok", "slug": "ok-1", "body": "hidden"})
+    assert r.status_code == 200
+    assert r.json() == {"id": 0, "title": "ok", "slug": "ok-1", "rating": 0, "author": None, "headline": "ok (0)"}
+    doc = c.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    response_schema = next(v for k, v in schemas.items() if k.startswith("ArticleSerializerResponse"))
+    assert "body" not in response_schema["properties"] and "headline" in response_schema["properties"]
+
+
+def test_generated_serializer_and_field_sets(client: httpx.Client) -> None:
+    c = client
+    rows = c.get("/v/generated").json()
+    first = rows[0]
+    assert set(first) == {"id", "title", "status", "rating", "author_id", "slug"}
+    assert first["status"] in ("draft", "published")
+    assert c.get("/v/brief").json() == [{"id": r["id"], "title": r["title"]} for r in rows[:2]]

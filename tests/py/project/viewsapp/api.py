@@ -1,6 +1,6 @@
 """Class-based views, pagination and filtering over real models, for tests/py/e2e/test_views_db.py."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -19,8 +19,18 @@ from django_bolt import (
     paginate,
 )
 from django_bolt.filtering import filter as filter_by
+from django_bolt.serializers import (
+    Nested,
+    Serializer,
+    Slug,
+    computed_field,
+    create_serializer,
+    field,
+    field_validator,
+    model_validator,
+)
 
-from .models import Article
+from .models import Article, Author
 
 api = BoltAPI(prefix="/v")
 
@@ -113,3 +123,76 @@ async def cursor_articles(request: Request) -> list[ArticleOut]:
 @filter_by(fields={"status": ["exact"], "rating": ["gte"]}, search=["title"], ordering=["rating", "id"])
 async def fn_articles(request: Request) -> list[ArticleOut]:
     return Article.objects.order_by("id")  # type: ignore[return-value]
+
+
+# ---- serializers ---------------------------------------------------------------------------
+
+
+class AuthorOut(Serializer):
+    id: int
+    name: str
+
+
+class ArticleSerializer(Serializer):
+    id: int = field(read_only=True, default=0)
+    title: str = field(description="the headline")
+    slug: Slug
+    body: str = field(write_only=True, default="")
+    rating: int = 0
+    author: Annotated[AuthorOut, Nested(AuthorOut)] | None = field(read_only=True, default=None)
+
+    class Config:
+        model = Article
+        field_sets = {"brief": ["id", "title"]}
+
+    @field_validator("title")
+    def no_shouting(cls, value: str) -> str:
+        if value.isupper():
+            raise ValueError("title must not be all capitals")
+        return value.strip()
+
+    @field_validator("rating")
+    def rating_range(cls, value: int) -> int:
+        if not 0 <= value <= 10:
+            raise ValueError("rating must be between 0 and 10")
+        return value
+
+    @model_validator()
+    def slug_differs(self) -> None:
+        if self.slug == self.title:
+            raise ValueError("slug and title must differ")
+
+    @computed_field
+    def headline(self) -> str:
+        return f"{self.title} ({self.rating})"
+
+
+@api.viewset("/ser-articles")
+class SerializedArticles(ModelViewSet):
+    queryset = Article.objects.select_related("author").order_by("id")
+    serializer_class = ArticleSerializer
+
+
+@api.post("/ser-echo")
+async def ser_echo(data: ArticleSerializer) -> ArticleSerializer:
+    return data
+
+
+ArticleGenerated = create_serializer(Article, exclude=["body"])
+
+
+@api.get("/generated")
+async def generated(request: Request) -> list[ArticleGenerated]:  # type: ignore[valid-type]
+    return Article.objects.order_by("id")  # type: ignore[return-value]
+
+
+@api.post("/authors")
+async def make_author(name: str) -> dict[str, int]:
+    author = await Author.objects.acreate(name=name)
+    return {"id": author.pk}
+
+
+@api.get("/brief")
+async def brief(request: Request) -> list[dict[str, object]]:
+    rows = [a async for a in Article.objects.order_by("id")[:2]]
+    return ArticleSerializer.use("brief").dump_many(rows)

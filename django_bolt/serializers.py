@@ -1,0 +1,653 @@
+"""Serializers: msgspec Structs with validators, read/write-only fields, computed fields and
+Django model helpers.
+
+::
+
+    class UserSerializer(Serializer):
+        id: int = field(read_only=True, default=0)
+        email: Email
+        password: str = field(write_only=True)
+
+        class Config:
+            model = User
+            field_sets = {"list": ["id", "email"]}
+
+        @field_validator("email")
+        def lower(cls, value: str) -> str:
+            return value.lower()
+
+        @computed_field
+        def domain(self) -> str:
+            return self.email.split("@")[1]
+
+As a body it is decoded by msgspec and every error of the body (constraints and validators)
+comes back in ONE 422; as a response (``-> UserSerializer``, ``response_model=``) write-only
+fields are left out, of the JSON and of the OpenAPI schema, and computed fields are added.
+See docs/serializers.md.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import typing
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, ClassVar, TypeVar
+
+import msgspec
+
+from ._django.model_types import model_annotations
+from ._routing.validation import msgspec_error
+from .exceptions import BoltConfigError, RequestValidationError
+from .field_types import *  # noqa: F403 - the constrained aliases are part of this module's API
+from .field_types import __all__ as _field_types
+
+__all__ = [
+    "FieldConfig", "Meta", "Nested", "Serializer", "SerializerView", "computed_field", "create_serializer",
+    "create_serializer_set", "field", "field_validator", "model_validator", *_field_types,
+]  # fmt: skip
+
+Meta = msgspec.Meta
+S = TypeVar("S", bound="Serializer")
+_NODEFAULT: Any = msgspec.NODEFAULT
+# from_model builds instances of data that is already valid: validators are not re-run.
+_trusted: contextvars.ContextVar[bool] = contextvars.ContextVar("bolt_serializer_trusted", default=False)
+
+
+class FieldConfig(msgspec.Struct, frozen=True):
+    """What ``field(...)`` says about a field beyond its default."""
+
+    read_only: bool = False
+    write_only: bool = False
+    source: str | None = None
+    alias: str | None = None
+    description: str | None = None
+    title: str | None = None
+    examples: list[Any] | None = None
+    deprecated: bool = False
+    exclude: bool = False
+    include_in_schema: bool = True
+
+
+class _FieldSpec:
+    def __init__(self, config: FieldConfig, default: Any, default_factory: Callable[[], Any] | None) -> None:
+        self.config = config
+        self.default = default
+        self.default_factory = default_factory
+
+
+def field(
+    *,
+    read_only: bool = False,
+    write_only: bool = False,
+    source: str | None = None,
+    alias: str | None = None,
+    default: Any = _NODEFAULT,
+    default_factory: Callable[[], Any] | None = None,
+    description: str | None = None,
+    title: str | None = None,
+    examples: list[Any] | None = None,
+    deprecated: bool = False,
+    exclude: bool = False,
+    include_in_schema: bool = True,
+) -> Any:
+    """A serializer field with options: ``password: str = field(write_only=True)``.
+    ``source`` is the model attribute it is read from (``"author.name"`` follows relations);
+    ``alias`` its JSON name; ``exclude`` keeps it out of responses."""
+    if read_only and write_only:
+        raise BoltConfigError("a field cannot be both read_only and write_only")
+    config = FieldConfig(
+        read_only, write_only, source, alias, description, title, examples, deprecated, exclude, include_in_schema
+    )
+    return _FieldSpec(config, default, default_factory)
+
+
+class Nested:
+    """``author: Annotated[AuthorSerializer, Nested(AuthorSerializer)]``: a related object
+    (``many=True``: a related manager's objects) serialized with ``serializer``."""
+
+    def __init__(self, serializer: type[Serializer], *, many: bool = False, max_items: int | None = None) -> None:
+        self.serializer = serializer
+        self.many = many
+        self.max_items = max_items
+
+
+def field_validator(name: str, mode: str = "after") -> Callable[[Callable[..., Any]], Any]:
+    """``(cls, value) -> value`` run on ``name`` after decoding; raise ValueError to reject."""
+    if mode != "after":
+        raise BoltConfigError("field_validator supports mode='after'")
+
+    def decorator(func: Callable[..., Any]) -> Any:
+        target: Any = getattr(func, "__func__", func)  # also under @classmethod
+        target.__bolt_field_validator__ = name
+        return target
+
+    return decorator
+
+
+def model_validator(mode: str = "after") -> Callable[[Callable[..., Any]], Any]:
+    """``(self) -> None`` run once every field is valid; raise ValueError to reject."""
+    if mode != "after":
+        raise BoltConfigError("model_validator supports mode='after'")
+
+    def decorator(func: Callable[..., Any]) -> Any:
+        func.__bolt_model_validator__ = True  # type: ignore[attr-defined]
+        return func
+
+    return decorator
+
+
+class _Computed:
+    def __init__(self, func: Callable[..., Any], alias: str | None, description: str | None, include: bool) -> None:
+        self.func = func
+        self.alias = alias
+        self.description = description
+        self.include_in_schema = include
+
+
+def computed_field(
+    func: Callable[..., Any] | None = None,
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    deprecated: bool = False,
+    include_in_schema: bool = True,
+) -> Any:
+    """A read-only value computed from the instance, part of every response."""
+    if func is not None:
+        return _Computed(func, alias, description, include_in_schema)
+    return lambda f: _Computed(f, alias, description, include_in_schema)
+
+
+def _resolve(annotation: Any, module: str) -> Any:
+    if isinstance(annotation, str):
+        namespace = dict(vars(sys.modules[module])) if module in sys.modules else {}
+        namespace.setdefault("Annotated", Annotated)
+        try:
+            return eval(annotation, namespace)  # noqa: S307 - a class's own annotation, as typing does
+        except Exception:
+            return annotation
+    return annotation
+
+
+class _SerializerMeta(type(msgspec.Struct)):  # type: ignore[misc]
+    """Makes every field keyword-only and compiles ``field()``/validators/computed fields."""
+
+    def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kwargs: Any) -> Any:
+        kwargs.setdefault("kw_only", True)
+        module = ns.get("__module__", __name__)
+        annotations = dict(ns.get("__annotations__", {}))
+        configs: dict[str, FieldConfig] = {}
+        computed: dict[str, _Computed] = {}
+        for key, value in list(ns.items()):
+            if isinstance(value, _FieldSpec):
+                configs[key] = value.config
+                meta = _meta_of(value.config)
+                if meta is not None and key in annotations:
+                    annotations[key] = Annotated[_resolve(annotations[key], module), meta]
+                ns[key] = _msgspec_field(value.default, value.default_factory or _NODEFAULT, value.config.alias)
+            elif isinstance(value, _Computed):
+                computed[key] = value
+                del ns[key]
+        ns["__annotations__"] = annotations
+        cls = super().__new__(mcls, name, bases, ns, **kwargs)
+        for base in reversed(cls.__mro__[1:]):
+            for key, config in getattr(base, "__bolt_field_configs__", {}).items():
+                configs.setdefault(key, config)
+            for key, comp in getattr(base, "__bolt_computed__", {}).items():
+                computed.setdefault(key, comp)
+        config_cls = ns.get("Config") or getattr(cls, "Config", None)
+        for key in getattr(config_cls, "read_only", ()) or ():
+            configs[key] = msgspec.structs.replace(configs.get(key, FieldConfig()), read_only=True)
+        for key in getattr(config_cls, "write_only", ()) or ():
+            configs[key] = msgspec.structs.replace(configs.get(key, FieldConfig()), write_only=True)
+        for comp_name, comp in computed.items():
+            setattr(cls, comp_name, property(comp.func))
+        cls.__bolt_field_configs__ = configs
+        cls.__bolt_computed__ = computed
+        field_validators: dict[str, list[Callable[..., Any]]] = {}
+        model_validators: list[Callable[..., Any]] = []
+        for klass in reversed(cls.__mro__):
+            for attr in vars(klass).values():
+                target = getattr(attr, "__func__", attr)
+                if (fname := getattr(target, "__bolt_field_validator__", None)) is not None:
+                    field_validators.setdefault(fname, []).append(target)
+                if getattr(target, "__bolt_model_validator__", False):
+                    model_validators.append(target)
+        names = set(cls.__struct_fields__)
+        if unknown := [f for f in field_validators if f not in names]:
+            raise BoltConfigError(f"{name}: field_validator for unknown field(s) {unknown}")
+        cls.__bolt_field_validators__ = field_validators
+        cls.__bolt_model_validators__ = model_validators
+        cls.__bolt_validates__ = bool(field_validators or model_validators)
+        if name != "Serializer" or module != __name__:
+            _derive_forms(cls)
+        return cls
+
+
+def _msgspec_field(default: Any, default_factory: Any, name: str | None) -> Any:
+    field_any: Any = msgspec.field
+    return field_any(default=default, default_factory=default_factory, name=name)
+
+
+def _meta_of(config: FieldConfig) -> Any:
+    extra: dict[str, Any] = {}
+    if config.description:
+        extra["description"] = config.description
+    if config.title:
+        extra["title"] = config.title
+    if config.examples:
+        extra["examples"] = config.examples
+    return Meta(**extra) if extra else None
+
+
+def _field_info(cls: type) -> list[Any]:
+    return list(msgspec.structs.fields(cls))
+
+
+def _derive_forms(cls: Any) -> None:
+    """``__bolt_output__`` (response form: no write-only/excluded fields, plus computed ones)
+    and ``__bolt_input__`` (request form: no read-only fields), when they differ from cls."""
+    configs: dict[str, FieldConfig] = cls.__bolt_field_configs__
+    try:
+        infos = _field_info(cls)
+    except (NameError, TypeError):  # forward references not resolvable yet: no derived forms
+        cls.__bolt_output__ = cls.__bolt_input__ = None
+        return
+    hidden = {n for n, c in configs.items() if c.write_only or c.exclude}
+    sourced = any(c.source for c in configs.values())
+    nested = any(_nested_of(i.type) is not None for i in infos)
+    if hidden or cls.__bolt_computed__ or sourced or nested:
+        fields: list[Any] = []
+        for i in infos:
+            if i.name in hidden:
+                continue
+            default = i.default if i.default is not _NODEFAULT else msgspec.field(default_factory=i.default_factory)
+            if i.default is _NODEFAULT and i.default_factory is _NODEFAULT:
+                fields.append((i.name, i.type, msgspec.field(name=i.encode_name)))
+            else:
+                fields.append((i.name, i.type, msgspec.field(default=default, name=i.encode_name)))
+        hints = {}
+        for comp_name, comp in cls.__bolt_computed__.items():
+            try:
+                hints[comp_name] = typing.get_type_hints(comp.func).get("return", Any)
+            except NameError:
+                hints[comp_name] = Any
+            fields.append((comp_name, hints[comp_name], msgspec.field(default=None, name=comp.alias)))
+        out = msgspec.defstruct(f"{cls.__name__}Response", fields, kw_only=True, module=cls.__module__)
+        out.__bolt_prepare__ = staticmethod(cls._prepare_output)  # type: ignore[attr-defined]
+        cls.__bolt_output__ = out
+    else:
+        cls.__bolt_output__ = None
+    read_only = [n for n, c in configs.items() if c.read_only and n in cls.__struct_fields__]
+    cls.__bolt_input__ = (
+        cls.subset(*[n for n in cls.__struct_fields__ if n not in read_only], name=f"{cls.__name__}Input")
+        if read_only
+        else None
+    )
+
+
+def _nested_of(tp: Any) -> Nested | None:
+    if typing.get_origin(tp) is Annotated:
+        for extra in typing.get_args(tp)[1:]:
+            if isinstance(extra, Nested):
+                return extra
+    return None
+
+
+class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
+    """A msgspec Struct with keyword-only fields, validators and model helpers."""
+
+    __bolt_field_configs__: ClassVar[dict[str, FieldConfig]]
+    __bolt_computed__: ClassVar[dict[str, _Computed]]
+    __bolt_field_validators__: ClassVar[dict[str, list[Callable[..., Any]]]]
+    __bolt_model_validators__: ClassVar[list[Callable[..., Any]]]
+    __bolt_validates__: ClassVar[bool]
+    __bolt_output__: ClassVar[Any]
+    __bolt_input__: ClassVar[Any]
+
+    def __post_init__(self) -> None:
+        if not type(self).__bolt_validates__ or _trusted.get():
+            return
+        errors = self._run_validators(set())
+        if errors:
+            raise RequestValidationError(errors)
+
+    def _run_validators(self, failed: set[str]) -> list[dict[str, Any]]:
+        """Run every validator; the errors of all of them (``failed``: fields already in error)."""
+        cls = type(self)
+        errors: list[dict[str, Any]] = []
+        for name, funcs in cls.__bolt_field_validators__.items():
+            if name in failed:
+                continue
+            value = getattr(self, name)
+            try:
+                for func in funcs:
+                    value = func(cls, value)
+                msgspec.structs.force_setattr(self, name, value)
+            except (ValueError, TypeError, AssertionError) as exc:
+                errors.append(
+                    {"type": "value_error", "loc": ["body", _json_name(cls, name)], "msg": str(exc), "input": value}
+                )
+        if not errors and not failed:
+            for func in cls.__bolt_model_validators__:
+                try:
+                    func(self)
+                except (ValueError, TypeError, AssertionError) as exc:
+                    errors.append({"type": "value_error", "loc": ["body"], "msg": str(exc), "input": None})
+        return errors
+
+    # ---- validation from outside data -----------------------------------------------------
+
+    @classmethod
+    def model_validate(cls: type[S], data: Any) -> S:
+        """``data`` (a dict, or an object with attributes) as an instance; a 422
+        ``RequestValidationError`` listing every error otherwise."""
+        try:
+            return msgspec.convert(data, cls, from_attributes=True)
+        except msgspec.ValidationError as exc:
+            raise RequestValidationError(_all_errors(cls, data, exc)) from None
+
+    @classmethod
+    def model_validate_json(cls: type[S], data: bytes | str) -> S:
+        try:
+            return msgspec.json.decode(data, type=cls)
+        except msgspec.ValidationError as exc:
+            try:
+                raw = msgspec.json.decode(data)
+            except msgspec.DecodeError:
+                raise RequestValidationError([msgspec_error(["body"], exc)]) from None
+            raise RequestValidationError(_all_errors(cls, raw, exc)) from None
+        except msgspec.DecodeError as exc:
+            raise RequestValidationError([msgspec_error(["body"], exc)]) from None
+
+    @classmethod
+    def __bolt_decode__(cls: type[S], body: bytes) -> S:
+        """The body decoder the route planner uses for this type (one 422 with all errors)."""
+        return cls.model_validate_json(body)
+
+    # ---- models ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_model(cls: type[S], instance: Any) -> S:
+        """An instance read from a model object's attributes (``source=`` paths, nested
+        serializers); write-only fields are left empty and validators are not run."""
+        configs = cls.__bolt_field_configs__
+        values: dict[str, Any] = {}
+        for info in _field_info(cls):
+            config = configs.get(info.name)
+            if config is not None and config.write_only:
+                values[info.name] = None
+                continue
+            source = config.source if config is not None and config.source else info.name
+            value = _read(instance, source)
+            if value is _MISSING:
+                if info.default is not _NODEFAULT or info.default_factory is not _NODEFAULT:
+                    continue
+                value = None
+            nested = _nested_of(info.type)
+            if nested is not None and value is not None:
+                if nested.many:
+                    items = value.all() if hasattr(value, "all") else value
+                    value = [nested.serializer.from_model(v) for v in items]
+                else:
+                    value = nested.serializer.from_model(value)
+            values[info.name] = value
+        token = _trusted.set(True)
+        try:
+            return cls(**values)
+        finally:
+            _trusted.reset(token)
+
+    @classmethod
+    def _prepare_output(cls, value: Any) -> Any:
+        """A return value made ready for the response form (model objects read through
+        from_model, so that computed and ``source=`` fields work)."""
+        if isinstance(value, (dict, msgspec.Struct)) or value is None:
+            return value
+        return cls.from_model(value)
+
+    def to_dict(self, exclude_unset: bool = False) -> dict[str, Any]:
+        """The fields as a dict (``exclude_unset``: without UNSET ones)."""
+        out = {n: getattr(self, n) for n in self.__struct_fields__}
+        if exclude_unset:
+            out = {k: v for k, v in out.items() if v is not msgspec.UNSET}
+        return out
+
+    def _model_values(self, model: Any) -> dict[str, Any]:
+        configs = type(self).__bolt_field_configs__
+        names = {f.name for f in model._meta.concrete_fields} | {f.attname for f in model._meta.concrete_fields}
+        return {
+            k: v
+            for k, v in self.to_dict(exclude_unset=True).items()
+            if k in names and not (k in configs and configs[k].read_only)
+        }
+
+    def to_model(self, model: Any = None) -> Any:
+        """A new (unsaved) model instance from the writable fields."""
+        model = model or getattr(getattr(type(self), "Config", None), "model", None)
+        if model is None:
+            raise BoltConfigError(f"{type(self).__name__}.to_model: pass the model or set Config.model")
+        return model(**self._model_values(model))
+
+    def update_instance(self, instance: Any) -> Any:
+        """Set the writable fields on ``instance`` (not saved); returns it."""
+        for key, value in self._model_values(type(instance)).items():
+            setattr(instance, key, value)
+        return instance
+
+    # ---- output ---------------------------------------------------------------------------
+
+    def _output(self) -> Any:
+        out = type(self).__bolt_output__
+        return self if out is None else msgspec.convert(self, out, from_attributes=True)
+
+    def dump(self, exclude_none: bool = False, exclude_defaults: bool = False) -> dict[str, Any]:
+        """The response form as a dict (write-only fields left out, computed ones in)."""
+        data: dict[str, Any] = msgspec.to_builtins(self._output())
+        if exclude_none:
+            data = {k: v for k, v in data.items() if v is not None}
+        if exclude_defaults:
+            defaults = {i.encode_name: i.default for i in _field_info(type(self)) if i.default is not _NODEFAULT}
+            data = {k: v for k, v in data.items() if k not in defaults or defaults[k] != v}
+        return data
+
+    def dump_json(self) -> bytes:
+        return msgspec.json.encode(self._output())
+
+    @classmethod
+    def dump_many(cls, items: Iterable[Any]) -> list[dict[str, Any]]:
+        return [_as(cls, i).dump() for i in items]
+
+    @classmethod
+    def dump_many_json(cls, items: Iterable[Any]) -> bytes:
+        return msgspec.json.encode([_as(cls, i)._output() for i in items])
+
+    # ---- variants -------------------------------------------------------------------------
+
+    @classmethod
+    def subset(cls, *fields: str, name: str | None = None) -> Any:
+        """A serializer with only ``fields`` (their validators and options kept)."""
+        infos = {i.name: i for i in _field_info(cls)}
+        if unknown := [f for f in fields if f not in infos]:
+            raise BoltConfigError(f"{cls.__name__}.subset: unknown field(s) {unknown}")
+        ns: dict[str, Any] = {"__module__": cls.__module__, "__annotations__": {}}
+        for f in fields:
+            i = infos[f]
+            ns["__annotations__"][f] = i.type
+            if i.default is not _NODEFAULT or i.default_factory is not _NODEFAULT or i.encode_name != f:
+                ns[f] = _msgspec_field(i.default, i.default_factory, i.encode_name if i.encode_name != f else None)
+        for klass in cls.__mro__:
+            for attr_name, attr in vars(klass).items():
+                target = getattr(attr, "__func__", attr)
+                if getattr(target, "__bolt_field_validator__", None) in fields:
+                    ns.setdefault(attr_name, attr)
+        configs = {k: v for k, v in cls.__bolt_field_configs__.items() if k in fields}
+        sub = _SerializerMeta(name or f"{cls.__name__}Subset", (Serializer,), ns)
+        sub.__bolt_field_configs__ = configs
+        _derive_forms(sub)
+        return sub
+
+    @classmethod
+    def fields(cls, field_set: str, name: str | None = None) -> Any:
+        """``subset`` of the fields named by ``Config.field_sets[field_set]``."""
+        sets = getattr(getattr(cls, "Config", None), "field_sets", None) or {}
+        if field_set not in sets:
+            raise BoltConfigError(f"{cls.__name__}: no field set {field_set!r} in Config.field_sets")
+        return cls.subset(*sets[field_set], name=name or f"{cls.__name__}{field_set.title()}")
+
+    @classmethod
+    def only(cls, *fields: str) -> SerializerView:
+        return SerializerView(cls.subset(*fields))
+
+    @classmethod
+    def exclude(cls, *fields: str) -> SerializerView:
+        return SerializerView(cls.subset(*[f for f in cls.__struct_fields__ if f not in fields]))
+
+    @classmethod
+    def use(cls, field_set: str) -> SerializerView:
+        return SerializerView(cls.fields(field_set))
+
+
+class SerializerView:
+    """A narrowed serializer (``only``/``exclude``/``use``) for dumping objects."""
+
+    def __init__(self, serializer: Any) -> None:
+        self.serializer = serializer
+
+    def from_model(self, instance: Any) -> Any:
+        return self.serializer.from_model(instance)
+
+    def dump(self, obj: Any) -> dict[str, Any]:
+        return _as(self.serializer, obj).dump()  # type: ignore[no-any-return]
+
+    def dump_json(self, obj: Any) -> bytes:
+        return _as(self.serializer, obj).dump_json()  # type: ignore[no-any-return]
+
+    def dump_many(self, items: Iterable[Any]) -> list[dict[str, Any]]:
+        return self.serializer.dump_many(items)  # type: ignore[no-any-return]
+
+    def dump_many_json(self, items: Iterable[Any]) -> bytes:
+        return self.serializer.dump_many_json(items)  # type: ignore[no-any-return]
+
+
+_MISSING: Any = object()
+
+
+def _read(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        if obj is None:
+            return None
+        obj = obj.get(part, _MISSING) if isinstance(obj, dict) else getattr(obj, part, _MISSING)
+        if obj is _MISSING:
+            return _MISSING
+        if callable(obj) and not hasattr(obj, "all"):
+            obj = obj()
+    return obj
+
+
+def _as(cls: Any, obj: Any) -> Any:
+    if isinstance(obj, cls):
+        return obj
+    if isinstance(obj, dict):
+        return msgspec.convert(obj, cls)
+    return cls.from_model(obj)
+
+
+def _json_name(cls: Any, name: str) -> str:
+    for i in _field_info(cls):
+        if i.name == name:
+            return str(i.encode_name)
+    return name
+
+
+def _all_errors(cls: Any, data: Any, first: msgspec.ValidationError) -> list[dict[str, Any]]:
+    """Every error of ``data`` against ``cls``: each field converted on its own (constraint
+    errors), then the field validators of the valid ones. Only run after a failure."""
+    if not isinstance(data, dict):
+        return [msgspec_error(["body"], first)]
+    errors: list[dict[str, Any]] = []
+    failed: set[str] = set()
+    values: dict[str, Any] = {}
+    for info in _field_info(cls):
+        key = info.encode_name
+        if key not in data:
+            if info.default is _NODEFAULT and info.default_factory is _NODEFAULT:
+                errors.append({"type": "missing", "loc": ["body", key], "msg": "Field required", "input": None})
+                failed.add(info.name)
+            continue
+        try:
+            values[info.name] = msgspec.convert(data[key], info.type, strict=False)
+        except msgspec.ValidationError as exc:
+            errors.append(msgspec_error(["body", key], exc, data[key]))
+            failed.add(info.name)
+    validators = cls.__bolt_field_validators__
+    for name, funcs in validators.items():
+        if name in failed or name not in values:
+            continue
+        value = values[name]
+        try:
+            for func in funcs:
+                value = func(cls, value)
+        except (ValueError, TypeError, AssertionError) as exc:
+            errors.append(
+                {"type": "value_error", "loc": ["body", _json_name(cls, name)], "msg": str(exc), "input": value}
+            )
+    return errors or [msgspec_error(["body"], first)]
+
+
+# ---- from Django models -------------------------------------------------------------------
+
+
+def create_serializer(
+    model: Any,
+    *,
+    fields: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+    write_only: Iterable[str] | None = None,
+    read_only: Iterable[str] | None = None,
+    serializer_name: str | None = None,
+    nested: dict[str, Any] | None = None,
+) -> Any:
+    """A Serializer generated from a Django model: each field typed from the model field
+    (choices -> Literal, max_length -> a limit, null -> ``| None``, FK -> the related key
+    as ``<name>_id``, M2M -> list of keys; ``nested={"author": AuthorSerializer}`` embeds a
+    related object instead). The auto primary key is read-only."""
+    annotations, defaults, auto = model_annotations(model, fields, exclude, nested or {}, Nested)
+    ns: dict[str, Any] = {"__module__": getattr(model, "__module__", __name__), "__annotations__": annotations}
+    for key, value in defaults.items():
+        ns[key] = value
+    ro = set(read_only or ()) | set(auto)
+    wo = set(write_only or ())
+    ns["Config"] = type("Config", (), {"model": model, "read_only": sorted(ro), "write_only": sorted(wo)})
+    return _SerializerMeta(serializer_name or f"{model.__name__}Serializer", (Serializer,), ns)
+
+
+def create_serializer_set(
+    model: Any,
+    *,
+    create_fields: Iterable[str] | None = None,
+    update_fields: Iterable[str] | None = None,
+    public_fields: Iterable[str] | None = None,
+    write_only: Iterable[str] | None = None,
+    read_only: Iterable[str] | None = None,
+) -> tuple[Any, Any, Any]:
+    """``(Create, Update, Public)`` serializers for a model: the create body, the update
+    body (every field optional) and the response."""
+    name = model.__name__
+    create = create_serializer(
+        model, fields=create_fields, write_only=write_only, read_only=read_only, serializer_name=f"{name}Create"
+    )
+    update_base = create_serializer(
+        model, fields=update_fields or create_fields, write_only=write_only, serializer_name=f"{name}UpdateBase"
+    )
+    update_ns: dict[str, Any] = {"__module__": update_base.__module__, "__annotations__": {}}
+    for info in _field_info(update_base):
+        update_ns["__annotations__"][info.name] = info.type | msgspec.UnsetType
+        update_ns[info.name] = msgspec.UNSET
+    update_ns["Config"] = type("Config", (), {"model": model})
+    update = _SerializerMeta(f"{name}Update", (Serializer,), update_ns)
+    public = create_serializer(
+        model, fields=public_fields, read_only=read_only, write_only=write_only, serializer_name=f"{name}Public"
+    )
+    return create, update, public
