@@ -29,12 +29,15 @@ See docs/serializers.md.
 from __future__ import annotations
 
 import contextvars
+import logging
 import sys
+import types
 import typing
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
+from django.conf import settings
 
 from ._django.model_types import model_annotations
 from ._routing.validation import msgspec_error
@@ -276,6 +279,7 @@ def _derive_forms(cls: Any) -> None:
             fields.append((comp_name, hints[comp_name], msgspec.field(default=None, name=comp.alias)))
         out = msgspec.defstruct(f"{cls.__name__}Response", fields, kw_only=True, module=cls.__module__)
         out.__bolt_prepare__ = staticmethod(cls._prepare_output)  # type: ignore[attr-defined]
+        out.__bolt_prepare_many__ = staticmethod(cls._prepare_many)  # type: ignore[attr-defined]
         cls.__bolt_output__ = out
     else:
         cls.__bolt_output__ = None
@@ -288,6 +292,8 @@ def _derive_forms(cls: Any) -> None:
 
 
 def _nested_of(tp: Any) -> Nested | None:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):  # Annotated[S, Nested(S)] | None
+        return next((n for a in typing.get_args(tp) if (n := _nested_of(a)) is not None), None)
     if typing.get_origin(tp) is Annotated:
         for extra in typing.get_args(tp)[1:]:
             if isinstance(extra, Nested):
@@ -380,12 +386,14 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
                 values[info.name] = None
                 continue
             source = config.source if config is not None and config.source else info.name
+            nested = _nested_of(info.type)
+            if nested is not None and _listing.get() and guard_enabled():
+                _check_preloaded(cls, instance, source, nested.many)
             value = _read(instance, source)
             if value is _MISSING:
                 if info.default is not _NODEFAULT or info.default_factory is not _NODEFAULT:
                     continue
                 value = None
-            nested = _nested_of(info.type)
             if nested is not None and value is not None:
                 if nested.many:
                     items = value.all() if hasattr(value, "all") else value
@@ -398,6 +406,15 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
             return cls(**values)
         finally:
             _trusted.reset(token)
+
+    @classmethod
+    def _prepare_many(cls, values: Iterable[Any]) -> list[Any]:
+        """``_prepare_output`` of each item of a list response (the N+1 guard watches)."""
+        token = _listing.set(True)
+        try:
+            return [cls._prepare_output(v) for v in values]
+        finally:
+            _listing.reset(token)
 
     @classmethod
     def _prepare_output(cls, value: Any) -> Any:
@@ -532,6 +549,49 @@ class SerializerView:
 
 
 _MISSING: Any = object()
+
+# ---- the N+1 guard: in DEBUG, a list response whose nested relation is loaded one query per
+# item logs a warning naming the field and the QuerySet call that fixes it (once per field).
+
+logger = logging.getLogger("django_bolt")
+_listing: contextvars.ContextVar[bool] = contextvars.ContextVar("bolt_serializer_listing", default=False)
+_warned: set[tuple[type, str]] = set()
+
+
+def guard_enabled() -> bool:
+    """``BOLT_N_PLUS_ONE_WARNINGS`` if set, else ``DEBUG``."""
+    if not settings.configured:
+        return False
+    return bool(getattr(settings, "BOLT_N_PLUS_ONE_WARNINGS", settings.DEBUG))
+
+
+def _check_preloaded(cls: type, instance: Any, name: str, many: bool) -> None:
+    if (cls, name) in _warned or "." in name:
+        return
+    meta = getattr(instance, "_meta", None)
+    if meta is None:
+        return
+    if many:
+        loaded = name in (getattr(instance, "_prefetched_objects_cache", None) or {})
+        fix = f".prefetch_related({name!r})"
+    else:
+        try:
+            is_cached = getattr(meta.get_field(name), "is_cached", None)
+        except Exception:  # not a model field (a property...): nothing to say
+            return
+        if is_cached is None:
+            return
+        loaded = bool(is_cached(instance))
+        fix = f".select_related({name!r})"
+    if not loaded:
+        _warned.add((cls, name))
+        logger.warning(
+            "N+1 queries: %s.%s loads '%s' with one query per item of a list response; add %s to the QuerySet",
+            cls.__module__,
+            cls.__qualname__,
+            name,
+            fix,
+        )
 
 
 def _read(obj: Any, path: str) -> Any:

@@ -67,12 +67,16 @@ def output_converter(model: Any) -> Callable[[Any], Any]:
     # A Serializer's response form reads model objects through from_model (computed and
     # source= fields); plain Structs convert straight from the attributes.
     prepare = getattr(item if item is not None else model, "__bolt_prepare__", None)
+    prepare_many = getattr(item, "__bolt_prepare_many__", None) if item is not None else None
 
     def to_msgspec(value: Any) -> Any:
         if isinstance(value, Response):
             return value
         if prepare is not None:
-            value = [prepare(v) for v in value] if item is not None and isinstance(value, list) else prepare(value)
+            if item is None:
+                value = prepare(value)
+            elif isinstance(value, list):
+                value = prepare_many(value) if prepare_many is not None else [prepare(v) for v in value]
         try:
             return msgspec.convert(value, model, from_attributes=True)
         except msgspec.ValidationError as exc:

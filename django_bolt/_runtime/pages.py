@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 from asgiref.sync import sync_to_async
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
 
@@ -50,8 +51,11 @@ def shape(rows: Sequence[Any], item_type: Any) -> list[Any]:
     """``rows`` (dicts or model instances) as a list of ``item_type``."""
     if item_type is None:
         return [_as_dict(r) for r in rows]
+    prepare_many = getattr(item_type, "__bolt_prepare_many__", None)
     prepare = getattr(item_type, "__bolt_prepare__", None) or getattr(item_type, "from_model", None)
-    if prepare is not None:
+    if prepare_many is not None:
+        rows = prepare_many(rows)
+    elif prepare is not None:
         rows = [prepare(r) if isinstance(r, Model) else r for r in rows]
     result: list[Any] = msgspec.convert(rows, list[item_type], from_attributes=True)
     return result
@@ -108,6 +112,26 @@ async def fetch_keyed(queryset: QuerySet[Any], stop: int, item_type: Any, field:
     """The first ``stop`` items of ``queryset`` shaped as ``item_type``, with each one's
     value of ``field`` (the cursor key), in one hop."""
     return await sync_to_async(_keyed)(queryset, stop, item_type, field)
+
+
+#: fetch_one's answer when nothing matches.
+NOT_FOUND: Any = object()
+
+
+def _one(queryset: QuerySet[Any], lookup: dict[str, Any], item_type: Any) -> Any:
+    names = _projection(item_type, queryset.model) if item_type is not None else None
+    try:
+        row = queryset.values(*names).get(**lookup) if names is not None else queryset.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError):
+        return NOT_FOUND
+    return shape([row], item_type)[0]
+
+
+async def fetch_one(queryset: QuerySet[Any], lookup: dict[str, Any], item_type: Any) -> Any:
+    """The one object of ``queryset`` that ``lookup`` names, shaped as ``item_type``, or
+    ``NOT_FOUND``: the query and the shaping in ONE hop to the ORM pool (an instance
+    returned to the server would take a second hop to be encoded there)."""
+    return await sync_to_async(_one)(queryset, lookup, item_type)
 
 
 def item_type_of(annotation: Any) -> Any:

@@ -32,6 +32,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         server.wait_ready()
         with httpx.Client(base_url=server.url, timeout=30) as c:
             _seed(c)
+            c.bolt_log = server.log  # type: ignore[attr-defined]  # the N+1 guard's test reads it
             yield c
         server.stop()
     finally:
@@ -288,3 +289,34 @@ def test_generated_serializer_and_field_sets(client: httpx.Client) -> None:
     assert set(first) == {"id", "title", "status", "rating", "author_id", "slug"}
     assert first["status"] in ("draft", "published")
     assert c.get("/v/brief").json() == [{"id": r["id"], "title": r["title"]} for r in rows[:2]]
+
+
+def test_n_plus_one_guard_names_the_field_and_the_fix(client: httpx.Client) -> None:
+    c = client
+    author = c.post("/v/authors", params={"name": "Bea"}).json()["id"]
+    for i in range(2):
+        r = c.post("/v/articles", json={"title": f"n1 {i}", "slug": f"n1-{i}", "author_id": author})
+        assert r.status_code == 201
+    assert c.get("/v/ser-articles").status_code == 200  # select_related("author"): quiet
+    assert "N+1" not in c.bolt_log()  # type: ignore[attr-defined]
+    listed = c.get("/v/ser-lazy").json()
+    assert {"id": author, "name": "Bea"} in [a["author"] for a in listed]
+    log = c.bolt_log()  # type: ignore[attr-defined]
+    assert "N+1 queries" in log and "ArticleSerializer" in log and ".select_related('author')" in log
+    assert c.get("/v/ser-lazy/1").status_code == 200  # one object: not a list, no new warning
+    assert c.bolt_log().count("N+1 queries") == 1  # type: ignore[attr-defined]
+
+
+def test_settings_default_pagination_class(start_bolt: Any, tmp_path: Path) -> None:
+    env = {"TEST_DB": str(tmp_path / "default.sqlite3"), "TEST_DEFAULT_PAGINATION": "viewsapp.paging.ThreePerPage"}
+    done = run_manage("migrate", "--noinput", env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    server = start_bolt(TEST_PROJECT, env=env)
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        _seed(c)
+        body = c.get("/v/default-paged").json()
+        assert _ids(body["items"]) == ["a0", "a1", "a2"] and body["total_pages"] == 4
+        assert c.get("/v/paged").json()["page_size"] == 3  # its own class
+    bad = start_bolt(TEST_PROJECT, env={**env, "TEST_DEFAULT_PAGINATION": "viewsapp.paging.Nope"}, ready=False)
+    assert bad.proc.wait(timeout=60) != 0
+    assert "BOLT_DEFAULT_PAGINATION_CLASS" in bad.log()

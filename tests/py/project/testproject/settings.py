@@ -104,3 +104,7 @@ if os.environ.get("TEST_BOLT_SETTINGS"):
     import json
 
     DJANGO_BOLT.update(json.loads(os.environ["TEST_BOLT_SETTINGS"]))
+# issue 19: the serializers' N+1 guard on (it follows DEBUG by default), and a settings-level
+# default pagination class for the test that sets TEST_DEFAULT_PAGINATION.
+BOLT_N_PLUS_ONE_WARNINGS = True
+BOLT_DEFAULT_PAGINATION_CLASS = os.environ.get("TEST_DEFAULT_PAGINATION") or None

@@ -11,7 +11,6 @@ from django_bolt import (
     LimitOffsetPagination,
     ModelViewSet,
     OrderingFilter,
-    PageNumberPagination,
     ReadOnlyModelViewSet,
     Request,
     SearchFilter,
@@ -31,6 +30,7 @@ from django_bolt.serializers import (
 )
 
 from .models import Article, Author
+from .paging import ThreePerPage
 
 api = BoltAPI(prefix="/v")
 
@@ -74,11 +74,6 @@ class ArticleViewSet(ModelViewSet):
     async def published_count(self, request: Request) -> dict[str, int]:
         qs = await self.get_queryset()
         return {"count": await qs.filter(status="published").acount()}
-
-
-class ThreePerPage(PageNumberPagination):
-    page_size = 3
-    max_page_size = 5
 
 
 @api.viewset("/paged")
@@ -196,3 +191,19 @@ async def make_author(name: str) -> dict[str, int]:
 async def brief(request: Request) -> list[dict[str, object]]:
     rows = [a async for a in Article.objects.order_by("id")[:2]]
     return ArticleSerializer.use("brief").dump_many(rows)
+
+
+@api.viewset("/ser-lazy")
+class LazyAuthors(ReadOnlyModelViewSet):
+    """The same serializer without select_related: the N+1 guard's case."""
+
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleSerializer
+
+
+@api.viewset("/default-paged")
+class DefaultPaged(ReadOnlyModelViewSet):
+    """No pagination_class: BOLT_DEFAULT_PAGINATION_CLASS applies when set."""
+
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleOut
