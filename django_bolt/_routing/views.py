@@ -154,8 +154,13 @@ def make_handler(
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         tp = hints.get(p.name, inspect.Parameter.empty)
-        if p.name == "data" and (tp is inspect.Parameter.empty or tp is Any) and data_type is not None:
-            tp = data_type
+        if p.name == "data" and (tp is inspect.Parameter.empty or tp is Any):
+            if data_type is None and action in ("create", "update", "partial_update"):
+                raise BoltConfigError(
+                    f"{where}: the body type is unknown; set serializer_class (or create_/update_serializer_class) "
+                    "or annotate `data`"
+                )
+            tp = data_type if data_type is not None else tp
         if tp is not inspect.Parameter.empty:
             annotations[p.name] = tp
         kept.append(p.replace(kind=inspect.Parameter.KEYWORD_ONLY, annotation=tp))

@@ -16,8 +16,10 @@ from django_bolt import (
     BoltConfigError,
     HTTPException,
     LimitOffsetPagination,
+    ModelViewSet,
     PageNumberPagination,
     Request,
+    Router,
     ViewSet,
     action,
     paginate,
@@ -264,3 +266,31 @@ def test_paginate_needs_the_request() -> None:
         @paginate()
         async def no_request() -> list[Item]:
             return []
+
+
+def test_router_viewsets_and_as_view() -> None:
+    router = Router(prefix="/r", tags=["r"])
+    router.viewset("/items")(ItemViewSet)
+
+    class Ping(APIView):
+        async def get(self, request: Request) -> dict[str, str]:
+            return {"pong": request.path}
+
+    router.view("/ping")(Ping)
+    api = BoltAPI()
+    api.include_router(router, prefix="/v1")
+    api.add_route("GET", "/manual", Ping.as_view("get"))
+    with TestClient(api) as c:
+        assert c.get("/v1/r/items/2", headers={"x-api-key": "k1"}).json() == {"id": 2, "name": "item2"}
+        assert c.get("/v1/r/ping").json() == {"pong": "/v1/r/ping"}
+        assert c.get("/manual").json() == {"pong": "/manual"}
+    doc = build_document(api.routes)
+    assert doc["paths"]["/v1/r/items"]["get"]["tags"] == ["r"]
+
+
+def test_model_mixins_need_a_body_type() -> None:
+    class NoSerializer(ModelViewSet):
+        pass
+
+    with pytest.raises(BoltConfigError, match="body type is unknown"):
+        BoltAPI().viewset("/n")(NoSerializer)
