@@ -320,3 +320,24 @@ def test_settings_default_pagination_class(start_bolt: Any, tmp_path: Path) -> N
     bad = start_bolt(TEST_PROJECT, env={**env, "TEST_DEFAULT_PAGINATION": "viewsapp.paging.Nope"}, ready=False)
     assert bad.proc.wait(timeout=60) != 0
     assert "BOLT_DEFAULT_PAGINATION_CLASS" in bad.log()
+
+
+def test_generated_serializer_set_viewset(client: httpx.Client) -> None:
+    c = client
+    r = c.post("/v/set-articles", json={"title": "gen", "slug": "gen-1", "status": "published"})
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made == {
+        "id": made["id"],
+        "title": "gen",
+        "slug": "gen-1",
+        "status": "published",
+        "rating": 0,
+        "author_id": None,
+    }
+    bad = c.post("/v/set-articles", json={"title": "x" * 201, "slug": "bad slug", "status": "archived"})
+    assert bad.status_code == 422
+    assert sorted(e["loc"][-1] for e in bad.json()["detail"]) == ["slug", "status", "title"]
+    r = c.patch(f"/v/set-articles/{made['id']}", json={"rating": 8})
+    assert r.status_code == 200 and r.json()["rating"] == 8 and r.json()["title"] == "gen"
+    assert c.patch(f"/v/set-articles/{made['id']}", json={"rating": "x"}).status_code == 422

@@ -24,6 +24,7 @@ from django_bolt.serializers import (
     Slug,
     computed_field,
     create_serializer,
+    create_serializer_set,
     field,
     field_validator,
     model_validator,
@@ -207,3 +208,21 @@ class DefaultPaged(ReadOnlyModelViewSet):
 
     queryset = Article.objects.order_by("id")
     serializer_class = ArticleOut
+
+
+ArticleCreate, ArticleUpdate, ArticlePublic = create_serializer_set(
+    Article,
+    create_fields=["title", "slug", "status", "author"],
+    update_fields=["title", "rating", "status"],
+    public_fields=["id", "title", "slug", "status", "rating", "author"],
+)
+
+
+@api.viewset("/set-articles")
+class GeneratedSetArticles(ModelViewSet):
+    """Bodies and responses from create_serializer_set."""
+
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticlePublic
+    create_serializer_class = ArticleCreate
+    update_serializer_class = ArticleUpdate
