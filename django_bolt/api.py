@@ -243,7 +243,9 @@ class Router:
                 cls, path, guards=guards, auth=auth, status_code=status_code, lookup_field=lookup_field, tags=tags
             )
             for spec in specs:
-                self.add_route(spec.method, spec.path, spec.handler, **spec.options)
+                route = self.add_route(spec.method, spec.path, spec.handler, **spec.options)
+                if spec.finish is not None:
+                    spec.finish(route)
             return cls
 
         return decorator

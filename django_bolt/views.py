@@ -268,10 +268,13 @@ class RetrieveMixin:
         """One object by its lookup field."""
         if type(self).get_object is not ViewSet.get_object:  # the class's own lookup
             return await self.get_object(**kwargs)
-        # Speed: the query and the shaping into the serializer in one ORM-pool hop, with a
-        # .values() projection when the serializer's fields are columns (get_object + an
-        # instance return is two hops and a full row).
         queryset = await self.get_queryset()
+        if self.get_serializer_class() is not None:
+            # Speed: the route turns the evaluated QuerySet into its one object or a 404
+            # (_routing/views.one_or_404): the server evaluates and encodes it on the ORM
+            # pool in one batched hop, fetching only the serializer's columns.
+            return queryset.filter(**(kwargs or self.kwargs))
+        # No serializer: the query and the shaping in one hop (fetch_one).
         found = await fetch_one(queryset, kwargs or dict(self.kwargs), output_type(self.get_serializer_class()))
         if found is NOT_FOUND:
             raise HTTPException(404, "Not found")
