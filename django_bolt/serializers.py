@@ -276,7 +276,9 @@ def _derive_forms(cls: Any) -> None:
                 hints[comp_name] = typing.get_type_hints(comp.func).get("return", Any)
             except NameError:
                 hints[comp_name] = Any
-            fields.append((comp_name, hints[comp_name], msgspec.field(default=None, name=comp.alias)))
+            # UNSET when absent (a dict without it): no null default against a non-null type
+            computed_type = hints[comp_name] | msgspec.UnsetType
+            fields.append((comp_name, computed_type, msgspec.field(default=msgspec.UNSET, name=comp.alias)))
         out = msgspec.defstruct(f"{cls.__name__}Response", fields, kw_only=True, module=cls.__module__)
         out.__bolt_prepare__ = staticmethod(cls._prepare_output)  # type: ignore[attr-defined]
         out.__bolt_prepare_many__ = staticmethod(cls._prepare_many)  # type: ignore[attr-defined]
