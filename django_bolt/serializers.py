@@ -329,6 +329,8 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
             if name in failed:
                 continue
             value = getattr(self, name)
+            if value is msgspec.UNSET:  # a partial body's field that was not sent
+                continue
             try:
                 for func in funcs:
                     value = func(cls, value)
@@ -506,6 +508,24 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
         sub.__bolt_field_configs__ = configs
         _derive_forms(sub)
         return sub
+
+    @classmethod
+    def partial(cls, name: str | None = None) -> Any:
+        """A serializer whose every field is optional and ``UNSET`` unless sent (PATCH
+        bodies): the field validators run on the fields that are sent; model validators
+        do not run (the object is incomplete)."""
+        ns: dict[str, Any] = {"__module__": cls.__module__, "__annotations__": {}, "__bolt_partial_of__": cls}
+        for i in _field_info(cls):
+            ns["__annotations__"][i.name] = i.type | msgspec.UnsetType
+            ns[i.name] = _msgspec_field(msgspec.UNSET, _NODEFAULT, i.encode_name if i.encode_name != i.name else None)
+        for klass in cls.__mro__:
+            for attr_name, attr in vars(klass).items():
+                if getattr(getattr(attr, "__func__", attr), "__bolt_field_validator__", None) is not None:
+                    ns.setdefault(attr_name, attr)
+        part = _SerializerMeta(name or f"{cls.__name__}Patch", (Serializer,), ns)
+        part.__bolt_field_configs__ = dict(cls.__bolt_field_configs__)
+        part.__bolt_model_validators__ = []
+        return part
 
     @classmethod
     def fields(cls, field_set: str, name: str | None = None) -> Any:

@@ -95,6 +95,10 @@ _partials: dict[Any, Any] = {}
 def _partial_struct(tp: Any) -> Any:
     if tp in _partials:
         return _partials[tp]
+    own = getattr(tp, "partial", None)  # a Serializer: its partial form keeps the validators
+    if callable(own) and hasattr(tp, "__bolt_field_validators__"):
+        _partials[tp] = own()
+        return _partials[tp]
     if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
         raise BoltConfigError(f"partial_update needs a msgspec Struct (or Serializer) body type, not {tp!r}")
     fields = [

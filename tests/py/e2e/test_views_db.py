@@ -341,3 +341,17 @@ def test_generated_serializer_set_viewset(client: httpx.Client) -> None:
     r = c.patch(f"/v/set-articles/{made['id']}", json={"rating": 8})
     assert r.status_code == 200 and r.json()["rating"] == 8 and r.json()["title"] == "gen"
     assert c.patch(f"/v/set-articles/{made['id']}", json={"rating": "x"}).status_code == 422
+
+
+def test_serializer_patch_runs_field_validators_and_pages_use_the_serializer(client: httpx.Client) -> None:
+    c = client
+    pk = c.post("/v/ser-articles", json={"title": "Patch me", "slug": "patch-me"}).json()["id"]
+    r = c.patch(f"/v/ser-articles/{pk}", json={"title": "LOUD", "rating": 50})
+    assert r.status_code == 422
+    assert sorted(e["loc"][-1] for e in r.json()["detail"]) == ["rating", "title"]
+    r = c.patch(f"/v/ser-articles/{pk}", json={"title": "  quiet  "})
+    assert r.status_code == 200 and r.json()["title"] == "quiet"  # the validator stripped it
+    page = c.get("/v/ser-paged").json()
+    assert page["page_size"] == 3 and len(page["items"]) == 3
+    first = page["items"][0]
+    assert "body" not in first and first["headline"] == f"{first['title']} ({first['rating']})"

@@ -226,3 +226,12 @@ class GeneratedSetArticles(ModelViewSet):
     serializer_class = ArticlePublic
     create_serializer_class = ArticleCreate
     update_serializer_class = ArticleUpdate
+
+
+@api.viewset("/ser-paged")
+class SerializedPaged(ReadOnlyModelViewSet):
+    """A Serializer with computed and nested fields as the item type of a page."""
+
+    queryset = Article.objects.select_related("author").order_by("id")
+    serializer_class = ArticleSerializer
+    pagination_class = ThreePerPage
