@@ -229,12 +229,15 @@ def _first(*values: Any) -> Any:
 
 
 def _common_options(cls: type, guards: Any, auth: Any, tags: list[str] | None) -> dict[str, Any]:
-    return {
+    options: dict[str, Any] = {
         "guards": _first(guards, getattr(cls, "guards", None)),
         "auth": _first(auth, getattr(cls, "auth", None)),
         "tags": list(tags) if tags else None,
-        "sync_to_thread": bool(getattr(cls, "sync_to_thread", False)),
     }
+    # Only when the class opts in: otherwise add_route's own rule for sync handlers applies.
+    if getattr(cls, "sync_to_thread", False):
+        options["sync_to_thread"] = True
+    return options
 
 
 def view_routes(
