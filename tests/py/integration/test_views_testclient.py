@@ -294,3 +294,24 @@ def test_model_mixins_need_a_body_type() -> None:
 
     with pytest.raises(BoltConfigError, match="body type is unknown"):
         BoltAPI().viewset("/n")(NoSerializer)
+
+
+def test_action_response_model_summary_and_tags() -> None:
+    class Brief(msgspec.Struct):
+        id: int
+
+    @action(methods=["GET"], detail=True, response_model=Brief, summary="Short form", tags=["extra"])
+    async def brief(self: Any, request: Request, pk: int) -> Item:
+        return Item(id=pk, name="dropped by the response model")
+
+    class WithAction(ViewSet):
+        async def list(self, request: Request) -> list[Item]:
+            return []
+
+    WithAction.brief = brief  # type: ignore[attr-defined]
+    api = BoltAPI()
+    api.viewset("/w", tags=["w"])(WithAction)
+    with TestClient(api) as c:
+        assert c.get("/w/4/brief").json() == {"id": 4}  # the action's response_model beats the annotation
+    op = build_document(api.routes)["paths"]["/w/{pk}/brief"]["get"]
+    assert op["summary"] == "Short form" and op["tags"] == ["w", "extra"]

@@ -157,3 +157,30 @@ def test_as_body_and_response_through_the_test_client() -> None:
     doc = build_document(api.routes)
     out = next(v for k, v in doc["components"]["schemas"].items() if k.startswith("UserResponse"))
     assert "password" not in out["properties"] and "domain" in out["properties"]
+
+
+def test_excluded_fields_and_partial_form() -> None:
+    class Doc(Serializer):
+        title: str
+        internal: str = field(exclude=True, default="x")
+
+        @field_validator("title")
+        def not_empty(cls, value: str) -> str:
+            if not value:
+                raise ValueError("empty")
+            return value
+
+        @model_validator()
+        def whole(self) -> None:
+            raise ValueError("model validators do not run on partial bodies")
+
+    Patch = Doc.partial()
+    p = Patch.model_validate({"internal": "y"})
+    assert p.title is msgspec.UNSET and p.to_dict(exclude_unset=True) == {"internal": "y"}
+    with pytest.raises(RequestValidationError) as info:
+        Patch.model_validate({"title": ""})
+    assert [e["loc"] for e in info.value.errors()] == [["body", "title"]]
+    with pytest.raises(RequestValidationError):
+        Doc.model_validate({"title": "t"})  # the full form runs the model validator
+    out = Doc.__bolt_output__
+    assert "internal" not in out.__struct_fields__
