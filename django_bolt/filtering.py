@@ -174,7 +174,7 @@ class OrderingFilter(FilterBackend):
     def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> QuerySet[Any]:
         allowed = set(getattr(view, "ordering_fields", None) or ())
         raw = request.query.get(self.ordering_param)
-        if raw is None:
+        if raw is None or not raw.strip():  # absent or empty: the default order
             default = getattr(view, "ordering", None)
             if default:
                 return queryset.order_by(*([default] if isinstance(default, str) else default))
@@ -182,7 +182,7 @@ class OrderingFilter(FilterBackend):
         terms = [t.strip() for t in raw.split(",") if t.strip()]
         bad = [t for t in terms if t.lstrip("-") not in allowed]
         if bad or not terms:
-            msg = f"cannot order by {', '.join(bad) or 'nothing'}; allowed: {', '.join(sorted(allowed)) or 'none'}"
+            msg = f"cannot order by {', '.join(bad) or raw}; allowed: {', '.join(sorted(allowed)) or 'none'}"
             raise RequestValidationError([_error(self.ordering_param, msg, raw)])
         return queryset.order_by(*terms)
 
