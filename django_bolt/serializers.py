@@ -29,18 +29,26 @@ See docs/serializers.md.
 from __future__ import annotations
 
 import contextvars
-import logging
-import sys
-import types
-import typing
 from collections.abc import Callable, Iterable
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
-from django.conf import settings
 
 from ._django.model_types import model_annotations
+from ._django.n_plus_one import check_preloaded, guard_enabled, listing
+from ._routing.serializer_meta import (
+    Computed,
+    FieldConfig,
+    FieldSpec,
+    Nested,
+    SerializerMeta,
+    derive_forms,
+    field_info,
+    msgspec_field,
+    nested_of,
+)
 from ._routing.validation import msgspec_error
+from ._runtime.serializer_errors import all_errors, json_name
 from .exceptions import BoltConfigError, RequestValidationError
 from .field_types import *  # noqa: F403 - the constrained aliases are part of this module's API
 from .field_types import __all__ as _field_types
@@ -55,28 +63,6 @@ S = TypeVar("S", bound="Serializer")
 _NODEFAULT: Any = msgspec.NODEFAULT
 # from_model builds instances of data that is already valid: validators are not re-run.
 _trusted: contextvars.ContextVar[bool] = contextvars.ContextVar("bolt_serializer_trusted", default=False)
-
-
-class FieldConfig(msgspec.Struct, frozen=True):
-    """What ``field(...)`` says about a field beyond its default."""
-
-    read_only: bool = False
-    write_only: bool = False
-    source: str | None = None
-    alias: str | None = None
-    description: str | None = None
-    title: str | None = None
-    examples: list[Any] | None = None
-    deprecated: bool = False
-    exclude: bool = False
-    include_in_schema: bool = True
-
-
-class _FieldSpec:
-    def __init__(self, config: FieldConfig, default: Any, default_factory: Callable[[], Any] | None) -> None:
-        self.config = config
-        self.default = default
-        self.default_factory = default_factory
 
 
 def field(
@@ -102,17 +88,7 @@ def field(
     config = FieldConfig(
         read_only, write_only, source, alias, description, title, examples, deprecated, exclude, include_in_schema
     )
-    return _FieldSpec(config, default, default_factory)
-
-
-class Nested:
-    """``author: Annotated[AuthorSerializer, Nested(AuthorSerializer)]``: a related object
-    (``many=True``: a related manager's objects) serialized with ``serializer``."""
-
-    def __init__(self, serializer: type[Serializer], *, many: bool = False, max_items: int | None = None) -> None:
-        self.serializer = serializer
-        self.many = many
-        self.max_items = max_items
+    return FieldSpec(config, default, default_factory)
 
 
 def field_validator(name: str, mode: str = "after") -> Callable[[Callable[..., Any]], Any]:
@@ -140,14 +116,6 @@ def model_validator(mode: str = "after") -> Callable[[Callable[..., Any]], Any]:
     return decorator
 
 
-class _Computed:
-    def __init__(self, func: Callable[..., Any], alias: str | None, description: str | None, include: bool) -> None:
-        self.func = func
-        self.alias = alias
-        self.description = description
-        self.include_in_schema = include
-
-
 def computed_field(
     func: Callable[..., Any] | None = None,
     *,
@@ -158,156 +126,15 @@ def computed_field(
 ) -> Any:
     """A read-only value computed from the instance, part of every response."""
     if func is not None:
-        return _Computed(func, alias, description, include_in_schema)
-    return lambda f: _Computed(f, alias, description, include_in_schema)
+        return Computed(func, alias, description, include_in_schema)
+    return lambda f: Computed(f, alias, description, include_in_schema)
 
 
-def _resolve(annotation: Any, module: str) -> Any:
-    if isinstance(annotation, str):
-        namespace = dict(vars(sys.modules[module])) if module in sys.modules else {}
-        namespace.setdefault("Annotated", Annotated)
-        try:
-            return eval(annotation, namespace)  # noqa: S307 - a class's own annotation, as typing does
-        except Exception:
-            return annotation
-    return annotation
-
-
-class _SerializerMeta(type(msgspec.Struct)):  # type: ignore[misc]
-    """Makes every field keyword-only and compiles ``field()``/validators/computed fields."""
-
-    def __new__(mcls, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kwargs: Any) -> Any:
-        kwargs.setdefault("kw_only", True)
-        module = ns.get("__module__", __name__)
-        annotations = dict(ns.get("__annotations__", {}))
-        configs: dict[str, FieldConfig] = {}
-        computed: dict[str, _Computed] = {}
-        for key, value in list(ns.items()):
-            if isinstance(value, _FieldSpec):
-                configs[key] = value.config
-                meta = _meta_of(value.config)
-                if meta is not None and key in annotations:
-                    annotations[key] = Annotated[_resolve(annotations[key], module), meta]
-                ns[key] = _msgspec_field(value.default, value.default_factory or _NODEFAULT, value.config.alias)
-            elif isinstance(value, _Computed):
-                computed[key] = value
-                del ns[key]
-        ns["__annotations__"] = annotations
-        cls = super().__new__(mcls, name, bases, ns, **kwargs)
-        for base in reversed(cls.__mro__[1:]):
-            for key, config in getattr(base, "__bolt_field_configs__", {}).items():
-                configs.setdefault(key, config)
-            for key, comp in getattr(base, "__bolt_computed__", {}).items():
-                computed.setdefault(key, comp)
-        config_cls = ns.get("Config") or getattr(cls, "Config", None)
-        for key in getattr(config_cls, "read_only", ()) or ():
-            configs[key] = msgspec.structs.replace(configs.get(key, FieldConfig()), read_only=True)
-        for key in getattr(config_cls, "write_only", ()) or ():
-            configs[key] = msgspec.structs.replace(configs.get(key, FieldConfig()), write_only=True)
-        for comp_name, comp in computed.items():
-            setattr(cls, comp_name, property(comp.func))
-        cls.__bolt_field_configs__ = configs
-        cls.__bolt_computed__ = computed
-        field_validators: dict[str, list[Callable[..., Any]]] = {}
-        model_validators: list[Callable[..., Any]] = []
-        for klass in reversed(cls.__mro__):
-            for attr in vars(klass).values():
-                target = getattr(attr, "__func__", attr)
-                if (fname := getattr(target, "__bolt_field_validator__", None)) is not None:
-                    field_validators.setdefault(fname, []).append(target)
-                if getattr(target, "__bolt_model_validator__", False):
-                    model_validators.append(target)
-        names = set(cls.__struct_fields__)
-        if unknown := [f for f in field_validators if f not in names]:
-            raise BoltConfigError(f"{name}: field_validator for unknown field(s) {unknown}")
-        cls.__bolt_field_validators__ = field_validators
-        cls.__bolt_model_validators__ = model_validators
-        cls.__bolt_validates__ = bool(field_validators or model_validators)
-        if name != "Serializer" or module != __name__:
-            _derive_forms(cls)
-        return cls
-
-
-def _msgspec_field(default: Any, default_factory: Any, name: str | None) -> Any:
-    field_any: Any = msgspec.field
-    return field_any(default=default, default_factory=default_factory, name=name)
-
-
-def _meta_of(config: FieldConfig) -> Any:
-    extra: dict[str, Any] = {}
-    if config.description:
-        extra["description"] = config.description
-    if config.title:
-        extra["title"] = config.title
-    if config.examples:
-        extra["examples"] = config.examples
-    return Meta(**extra) if extra else None
-
-
-def _field_info(cls: type) -> list[Any]:
-    return list(msgspec.structs.fields(cls))
-
-
-def _derive_forms(cls: Any) -> None:
-    """``__bolt_output__`` (response form: no write-only/excluded fields, plus computed ones)
-    and ``__bolt_input__`` (request form: no read-only fields), when they differ from cls."""
-    configs: dict[str, FieldConfig] = cls.__bolt_field_configs__
-    try:
-        infos = _field_info(cls)
-    except (NameError, TypeError):  # forward references not resolvable yet: no derived forms
-        cls.__bolt_output__ = cls.__bolt_input__ = None
-        return
-    hidden = {n for n, c in configs.items() if c.write_only or c.exclude}
-    sourced = any(c.source for c in configs.values())
-    nested = any(_nested_of(i.type) is not None for i in infos)
-    if hidden or cls.__bolt_computed__ or sourced or nested:
-        fields: list[Any] = []
-        for i in infos:
-            if i.name in hidden:
-                continue
-            default = i.default if i.default is not _NODEFAULT else msgspec.field(default_factory=i.default_factory)
-            if i.default is _NODEFAULT and i.default_factory is _NODEFAULT:
-                fields.append((i.name, i.type, msgspec.field(name=i.encode_name)))
-            else:
-                fields.append((i.name, i.type, msgspec.field(default=default, name=i.encode_name)))
-        hints = {}
-        for comp_name, comp in cls.__bolt_computed__.items():
-            try:
-                hints[comp_name] = typing.get_type_hints(comp.func).get("return", Any)
-            except NameError:
-                hints[comp_name] = Any
-            # UNSET when absent (a dict without it): no null default against a non-null type
-            computed_type = hints[comp_name] | msgspec.UnsetType
-            fields.append((comp_name, computed_type, msgspec.field(default=msgspec.UNSET, name=comp.alias)))
-        out = msgspec.defstruct(f"{cls.__name__}Response", fields, kw_only=True, module=cls.__module__)
-        out.__bolt_prepare__ = staticmethod(cls._prepare_output)  # type: ignore[attr-defined]
-        out.__bolt_prepare_many__ = staticmethod(cls._prepare_many)  # type: ignore[attr-defined]
-        cls.__bolt_output__ = out
-    else:
-        cls.__bolt_output__ = None
-    read_only = [n for n, c in configs.items() if c.read_only and n in cls.__struct_fields__]
-    cls.__bolt_input__ = (
-        cls.subset(*[n for n in cls.__struct_fields__ if n not in read_only], name=f"{cls.__name__}Input")
-        if read_only
-        else None
-    )
-
-
-def _nested_of(tp: Any) -> Nested | None:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):  # Annotated[S, Nested(S)] | None
-        return next((n for a in typing.get_args(tp) if (n := _nested_of(a)) is not None), None)
-    if typing.get_origin(tp) is Annotated:
-        for extra in typing.get_args(tp)[1:]:
-            if isinstance(extra, Nested):
-                return extra
-    return None
-
-
-class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
+class Serializer(msgspec.Struct, metaclass=SerializerMeta):
     """A msgspec Struct with keyword-only fields, validators and model helpers."""
 
     __bolt_field_configs__: ClassVar[dict[str, FieldConfig]]
-    __bolt_computed__: ClassVar[dict[str, _Computed]]
+    __bolt_computed__: ClassVar[dict[str, Computed]]
     __bolt_field_validators__: ClassVar[dict[str, list[Callable[..., Any]]]]
     __bolt_model_validators__: ClassVar[list[Callable[..., Any]]]
     __bolt_validates__: ClassVar[bool]
@@ -337,7 +164,7 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
                 msgspec.structs.force_setattr(self, name, value)
             except (ValueError, TypeError, AssertionError) as exc:
                 errors.append(
-                    {"type": "value_error", "loc": ["body", _json_name(cls, name)], "msg": str(exc), "input": value}
+                    {"type": "value_error", "loc": ["body", json_name(cls, name)], "msg": str(exc), "input": value}
                 )
         if not errors and not failed:
             for func in cls.__bolt_model_validators__:
@@ -356,7 +183,7 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
         try:
             return msgspec.convert(data, cls, from_attributes=True)
         except msgspec.ValidationError as exc:
-            raise RequestValidationError(_all_errors(cls, data, exc)) from None
+            raise RequestValidationError(all_errors(cls, data, exc)) from None
 
     @classmethod
     def model_validate_json(cls: type[S], data: bytes | str) -> S:
@@ -367,7 +194,7 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
                 raw = msgspec.json.decode(data)
             except msgspec.DecodeError:
                 raise RequestValidationError([msgspec_error(["body"], exc)]) from None
-            raise RequestValidationError(_all_errors(cls, raw, exc)) from None
+            raise RequestValidationError(all_errors(cls, raw, exc)) from None
         except msgspec.DecodeError as exc:
             raise RequestValidationError([msgspec_error(["body"], exc)]) from None
 
@@ -384,15 +211,15 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
         serializers); write-only fields are left empty and validators are not run."""
         configs = cls.__bolt_field_configs__
         values: dict[str, Any] = {}
-        for info in _field_info(cls):
+        for info in field_info(cls):
             config = configs.get(info.name)
             if config is not None and config.write_only:
                 values[info.name] = None
                 continue
             source = config.source if config is not None and config.source else info.name
-            nested = _nested_of(info.type)
-            if nested is not None and _listing.get() and guard_enabled():
-                _check_preloaded(cls, instance, source, nested.many)
+            nested = nested_of(info.type)
+            if nested is not None and listing.get() and guard_enabled():
+                check_preloaded(cls, instance, source, nested.many)
             value = _read(instance, source)
             if value is _MISSING:
                 if info.default is not _NODEFAULT or info.default_factory is not _NODEFAULT:
@@ -414,11 +241,11 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
     @classmethod
     def _prepare_many(cls, values: Iterable[Any]) -> list[Any]:
         """``_prepare_output`` of each item of a list response (the N+1 guard watches)."""
-        token = _listing.set(True)
+        token = listing.set(True)
         try:
             return [cls._prepare_output(v) for v in values]
         finally:
-            _listing.reset(token)
+            listing.reset(token)
 
     @classmethod
     def _prepare_output(cls, value: Any) -> Any:
@@ -469,7 +296,7 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
         if exclude_none:
             data = {k: v for k, v in data.items() if v is not None}
         if exclude_defaults:
-            defaults = {i.encode_name: i.default for i in _field_info(type(self)) if i.default is not _NODEFAULT}
+            defaults = {i.encode_name: i.default for i in field_info(type(self)) if i.default is not _NODEFAULT}
             data = {k: v for k, v in data.items() if k not in defaults or defaults[k] != v}
         return data
 
@@ -489,7 +316,7 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
     @classmethod
     def subset(cls, *fields: str, name: str | None = None) -> Any:
         """A serializer with only ``fields`` (their validators and options kept)."""
-        infos = {i.name: i for i in _field_info(cls)}
+        infos = {i.name: i for i in field_info(cls)}
         if unknown := [f for f in fields if f not in infos]:
             raise BoltConfigError(f"{cls.__name__}.subset: unknown field(s) {unknown}")
         ns: dict[str, Any] = {"__module__": cls.__module__, "__annotations__": {}}
@@ -497,16 +324,16 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
             i = infos[f]
             ns["__annotations__"][f] = i.type
             if i.default is not _NODEFAULT or i.default_factory is not _NODEFAULT or i.encode_name != f:
-                ns[f] = _msgspec_field(i.default, i.default_factory, i.encode_name if i.encode_name != f else None)
+                ns[f] = msgspec_field(i.default, i.default_factory, i.encode_name if i.encode_name != f else None)
         for klass in cls.__mro__:
             for attr_name, attr in vars(klass).items():
                 target = getattr(attr, "__func__", attr)
                 if getattr(target, "__bolt_field_validator__", None) in fields:
                     ns.setdefault(attr_name, attr)
         configs = {k: v for k, v in cls.__bolt_field_configs__.items() if k in fields}
-        sub = _SerializerMeta(name or f"{cls.__name__}Subset", (Serializer,), ns)
+        sub = SerializerMeta(name or f"{cls.__name__}Subset", (Serializer,), ns)
         sub.__bolt_field_configs__ = configs
-        _derive_forms(sub)
+        derive_forms(sub)
         return sub
 
     @classmethod
@@ -515,14 +342,14 @@ class Serializer(msgspec.Struct, metaclass=_SerializerMeta):
         bodies): the field validators run on the fields that are sent; model validators
         do not run (the object is incomplete)."""
         ns: dict[str, Any] = {"__module__": cls.__module__, "__annotations__": {}, "__bolt_partial_of__": cls}
-        for i in _field_info(cls):
+        for i in field_info(cls):
             ns["__annotations__"][i.name] = i.type | msgspec.UnsetType
-            ns[i.name] = _msgspec_field(msgspec.UNSET, _NODEFAULT, i.encode_name if i.encode_name != i.name else None)
+            ns[i.name] = msgspec_field(msgspec.UNSET, _NODEFAULT, i.encode_name if i.encode_name != i.name else None)
         for klass in cls.__mro__:
             for attr_name, attr in vars(klass).items():
                 if getattr(getattr(attr, "__func__", attr), "__bolt_field_validator__", None) is not None:
                     ns.setdefault(attr_name, attr)
-        part = _SerializerMeta(name or f"{cls.__name__}Patch", (Serializer,), ns)
+        part = SerializerMeta(name or f"{cls.__name__}Patch", (Serializer,), ns)
         part.__bolt_field_configs__ = dict(cls.__bolt_field_configs__)
         part.__bolt_model_validators__ = []
         return part
@@ -572,49 +399,6 @@ class SerializerView:
 
 _MISSING: Any = object()
 
-# ---- the N+1 guard: in DEBUG, a list response whose nested relation is loaded one query per
-# item logs a warning naming the field and the QuerySet call that fixes it (once per field).
-
-logger = logging.getLogger("django_bolt")
-_listing: contextvars.ContextVar[bool] = contextvars.ContextVar("bolt_serializer_listing", default=False)
-_warned: set[tuple[type, str]] = set()
-
-
-def guard_enabled() -> bool:
-    """``BOLT_N_PLUS_ONE_WARNINGS`` if set, else ``DEBUG``."""
-    if not settings.configured:
-        return False
-    return bool(getattr(settings, "BOLT_N_PLUS_ONE_WARNINGS", settings.DEBUG))
-
-
-def _check_preloaded(cls: type, instance: Any, name: str, many: bool) -> None:
-    if (cls, name) in _warned or "." in name:
-        return
-    meta = getattr(instance, "_meta", None)
-    if meta is None:
-        return
-    if many:
-        loaded = name in (getattr(instance, "_prefetched_objects_cache", None) or {})
-        fix = f".prefetch_related({name!r})"
-    else:
-        try:
-            is_cached = getattr(meta.get_field(name), "is_cached", None)
-        except Exception:  # not a model field (a property...): nothing to say
-            return
-        if is_cached is None:
-            return
-        loaded = bool(is_cached(instance))
-        fix = f".select_related({name!r})"
-    if not loaded:
-        _warned.add((cls, name))
-        logger.warning(
-            "N+1 queries: %s.%s loads '%s' with one query per item of a list response; add %s to the QuerySet",
-            cls.__module__,
-            cls.__qualname__,
-            name,
-            fix,
-        )
-
 
 def _read(obj: Any, path: str) -> Any:
     for part in path.split("."):
@@ -634,48 +418,6 @@ def _as(cls: Any, obj: Any) -> Any:
     if isinstance(obj, dict):
         return msgspec.convert(obj, cls)
     return cls.from_model(obj)
-
-
-def _json_name(cls: Any, name: str) -> str:
-    for i in _field_info(cls):
-        if i.name == name:
-            return str(i.encode_name)
-    return name
-
-
-def _all_errors(cls: Any, data: Any, first: msgspec.ValidationError) -> list[dict[str, Any]]:
-    """Every error of ``data`` against ``cls``: each field converted on its own (constraint
-    errors), then the field validators of the valid ones. Only run after a failure."""
-    if not isinstance(data, dict):
-        return [msgspec_error(["body"], first)]
-    errors: list[dict[str, Any]] = []
-    failed: set[str] = set()
-    values: dict[str, Any] = {}
-    for info in _field_info(cls):
-        key = info.encode_name
-        if key not in data:
-            if info.default is _NODEFAULT and info.default_factory is _NODEFAULT:
-                errors.append({"type": "missing", "loc": ["body", key], "msg": "Field required", "input": None})
-                failed.add(info.name)
-            continue
-        try:
-            values[info.name] = msgspec.convert(data[key], info.type, strict=False)
-        except msgspec.ValidationError as exc:
-            errors.append(msgspec_error(["body", key], exc, data[key]))
-            failed.add(info.name)
-    validators = cls.__bolt_field_validators__
-    for name, funcs in validators.items():
-        if name in failed or name not in values:
-            continue
-        value = values[name]
-        try:
-            for func in funcs:
-                value = func(cls, value)
-        except (ValueError, TypeError, AssertionError) as exc:
-            errors.append(
-                {"type": "value_error", "loc": ["body", _json_name(cls, name)], "msg": str(exc), "input": value}
-            )
-    return errors or [msgspec_error(["body"], first)]
 
 
 # ---- from Django models -------------------------------------------------------------------
@@ -702,7 +444,7 @@ def create_serializer(
     ro = set(read_only or ()) | set(auto)
     wo = set(write_only or ())
     ns["Config"] = type("Config", (), {"model": model, "read_only": sorted(ro), "write_only": sorted(wo)})
-    return _SerializerMeta(serializer_name or f"{model.__name__}Serializer", (Serializer,), ns)
+    return SerializerMeta(serializer_name or f"{model.__name__}Serializer", (Serializer,), ns)
 
 
 def create_serializer_set(
@@ -724,11 +466,11 @@ def create_serializer_set(
         model, fields=update_fields or create_fields, write_only=write_only, serializer_name=f"{name}UpdateBase"
     )
     update_ns: dict[str, Any] = {"__module__": update_base.__module__, "__annotations__": {}}
-    for info in _field_info(update_base):
+    for info in field_info(update_base):
         update_ns["__annotations__"][info.name] = info.type | msgspec.UnsetType
         update_ns[info.name] = msgspec.UNSET
     update_ns["Config"] = type("Config", (), {"model": model})
-    update = _SerializerMeta(f"{name}Update", (Serializer,), update_ns)
+    update = SerializerMeta(f"{name}Update", (Serializer,), update_ns)
     public = create_serializer(
         model, fields=public_fields, read_only=read_only, write_only=write_only, serializer_name=f"{name}Public"
     )
