@@ -139,6 +139,8 @@ def _meta_of(config: FieldConfig) -> Any:
         extra["title"] = config.title
     if config.examples:
         extra["examples"] = config.examples
+    if config.deprecated:
+        extra["extra_json_schema"] = {"deprecated": True}
     return msgspec.Meta(**extra) if extra else None
 
 
@@ -176,6 +178,8 @@ def derive_forms(cls: Any) -> None:
                 hints[comp_name] = Any
             # UNSET when absent (a dict without it): no null default against a non-null type
             computed_type = hints[comp_name] | msgspec.UnsetType
+            if comp.description:
+                computed_type = Annotated[computed_type, msgspec.Meta(description=comp.description)]
             fields.append((comp_name, computed_type, msgspec.field(default=msgspec.UNSET, name=comp.alias)))
         out = msgspec.defstruct(f"{cls.__name__}Response", fields, kw_only=True, module=cls.__module__)
         out.__bolt_prepare__ = staticmethod(cls._prepare_output)  # type: ignore[attr-defined]

@@ -184,3 +184,17 @@ def test_excluded_fields_and_partial_form() -> None:
         Doc.model_validate({"title": "t"})  # the full form runs the model validator
     out = Doc.__bolt_output__
     assert "internal" not in out.__struct_fields__
+
+
+def test_field_options_reach_the_schema() -> None:
+    class Old(Serializer):
+        x: int = field(deprecated=True, description="old", title="X", examples=[1])
+
+        @computed_field(description="twice x")
+        def y(self) -> int:
+            return self.x * 2
+
+    props = msgspec.json.schema(Old.__bolt_output__)["$defs"]["OldResponse"]["properties"]
+    assert props["x"] == {"description": "old", "title": "X", "examples": [1], "deprecated": True, "type": "integer"}
+    assert props["y"] == {"description": "twice x", "type": "integer"}
+    assert Old(x=2).dump() == {"x": 2, "y": 4}
