@@ -358,6 +358,16 @@ def paginate(pagination_class: type[PaginationBase] | None = None) -> Callable[[
         item = output_type(declared) if declared is not None else None
         paginator = cls()
 
+        def from_response_model(model: Any) -> Any:
+            """``response_model=list[X]`` on the route decorator: X types the items, and the
+            route answers (and documents) the envelope of X (called at registration)."""
+            nonlocal item
+            declared_item = item_type_of(model)
+            if declared_item is None:
+                return model  # already an envelope, or not a list: used as it is
+            item = output_type(declared_item)
+            return paginator.response_type(item)
+
         @functools.wraps(func)
         async def paged(*args: Any, **kwargs: Any) -> Any:
             request = kwargs[req_name] if req_name in kwargs else args[req_pos]
@@ -381,6 +391,7 @@ def paginate(pagination_class: type[PaginationBase] | None = None) -> Callable[[
             return_annotation=annotations.get("return", inspect.Signature.empty)
         )
         paged.__bolt_pagination__ = paginator  # type: ignore[attr-defined]
+        paged.__bolt_paginate__ = from_response_model  # type: ignore[attr-defined]
         docs = list(getattr(func, "__bolt_query_docs__", ()))
         paged.__bolt_query_docs__ = docs + paginator.query_parameters()  # type: ignore[attr-defined]
         return paged  # type: ignore[return-value]

@@ -38,6 +38,9 @@ def response_form(model: Any) -> Any:
 def response_model_from(func: Callable[..., Any], response_model: Any) -> Any:
     """``response_model=`` if given, else the return annotation when it names a model."""
     if response_model is not None:
+        paged = getattr(func, "__bolt_paginate__", None)  # @paginate: items of response_model=list[X]
+        if paged is not None:
+            response_model = paged(response_model)
         return response_form(response_model)
     try:
         ret = typing.get_type_hints(func).get("return")

@@ -315,3 +315,21 @@ def test_action_response_model_summary_and_tags() -> None:
         assert c.get("/w/4/brief").json() == {"id": 4}  # the action's response_model beats the annotation
     op = build_document(api.routes)["paths"]["/w/{pk}/brief"]["get"]
     assert op["summary"] == "Short form" and op["tags"] == ["w", "extra"]
+
+
+def test_paginate_takes_the_item_type_from_response_model() -> None:
+    api = BoltAPI()
+
+    class Two(PageNumberPagination):
+        page_size = 2
+
+    @api.get("/rm", response_model=list[Item])
+    @paginate(Two)
+    async def rm(request: Request) -> Any:
+        return [{"id": i, "name": f"n{i}", "extra": "dropped"} for i in range(3)]
+
+    with TestClient(api) as c:
+        body = c.get("/rm", params={"page": 2}).json()
+    assert body["items"] == [{"id": 2, "name": "n2"}] and body["total"] == 3 and body["previous_page"] == 1
+    ref = build_document(api.routes)["paths"]["/rm"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert ref["schema"]["$ref"].endswith("PaginatedResponse_Item_")
