@@ -106,6 +106,8 @@ class PaginationBase:
     max_page_size: int = 1000
     page_size_query_param: str | None = None
     envelope: str = "bolt"
+    #: the item type when the route gives none (django-bolt's name)
+    serializer_class: Any = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -159,6 +161,7 @@ class PageNumberPagination(PaginationBase):
         self, queryset: QuerySet[Any] | Sequence[Any], request: Request, *, item_type: Any = None, **params: Any
     ) -> Any:
         p = params or await self.get_page_params(request)
+        item_type = item_type if item_type is not None else output_type(self.serializer_class)
         page, size = p["page"], p["page_size"]
         total, items = await fetch_page(queryset, (page - 1) * size, page * size, item_type)
         assert total is not None
@@ -205,6 +208,7 @@ class LimitOffsetPagination(PaginationBase):
         self, queryset: QuerySet[Any] | Sequence[Any], request: Request, *, item_type: Any = None, **params: Any
     ) -> Any:
         p = params or await self.get_page_params(request)
+        item_type = item_type if item_type is not None else output_type(self.serializer_class)
         limit, offset = p["limit"], p["offset"]
         total, items = await fetch_page(queryset, offset, offset + limit, item_type)
         assert total is not None
@@ -269,6 +273,7 @@ class CursorPagination(PaginationBase):
         if not isinstance(queryset, QuerySet):
             raise BoltConfigError("CursorPagination pages QuerySets only (it filters on the ordering field)")
         p = params or await self.get_page_params(request)
+        item_type = item_type if item_type is not None else output_type(self.serializer_class)
         size, value, backwards = p["page_size"], p["value"], p["backwards"]
         field = self.ordering.lstrip("-")
         descending = self.ordering.startswith("-")

@@ -333,3 +333,18 @@ def test_paginate_takes_the_item_type_from_response_model() -> None:
     assert body["items"] == [{"id": 2, "name": "n2"}] and body["total"] == 3 and body["previous_page"] == 1
     ref = build_document(api.routes)["paths"]["/rm"]["get"]["responses"]["200"]["content"]["application/json"]
     assert ref["schema"]["$ref"].endswith("PaginatedResponse_Item_")
+
+
+def test_paginator_serializer_class_types_untyped_items() -> None:
+    api = BoltAPI()
+
+    class Typed(LimitOffsetPagination):
+        serializer_class = Item
+
+    @api.get("/untyped")
+    @paginate(Typed)
+    async def untyped(request: Request) -> Any:
+        return [{"id": 1, "name": "one", "secret": "dropped"}]
+
+    with TestClient(api) as c:
+        assert c.get("/untyped").json()["items"] == [{"id": 1, "name": "one"}]
