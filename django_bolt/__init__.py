@@ -30,3 +30,50 @@ __all__ = [
     "__version__",
     "rate_limit",
 ]
+
+# Class-based views, pagination, filtering (issue 19)
+from .filtering import FieldFilter, OrderingFilter, SearchFilter  # noqa: E402
+from .pagination import (  # noqa: E402
+    CursorPagination,
+    LimitOffsetPagination,
+    PageNumberPagination,
+    PaginatedResponse,
+    PaginationBase,
+    paginate,
+)
+from .views import (  # noqa: E402
+    APIView,
+    CreateMixin,
+    DestroyMixin,
+    ListMixin,
+    ModelViewSet,
+    PartialUpdateMixin,
+    ReadOnlyModelViewSet,
+    RetrieveMixin,
+    UpdateMixin,
+    ViewSet,
+    action,
+)
+
+__all__ += [
+    "APIView",
+    "CreateMixin",
+    "CursorPagination",
+    "DestroyMixin",
+    "FieldFilter",
+    "LimitOffsetPagination",
+    "ListMixin",
+    "ModelViewSet",
+    "OrderingFilter",
+    "PageNumberPagination",
+    "PaginatedResponse",
+    "PaginationBase",
+    "PartialUpdateMixin",
+    "ReadOnlyModelViewSet",
+    "RetrieveMixin",
+    "SearchFilter",
+    "UpdateMixin",
+    "ViewSet",
+    "action",
+    "paginate",
+]

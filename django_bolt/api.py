@@ -21,6 +21,7 @@ from ._routing.models import output_converter, response_model_from
 from ._routing.plans import plan_arguments
 from ._routing.route import METHODS, Route, route_flags
 from ._runtime.background import with_background
+from ._routing.views import view_routes, viewset_routes
 from ._runtime.binding import build_binder, with_dependencies
 from ._runtime.streaming import generator_endpoint
 from .auth._route import apply as apply_auth
@@ -203,6 +204,54 @@ class Router:
             raise BoltConfigError(f"include_router prefix {prefix!r} cannot contain path parameters")
         for r in router.routes:
             self.routes.append(replace(r, path=_join(self.prefix + prefix, r.path)))
+
+    # ---- class-based views (django_bolt.views; generation in _routing/views.py) ----------
+
+    def view(
+        self,
+        path: str,
+        *,
+        methods: list[str] | None = None,
+        guards: Sequence[Any] | None = None,
+        auth: Sequence[Any] | None = None,
+        status_code: int | None = None,
+        tags: list[str] | None = None,
+    ) -> Callable[[type[Any]], type[Any]]:
+        """Route an ``APIView``'s ``get``/``post``/... methods at ``path`` (docs/views.md)."""
+
+        def decorator(cls: type[Any]) -> type[Any]:
+            specs = view_routes(
+                cls, path, methods=methods, guards=guards, auth=auth, status_code=status_code, tags=tags
+            )
+            for spec in specs:
+                self.add_route(spec.method, spec.path, spec.handler, **spec.options)
+            return cls
+
+        return decorator
+
+    def viewset(
+        self,
+        path: str,
+        *,
+        guards: Sequence[Any] | None = None,
+        auth: Sequence[Any] | None = None,
+        status_code: int | None = None,
+        lookup_field: str = "pk",
+        tags: list[str] | None = None,
+    ) -> Callable[[type[Any]], type[Any]]:
+        """Route a ``ViewSet``'s actions at ``path`` and ``path/{lookup}`` (docs/views.md)."""
+
+        def decorator(cls: type[Any]) -> type[Any]:
+            specs = viewset_routes(
+                cls, path, guards=guards, auth=auth, status_code=status_code, lookup_field=lookup_field, tags=tags
+            )
+            for spec in specs:
+                route = self.add_route(spec.method, spec.path, spec.handler, **spec.options)
+                if spec.finish is not None:
+                    spec.finish(route)
+            return cls
+
+        return decorator
 
 
 class BoltAPI(Router):

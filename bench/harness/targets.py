@@ -61,7 +61,10 @@ def ours(name: str = "ours", workers: int = 1, env: tuple[str, ...] = ()) -> Tar
 ISSUE3_PATHS = ("struct", "pydantic", "big", "params")
 
 # The django-ninja and DRF peers serve only these two workloads.
-DJANGO_PEER_UNSUPPORTED = tuple((p, "only /hello and /users") for p in ("items", *ISSUE3_PATHS))
+DJANGO_PEER_UNSUPPORTED = tuple(
+    (p, "only /hello, /users and the ViewSet paths") for p in ("items", *ISSUE3_PATHS, "fn-list")
+)
+NO_VIEWSETS = tuple((p, NO_DB) for p in ("users", "vs-list", "vs-retrieve", "fn-list"))
 
 # The command table: edit here to change how a target is started. Each server gets
 # `taskset -c SERVER_CPU` in front; `{port}` is filled in with a free port.
@@ -75,14 +78,14 @@ TARGETS: dict[str, Target] = {
         name="ceiling",
         cwd=REPO,
         argv=(str(CEILING_BIN), "-addr", f"{HOST}:{{port}}"),
-        unsupported=(("users", NO_DB),),
+        unsupported=NO_VIEWSETS,
     ),
     # libbolt's server and bridge with a Go goroutine in Python's place: what the bridge costs.
     "bridge": Target(
         name="bridge",
         cwd=REPO,
         argv=(str(BRIDGE_BIN), "-addr", f"{HOST}:{{port}}"),
-        unsupported=(("users", NO_DB),),
+        unsupported=NO_VIEWSETS,
     ),
     "fastapi": Target(
         name="fastapi",
@@ -93,7 +96,9 @@ TARGETS: dict[str, Target] = {
             " --http httptools --workers 1 --no-access-log".split(),
         ),
         python=VENV_FASTAPI / "bin" / "python",
-        unsupported=(("users", "FastAPI has no Django ORM"),),
+        unsupported=tuple(
+            (p, "FastAPI has no Django ORM") for p in ("users", "vs-list", "vs-retrieve", "fn-list")
+        ),
     ),
     "djbolt": Target(
         name="djbolt",
@@ -105,6 +110,7 @@ TARGETS: dict[str, Target] = {
         python=VENV_DJBOLT / "bin" / "python",
         unsupported=(
             ("pydantic", "django-bolt 0.13.0 takes no Pydantic model as a body parameter"),
+            ("fn-list", "ours only: the function route a ViewSet list is compared with"),
         ),
     ),
     # issue 5: the Django API frameworks on the same database as `ours` (--db).
@@ -119,7 +125,10 @@ TARGETS: dict[str, Target] = {
             " --http httptools --workers 1 --no-access-log".split(),
         ),
         python=VENV_DJANGO / "bin" / "python",
-        unsupported=DJANGO_PEER_UNSUPPORTED,
+        unsupported=(
+            *DJANGO_PEER_UNSUPPORTED,
+            *((p, "django-ninja has no ViewSets") for p in ("vs-list", "vs-retrieve")),
+        ),
     ),
     # DRF views are synchronous: gunicorn's threaded worker, its usual deployment.
     "drf": Target(

@@ -115,8 +115,13 @@ PATHS: dict[str, Workload] = {
     "upload": Workload(
         "/bench/upload", UPLOAD_REPLY, "POST", UPLOAD, (("Content-Type", UPLOAD_TYPE),)
     ),
+    # issue 19: a ModelViewSet's list (ten rows) and retrieve, and the function route that
+    # lists the same rows; need --db.
+    "vs-list": Workload("/vs/members", USERS_REPLY),
+    "vs-retrieve": Workload("/vs/members/5", member_row(5)),
+    "fn-list": Workload("/fn/members", USERS_REPLY),
 }
-DB_PATHS = ("users",)
+DB_PATHS = ("users", "vs-list", "vs-retrieve", "fn-list")
 
 
 def url_path(path_name: str) -> str:

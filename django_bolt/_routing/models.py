@@ -23,15 +23,30 @@ def _is_model_type(tp: Any) -> bool:
     return item is not None and is_model(item)
 
 
+def response_form(model: Any) -> Any:
+    """A Serializer's response form (``__bolt_output__``: no write-only fields, computed
+    ones added), also inside ``list[...]`` and per-status dicts; other models unchanged."""
+    if isinstance(model, dict):
+        return {status: response_form(m) for status, m in model.items()}
+    item = list_item(model)
+    if item is not None:
+        out = getattr(item, "__bolt_output__", None)
+        return list[out] if out is not None else model  # type: ignore[valid-type]
+    return getattr(model, "__bolt_output__", None) or model
+
+
 def response_model_from(func: Callable[..., Any], response_model: Any) -> Any:
     """``response_model=`` if given, else the return annotation when it names a model."""
     if response_model is not None:
-        return response_model
+        paged = getattr(func, "__bolt_paginate__", None)  # @paginate: items of response_model=list[X]
+        if paged is not None:
+            response_model = paged(response_model)
+        return response_form(response_model)
     try:
         ret = typing.get_type_hints(func).get("return")
     except NameError:
         return None
-    return ret if ret is not None and _is_model_type(ret) else None
+    return response_form(ret) if ret is not None and _is_model_type(ret) else None
 
 
 def output_converter(model: Any) -> Callable[[Any], Any]:
@@ -52,9 +67,19 @@ def output_converter(model: Any) -> Callable[[Any], Any]:
 
         return to_pydantic
 
+    # A Serializer's response form reads model objects through from_model (computed and
+    # source= fields); plain Structs convert straight from the attributes.
+    prepare = getattr(item if item is not None else model, "__bolt_prepare__", None)
+    prepare_many = getattr(item, "__bolt_prepare_many__", None) if item is not None else None
+
     def to_msgspec(value: Any) -> Any:
         if isinstance(value, Response):
             return value
+        if prepare is not None:
+            if item is None:
+                value = prepare(value)
+            elif isinstance(value, list):
+                value = prepare_many(value) if prepare_many is not None else [prepare(v) for v in value]
         try:
             return msgspec.convert(value, model, from_attributes=True)
         except msgspec.ValidationError as exc:

@@ -171,6 +171,9 @@ def body_decoder(tp: Any) -> Converter:
     """Decoder from JSON bytes to ``tp`` (msgspec, or pydantic-core for Pydantic models)."""
     if is_pydantic_model(tp):
         return tp.model_validate_json  # type: ignore[no-any-return]
+    custom = getattr(tp, "__bolt_decode__", None)  # a Serializer: one 422 with every error
+    if custom is not None:
+        return custom  # type: ignore[no-any-return]
     return msgspec.json.Decoder(tp).decode
 
 

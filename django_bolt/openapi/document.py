@@ -89,6 +89,16 @@ def _operation(
         op["description"] = description
     op["operationId"] = _operation_id(route, operation_ids)
     inputs = collect_inputs(route.params, components)
+    # Query parameters read inside the handler (pagination, filters: django_bolt.pagination
+    # and django_bolt.filtering list them on the handler they wrap).
+    taken = {p["name"] for p in inputs.parameters if p["in"] == "query"}
+    for name, text in getattr(route.handler, "__bolt_query_docs__", ()):
+        if name not in taken:
+            taken.add(name)
+            inputs.parameters.append(
+                {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": text}
+            )
+            inputs.validated = True
     if inputs.parameters:
         op["parameters"] = inputs.parameters
     if inputs.body is not None:

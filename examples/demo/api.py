@@ -6,7 +6,7 @@ import os
 import msgspec
 from pydantic import BaseModel
 
-from django_bolt import BoltAPI, HTTPException, UploadFile
+from django_bolt import BoltAPI, HTTPException, ModelViewSet, UploadFile
 from django_bolt.auth import IsAuthenticated, JWTAuthentication
 from django_bolt.param_functions import File, Header
 
@@ -139,3 +139,18 @@ BENCH_JWT_SECRET = os.environ.get("BENCH_JWT_SECRET", "bench-only-jwt-secret-not
 @api.get("/bench/jwt-hello", auth=[JWTAuthentication(secret=BENCH_JWT_SECRET)], guards=[IsAuthenticated()])
 async def bench_jwt_hello():
     return {"message": "Hello, World!"}
+
+
+# ---- bench/run.py --paths vs-list,vs-retrieve,fn-list (issue 19): a ModelViewSet over the
+# first ten members, and the function route that lists the same rows.
+
+
+@api.viewset("/vs/members")
+class MemberViewSet(ModelViewSet):
+    queryset = Member.objects.filter(id__lte=10).order_by("id")
+    serializer_class = MemberOut
+
+
+@api.get("/fn/members")
+async def fn_members() -> list[MemberOut]:
+    return Member.objects.filter(id__lte=10).order_by("id")  # type: ignore[return-value]

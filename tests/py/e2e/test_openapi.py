@@ -37,9 +37,14 @@ for r in collect_routes(discover_apis(s.API), s.READY_PATH):
             params.update(f"{p.source}:{k}" for k in keys)
         elif p.source in ("body", "form", "file"):
             body.append(p.source)
+    # query parameters read inside the handler: pagination and filters (issue 19)
+    query_docs = [name for name, _ in getattr(r.handler, "__bolt_query_docs__", ())]
+    params.update(f"query:{name}" for name in query_docs)
     statuses = sorted({str(k) for k in r.outputs} | {str(k) for k in r.extra.get("responses") or {}})
     out.append({"op": f"{r.method} {r.path}", "params": sorted(params), "body": sorted(set(body)),
-                "statuses": statuses, "validates": any(p.source not in ("request", "depends") for p in flat(r.params))})
+                "statuses": statuses,
+                "validates": bool(query_docs) or any(p.source not in ("request", "depends") for p in flat(r.params)),
+                })
 print(json.dumps(out))
 """
 

@@ -95,3 +95,24 @@ async def users() -> list[MemberOut]:
 @api.post("/bench/upload")
 async def bench_upload(file: UploadFile = File()) -> dict[str, object]:
     return {"filename": file.filename, "size": len(await file.read())}
+
+
+# ---- issue-19 routes: django-bolt's ModelViewSet over the first ten members (list and
+# retrieve), the same class ours serves at /vs/members.
+
+from django_bolt import ModelViewSet  # noqa: E402
+from django_bolt.serializers import Serializer  # noqa: E402
+
+
+class MemberSchema(Serializer):
+    id: int
+    name: str
+    email: str
+    active: bool
+    score: float
+
+
+@api.viewset("/vs/members")
+class MemberViewSet(ModelViewSet):
+    queryset = Member.objects.filter(id__lte=10).order_by("id")
+    serializer_class = MemberSchema

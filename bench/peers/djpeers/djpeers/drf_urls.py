@@ -1,7 +1,9 @@
 """DRF peer: `gunicorn djpeers.wsgi:application` (gthread) with PEER=drf; DRF views are sync."""
 
 from django.urls import path
+from rest_framework import serializers, viewsets
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from djpeers.models import Member
@@ -18,4 +20,19 @@ class Users(APIView):
         return Response(list(rows))
 
 
-urlpatterns = [path("hello", Hello.as_view()), path("users", Users.as_view())]
+# issue 19: DRF's ModelViewSet over the first ten members (list and retrieve).
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Member
+        fields = ["id", "name", "email", "active", "score"]
+
+
+class MemberViewSet(viewsets.ModelViewSet):
+    queryset = Member.objects.filter(id__lte=10).order_by("id")
+    serializer_class = MemberSerializer
+
+
+router = SimpleRouter(trailing_slash=False)
+router.register("vs/members", MemberViewSet)
+
+urlpatterns = [path("hello", Hello.as_view()), path("users", Users.as_view()), *router.urls]

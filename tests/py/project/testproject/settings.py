@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "typedapp",
     "shopapp",
     "streamapp",
+    "viewsapp",
 ]
 # SQLite (TEST_DB, default in memory) unless TEST_DATABASE_URL names a server: the database
 # tests set it from DATABASE_URL (tests/pg/start.sh) for their PostgreSQL run only.
@@ -113,3 +114,7 @@ if os.environ.get("TEST_BOLT_SETTINGS"):
     import json
 
     DJANGO_BOLT.update(json.loads(os.environ["TEST_BOLT_SETTINGS"]))
+# issue 19: the serializers' N+1 guard on (it follows DEBUG by default), and a settings-level
+# default pagination class for the test that sets TEST_DEFAULT_PAGINATION.
+BOLT_N_PLUS_ONE_WARNINGS = True
+BOLT_DEFAULT_PAGINATION_CLASS = os.environ.get("TEST_DEFAULT_PAGINATION") or None

@@ -1,0 +1,237 @@
+"""Class-based views, pagination and filtering over real models, for tests/py/e2e/test_views_db.py."""
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from django_bolt import (
+    BoltAPI,
+    CursorPagination,
+    FieldFilter,
+    LimitOffsetPagination,
+    ModelViewSet,
+    OrderingFilter,
+    ReadOnlyModelViewSet,
+    Request,
+    SearchFilter,
+    action,
+    paginate,
+)
+from django_bolt.filtering import filter as filter_by
+from django_bolt.serializers import (
+    Nested,
+    Serializer,
+    Slug,
+    computed_field,
+    create_serializer,
+    create_serializer_set,
+    field,
+    field_validator,
+    model_validator,
+)
+
+from .models import Article, Author
+from .paging import ThreePerPage
+
+api = BoltAPI(prefix="/v")
+
+
+class ArticleOut(msgspec.Struct):
+    id: int
+    title: str
+    status: str
+    rating: int
+    slug: str
+
+
+class ArticleIn(msgspec.Struct):
+    title: str
+    slug: str
+    body: str = ""
+    status: Literal["draft", "published"] = "draft"
+    rating: int = 0
+    author_id: int | None = None
+
+
+@api.viewset("/articles", tags=["articles"])
+class ArticleViewSet(ModelViewSet):
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleOut
+    create_serializer_class = ArticleIn
+    update_serializer_class = ArticleIn
+    filter_backends = [FieldFilter, SearchFilter, OrderingFilter]
+    filterset_fields = {"status": ["exact"], "rating": ["exact", "gte", "lte"], "author": ["exact", "isnull"]}
+    search_fields = ["title", "body"]
+    ordering_fields = ["rating", "title", "id"]
+
+    @action(methods=["POST"], detail=True)
+    async def publish(self, request: Request, pk: int) -> ArticleOut:
+        article = await self.get_object(pk)
+        article.status = "published"
+        await article.asave(update_fields=["status"])
+        return article  # type: ignore[no-any-return]
+
+    @action(methods=["GET"], detail=False, path="published-count")
+    async def published_count(self, request: Request) -> dict[str, int]:
+        qs = await self.get_queryset()
+        return {"count": await qs.filter(status="published").acount()}
+
+
+@api.viewset("/paged")
+class PagedArticles(ReadOnlyModelViewSet):
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleOut
+    pagination_class = ThreePerPage
+
+
+class DRFStyle(LimitOffsetPagination):
+    page_size = 2
+    envelope = "drf"
+
+
+@api.viewset("/drf")
+class DRFArticles(ReadOnlyModelViewSet):
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleOut
+    pagination_class = DRFStyle
+
+
+@api.viewset("/by-slug")
+class SlugArticles(ReadOnlyModelViewSet):
+    queryset = Article.objects.all()
+    serializer_class = ArticleOut
+    lookup_field = "slug"
+
+
+class TwoByID(CursorPagination):
+    page_size = 2
+    ordering = "id"
+
+
+@api.get("/cursor")
+@paginate(TwoByID)
+async def cursor_articles(request: Request) -> list[ArticleOut]:
+    return Article.objects.all()  # type: ignore[return-value]
+
+
+@api.get("/fn-articles")
+@paginate(LimitOffsetPagination)
+@filter_by(fields={"status": ["exact"], "rating": ["gte"]}, search=["title"], ordering=["rating", "id"])
+async def fn_articles(request: Request) -> list[ArticleOut]:
+    return Article.objects.order_by("id")  # type: ignore[return-value]
+
+
+# ---- serializers ---------------------------------------------------------------------------
+
+
+class AuthorOut(Serializer):
+    id: int
+    name: str
+
+
+class ArticleSerializer(Serializer):
+    id: int = field(read_only=True, default=0)
+    title: str = field(description="the headline")
+    slug: Slug
+    body: str = field(write_only=True, default="")
+    rating: int = 0
+    author: Annotated[AuthorOut, Nested(AuthorOut)] | None = field(read_only=True, default=None)
+
+    class Config:
+        model = Article
+        field_sets = {"brief": ["id", "title"]}
+
+    @field_validator("title")
+    def no_shouting(cls, value: str) -> str:
+        if value.isupper():
+            raise ValueError("title must not be all capitals")
+        return value.strip()
+
+    @field_validator("rating")
+    def rating_range(cls, value: int) -> int:
+        if not 0 <= value <= 10:
+            raise ValueError("rating must be between 0 and 10")
+        return value
+
+    @model_validator()
+    def slug_differs(self) -> None:
+        if self.slug == self.title:
+            raise ValueError("slug and title must differ")
+
+    @computed_field
+    def headline(self) -> str:
+        return f"{self.title} ({self.rating})"
+
+
+@api.viewset("/ser-articles")
+class SerializedArticles(ModelViewSet):
+    queryset = Article.objects.select_related("author").order_by("id")
+    serializer_class = ArticleSerializer
+
+
+@api.post("/ser-echo")
+async def ser_echo(data: ArticleSerializer) -> ArticleSerializer:
+    return data
+
+
+ArticleGenerated = create_serializer(Article, exclude=["body"])
+
+
+@api.get("/generated")
+async def generated(request: Request) -> list[ArticleGenerated]:  # type: ignore[valid-type]
+    return Article.objects.order_by("id")  # type: ignore[return-value]
+
+
+@api.post("/authors")
+async def make_author(name: str) -> dict[str, int]:
+    author = await Author.objects.acreate(name=name)
+    return {"id": author.pk}
+
+
+@api.get("/brief")
+async def brief(request: Request) -> list[dict[str, object]]:
+    rows = [a async for a in Article.objects.order_by("id")[:2]]
+    return ArticleSerializer.use("brief").dump_many(rows)
+
+
+@api.viewset("/ser-lazy")
+class LazyAuthors(ReadOnlyModelViewSet):
+    """The same serializer without select_related: the N+1 guard's case."""
+
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleSerializer
+
+
+@api.viewset("/default-paged")
+class DefaultPaged(ReadOnlyModelViewSet):
+    """No pagination_class: BOLT_DEFAULT_PAGINATION_CLASS applies when set."""
+
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticleOut
+
+
+ArticleCreate, ArticleUpdate, ArticlePublic = create_serializer_set(
+    Article,
+    create_fields=["title", "slug", "status", "author"],
+    update_fields=["title", "rating", "status"],
+    public_fields=["id", "title", "slug", "status", "rating", "author"],
+)
+
+
+@api.viewset("/set-articles")
+class GeneratedSetArticles(ModelViewSet):
+    """Bodies and responses from create_serializer_set."""
+
+    queryset = Article.objects.order_by("id")
+    serializer_class = ArticlePublic
+    create_serializer_class = ArticleCreate
+    update_serializer_class = ArticleUpdate
+
+
+@api.viewset("/ser-paged")
+class SerializedPaged(ReadOnlyModelViewSet):
+    """A Serializer with computed and nested fields as the item type of a page."""
+
+    queryset = Article.objects.select_related("author").order_by("id")
+    serializer_class = ArticleSerializer
+    pagination_class = ThreePerPage
