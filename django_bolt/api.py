@@ -20,8 +20,8 @@ from ._django.middleware import check_spec
 from ._routing.models import output_converter, response_model_from
 from ._routing.plans import plan_arguments
 from ._routing.route import METHODS, Route, route_flags
-from ._runtime.background import with_background
 from ._routing.views import view_routes, viewset_routes
+from ._runtime.background import with_background
 from ._runtime.binding import build_binder, with_dependencies
 from ._runtime.streaming import generator_endpoint
 from .auth._route import apply as apply_auth
