@@ -17,6 +17,8 @@ from asgiref.sync import sync_to_async
 
 from ._django.asgi import mount_routes
 from ._django.middleware import check_spec
+from ._routing.dependencies import drop_router_dependencies, plan_router_dependencies, router_dependencies
+from ._routing.middleware import check_entries
 from ._routing.models import output_converter, response_model_from
 from ._routing.plans import plan_arguments
 from ._routing.route import METHODS, Route, route_flags
@@ -25,12 +27,16 @@ from ._runtime.streaming import generator_endpoint
 from .auth._route import apply as apply_auth
 from .compression import CompressionConfig, resolve
 from .exceptions import BoltConfigError
+from .logging import check_logging_config
 from .openapi._guarded import register_guarded_routes
 from .openapi.config import OpenAPIConfig
 
 __all__ = ["METHODS", "BoltAPI", "Route", "Router", "path_param_names"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+#: BoltAPI(trailing_slash=...) values.
+TRAILING_SLASH = ("strip", "append", "keep")
 
 _PARAM_RE = re.compile(r"\{([^{}:]+)(?::[^{}]*)?\}")
 
@@ -55,6 +61,15 @@ def _join(prefix: str, path: str) -> str:
         raise BoltConfigError(f"prefix {prefix!r} must start with '/'")
     joined = prefix.rstrip("/") + path
     return joined if joined else "/"
+
+
+def _slash(path: str, mode: str) -> str:
+    """A path normalised for ``BoltAPI(trailing_slash=mode)``; "/" stays as it is."""
+    if path == "/" or mode == "keep":
+        return path
+    if mode == "strip":
+        return path.rstrip("/")
+    return path if path.endswith("/") else path + "/"
 
 
 def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., Any]:
@@ -82,12 +97,33 @@ def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., A
 class Router:
     """A group of routes with a common prefix, included into a ``BoltAPI`` (or another Router)."""
 
-    def __init__(self, prefix: str = "", tags: list[str] | None = None) -> None:
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise BoltConfigError(f"prefix {prefix!r} must start with '/' and not end with '/'")
-        self.prefix = prefix
+    def __init__(
+        self,
+        prefix: str = "",
+        tags: list[str] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        middleware: Sequence[Any] | None = None,
+        auth: Sequence[Any] | None = None,
+        guards: Sequence[Any] | None = None,
+        parent: Router | None = None,
+    ) -> None:
+        """``dependencies`` (``Depends(fn)`` run before each handler, results discarded),
+        ``middleware`` (Python middleware, see ``django_bolt.middleware``), ``auth`` and
+        ``guards`` apply to every route registered on this router; a route's own ``auth=``
+        / ``guards=`` replace the router's. ``parent`` includes this router into another."""
+        if prefix and not prefix.startswith("/"):
+            raise BoltConfigError(f"prefix {prefix!r} must start with '/'")
+        self.prefix = prefix.rstrip("/")  # django-bolt strips a trailing '/'
         self.tags = list(tags or [])
         self.routes: list[Route] = []
+        self.dependencies = router_dependencies(dependencies, f"Router({prefix!r})")
+        self.middleware = check_entries(middleware, f"Router({prefix!r})")
+        self.auth = None if auth is None else list(auth)
+        self.guards = None if guards is None else list(guards)
+        if parent is not None:
+            parent.children.append(self)
+        #: routers given as ``parent=`` to this one: their routes are included when read
+        self.children: list[Router] = []
 
     def add_route(
         self,
@@ -127,14 +163,18 @@ class Router:
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
             raise BoltConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         full = _join(self.prefix, path)
+        if isinstance(self, BoltAPI):
+            full = _slash(full, self.trailing_slash)
         names = path_param_names(full)
         params = plan_arguments(func, method, names)
+        params.extend(plan_router_dependencies(self.dependencies, method, names))
         if response_class is not None:
             endpoint = generator_endpoint(func, response_class)
         else:
             endpoint = _endpoint(func, sync_to_thread)
         if any(a.source == "depends" for a in params):
-            endpoint = with_dependencies(endpoint, params)
+            inner = drop_router_dependencies(endpoint) if self.dependencies else endpoint
+            endpoint = with_dependencies(inner, params)
         route = Route(
             method=method,
             path=full,
@@ -159,7 +199,8 @@ class Router:
                 "timeout": timeout,
             },
         )
-        apply_auth(route, auth, guards)
+        route.middleware = list(self.middleware)
+        apply_auth(route, self.auth if auth is None else auth, self.guards if guards is None else guards)
         self.routes.append(route)
         return route
 
@@ -198,8 +239,23 @@ class Router:
             raise BoltConfigError("a router cannot include itself")
         if "{" in prefix:
             raise BoltConfigError(f"include_router prefix {prefix!r} cannot contain path parameters")
-        for r in router.routes:
-            self.routes.append(replace(r, path=_join(self.prefix + prefix, r.path)))
+        for r in router.all_routes():
+            mw = r.middleware if isinstance(self, BoltAPI) else [*self.middleware, *r.middleware]
+            full = _join(self.prefix + prefix, r.path)
+            if isinstance(self, BoltAPI):
+                full = _slash(full, self.trailing_slash)
+            self.routes.append(replace(r, path=full, middleware=mw))
+
+    def all_routes(self) -> list[Route]:
+        """This router's routes and those of routers created with ``parent=self``."""
+        out = list(self.routes)
+        for child in self.children:
+            for r in child.all_routes():
+                mw = r.middleware if isinstance(self, BoltAPI) else [*self.middleware, *r.middleware]
+                out.append(replace(r, path=_join(self.prefix, r.path), middleware=mw))
+        return out
+
+    get_all_routes = all_routes  # django-bolt's name
 
 
 class BoltAPI(Router):
@@ -208,14 +264,18 @@ class BoltAPI(Router):
     def __init__(
         self,
         prefix: str = "",
+        trailing_slash: str = "strip",
+        middleware: Sequence[Any] | None = None,
+        django_middleware: bool | list[str] | dict[str, list[str]] | None = False,
+        enable_logging: bool = True,
+        logging_config: Any = None,
+        compression: CompressionConfig | bool | None = None,
+        openapi_config: OpenAPIConfig | None = None,
         *,
         lifespan: Callable[[BoltAPI], AbstractAsyncContextManager[Any]] | None = None,
         on_startup: Sequence[Callable[[], Any]] = (),
         on_shutdown: Sequence[Callable[[], Any]] = (),
         exception_handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
-        openapi_config: OpenAPIConfig | None = None,
-        django_middleware: bool | list[str] | dict[str, list[str]] = False,
-        compression: CompressionConfig | bool | None = True,
     ) -> None:
         """``lifespan(api)`` is an async context manager entered once per worker process
         before it serves and exited after its last request; ``on_startup``/``on_shutdown``
@@ -227,8 +287,18 @@ class BoltAPI(Router):
         ``True`` (all of it), a list of dotted paths, or ``{"include": [...], "exclude": [...]}``
         (see docs/django.md). Off by default: it costs a Django request per call."""
         super().__init__(prefix=prefix)
-        self.compression = resolve(compression)
-        self.django_middleware = check_spec(django_middleware)
+        if trailing_slash not in TRAILING_SLASH:
+            raise BoltConfigError(f"trailing_slash must be one of {', '.join(TRAILING_SLASH)}, got {trailing_slash!r}")
+        #: how registered paths are normalised: "strip" (/items/ -> /items), "append", "keep"
+        self.trailing_slash = trailing_slash
+        #: Python middleware around every route of this API, outermost first
+        self.api_middleware = check_entries(middleware, "BoltAPI(middleware=...)")
+        # As in django-bolt, None means the default compression (on).
+        self.compression = resolve(True if compression is None else compression)
+        self.django_middleware = check_spec(False if django_middleware is None else django_middleware)
+        #: django-bolt's logging switches, mapped onto Go's access log (django_bolt.logging)
+        self.enable_logging = bool(enable_logging)
+        self.logging_config = check_logging_config(logging_config)
         for hook in (lifespan, *on_startup, *on_shutdown):
             if hook is not None and not callable(hook):
                 raise BoltConfigError(f"BoltAPI lifecycle hooks must be callables, got {hook!r}")
@@ -254,6 +324,20 @@ class BoltAPI(Router):
         full path; API routes registered for paths under the prefix take precedence only
         where their paths are more specific. Lifespan events are not sent."""
         self.routes.extend(mount_routes(_join(self.prefix, prefix) if self.prefix else prefix, app))
+
+    def mount(self, path: str, app: Any) -> None:
+        """Serve another ``BoltAPI``'s routes under ``path`` (its middleware comes along),
+        or, for anything else, an ASGI application (``mount_asgi``)."""
+        if not isinstance(app, BoltAPI):
+            self.mount_asgi(path, app)
+            return
+        if app is self:
+            raise BoltConfigError("an API cannot mount itself")
+        if "{" in path:
+            raise BoltConfigError(f"mount path {path!r} cannot contain path parameters")
+        for r in app.all_routes():
+            full = _slash(_join(self.prefix + path.rstrip("/"), r.path), self.trailing_slash)
+            self.routes.append(replace(r, path=full, middleware=[*app.api_middleware, *r.middleware]))
 
     def ready_check(self, func: Handler) -> Handler:
         """Register a readiness check (see ``django_bolt.health``); usable as a decorator."""

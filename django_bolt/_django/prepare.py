@@ -185,15 +185,22 @@ def _with_session(route: Route) -> Route:
 
 
 def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) -> list[Route]:
-    chosen: dict[int, list[str]] = {}
+    # Keyed by method and path (unique once collected): a route with Python middleware is a
+    # compiled copy of the API's Route object.
+    chosen: dict[tuple[str, str], list[str]] = {}
     for api in apis:
         paths = resolve_spec(api.django_middleware, list(getattr(settings, "MIDDLEWARE", [])))
         if paths:
-            chosen.update({id(r): paths for r in api.routes})
+            chosen.update({(r.method, r.path): paths for r in api.all_routes()})
     if not chosen:
         return routes
     # Mounted ASGI apps bring their own stack: never wrapped.
-    return [wrap_route(r, chosen[id(r)], debug) if id(r) in chosen and not r.flags & FLAG_ASGI else r for r in routes]
+    return [
+        wrap_route(r, chosen[(r.method, r.path)], debug)
+        if (r.method, r.path) in chosen and not r.flags & FLAG_ASGI
+        else r
+        for r in routes
+    ]
 
 
 def _with_signals(route: Route) -> Route:

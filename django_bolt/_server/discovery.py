@@ -8,6 +8,7 @@ from typing import Any
 from django.apps import apps
 
 from .._native.wire import FLAG_HEADERS
+from .._routing.middleware import FUNC_ATTR, wrap_route
 from .._routing.route import Route
 from ..api import BoltAPI
 from ..exceptions import BoltConfigError
@@ -59,7 +60,7 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
     routes: list[Route] = []
     seen: dict[tuple[str, str], Route] = {}
     for api in apis:
-        for route in api.routes:
+        for route in api.all_routes():
             key = (route.method, route.path)
             if key in seen:
                 other = seen[key].handler
@@ -73,7 +74,10 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
             route.compression = api.compression
             if api.exception_handlers:  # their handlers get the request, headers included
                 route.flags |= FLAG_HEADERS
-            routes.append(route)
+            # Python middleware: the API's, the routers', the handler's own (outermost first);
+            # compiled here once, and only for routes that have some.
+            entries = [*api.api_middleware, *route.middleware, *getattr(route.handler, FUNC_ATTR, ())]
+            routes.append(wrap_route(route, entries) if entries else route)
     if len(routes) > 0xFFFF:
         raise BoltConfigError(f"{len(routes)} routes is more than the 65535 supported")
     return routes

@@ -24,7 +24,7 @@ from .._runtime.orm import orm_pool, orm_threads
 from ..api import BoltAPI
 from ..conf import BoltSettings
 from ..exceptions import BoltConfigError
-from ..middleware import global_cors, route_cors
+from ..middleware import global_cors, go_skips, route_cors
 from ..openapi import static_responses
 from . import observe
 from .lifespan import lifespan
@@ -78,6 +78,9 @@ def server_config(
     per_route = {str(i): c for i, r in enumerate(routes) if (c := route_cors(r.handler, global_policy)) is not None}
     if per_route:
         config["route_cors"] = per_route
+    skipped = {str(i): names for i, r in enumerate(routes) if (names := go_skips(r.handler))}
+    if skipped:
+        config["route_skip"] = skipped
     # A route's own handler timeout, once the route decorators accept `timeout=` (stored in
     # Route.extra); Go applies it instead of HANDLER_TIMEOUT.
     timeouts = {str(i): int(r.extra["timeout"] * 1000) for i, r in enumerate(routes) if r.extra.get("timeout")}

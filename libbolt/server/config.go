@@ -47,6 +47,9 @@ type Config struct {
 	// CORS is the global policy (nil: no CORS headers); RouteCORS overrides it per route id.
 	CORS      *cors.Config            `json:"cors"`
 	RouteCORS map[uint16]*cors.Config `json:"route_cors"`
+	// RouteSkip lists, per route id, the Go middleware @skip_middleware turned off there.
+	// Only "cors" is read here: rate limits and compression are resolved in Python.
+	RouteSkip map[uint16][]string `json:"route_skip"`
 	// RouteTimeoutMs overrides HandlerTimeoutMs per route id.
 	RouteTimeoutMs map[uint16]int `json:"route_timeout_ms"`
 
