@@ -357,3 +357,19 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+    def __getattr__(self, name: str) -> Any:
+        """Unknown attributes read ``request.state`` (what middleware stored), as in
+        django-bolt: ``request.state["tenant"] = t`` then ``request.tenant``."""
+        if name.startswith("__") or name in Request.__slots__:
+            raise AttributeError(name)
+        try:
+            return self.state[name]
+        except KeyError:
+            raise AttributeError(f"'Request' object has no attribute {name!r}") from None
+
+    def __class_getitem__(cls, params: Any) -> type[Request]:
+        """``Request[User, Claims, State]`` in annotations (django-bolt's generic form) is
+        the request object; the parameters document types only. Returning the class itself
+        keeps the registration check (``annotation is Request``) one identity test."""
+        return cls

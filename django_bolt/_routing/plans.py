@@ -204,7 +204,9 @@ def _where(func: Callable[..., Any]) -> str:
     return f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
 
 
-def plan_arguments(func: Callable[..., Any], method: str, path_names: list[str]) -> list[ArgPlan]:
+def plan_arguments(
+    func: Callable[..., Any], method: str, path_names: list[str], dependency: bool = False
+) -> list[ArgPlan]:
     """Decide the source and converter of every argument of ``func`` (start-up only)."""
     where = _where(func)
     try:
@@ -225,7 +227,8 @@ def plan_arguments(func: Callable[..., Any], method: str, path_names: list[str])
             default = marker.default
         plans.append(_plan_one(where, p.name, tp, marker, default, method, path_names))
     declared = {a.name for a in plans if a.source == "path"}
-    if missing := [n for n in path_names if n not in declared]:
+    # A dependency reads the path parameters it wants; only a handler must take them all.
+    if not dependency and (missing := [n for n in path_names if n not in declared]):
         raise BoltConfigError(f"{where}: path parameter(s) {missing} have no matching handler argument")
     bodies = [a for a in plans if a.source == "body"]
     if len(bodies) > 1:
@@ -299,7 +302,7 @@ def _plan_file(where: str, name: str, key: str, tp: Any, inner: Any, marker: Any
 def _infer_source(name: str, tp: Any, path_names: list[str]) -> str:
     if name in path_names:
         return "path"
-    if name in ("request", "req") or tp is Request:
+    if name in ("request", "req") or tp is Request or getattr(typing.get_origin(tp) or tp, "__bolt_request__", False):
         return "request"
     if tp is UploadFile or list_item(tp) is UploadFile:
         return "file"
@@ -314,7 +317,7 @@ def _infer_source(name: str, tp: Any, path_names: list[str]) -> str:
 def plan_dependency(func: Callable[..., Any], use_cache: bool, method: str, path_names: list[str]) -> DependencyPlan:
     # an async function, or an object whose __call__ is one
     is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(type(func).__call__)
-    args = plan_arguments(func, method, path_names)
+    args = plan_arguments(func, method, path_names, dependency=True)
     return DependencyPlan(func, use_cache, args, is_async)
 
 

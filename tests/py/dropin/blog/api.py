@@ -1,0 +1,165 @@
+"""An api.py written against django-bolt's documented API only (imports, keywords and
+behaviour); tests/py/e2e/test_dropin.py serves it unchanged through a real runbolt."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from django_bolt import (
+    JSON,
+    BoltAPI,
+    Depends,
+    MediaType,
+    Request,
+    Response,
+    Router,
+    StreamingResponse,
+)
+from django_bolt.exceptions import HTTPException, NotFound
+from django_bolt.middleware import (
+    BaseMiddleware,
+    TimingMiddleware,
+    cors,
+    middleware,
+    rate_limit,
+    skip_middleware,
+)
+from django_bolt.param_functions import Header, Query
+from django_bolt.status_codes import HTTP_201_CREATED, HTTP_404_NOT_FOUND
+
+
+class TenantMiddleware(BaseMiddleware):
+    """Reads X-Tenant into request.state and echoes it on the way out."""
+
+    exclude_paths = ["/health-like"]
+
+    async def process_request(self, request: Request) -> Response:
+        request.state["tenant"] = request.headers.get("x-tenant", "public")
+        response = await self.get_response(request)
+        response.headers["X-Tenant"] = request.state["tenant"]
+        return response
+
+
+async def stamp(request: Request, call_next):  # type: ignore[no-untyped-def]
+    response = await call_next(request)
+    response.headers["X-Stamp"] = "route"
+    return response
+
+
+api = BoltAPI(
+    trailing_slash="strip",
+    middleware=[TenantMiddleware],
+    compression=None,
+    enable_logging=True,
+)
+
+
+class Item(msgspec.Struct):
+    name: str
+    price: float
+
+
+ITEMS: dict[int, Item] = {1: Item("pen", 1.5)}
+
+
+@api.get("/items/{item_id}")
+async def get_item(item_id: int, request: Request[object, dict, dict], q: str | None = None) -> dict:
+    if item_id not in ITEMS:
+        raise NotFound(detail=f"no item {item_id}")
+    return {"id": item_id, "name": ITEMS[item_id].name, "q": q, "tenant": request.tenant}
+
+
+@api.post("/items", status_code=HTTP_201_CREATED)
+async def create_item(item: Item) -> dict:
+    ITEMS[len(ITEMS) + 1] = item
+    return {"id": len(ITEMS), "name": item.name}
+
+
+@api.get("/raw")
+async def raw() -> Response:
+    return (
+        Response(content={"raw": True}, status_code=202).set_cookie("seen", "1").set_cookie("flag", "x", samesite=False)
+    )
+
+
+@api.get("/html")
+async def html() -> Response:
+    return Response("<b>hi</b>", media_type=MediaType.HTML)
+
+
+@api.get("/gone")
+async def gone() -> JSON:
+    return JSON({"detail": "gone"}, status_code=HTTP_404_NOT_FOUND)
+
+
+@api.get("/teapot")
+async def teapot() -> None:
+    raise HTTPException(status_code=418, detail="short and stout")
+
+
+@api.get("/events")
+async def events() -> StreamingResponse:
+    async def gen():  # type: ignore[no-untyped-def]
+        yield "data: one\n\n"
+        yield "data: two\n\n"
+
+    return StreamingResponse(gen(), media_type="text/event-stream")
+
+
+@api.get("/stamped")
+@middleware(stamp, TimingMiddleware)
+async def stamped() -> dict:
+    return {"ok": True}
+
+
+@api.get("/bare")
+@skip_middleware("*")
+async def bare() -> dict:
+    return {"bare": True}
+
+
+@api.get("/cors-open")
+@cors(origins=["https://other.example"], methods=["GET"], credentials=True, max_age=600)
+async def cors_open() -> dict:
+    return {"cors": True}
+
+
+@api.get("/cors-off")
+@skip_middleware("cors")
+async def cors_off() -> dict:
+    return {"cors": False}
+
+
+@api.get("/limited")
+@rate_limit(rps=1, burst=2)
+async def limited() -> dict:
+    return {"limited": True}
+
+
+def api_key_header(x_api_key: Annotated[str, Header()] = "") -> str:
+    if x_api_key != "secret":
+        raise HTTPException(status_code=401, detail="bad key")
+    return x_api_key
+
+
+v1 = Router(prefix="/v1", tags=["v1"], dependencies=[Depends(api_key_header)])
+
+
+@v1.get("/who")
+async def who(request: Request, page: int = Query(1, ge=1)) -> dict:
+    return {"page": page, "tenant": request.state.get("tenant")}
+
+
+api.include_router(v1)
+
+other = BoltAPI()
+
+
+@other.get("/ping")
+async def ping() -> str:
+    return "pong"
+
+
+api.mount("/other", other)

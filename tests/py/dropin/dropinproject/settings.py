@@ -1,0 +1,16 @@
+"""A project set up the way django-bolt's documentation shows (issue 18's headline test):
+nothing here is specific to django-bolt-go."""
+
+SECRET_KEY = "dropin-tests-only-" + "s" * 40
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django_bolt",
+    "blog",
+]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+ROOT_URLCONF = "dropinproject.urls"
+USE_TZ = True
+CORS_ALLOWED_ORIGINS = ["https://app.example"]

@@ -1,0 +1,114 @@
+"""Issue 18's headline test: a django-bolt project (tests/py/dropin, written against
+django-bolt's documented API only) imports and serves unchanged through a real runbolt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..conftest import BoltProcess
+
+DROPIN = Path(__file__).resolve().parents[1] / "dropin"
+
+
+@pytest.fixture(scope="module")
+def dropin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    log = tmp_path_factory.mktemp("dropin") / "runbolt.log"
+    bolt = BoltProcess(DROPIN, log, "--processes", "1")
+    try:
+        bolt.wait_ready()
+        with httpx.Client(base_url=bolt.url, timeout=10) as client:
+            yield client
+    finally:
+        bolt.stop()
+
+
+def test_route_with_path_query_and_state_from_middleware(dropin: httpx.Client) -> None:
+    r = dropin.get("/items/1", params={"q": "x"}, headers={"X-Tenant": "acme"})
+    assert r.status_code == 200
+    assert r.json() == {"id": 1, "name": "pen", "q": "x", "tenant": "acme"}
+    assert r.headers["x-tenant"] == "acme"  # BoltAPI(middleware=[...]) ran around it
+
+
+def test_errors_keep_their_status_and_shape(dropin: httpx.Client) -> None:
+    r = dropin.get("/items/99")
+    assert (r.status_code, r.json()) == (404, {"detail": "no item 99"})
+    assert dropin.get("/teapot").status_code == 418
+    bad = dropin.get("/items/abc")
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["path", "item_id"]
+
+
+def test_body_and_status_code_constant(dropin: httpx.Client) -> None:
+    r = dropin.post("/items", json={"name": "ink", "price": 2})
+    assert r.status_code == 201
+    assert r.json()["name"] == "ink"
+    assert dropin.post("/items", json={"name": "ink"}).status_code == 422
+
+
+def test_response_with_dict_content_and_chained_cookies(dropin: httpx.Client) -> None:
+    r = dropin.get("/raw")
+    assert r.status_code == 202
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.json() == {"raw": True}
+    cookies = r.headers.get_list("set-cookie")
+    assert "seen=1; Path=/; SameSite=Lax" in cookies
+    assert "flag=x; Path=/" in cookies
+    assert dropin.get("/html").headers["content-type"].startswith("text/html")
+    assert dropin.get("/gone").status_code == 404
+
+
+def test_event_stream_gets_sse_headers(dropin: httpx.Client) -> None:
+    r = dropin.get("/events")
+    assert r.text == "data: one\n\ndata: two\n\n"
+    assert r.headers["cache-control"] == "no-cache, no-store, must-revalidate"
+    assert r.headers["x-accel-buffering"] == "no"
+    assert r.headers["expires"] == "0"
+
+
+def test_route_middleware_and_skip(dropin: httpx.Client) -> None:
+    r = dropin.get("/stamped")
+    assert r.headers["x-stamp"] == "route"
+    assert r.headers["x-response-time"].endswith("ms")
+    assert r.headers["x-tenant"] == "public"  # the API's middleware is outermost
+    bare = dropin.get("/bare")
+    assert bare.json() == {"bare": True}
+    assert "x-tenant" not in bare.headers
+
+
+def test_cors_django_bolt_keywords_and_skip(dropin: httpx.Client) -> None:
+    origin = "https://other.example"
+    pre = dropin.options("/cors-open", headers={"Origin": origin, "Access-Control-Request-Method": "GET"})
+    assert pre.headers["access-control-allow-origin"] == origin
+    assert pre.headers["access-control-allow-credentials"] == "true"
+    assert pre.headers["access-control-max-age"] == "600"
+    # the global policy (CORS_ALLOWED_ORIGINS) applies elsewhere, but not where skipped
+    assert (
+        dropin.get("/items/1", headers={"Origin": "https://app.example"}).headers["access-control-allow-origin"]
+        == "https://app.example"
+    )
+    off = dropin.get("/cors-off", headers={"Origin": "https://app.example"})
+    assert off.status_code == 200
+    assert "access-control-allow-origin" not in off.headers
+
+
+def test_rate_limit_with_burst(dropin: httpx.Client) -> None:
+    codes = [dropin.get("/limited").status_code for _ in range(4)]
+    assert codes[:2] == [200, 200]
+    assert 429 in codes[2:]
+
+
+def test_router_dependencies_prefix_and_mount(dropin: httpx.Client) -> None:
+    assert dropin.get("/v1/who").status_code == 401
+    r = dropin.get("/v1/who", params={"page": 2}, headers={"X-API-Key": "secret", "X-Tenant": "t"})
+    assert r.json() == {"page": 2, "tenant": "t"}
+    assert dropin.get("/other/ping").text == "pong"
+
+
+def test_trailing_slash_redirects_to_the_canonical_path(dropin: httpx.Client) -> None:
+    r = dropin.get("/stamped/")
+    assert r.status_code in (301, 308)
+    assert r.headers["location"].endswith("/stamped")

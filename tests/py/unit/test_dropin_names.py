@@ -1,0 +1,256 @@
+"""django-bolt's public names, modules and small behaviours (issue 18), from its documented
+API: every import a django-bolt project writes must work here."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+
+import django_bolt
+from django_bolt import BoltAPI, BoltConfigError, Request, Router
+from django_bolt._server.ratelimit import RATE_LIMIT_ATTR
+from django_bolt.middleware import CORS_ATTR, cors, rate_limit
+from django_bolt.types import Request as RequestT
+
+TOP_LEVEL = [
+    "BoltAPI",
+    "Request",
+    "Response",
+    "JSON",
+    "StreamingResponse",
+    "CompressionConfig",
+    "Cookie",
+    "Depends",
+    "UploadFile",
+    "MediaType",
+    "FileSize",
+    "Router",
+    "RequestProtocol",
+    "UserType",
+    "AuthContext",
+    "DjangoModel",
+    "JWTClaims",
+    "APIKeyAuth",
+    "TimingState",
+    "TracingState",
+    "JWTAuthentication",
+    "APIKeyAuthentication",
+    "AllowAny",
+    "IsAuthenticated",
+    "IsAdminUser",
+    "IsStaff",
+    "HasPermission",
+    "HasAnyPermission",
+    "HasAllPermissions",
+    "MiddlewareProtocol",
+    "BaseMiddleware",
+    "Middleware",
+    "middleware",
+    "rate_limit",
+    "cors",
+    "skip_middleware",
+    "no_compress",
+    "TimingMiddleware",
+    "LoggingMiddleware",
+    "ErrorHandlerMiddleware",
+    "DjangoMiddleware",
+    "Token",
+    "create_jwt_for_user",
+    "get_current_user",
+    "extract_user_id_from_context",
+    "get_auth_context",
+    "OpenAPIConfig",
+    "FileResponse",
+    "HTML",
+    "PlainText",
+    "Redirect",
+    "Header",
+    "Query",
+    "Path",
+    "Body",
+    "Form",
+    "File",
+]
+
+MODULES = {
+    "types": ["Request", "JWTClaims", "UserType", "AuthContext", "DjangoModel", "TimingState", "MiddlewareResponse"],
+    "status_codes": ["HTTP_200_OK", "HTTP_201_CREATED", "HTTP_422_UNPROCESSABLE_ENTITY", "HTTP_503_SERVICE_UNAVAILABLE"],  # noqa: E501
+    "enums": ["MediaType", "FileSize"],
+    "cookies": ["Cookie", "make_delete_cookie"],
+    "shortcuts": ["render"],
+    "error_handlers": ["format_error_response", "http_exception_handler", "handle_exception"],
+    "dependencies": ["get_current_user", "CurrentUser", "OptionalCurrentUser"],
+    "concurrency": ["sync_to_thread"],
+    "decorators": ["cors", "rate_limit", "skip_middleware", "middleware", "no_compress"],
+    "router": ["Router"],
+    "health": ["register_health_checks", "add_health_check", "HealthCheck", "check_database"],
+    "logging": ["LoggingConfig", "LoggingMiddleware", "create_logging_middleware"],
+    "middleware": [
+        "MiddlewareProtocol", "BaseMiddleware", "Middleware", "TimingMiddleware", "LoggingMiddleware",
+        "ErrorHandlerMiddleware", "DjangoMiddleware", "DjangoMiddlewareStack", "load_django_middleware",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TOP_LEVEL)
+def test_top_level_name(name: str) -> None:
+    assert getattr(django_bolt, name) is not None
+    assert name in django_bolt.__all__
+
+
+@pytest.mark.parametrize(("module", "names"), MODULES.items())
+def test_module_names(module: str, names: list[str]) -> None:
+    mod = importlib.import_module(f"django_bolt.{module}")
+    for name in names:
+        assert hasattr(mod, name), f"django_bolt.{module}.{name}"
+
+
+def test_top_level_cookie_is_the_response_cookie() -> None:
+    assert django_bolt.Cookie is importlib.import_module("django_bolt.cookies").Cookie
+
+
+def test_every_status_code_has_its_constant() -> None:
+    codes = importlib.import_module("django_bolt.status_codes")
+    for status in HTTPStatus:
+        assert getattr(codes, f"HTTP_{status.value}_{status.name}") == status.value
+
+
+def test_enums() -> None:
+    from django_bolt.enums import FileSize, MediaType  # noqa: PLC0415
+
+    assert MediaType.JSON == "application/json"
+    assert FileSize.MB_10 == 10 * 1024 * 1024
+
+
+def test_cookie_dataclass() -> None:
+    from django_bolt.cookies import Cookie, make_delete_cookie  # noqa: PLC0415
+
+    c = Cookie("sid", "abc", max_age=60, secure=True, httponly=True)
+    assert c.to_header_value() == "sid=abc; HttpOnly; Max-Age=60; Path=/; SameSite=Lax; Secure"
+    assert Cookie("a", "b", samesite=False).to_header_value() == "a=b; Path=/"
+    when = datetime.datetime(2030, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    assert "expires=Wed, 02 Jan 2030 03:04:05 GMT" in Cookie("a", expires=when).to_header_value()
+    gone = make_delete_cookie("sid")
+    assert gone.max_age == 0
+    assert gone.to_raw_tuple()[0] == b"set-cookie"
+
+
+def test_request_is_subscriptable_and_state_falls_back() -> None:
+    assert Request[object, dict, dict] is Request  # type: ignore[misc]
+    req = Request(0, b"/x", "", b"", b"", {})
+    req.state["tenant"] = "acme"
+    assert req.tenant == "acme"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        _ = req.nothing  # type: ignore[attr-defined]
+
+
+def test_request_protocol_annotation_is_the_request() -> None:
+    api = BoltAPI()
+
+    @api.get("/x")
+    async def x(r: RequestT[Any, Any, Any]) -> None: ...
+
+    assert api.routes[0].params[0].source == "request"
+
+
+def test_response_content_dict_is_json_and_cookies_chain() -> None:
+    from django_bolt.responses import Response  # noqa: PLC0415
+
+    r = Response(content={"a": [1]}).set_cookie("k", "v").delete_cookie("old")
+    assert r.media_type == "application/json"
+    assert r.render() == b'{"a":[1]}'
+    assert r.cookies[0] == "k=v; Path=/; SameSite=Lax"
+    assert "Max-Age=0" in r.cookies[1]
+
+
+def test_event_stream_headers_and_overrides() -> None:
+    from django_bolt.responses import StreamingResponse  # noqa: PLC0415
+
+    r = StreamingResponse(iter(["x"]), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    assert r.headers["Cache-Control"] == "no-cache"  # the handler's own header wins
+    assert r.headers["x-accel-buffering"] == "no"
+    assert r.headers["pragma"] == "no-cache"
+    assert "x-accel-buffering" not in StreamingResponse(iter(["x"]), media_type="text/plain").headers
+
+
+def test_cors_accepts_django_bolt_keywords() -> None:
+    @cors(origins=["https://a.example"], methods=["GET"], headers=["X-A"], credentials=True, max_age=60)
+    async def h() -> None: ...
+
+    assert getattr(h, CORS_ATTR) == {
+        "allowed_origins": ["https://a.example"],
+        "allow_methods": ["GET"],
+        "allow_headers": ["X-A"],
+        "allow_credentials": True,
+        "max_age": 60,
+    }
+
+    @cors(origins="*")
+    async def any_origin() -> None: ...
+
+    assert getattr(any_origin, CORS_ATTR) == {"allow_all_origins": True}
+    with pytest.raises(BoltConfigError, match="not both"):
+        cors(origins=["https://a.example"], allowed_origins=["https://b.example"])
+
+
+def test_rate_limit_defaults_are_django_bolts() -> None:
+    @rate_limit()
+    async def h() -> None: ...
+
+    assert getattr(h, RATE_LIMIT_ATTR) == {"rps": 100, "key": "ip", "burst": 200}
+
+
+def test_router_keywords() -> None:
+    parent = Router(prefix="/p/")
+    child = Router(prefix="/c", tags=["t"], parent=parent)
+
+    @child.get("/x")
+    async def x() -> None: ...
+
+    assert [r.path for r in parent.all_routes()] == ["/p/c/x"]
+    assert parent.get_all_routes()[0].extra["tags"] == ["t"]
+    with pytest.raises(BoltConfigError, match="dependencies"):
+        Router(dependencies=[42])
+    with pytest.raises(BoltConfigError, match="not middleware"):
+        Router(middleware=[object()])
+
+
+def test_boltapi_keywords_and_trailing_slash() -> None:
+    strip = BoltAPI(prefix="/api", trailing_slash="strip", middleware=[], enable_logging=False, compression=None)
+    assert strip.compression is not None  # None means the default (on), as in django-bolt
+
+    @strip.get("/items/")
+    async def a() -> None: ...
+
+    append = BoltAPI(trailing_slash="append")
+
+    @append.get("/items")
+    async def b() -> None: ...
+
+    keep = BoltAPI(trailing_slash="keep")
+
+    @keep.get("/items/")
+    async def c() -> None: ...
+
+    assert (strip.routes[0].path, append.routes[0].path, keep.routes[0].path) == ("/api/items", "/items/", "/items/")
+    with pytest.raises(BoltConfigError, match="trailing_slash"):
+        BoltAPI(trailing_slash="sometimes")
+    with pytest.raises(BoltConfigError, match="logging_config"):
+        BoltAPI(logging_config="verbose")
+
+
+def test_mount_another_api() -> None:
+    main, other = BoltAPI(), BoltAPI()
+
+    @other.get("/ping")
+    async def ping() -> str:
+        return "pong"
+
+    main.mount("/other/", other)
+    assert [r.path for r in main.routes] == ["/other/ping"]
+    with pytest.raises(BoltConfigError):
+        main.mount("/self", main)
