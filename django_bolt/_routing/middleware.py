@@ -14,10 +14,9 @@ from dataclasses import replace
 from typing import Any
 
 from .._native.wire import FLAG_HEADERS
-from .._runtime.middleware import GetResponse, Raw, inner_call
+from .._runtime.middleware import BaseMiddleware, GetResponse, Middleware, chain_endpoint
 from ..exceptions import BoltConfigError
 from ..request import Request
-from ..responses import Response
 from .route import Route
 
 __all__ = ["FUNC_ATTR", "SKIP_ATTR", "Factory", "check_entries", "middleware_name", "wrap_route"]
@@ -78,6 +77,20 @@ def check_entries(entries: Sequence[Any] | None, where: str, functions: bool = F
     return out
 
 
+def _link(factory: Factory, below: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """Build one link. Speed: a Middleware whose ``__call__`` is the base class's (it only
+    forwards to ``process_request``) is linked through its bound ``process_request``,
+    one coroutine less per request."""
+    instance = factory(below)
+    if isinstance(instance, Middleware):
+        call = type(instance).__call__
+        if call is Middleware.__call__ or (
+            call is BaseMiddleware.__call__ and isinstance(instance, BaseMiddleware) and not instance.excludes
+        ):
+            return instance.process_request
+    return instance
+
+
 def _factory(entry: Any) -> Factory:
     if isinstance(entry, type):
         return entry
@@ -95,15 +108,14 @@ def wrap_route(route: Route, entries: Sequence[Any]) -> Route:
     chosen = [e for e in entries if middleware_name(e) not in skip]
     if not chosen:
         return route
-    make_request, get_response = inner_call(route)
-    chain: Callable[[Request], Any] = get_response
-    for entry in reversed(chosen):
-        chain = _factory(entry)(chain)
 
-    async def call(raw: Raw) -> Response:
-        response: Response = await chain(make_request(raw))
-        return response
+    def wrap(inner: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        chain = inner
+        for entry in reversed(chosen):
+            chain = _link(_factory(entry), chain)
+        return chain
 
+    call = chain_endpoint(route, wrap)
     call.__wrapped__ = route.endpoint  # type: ignore[attr-defined]
     # Middleware reads headers and the request: Go copies them for this route.
     return replace(route, endpoint=call, binder=_raw_binder, outputs={}, flags=route.flags | FLAG_HEADERS)
