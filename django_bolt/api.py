@@ -26,6 +26,7 @@ from ._runtime.binding import build_binder, with_dependencies
 from ._runtime.streaming import generator_endpoint
 from .auth._route import apply as apply_auth
 from .compression import CompressionConfig, resolve
+from .conf import sync_handlers_mode
 from .exceptions import BoltConfigError
 from .logging import check_logging_config
 from .openapi._guarded import register_guarded_routes
@@ -83,12 +84,19 @@ def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., A
             f"{where}: a generator handler needs response_class=StreamingResponse (or "
             "EventSourceResponse) on the decorator; or return StreamingResponse(generator)"
         )
+    if not sync_to_thread and sync_handlers_mode() == "thread":
+        # DJANGO_BOLT["SYNC_HANDLERS"] = "thread": django-bolt's behaviour for the whole
+        # project; collect_routes warns with the count.
+        adapted = sync_to_async(func, thread_sensitive=False)
+        adapted.__bolt_legacy_sync__ = True  # type: ignore[attr-defined]
+        return adapted
     if not sync_to_thread:
         raise BoltConfigError(
             f"{where} is a plain `def`, but handlers must be `async def`. Make it `async def` "
             "(use the async ORM: aget, acreate, async for ...), or opt in to the thread-pool "
             "adapter with sync_to_thread=True on the decorator (runs it through "
-            "asgiref.sync.sync_to_async)."
+            "asgiref.sync.sync_to_async), or for a whole django-bolt project with "
+            'DJANGO_BOLT["SYNC_HANDLERS"] = "thread".'
         )
     # thread_sensitive=False: run in the loop's thread pool, not all behind one thread.
     return sync_to_async(func, thread_sensitive=False)
@@ -172,6 +180,7 @@ class Router:
             endpoint = generator_endpoint(func, response_class)
         else:
             endpoint = _endpoint(func, sync_to_thread)
+        legacy_sync = bool(getattr(endpoint, "__bolt_legacy_sync__", False))
         if any(a.source == "depends" for a in params):
             inner = drop_router_dependencies(endpoint) if self.dependencies else endpoint
             endpoint = with_dependencies(inner, params)
@@ -197,6 +206,7 @@ class Router:
                 "response_model": response_model,
                 "response_class": response_class,
                 "timeout": timeout,
+                "legacy_sync": legacy_sync,
             },
         )
         route.middleware = list(self.middleware)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
+from ._server.aliases import apply_aliases
 from ._server.ratelimit import validate
 from .exceptions import BoltConfigError
 
@@ -98,6 +99,9 @@ class BoltSettings:
     MULTIPART_MAX_FILES: int = 100
     #: Most non-file fields in one form body (413 above).
     MULTIPART_MAX_FIELDS: int = 1000
+    #: "thread": plain ``def`` handlers run in a thread pool (django-bolt projects) instead
+    #: of being a start-up error; a warning counts them.
+    SYNC_HANDLERS: str | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -138,6 +142,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_UPLOAD_TEMP_DIR": (str, type(None)),
     "MULTIPART_MAX_FILES": (int,),
     "MULTIPART_MAX_FIELDS": (int,),
+    "SYNC_HANDLERS": (str, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -147,6 +152,7 @@ _ENV = {
     "DJANGO_BOLT_UVLOOP": "UVLOOP",
     "DJANGO_BOLT_GRACEFUL_TIMEOUT": "GRACEFUL_TIMEOUT",
     "DJANGO_BOLT_DOCS_ASSETS_DIR": "DOCS_ASSETS_DIR",
+    "DJANGO_BOLT_KEEP_ALIVE": "IDLE_TIMEOUT",  # django-bolt's variable (runbolt --keep-alive)
 }
 _BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -181,6 +187,8 @@ def _check(key: str, value: Any) -> None:
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be a plain path starting with '/' or None, got {value!r}")
     if key == "ACCESS_LOG_SAMPLE" and isinstance(value, (int, float)) and value > 1:
         raise BoltConfigError(f"DJANGO_BOLT['ACCESS_LOG_SAMPLE'] must be in (0, 1], got {value!r}")
+    if key == "SYNC_HANDLERS" and value not in ("thread", "error", None):
+        raise BoltConfigError(f"DJANGO_BOLT['SYNC_HANDLERS'] must be 'thread', 'error' or None, got {value!r}")
     if key == "METRICS_TOKEN" and isinstance(value, str) and (not value or any(c.isspace() for c in value)):
         raise BoltConfigError("DJANGO_BOLT['METRICS_TOKEN'] must be a non-empty string without whitespace")
 
@@ -188,7 +196,7 @@ def _check(key: str, value: Any) -> None:
 def _from_env(key: str, text: str) -> Any:
     if key == "UVLOOP":
         return _BOOLS[text.strip().lower()]
-    if key == "GRACEFUL_TIMEOUT":
+    if key in ("GRACEFUL_TIMEOUT", "IDLE_TIMEOUT"):
         return float(text)
     return int(text) if key in ("PORT", "WORKERS") else text
 
@@ -197,6 +205,8 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
     """Validate ``settings.DJANGO_BOLT`` (or ``raw``) and apply environment overrides."""
     if raw is None:
         raw = getattr(settings, "DJANGO_BOLT", {}) or {}
+        if isinstance(raw, dict):
+            raw = apply_aliases(settings, raw)  # django-bolt's BOLT_* names
         if raw.get("MAX_BODY_SIZE") is None and getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None):
             raw = {**raw, "MAX_BODY_SIZE": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
         if raw.get("FILE_UPLOAD_TEMP_DIR") is None and getattr(settings, "FILE_UPLOAD_TEMP_DIR", None):
@@ -215,9 +225,24 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
             try:
                 values[key] = _from_env(key, env[var])
             except (ValueError, KeyError):
-                kind = {"UVLOOP": "1 or 0", "GRACEFUL_TIMEOUT": "a number of seconds"}.get(key, "an integer")
+                kind = {
+                    "UVLOOP": "1 or 0",
+                    "GRACEFUL_TIMEOUT": "a number of seconds",
+                    "IDLE_TIMEOUT": "a number of seconds",
+                }.get(key, "an integer")
                 raise BoltConfigError(f"{var} must be {kind}, got {env[var]!r}") from None
     for key, value in values.items():
         if value is not None or key in ("API", "MAX_BODY_SIZE"):
             _check(key, value)
     return BoltSettings(**values)
+
+
+def sync_handlers_mode() -> str | None:
+    """``DJANGO_BOLT["SYNC_HANDLERS"]`` as read at registration (handlers are registered
+    when api.py is imported, before the settings are loaded whole)."""
+    if not settings.configured:
+        return None
+    raw = getattr(settings, "DJANGO_BOLT", None) or {}
+    mode = raw.get("SYNC_HANDLERS") if isinstance(raw, dict) else None
+    _check("SYNC_HANDLERS", mode)
+    return mode

@@ -75,6 +75,12 @@ class Command(BaseCommand):
             "(the rest of ROOT_URLCONF is still served)",
         )
         parser.add_argument(
+            "--keep-alive",
+            type=float,
+            help="seconds an idle keep-alive connection stays open (django-bolt's flag; "
+            "default DJANGO_BOLT_KEEP_ALIVE or DJANGO_BOLT['IDLE_TIMEOUT'], 75)",
+        )
+        parser.add_argument(
             "--reload-poll",
             action="store_true",
             help="with --dev, watch files by polling (for Docker volumes and network file systems)",
@@ -89,6 +95,10 @@ class Command(BaseCommand):
             os.environ["DJANGO_BOLT_NO_ADMIN"] = "1"
         if options["dev"]:
             os.environ["DJANGO_BOLT_DEV"] = "1"
+        if options["keep_alive"] is not None:
+            if options["keep_alive"] <= 0:
+                raise CommandError("--keep-alive must be a positive number of seconds")
+            os.environ["DJANGO_BOLT_KEEP_ALIVE"] = str(options["keep_alive"])  # read by every worker
         if options["graceful_timeout"] is not None:
             # through the environment, so that worker processes read the same value
             os.environ["DJANGO_BOLT_GRACEFUL_TIMEOUT"] = str(options["graceful_timeout"])

@@ -3,6 +3,7 @@ django-bolt's documented API only) imports and serves unchanged through a real r
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,15 +16,31 @@ DROPIN = Path(__file__).resolve().parents[1] / "dropin"
 
 
 @pytest.fixture(scope="module")
-def dropin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+def bolt(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltProcess]:
     log = tmp_path_factory.mktemp("dropin") / "runbolt.log"
-    bolt = BoltProcess(DROPIN, log, "--processes", "1")
+    # django-bolt's runbolt flags
+    server = BoltProcess(DROPIN, log, "--processes", "1", "--keep-alive", "1")
     try:
-        bolt.wait_ready()
-        with httpx.Client(base_url=bolt.url, timeout=10) as client:
-            yield client
+        server.wait_ready()
+        yield server
     finally:
-        bolt.stop()
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def dropin(bolt: BoltProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=bolt.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def dropin_log(bolt: BoltProcess) -> Path:
+    return bolt.log_path
+
+
+@pytest.fixture
+def dropin_port(bolt: BoltProcess) -> int:
+    return bolt.port
 
 
 def test_route_with_path_query_and_state_from_middleware(dropin: httpx.Client) -> None:
@@ -112,3 +129,27 @@ def test_trailing_slash_redirects_to_the_canonical_path(dropin: httpx.Client) ->
     r = dropin.get("/stamped/")
     assert r.status_code in (301, 308)
     assert r.headers["location"].endswith("/stamped")
+
+
+def test_discovery_variants_and_sync_handlers(dropin: httpx.Client) -> None:
+    assert dropin.get("/project-level").json() == {"where": "project"}
+    assert dropin.get("/bolt-api/hello").json() == {"sync": True}
+
+
+def test_bolt_setting_alias_applies(dropin: httpx.Client) -> None:
+    assert dropin.post("/items", content=b"x" * 5000, headers={"content-type": "application/json"}).status_code == 413
+
+
+def test_start_up_warnings_name_the_aliases_and_sync_handlers(dropin_log: Path) -> None:
+    text = dropin_log.read_text()
+    assert "settings.BOLT_MAX_UPLOAD_SIZE is django-bolt's name for DJANGO_BOLT['MAX_BODY_SIZE']" in text
+    assert "1 plain `def` handler(s) run in a thread pool" in text
+
+
+def test_keep_alive_closes_idle_connections(dropin_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", dropin_port), timeout=10) as s:
+        s.sendall(b"GET /project-level HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        # --keep-alive 1: the idle connection is closed by the server (default 75 s)
+        s.settimeout(8)
+        assert s.recv(1) == b""

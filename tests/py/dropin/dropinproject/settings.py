@@ -14,3 +14,9 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memor
 ROOT_URLCONF = "dropinproject.urls"
 USE_TZ = True
 CORS_ALLOWED_ORIGINS = ["https://app.example"]
+
+# django-bolt's setting names (read as aliases, with a deprecation warning each)
+BOLT_MAX_UPLOAD_SIZE = 4096
+BOLT_EMIT_SIGNALS = False
+# django-bolt accepts plain `def` handlers; this one setting turns that on here
+DJANGO_BOLT = {"SYNC_HANDLERS": "thread"}
