@@ -314,6 +314,17 @@ class Request:
         meta = self._cache.get("META")
         if meta is None:
             meta = {"REQUEST_METHOD": self.method, "PATH_INFO": self.path, "QUERY_STRING": self.query_string}
+            meta["SCRIPT_NAME"] = ""
+            host = self.headers.get("host", "")
+            name, sep, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+            if not sep:
+                name, port = host, "80"
+            meta["SERVER_NAME"], meta["SERVER_PORT"] = name or "localhost", port
+            if self.body:
+                meta["CONTENT_LENGTH"] = str(len(self.body))
+            client = self.extra.get("client")
+            if client:  # attached by Go for the routes that need it (mounted ASGI apps)
+                meta["REMOTE_ADDR"], meta["REMOTE_PORT"] = str(client[0]), str(client[1])
             for name, value in self.headers.items():
                 key = name.upper().replace("-", "_")
                 meta[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value

@@ -99,6 +99,7 @@ def test_route_middleware_and_skip(dropin: httpx.Client) -> None:
 def test_cors_django_bolt_keywords_and_skip(dropin: httpx.Client) -> None:
     origin = "https://other.example"
     pre = dropin.options("/cors-open", headers={"Origin": origin, "Access-Control-Request-Method": "GET"})
+    assert pre.status_code == 204
     assert pre.headers["access-control-allow-origin"] == origin
     assert pre.headers["access-control-allow-credentials"] == "true"
     assert pre.headers["access-control-max-age"] == "600"
@@ -153,3 +154,9 @@ def test_keep_alive_closes_idle_connections(dropin_port: int) -> None:
         # --keep-alive 1: the idle connection is closed by the server (default 75 s)
         s.settimeout(8)
         assert s.recv(1) == b""
+
+
+def test_int_path_parameter_refuses_exponents(dropin: httpx.Client) -> None:
+    r = dropin.get("/items/1e10")
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["path", "item_id"]

@@ -254,3 +254,47 @@ def test_mount_another_api() -> None:
     assert [r.path for r in main.routes] == ["/other/ping"]
     with pytest.raises(BoltConfigError):
         main.mount("/self", main)
+
+
+def test_meta_has_djangos_server_keys() -> None:
+    req = Request(0, b"/x", "a\x00b", b"host\x00api.example:8443", b"xyz", {})
+    meta = req.META
+    assert (meta["SERVER_NAME"], meta["SERVER_PORT"], meta["SCRIPT_NAME"]) == ("api.example", "8443", "")
+    assert meta["CONTENT_LENGTH"] == "3"
+    assert Request(0, b"/x", "", b"host\x00plain.example", b"", {}).META["SERVER_PORT"] == "80"
+
+
+@pytest.mark.parametrize("raw", ["1e10", "1.0", "+5", " 1", "0x10", ""])
+def test_int_parameters_take_integer_syntax_only(raw: str) -> None:
+    from django_bolt._routing.plans import scalar_converter  # noqa: PLC0415
+    from django_bolt.params import Path  # noqa: PLC0415
+
+    for convert in (scalar_converter(int, None), scalar_converter(int, Path(ge=0))):
+        assert convert is not None
+        with pytest.raises(ValueError):  # msgspec.ValidationError is a ValueError
+            convert(raw)
+        assert convert("42") == 42
+
+
+def test_bolt_setting_aliases() -> None:
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from django_bolt._server.aliases import apply_aliases  # noqa: PLC0415
+
+    legacy = SimpleNamespace(BOLT_MAX_UPLOAD_SIZE=10, BOLT_API=["a.b:api"], BOLT_ALLOWED_FILE_PATHS=("/srv",))
+    assert apply_aliases(legacy, {"HOST": "0.0.0.0"}) == {
+        "HOST": "0.0.0.0",
+        "MAX_BODY_SIZE": 10,
+        "API": ["a.b:api"],
+        "FILE_RESPONSE_ROOTS": ["/srv"],
+    }
+    with pytest.raises(BoltConfigError, match="both set"):
+        apply_aliases(SimpleNamespace(BOLT_MAX_UPLOAD_SIZE=10), {"MAX_BODY_SIZE": 20})
+
+
+def test_sync_handlers_setting_is_checked() -> None:
+    from django_bolt.conf import load_settings  # noqa: PLC0415
+
+    assert load_settings({"SYNC_HANDLERS": "thread"}, environ={}).SYNC_HANDLERS == "thread"
+    with pytest.raises(BoltConfigError, match="SYNC_HANDLERS"):
+        load_settings({"SYNC_HANDLERS": "sometimes"}, environ={})
