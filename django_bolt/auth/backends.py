@@ -8,6 +8,7 @@ such as ``IsAuthenticated()`` requires it, exactly as in django-bolt.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,8 @@ from django.conf import settings
 
 from ..exceptions import BoltConfigError
 from .revocation import InMemoryRevocation
+
+logger = logging.getLogger("django_bolt")
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -50,6 +53,26 @@ class BaseAuthentication:
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
         """(name, OpenAPI security scheme) describing how this backend reads credentials."""
         raise NotImplementedError
+
+
+def short_secret_allowed() -> bool:
+    """Short HS secrets start (with a warning) only when Django's DEBUG is on."""
+    return bool(settings.configured and getattr(settings, "DEBUG", False))
+
+
+_warned_short: set[str] = set()
+
+
+def _warn_short_secret(where: str, size: int) -> None:
+    if where not in _warned_short:
+        _warned_short.add(where)
+        logger.warning(
+            "JWTAuthentication: the HS %s is %d bytes, shorter than the %d RFC 7518 requires; "
+            "accepted only because DEBUG is on: it will be refused in production",
+            where,
+            size,
+            MIN_HMAC_SECRET_BYTES,
+        )
 
 
 def _secret_bytes(secret: str | bytes) -> int:
@@ -119,7 +142,12 @@ class JWTAuthentication(BaseAuthentication):
 
     @staticmethod
     def _check_secret(secret: str | bytes, where: str) -> None:
+        """Refuse an HS secret shorter than the hash (RFC 7518 3.2); with Django's DEBUG on,
+        warn loudly once instead (django-bolt projects' development secrets)."""
         if _secret_bytes(secret) < MIN_HMAC_SECRET_BYTES:
+            if short_secret_allowed():
+                _warn_short_secret(where, _secret_bytes(secret))
+                return
             raise BoltConfigError(
                 f"JWTAuthentication: the HS {where} is {_secret_bytes(secret)} bytes; it must be at least "
                 f"{MIN_HMAC_SECRET_BYTES} (use a long random value, e.g. secrets.token_urlsafe(48))"
@@ -145,7 +173,9 @@ class JWTAuthentication(BaseAuthentication):
             "require_jti": self.require_jti,
         }
         if self.family == "hmac":
-            meta["secret"] = self.secret
+            meta["secret"] = secret = self.secret
+            if secret is not None and _secret_bytes(secret) < MIN_HMAC_SECRET_BYTES:
+                meta["short_secret_ok"] = True  # only reached with DEBUG on (_check_secret)
         else:
             meta["public_key"] = self.public_key if self.public_key is not None else self._secret
         for key in ("cookie", "audience", "issuer"):
