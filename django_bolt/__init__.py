@@ -118,3 +118,23 @@ __all__ += [
     "no_compress",
     "skip_middleware",
 ]
+
+from .openapi import (  # noqa: E402
+    JsonRenderPlugin,
+    RapidocRenderPlugin,
+    RedocRenderPlugin,
+    ScalarRenderPlugin,
+    StoplightRenderPlugin,
+    SwaggerRenderPlugin,
+    YamlRenderPlugin,
+)
+
+__all__ += [
+    "JsonRenderPlugin",
+    "RapidocRenderPlugin",
+    "RedocRenderPlugin",
+    "ScalarRenderPlugin",
+    "StoplightRenderPlugin",
+    "SwaggerRenderPlugin",
+    "YamlRenderPlugin",
+]

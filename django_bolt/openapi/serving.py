@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _yaml, ui
-from .config import OpenAPIConfig
+from .config import OpenAPIConfig, doc_aliases
 from .document import build_document
 from .ui import ui_paths
 
@@ -31,8 +31,14 @@ def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | N
     out: list[dict[str, Any]] = [
         {"path": config.openapi_url, "content_type": "application/json", "body": json.dumps(doc, ensure_ascii=False)}
     ]
+    yaml_body = _yaml.dump(doc)
     if config.yaml_url:
-        out.append({"path": config.yaml_url, "content_type": "application/yaml", "body": _yaml.dump(doc)})
+        out.append({"path": config.yaml_url, "content_type": "application/yaml", "body": yaml_body})
+    for path, kind in doc_aliases(config):  # django-bolt's /docs/openapi.json|yaml|yml
+        body = out[0]["body"] if kind == "json" else yaml_body
+        out.append(
+            {"path": path, "content_type": "application/json" if kind == "json" else "application/yaml", "body": body}
+        )
     urls = {name: cdn for name, (_, cdn, _) in ui.ASSETS.items()}
     if assets_dir:
         for name, file in ui.asset_files(list(config.uis), assets_dir).items():

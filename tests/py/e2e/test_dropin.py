@@ -160,3 +160,24 @@ def test_int_path_parameter_refuses_exponents(dropin: httpx.Client) -> None:
     r = dropin.get("/items/1e10")
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["path", "item_id"]
+
+
+def test_openapi_config_keywords_and_document_paths(dropin: httpx.Client) -> None:
+    doc = dropin.get("/docs/openapi.json").json()
+    assert doc == dropin.get("/openapi.json").json()
+    info = doc["info"]
+    assert (info["title"], info["version"], info["summary"]) == ("Blog", "2.1.0", "A django-bolt project")
+    assert info["contact"] == {"name": "Ops", "email": "ops@example.com"}
+    assert info["license"] == {"name": "MIT"}
+    assert doc["servers"] == [{"url": "https://api.example.com"}]
+    assert doc["externalDocs"] == {"url": "https://docs.example.com"}
+    assert {"name": "v1", "description": "Version 1"} in doc["tags"]
+    assert "/items/{item_id}" in doc["paths"]
+    assert not any(p.startswith("/other") for p in doc["paths"])  # exclude_paths
+    for path in ("/docs/openapi.yaml", "/docs/openapi.yml"):
+        r = dropin.get(path)
+        assert r.status_code == 200
+        assert '"title": "Blog"' in r.text
+    assert dropin.get("/docs").status_code == 200  # Swagger UI
+    assert dropin.get("/docs/redoc").status_code == 200
+    assert dropin.get("/docs/scalar").status_code == 404  # not among the render plugins

@@ -26,6 +26,16 @@ from django_bolt.middleware import (
     rate_limit,
     skip_middleware,
 )
+from django_bolt.openapi import (
+    Contact,
+    ExternalDocumentation,
+    License,
+    OpenAPIConfig,
+    RedocRenderPlugin,
+    Server,
+    SwaggerRenderPlugin,
+    Tag,
+)
 from django_bolt.param_functions import Header, Query
 from django_bolt.status_codes import HTTP_201_CREATED, HTTP_404_NOT_FOUND
 
@@ -53,6 +63,18 @@ api = BoltAPI(
     middleware=[TenantMiddleware],
     compression=None,
     enable_logging=True,
+    openapi_config=OpenAPIConfig(
+        title="Blog",
+        version="2.1.0",
+        summary="A django-bolt project",
+        contact=Contact(name="Ops", email="ops@example.com"),
+        license=License(name="MIT"),
+        servers=[Server(url="https://api.example.com")],
+        tags=[Tag(name="v1", description="Version 1")],
+        external_docs=ExternalDocumentation(url="https://docs.example.com"),
+        exclude_paths=["/other"],
+        render_plugins=[SwaggerRenderPlugin(path="/"), RedocRenderPlugin(path="/redoc")],
+    ),
 )
 
 
