@@ -298,3 +298,23 @@ def test_sync_handlers_setting_is_checked() -> None:
     assert load_settings({"SYNC_HANDLERS": "thread"}, environ={}).SYNC_HANDLERS == "thread"
     with pytest.raises(BoltConfigError, match="SYNC_HANDLERS"):
         load_settings({"SYNC_HANDLERS": "sometimes"}, environ={})
+
+
+async def _read_after_seek(upload: Any) -> bytes:
+    await upload.seek(-3, 2)
+    data: bytes = await upload.read()
+    return data
+
+
+def test_upload_file_is_a_django_file_and_seeks_with_whence() -> None:
+    import asyncio  # noqa: PLC0415
+
+    from django.core.files import File  # noqa: PLC0415
+
+    from django_bolt import UploadFile  # noqa: PLC0415
+
+    upload = UploadFile.from_bytes(b"hello world", filename="a.txt")
+    assert isinstance(upload.file, File)
+    assert upload.file.name == "a.txt"
+    assert b"".join(upload.file.chunks()) == b"hello world"
+    assert asyncio.run(_read_after_seek(upload)) == b"rld"
