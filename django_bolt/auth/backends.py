@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 
 from ..exceptions import BoltConfigError
-from .revocation import InMemoryRevocation
+from .revocation import HandlerRevocation, InMemoryRevocation
 
 logger = logging.getLogger("django_bolt")
 
@@ -53,6 +53,18 @@ class BaseAuthentication:
     def openapi_security_scheme(self) -> tuple[str, dict[str, Any]]:
         """(name, OpenAPI security scheme) describing how this backend reads credentials."""
         raise NotImplementedError
+
+    async def get_user(self, user_id: Any, auth_context: Any = None) -> Any:
+        """The Django user for ``user_id`` (``request.context["user_id"]``), or None."""
+        from django.contrib.auth import get_user_model  # noqa: PLC0415 - lazy: auth models load after setup
+
+        if user_id is None:
+            return None
+        model = get_user_model()
+        try:
+            return await model._default_manager.aget(pk=user_id)
+        except (model.DoesNotExist, ValueError, TypeError):
+            return None
 
 
 def short_secret_allowed() -> bool:
@@ -104,6 +116,7 @@ class JWTAuthentication(BaseAuthentication):
         revocation_store: RevocationStore | None = None,
         require_jti: bool = False,
         public_key: str | None = None,
+        revoked_token_handler: Any = None,
     ) -> None:
         self.algorithms = ["HS256"] if algorithms is None else list(algorithms)
         if not self.algorithms:
@@ -137,6 +150,10 @@ class JWTAuthentication(BaseAuthentication):
         self.audience = audience
         self.issuer = issuer
         self.leeway = leeway
+        if revoked_token_handler is not None:  # django-bolt's form of a revocation check
+            if revocation_store is not None:
+                raise BoltConfigError("JWTAuthentication: give revocation_store or revoked_token_handler, not both")
+            revocation_store = HandlerRevocation(revoked_token_handler)
         self.revocation_store = revocation_store
         self.require_jti = require_jti or revocation_store is not None
 
