@@ -13,6 +13,7 @@ from .._native.wire import FLAG_HEADERS
 from .._routing.middleware import FUNC_ATTR, wrap_route
 from .._routing.route import Route
 from ..api import BoltAPI
+from ..compression import resolve as resolve_compression
 from ..exceptions import BoltConfigError
 from ..health import readiness_api
 
@@ -83,6 +84,9 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
         apis = [*apis, readiness_api([c for api in apis for c in api.ready_checks], ready_path)]
     routes: list[Route] = []
     seen: dict[tuple[str, str], Route] = {}
+    # django-bolt's settings.BOLT_COMPRESSION: one policy for every API, over theirs.
+    given = settings.configured and hasattr(settings, "BOLT_COMPRESSION")
+    server_wide = resolve_compression(getattr(settings, "BOLT_COMPRESSION", None)) if given else None
     for api in apis:
         for route in api.all_routes():
             key = (route.method, route.path)
@@ -95,7 +99,7 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
                 )
             seen[key] = route
             route.exception_handlers = api.exception_handlers
-            route.compression = api.compression
+            route.compression = server_wide if given else api.compression
             if api.exception_handlers:  # their handlers get the request, headers included
                 route.flags |= FLAG_HEADERS
             # Python middleware: the API's, the routers', the handler's own (outermost first);

@@ -181,3 +181,9 @@ def test_openapi_config_keywords_and_document_paths(dropin: httpx.Client) -> Non
     assert dropin.get("/docs").status_code == 200  # Swagger UI
     assert dropin.get("/docs/redoc").status_code == 200
     assert dropin.get("/docs/scalar").status_code == 404  # not among the render plugins
+
+
+def test_bolt_compression_setting_turns_compression_off(dropin: httpx.Client) -> None:
+    r = dropin.get("/big", headers={"Accept-Encoding": "gzip, br"})
+    assert len(r.content) > 1000  # big enough that the API's default policy would compress it
+    assert "content-encoding" not in r.headers

@@ -185,3 +185,8 @@ async def ping() -> str:
 
 
 api.mount("/other", other)
+
+
+@api.get("/big")
+async def big() -> list:
+    return [{"id": i, "name": f"item {i}"} for i in range(200)]

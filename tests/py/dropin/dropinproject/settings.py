@@ -18,5 +18,6 @@ CORS_ALLOWED_ORIGINS = ["https://app.example"]
 # django-bolt's setting names (read as aliases, with a deprecation warning each)
 BOLT_MAX_UPLOAD_SIZE = 4096
 BOLT_EMIT_SIGNALS = False
+BOLT_COMPRESSION = False  # server-wide, over BoltAPI(compression=None), which means "on"
 # django-bolt accepts plain `def` handlers; this one setting turns that on here
 DJANGO_BOLT = {"SYNC_HANDLERS": "thread"}
