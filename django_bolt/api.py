@@ -114,6 +114,7 @@ class Router:
         auth: Sequence[Any] | None = None,
         guards: Sequence[Any] | None = None,
         parent: Router | None = None,
+        include_in_schema: bool = True,
     ) -> None:
         """``dependencies`` (``Depends(fn)`` run before each handler, results discarded),
         ``middleware`` (Python middleware, see ``django_bolt.middleware``), ``auth`` and
@@ -127,6 +128,8 @@ class Router:
         self.dependencies = router_dependencies(dependencies, f"Router({prefix!r})")
         self.middleware = check_entries(middleware, f"Router({prefix!r})")
         self.auth = None if auth is None else list(auth)
+        #: False leaves every route of this router out of the OpenAPI document
+        self.include_in_schema = include_in_schema
         self.guards = None if guards is None else list(guards)
         if parent is not None:
             parent.children.append(self)
@@ -201,7 +204,7 @@ class Router:
                 "description": description,
                 "operation_id": operation_id,
                 "deprecated": deprecated,
-                "include_in_schema": include_in_schema,
+                "include_in_schema": include_in_schema and self.include_in_schema,
                 "responses": responses or {},
                 "response_model": response_model,
                 "response_class": response_class,
@@ -254,6 +257,8 @@ class Router:
             full = _join(self.prefix + prefix, r.path)
             if isinstance(self, BoltAPI):
                 full = _slash(full, self.trailing_slash)
+            if not router.include_in_schema:
+                r = replace(r, extra={**r.extra, "include_in_schema": False})
             self.routes.append(replace(r, path=full, middleware=mw))
 
     def all_routes(self) -> list[Route]:
@@ -282,6 +287,7 @@ class BoltAPI(Router):
         compression: CompressionConfig | bool | None = None,
         openapi_config: OpenAPIConfig | None = None,
         *,
+        include_in_schema: bool = True,
         lifespan: Callable[[BoltAPI], AbstractAsyncContextManager[Any]] | None = None,
         on_startup: Sequence[Callable[[], Any]] = (),
         on_shutdown: Sequence[Callable[[], Any]] = (),
@@ -296,7 +302,7 @@ class BoltAPI(Router):
         ``django_middleware`` runs ``settings.MIDDLEWARE`` around this API's handlers:
         ``True`` (all of it), a list of dotted paths, or ``{"include": [...], "exclude": [...]}``
         (see docs/django.md). Off by default: it costs a Django request per call."""
-        super().__init__(prefix=prefix)
+        super().__init__(prefix=prefix, include_in_schema=include_in_schema)
         if trailing_slash not in TRAILING_SLASH:
             raise BoltConfigError(f"trailing_slash must be one of {', '.join(TRAILING_SLASH)}, got {trailing_slash!r}")
         #: how registered paths are normalised: "strip" (/items/ -> /items), "append", "keep"

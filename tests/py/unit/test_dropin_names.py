@@ -318,3 +318,23 @@ def test_upload_file_is_a_django_file_and_seeks_with_whence() -> None:
     assert upload.file.name == "a.txt"
     assert b"".join(upload.file.chunks()) == b"hello world"
     assert asyncio.run(_read_after_seek(upload)) == b"rld"
+
+
+def test_include_in_schema_on_api_and_router() -> None:
+    hidden = BoltAPI(include_in_schema=False)
+
+    @hidden.get("/a")
+    async def a() -> None: ...
+
+    api = BoltAPI()
+    internal = Router(prefix="/internal", include_in_schema=False)
+
+    @internal.get("/b")
+    async def b() -> None: ...
+
+    @api.get("/c")
+    async def c() -> None: ...
+
+    api.include_router(internal)
+    assert hidden.routes[0].extra["include_in_schema"] is False
+    assert {r.path: r.extra["include_in_schema"] for r in api.routes} == {"/internal/b": False, "/c": True}
