@@ -81,7 +81,7 @@ class Response:
 
     def set_cookie(
         self,
-        key: str,
+        key: str = "",
         value: str = "",
         max_age: int | None = None,
         expires: datetime.datetime | str | int | None = None,
@@ -90,34 +90,87 @@ class Response:
         secure: bool = False,
         httponly: bool = False,
         samesite: SameSite | Literal[False] | None = "lax",
+        *,
+        name: str | None = None,
     ) -> Self:
         """Add a ``Set-Cookie`` header (several cookies may be set); returns the response,
-        so calls chain. ``samesite`` False or None leaves the attribute out."""
+        so calls chain. ``samesite`` False or None leaves the attribute out. The cookie's
+        name is ``key`` (Django's) or ``name`` (django-bolt's)."""
+        key = _cookie_name(key, name)
         cookie = Cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite)
         self.cookies.append(cookie.to_header_value())
         return self
 
-    def delete_cookie(self, key: str, path: str = "/", domain: str | None = None) -> Self:
+    def delete_cookie(
+        self, key: str = "", path: str = "/", domain: str | None = None, *, name: str | None = None
+    ) -> Self:
         """Expire a cookie in the client; returns the response."""
-        self.cookies.append(make_delete_cookie(key, path, domain).to_header_value())
+        self.cookies.append(make_delete_cookie(_cookie_name(key, name), path, domain).to_header_value())
         return self
 
 
+def _cookie_name(key: str, name: str | None) -> str:
+    if name is not None and key:
+        raise TypeError("give the cookie's name once: key= or name=")
+    chosen = key or name
+    if not chosen:
+        raise TypeError("a cookie needs a name")
+    return chosen
+
+
 class JSON(Response):
-    """Data encoded as JSON with msgspec (Structs, Pydantic models and dataclasses too)."""
+    """Data encoded as JSON with msgspec (Structs, Pydantic models and dataclasses too).
+    The first argument is ``data`` (django-bolt's name) or ``content``."""
 
     media_type = "application/json"
+
+    def __init__(
+        self,
+        data: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        *,
+        content: Any = None,
+    ) -> None:
+        super().__init__(content if data is None else data, status_code, headers, media_type)
 
     def render(self) -> bytes:
         return json_encode(self.content)
 
 
 class PlainText(Response):
+    """Text; the first argument is ``text`` (django-bolt's name) or ``content``."""
+
     media_type = "text/plain; charset=utf-8"
+
+    def __init__(
+        self,
+        text: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        *,
+        content: str | bytes | None = None,
+    ) -> None:
+        super().__init__(text if content is None else content, status_code, headers, media_type)
 
 
 class HTML(Response):
+    """HTML; the first argument is ``html`` (django-bolt's name) or ``content``."""
+
     media_type = "text/html; charset=utf-8"
+
+    def __init__(
+        self,
+        html: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        *,
+        content: str | bytes | None = None,
+    ) -> None:
+        super().__init__(html if content is None else content, status_code, headers, media_type)
 
 
 class Redirect(Response):

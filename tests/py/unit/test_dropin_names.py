@@ -338,3 +338,16 @@ def test_include_in_schema_on_api_and_router() -> None:
     api.include_router(internal)
     assert hidden.routes[0].extra["include_in_schema"] is False
     assert {r.path: r.extra["include_in_schema"] for r in api.routes} == {"/internal/b": False, "/c": True}
+
+
+def test_response_classes_take_django_bolts_argument_names() -> None:
+    from django_bolt.responses import HTML, JSON, PlainText  # noqa: PLC0415
+
+    assert JSON(data={"a": 1}, status_code=201).render() == b'{"a":1}'
+    assert JSON(content=[1]).render() == b"[1]"
+    assert PlainText(text="hi").render() == b"hi"
+    assert HTML(html="<b>x</b>").render() == b"<b>x</b>"
+    r = JSON({}).set_cookie(name="sid", value="1").delete_cookie(name="old")
+    assert r.cookies[0].startswith("sid=1;") and r.cookies[1].startswith("old=")
+    with pytest.raises(TypeError):
+        JSON({}).set_cookie("a", name="b")
