@@ -38,8 +38,10 @@ def rate_limit(rps: float = 100, burst: int | None = None, key: str = "ip") -> C
     """Limit one route to ``rps`` requests per second per client, with bursts of up to
     ``burst`` (default ``2 * rps``, as in django-bolt). ``key``: ``"ip"`` (the client address; behind a
     proxy listed in ``TRUSTED_PROXIES`` the forwarded one), ``"user"`` (the authenticated
-    user, else the address) or a header name (e.g. ``"x-api-key"``). Over the limit: 429
+    user, else the address), ``"api_key"`` (the ``X-API-Key`` header) or a header name. Over the limit: 429
     with ``Retry-After``. Works above or below the route decorator."""
+    if key == "api_key":  # django-bolt's name for the client's API key
+        key = "x-api-key"
     config = validate(rps, burst, key, "@rate_limit")
     config.setdefault("burst", max(1, math.ceil(2 * rps)))
 

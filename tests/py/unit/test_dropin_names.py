@@ -203,6 +203,11 @@ def test_rate_limit_defaults_are_django_bolts() -> None:
 
     assert getattr(h, RATE_LIMIT_ATTR) == {"rps": 100, "key": "ip", "burst": 200}
 
+    @rate_limit(rps=2, key="api_key")
+    async def k() -> None: ...
+
+    assert getattr(k, RATE_LIMIT_ATTR) == {"rps": 2, "key": "x-api-key", "burst": 4}
+
 
 def test_router_keywords() -> None:
     parent = Router(prefix="/p/")
