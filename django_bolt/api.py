@@ -29,12 +29,16 @@ from .compression import CompressionConfig, resolve
 from .conf import sync_handlers_mode
 from .exceptions import BoltConfigError
 from .logging import check_logging_config
+from .middleware import cors, rate_limit
 from .openapi._guarded import register_guarded_routes
 from .openapi.config import OpenAPIConfig
 
 __all__ = ["METHODS", "BoltAPI", "Route", "Router", "path_param_names"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+#: django-bolt's ``{"type": "cors" | "rate_limit", ...}`` entries of middleware lists.
+GO_BUILDERS: dict[str, Callable[..., Any]] = {"cors": cors, "rate_limit": rate_limit}
 
 #: BoltAPI(trailing_slash=...) values.
 TRAILING_SLASH = ("strip", "append", "keep")
@@ -126,7 +130,7 @@ class Router:
         self.tags = list(tags or [])
         self.routes: list[Route] = []
         self.dependencies = router_dependencies(dependencies, f"Router({prefix!r})")
-        self.middleware = check_entries(middleware, f"Router({prefix!r})")
+        self.middleware = check_entries(middleware, f"Router({prefix!r})", go_builders=GO_BUILDERS)
         self.auth = None if auth is None else list(auth)
         #: False leaves every route of this router out of the OpenAPI document
         self.include_in_schema = include_in_schema
@@ -308,7 +312,7 @@ class BoltAPI(Router):
         #: how registered paths are normalised: "strip" (/items/ -> /items), "append", "keep"
         self.trailing_slash = trailing_slash
         #: Python middleware around every route of this API, outermost first
-        self.api_middleware = check_entries(middleware, "BoltAPI(middleware=...)")
+        self.api_middleware = check_entries(middleware, "BoltAPI(middleware=...)", go_builders=GO_BUILDERS)
         # As in django-bolt, None means the default compression (on).
         self.compression = resolve(True if compression is None else compression)
         self.django_middleware = check_spec(False if django_middleware is None else django_middleware)

@@ -188,9 +188,12 @@ def global_cors(settings: Any = None) -> dict[str, Any] | None:
     return config if enabled else None
 
 
-def route_cors(handler: Callable[..., Any], global_config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The policy of one route: its ``@cors`` arguments over the global settings."""
-    own = getattr(handler, CORS_ATTR, None)
+def route_cors(
+    handler: Callable[..., Any], global_config: dict[str, Any] | None, inherited: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The policy of one route: its ``@cors`` arguments (else a ``{"type": "cors"}``
+    middleware entry of its API or router, ``inherited``) over the global settings."""
+    own = getattr(handler, CORS_ATTR, None) or inherited
     if own is None:
         return None
     return {**(global_config or {}), **own}
@@ -201,7 +204,9 @@ def middleware(*entries: Any) -> Callable[[F], F]:
     middleware classes, ``DjangoMiddleware(...)``, or ``async def mw(request, call_next)``
     functions. Works above or below the route decorator; several ``@middleware`` stack
     (the upper one runs first)."""
-    checked = check_entries(entries, "@middleware", functions=True)
+    checked = check_entries(
+        entries, "@middleware", functions=True, go_builders={"cors": cors, "rate_limit": rate_limit}
+    )
 
     def decorator(func: F) -> F:
         setattr(func, FUNC_ATTR, [*checked, *getattr(func, FUNC_ATTR, [])])

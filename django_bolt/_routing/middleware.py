@@ -19,7 +19,7 @@ from ..exceptions import BoltConfigError
 from ..request import Request
 from .route import Route
 
-__all__ = ["FUNC_ATTR", "SKIP_ATTR", "Factory", "check_entries", "middleware_name", "wrap_route"]
+__all__ = ["FUNC_ATTR", "GO_ATTRS", "SKIP_ATTR", "Factory", "GoEntry", "check_entries", "middleware_name", "wrap_route"]
 
 #: Attribute ``@middleware`` sets on a handler: its own entries, outermost first.
 FUNC_ATTR = "__bolt_middleware__"
@@ -50,14 +50,49 @@ def _function_factory(func: Callable[..., Any]) -> Factory:
     return build
 
 
-def check_entries(entries: Sequence[Any] | None, where: str, functions: bool = False) -> list[Any]:
+class GoEntry:
+    """A ``{"type": "cors" | "rate_limit", ...}`` entry of a middleware list: Go middleware
+    configured for every route the list applies to (a route's own ``@cors`` /
+    ``@rate_limit`` still wins). ``config`` is what the decorator would attach."""
+
+    __slots__ = ("config", "kind")
+
+    def __init__(self, kind: str, config: dict[str, Any]) -> None:
+        self.kind = kind
+        self.config = config
+
+
+def _go_entry(entry: dict[str, Any], where: str, build: dict[str, Callable[..., Any]]) -> GoEntry:
+    options = dict(entry)
+    kind = options.pop("type", None)
+    if kind not in build:
+        raise BoltConfigError(f"{where}: a middleware dict needs type 'cors' or 'rate_limit', got {entry!r}")
+    try:
+        probe = build[kind](**options)(lambda: None)
+    except TypeError as exc:
+        raise BoltConfigError(f"{where}: {kind} middleware dict: {exc}") from None
+    return GoEntry(kind, dict(getattr(probe, GO_ATTRS[kind])))
+
+
+#: GoEntry kind -> the handler attribute its decorator sets (read by _server/serve.py, protect.py).
+GO_ATTRS = {"cors": "__bolt_cors__", "rate_limit": "__bolt_rate_limit__"}
+
+
+def check_entries(
+    entries: Sequence[Any] | None,
+    where: str,
+    functions: bool = False,
+    go_builders: dict[str, Callable[..., Any]] | None = None,
+) -> list[Any]:
     """Validate middleware entries at registration: classes built as ``cls(get_response)``,
     objects with a ``build(get_response)`` method (``DjangoMiddleware``, ...), and on a route
     also ``async def mw(request, call_next)`` functions. Instances of a middleware class are
     refused: each route builds its own."""
     out: list[Any] = []
     for entry in entries or ():
-        if isinstance(entry, type):
+        if isinstance(entry, dict) and go_builders is not None:
+            out.append(_go_entry(entry, where, go_builders))
+        elif isinstance(entry, type):
             if not callable(getattr(entry, "__call__", None)):  # noqa: B004 - a class defining __call__
                 raise BoltConfigError(f"{where}: middleware class {entry.__name__} has no __call__")
             out.append(entry)
@@ -103,6 +138,10 @@ def wrap_route(route: Route, entries: Sequence[Any]) -> Route:
     """A copy of ``route`` whose handler runs inside ``entries`` (outermost first), minus
     the ones the handler skips; ``route`` itself when none is left."""
     skip: frozenset[str] = getattr(route.handler, SKIP_ATTR, frozenset())
+    go = {e.kind: e.config for e in entries if isinstance(e, GoEntry)}
+    if go:  # applied by Go: kept on the route for the server config (the handler's own wins)
+        route = replace(route, extra={**route.extra, "go_middleware": go})
+        entries = [e for e in entries if not isinstance(e, GoEntry)]
     if "*" in skip:
         return route
     chosen = [e for e in entries if middleware_name(e) not in skip]

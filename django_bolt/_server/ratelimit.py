@@ -52,14 +52,19 @@ def rate_limit(rps: float = 100, burst: int | None = None, key: str = "ip") -> C
     return decorator
 
 
-def route_rate_limits(handlers: list[Callable[..., Any]], default: dict[str, Any] | None) -> dict[str, Any]:
-    """Route id -> limit: the route's own, else the global ``RATE_LIMIT`` setting."""
+def route_rate_limits(
+    handlers: list[Callable[..., Any]],
+    default: dict[str, Any] | None,
+    inherited: list[dict[str, Any] | None] | None = None,
+) -> dict[str, Any]:
+    """Route id -> limit: the route's own, else its API's or router's (a ``{"type":
+    "rate_limit"}`` middleware entry, ``inherited``), else the ``RATE_LIMIT`` setting."""
     out: dict[str, Any] = {}
     for i, handler in enumerate(handlers):
         skipped = getattr(handler, SKIP_ATTR, ())
         if "rate_limit" in skipped or "*" in skipped:  # @skip_middleware
             continue
-        config = getattr(handler, RATE_LIMIT_ATTR, None) or default
+        config = getattr(handler, RATE_LIMIT_ATTR, None) or (inherited[i] if inherited else None) or default
         if config is not None:
             out[str(i)] = config
     return out

@@ -75,7 +75,11 @@ def server_config(
     global_policy = global_cors() if settings.configured else None
     if global_policy is not None:
         config["cors"] = global_policy
-    per_route = {str(i): c for i, r in enumerate(routes) if (c := route_cors(r.handler, global_policy)) is not None}
+    per_route = {
+        str(i): c
+        for i, r in enumerate(routes)
+        if (c := route_cors(r.handler, global_policy, r.extra.get("go_middleware", {}).get("cors"))) is not None
+    }
     if per_route:
         config["route_cors"] = per_route
     skipped = {str(i): names for i, r in enumerate(routes) if (names := go_skips(r.handler))}

@@ -187,3 +187,12 @@ def test_bolt_compression_setting_turns_compression_off(dropin: httpx.Client) ->
     r = dropin.get("/big", headers={"Accept-Encoding": "gzip, br"})
     assert len(r.content) > 1000  # big enough that the API's default policy would compress it
     assert "content-encoding" not in r.headers
+
+
+def test_router_middleware_dicts_configure_go(dropin: httpx.Client) -> None:
+    origin = {"Origin": "https://partner.example"}
+    replies = [dropin.get("/partner/feed", headers=origin) for _ in range(4)]
+    assert replies[0].headers["access-control-allow-origin"] == "https://partner.example"
+    limited = [r for r in replies if r.status_code == 429]
+    assert limited and limited[0].headers["x-ratelimit-limit"] == "1"
+    assert "access-control-allow-origin" not in dropin.get("/items/1", headers=origin).headers

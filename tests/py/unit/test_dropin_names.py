@@ -356,3 +356,10 @@ def test_response_classes_take_django_bolts_argument_names() -> None:
     assert r.cookies[0].startswith("sid=1;") and r.cookies[1].startswith("old=")
     with pytest.raises(TypeError):
         JSON({}).set_cookie("a", name="b")
+
+
+def test_middleware_dicts_are_checked() -> None:
+    with pytest.raises(BoltConfigError, match="type 'cors' or 'rate_limit'"):
+        BoltAPI(middleware=[{"type": "gzip"}])
+    with pytest.raises(BoltConfigError, match="rate_limit middleware dict"):
+        Router(middleware=[{"type": "rate_limit", "per_second": 3}])

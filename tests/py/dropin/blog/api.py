@@ -176,6 +176,19 @@ async def who(request: Request, page: int = Query(1, ge=1)) -> dict:
 
 api.include_router(v1)
 
+partner = Router(
+    prefix="/partner",
+    middleware=[{"type": "cors", "origins": ["https://partner.example"]}, {"type": "rate_limit", "rps": 1}],
+)
+
+
+@partner.get("/feed")
+async def feed() -> dict:
+    return {"feed": []}
+
+
+api.include_router(partner)
+
 other = BoltAPI()
 
 
