@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -358,3 +359,24 @@ class LiveServer:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
+
+
+def create_test_client(
+    api: BoltAPI | Sequence[BoltAPI],
+    base_url: str = "http://testserver",
+    raise_server_exceptions: bool = True,
+    bootstrap_django: bool = True,
+    **kwargs: Any,
+) -> TestClient:
+    """django-bolt's helper (``django_bolt.testing.helpers.create_test_client``): a
+    TestClient for ``api``. ``bootstrap_django`` is accepted; Django is set up by the test
+    runner here (pytest-django or ``django.setup()``)."""
+    return TestClient(api, base_url=base_url, raise_server_exceptions=raise_server_exceptions, **kwargs)
+
+
+# django-bolt has a ``django_bolt.testing.helpers`` module; this module is not a package, so
+# the name is registered directly (the import system finds it in sys.modules after importing
+# this parent module).
+helpers = types.ModuleType(f"{__name__}.helpers", "django-bolt's testing helpers: create_test_client.")
+helpers.create_test_client = create_test_client  # type: ignore[attr-defined]
+sys.modules[helpers.__name__] = helpers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -197,3 +198,9 @@ def test_cors_allowed_origins_keyword() -> None:
         assert (
             "access-control-allow-origin" not in client.get("/hello", headers={"Origin": "https://x.example"}).headers
         )
+
+
+def test_create_test_client_helper() -> None:
+    helpers = importlib.import_module("django_bolt.testing.helpers")
+    with helpers.create_test_client(make_api()) as client:
+        assert client.get("/hello").json() == {"message": "Hello, World!"}
