@@ -196,3 +196,10 @@ def test_router_middleware_dicts_configure_go(dropin: httpx.Client) -> None:
     limited = [r for r in replies if r.status_code == 429]
     assert limited and limited[0].headers["x-ratelimit-limit"] == "1"
     assert "access-control-allow-origin" not in dropin.get("/items/1", headers=origin).headers
+
+
+def test_http_exception_body_is_sent_without_envelope(dropin: httpx.Client) -> None:
+    r = dropin.post("/plans/0/start")
+    assert (r.status_code, r.json()) == (400, {"code": "unhealthy", "message": "plan 0 is not healthy"})
+    assert r.headers["x-plan"] == "0"
+    assert dropin.post("/plans/3/start").json() == {"id": 3}

@@ -203,3 +203,17 @@ api.mount("/other", other)
 @api.get("/big")
 async def big() -> list:
     return [{"id": i, "name": f"item {i}"} for i in range(200)]
+
+
+class Problem(msgspec.Struct):
+    code: str
+    message: str
+
+
+@api.post("/plans/{pk}/start", response_model={200: dict, 400: Problem})
+async def start_plan(pk: int) -> dict:
+    if pk == 0:
+        raise HTTPException(
+            400, body=Problem(code="unhealthy", message="plan 0 is not healthy"), headers={"X-Plan": "0"}
+        )
+    return {"id": pk}
