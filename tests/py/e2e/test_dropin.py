@@ -4,6 +4,9 @@ django-bolt's documented API only) imports and serves unchanged through a real r
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,3 +206,31 @@ def test_http_exception_body_is_sent_without_envelope(dropin: httpx.Client) -> N
     assert (r.status_code, r.json()) == (400, {"code": "unhealthy", "message": "plan 0 is not healthy"})
     assert r.headers["x-plan"] == "0"
     assert dropin.post("/plans/3/start").json() == {"id": 3}
+
+
+def test_reload_dir_restarts_workers_on_a_change_there(tmp_path: Path) -> None:
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    (watched / "plugin.py").write_text("X = 1\n")
+    server = BoltProcess(DROPIN, tmp_path / "dev.log", "--dev", "--reload-poll", "--reload-dir", str(watched))
+    try:
+        server.wait_ready()
+        deadline = time.monotonic() + 20
+        while "watching for file changes" not in server.log():
+            assert time.monotonic() < deadline, server.log()
+            time.sleep(0.1)
+        time.sleep(1.5)  # the poller's first pass records the mtimes
+        (watched / "plugin.py").write_text("X = 2\n")
+        while "plugin.py changed; restarting the workers" not in server.log():
+            assert time.monotonic() < deadline + 20, server.log()
+            time.sleep(0.1)
+    finally:
+        server.stop()
+
+
+def test_reload_dir_needs_dev() -> None:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "runbolt", "--reload-dir", "."], cwd=DROPIN, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "--reload-dir needs --dev" in done.stderr
