@@ -345,6 +345,17 @@ class BoltAPI(Router):
         where their paths are more specific. Lifespan events are not sent."""
         self.routes.extend(mount_routes(_join(self.prefix, prefix) if self.prefix else prefix, app))
 
+    def mount_django(self, path: str, app: Any = None, *, clear_root_path: bool = False) -> None:
+        """Serve Django's own URLconf (or the ASGI ``app`` given) under ``path``, as
+        django-bolt 0.8+ does. The app sees ``root_path=path`` (Django resolves what follows
+        it), or with ``clear_root_path`` an empty root path (Django resolves the full path)."""
+        if app is None:
+            from django.core.asgi import get_asgi_application  # noqa: PLC0415 - lazy: Django's handler loads only when mounted
+
+            app = get_asgi_application()
+        full = _join(self.prefix, path) if self.prefix else path
+        self.routes.extend(mount_routes(full, app, root_path="" if clear_root_path else None))
+
     def mount(self, path: str, app: Any) -> None:
         """Serve another ``BoltAPI``'s routes under ``path`` (its middleware comes along),
         or, for anything else, an ASGI application (``mount_asgi``)."""

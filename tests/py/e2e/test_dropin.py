@@ -234,3 +234,10 @@ def test_reload_dir_needs_dev() -> None:
     )
     assert done.returncode != 0
     assert "--reload-dir needs --dev" in done.stderr
+
+
+def test_mount_django(dropin: httpx.Client) -> None:
+    r = dropin.get("/legacy/hello")  # root_path=/legacy: Django resolves "hello"
+    assert (r.status_code, r.text) == (200, "django says hi at /hello")
+    full = dropin.get("/full/hello")  # clear_root_path: Django resolves the whole path
+    assert (full.status_code, full.text) == (200, "django says hi at /full/hello")

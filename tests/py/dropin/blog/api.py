@@ -217,3 +217,8 @@ async def start_plan(pk: int) -> dict:
             400, body=Problem(code="unhealthy", message="plan 0 is not healthy"), headers={"X-Plan": "0"}
         )
     return {"id": pk}
+
+
+# Django's own URLconf under /legacy (django-bolt 0.8+)
+api.mount_django("/legacy")
+api.mount_django("/full", clear_root_path=True)

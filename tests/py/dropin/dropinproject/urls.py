@@ -1,1 +1,9 @@
-urlpatterns: list[object] = []
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(f"django says hi at {request.path_info}")
+
+
+urlpatterns = [path("hello", hello), path("full/hello", hello)]
