@@ -241,3 +241,7 @@ def test_mount_django(dropin: httpx.Client) -> None:
     assert (r.status_code, r.text) == (200, "django says hi at /hello")
     full = dropin.get("/full/hello")  # clear_root_path: Django resolves the whole path
     assert (full.status_code, full.text) == (200, "django says hi at /full/hello")
+
+
+def test_reverse_resolves_api_routes(dropin: httpx.Client) -> None:
+    assert dropin.get("/links").json() == {"item": "/items/5", "self": "/links"}

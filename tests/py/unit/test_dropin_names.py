@@ -363,3 +363,12 @@ def test_middleware_dicts_are_checked() -> None:
         BoltAPI(middleware=[{"type": "gzip"}])
     with pytest.raises(BoltConfigError, match="rate_limit middleware dict"):
         Router(middleware=[{"type": "rate_limit", "per_second": 3}])
+
+
+def test_route_paths_as_django_patterns() -> None:
+    from django_bolt._django.urls import django_path as _django_path  # noqa: PLC0415
+
+    assert _django_path("/items/{item_id}") == "items/<str:item_id>"
+    assert _django_path("/u/{pk:int}/files/{rest:path}") == "u/<int:pk>/files/<path:rest>"
+    assert _django_path("/x/{v:weird}") is None
+    assert _django_path("/") == ""

@@ -222,3 +222,10 @@ async def start_plan(pk: int) -> dict:
 # Django's own URLconf under /legacy (django-bolt 0.8+)
 api.mount_django("/legacy")
 api.mount_django("/full", clear_root_path=True)
+
+
+@api.get("/links", name="links")
+async def links() -> dict:
+    from django.urls import reverse  # noqa: PLC0415 - as a project would write it
+
+    return {"item": reverse("get_item", kwargs={"item_id": 5}), "self": reverse("links")}

@@ -1,9 +1,9 @@
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import include, path
 
 
 def hello(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"django says hi at {request.path_info}")
 
 
-urlpatterns = [path("hello", hello), path("full/hello", hello)]
+urlpatterns = [path("hello", hello), path("full/hello", hello), path("", include("django_bolt.urls"))]
