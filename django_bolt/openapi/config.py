@@ -60,6 +60,9 @@ class OpenAPIConfig:
     render_plugins: Sequence[Any] = ()
     #: True: the docs need a logged-in Django user (session); a callable ``fn(user)`` decides
     django_auth: Any = None
+    #: True: start-up fails when an operation describes a declared type as an untyped
+    #: object (what ``bolt_openapi --check`` reports)
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if self.docs_url is not None:

@@ -7,9 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..exceptions import BoltConfigError
 from . import _yaml, ui
 from .config import OpenAPIConfig, doc_aliases
 from .document import build_document
+from .strict import untyped_objects
 from .ui import ui_paths
 
 if TYPE_CHECKING:
@@ -28,6 +30,11 @@ def resolve_config(apis: Sequence[BoltAPI]) -> OpenAPIConfig:
 def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | None) -> list[dict[str, Any]]:
     """Every docs reply as ``{path, content_type, body}`` (or ``file`` for local assets)."""
     doc = build_document(routes, config)
+    if config.strict and (untyped := untyped_objects(doc)):
+        raise BoltConfigError(
+            "OpenAPIConfig(strict=True): these schemas are untyped objects (declare their fields): "
+            + ", ".join(untyped[:10])
+        )
     out: list[dict[str, Any]] = [
         {"path": config.openapi_url, "content_type": "application/json", "body": json.dumps(doc, ensure_ascii=False)}
     ]

@@ -372,3 +372,20 @@ def test_route_paths_as_django_patterns() -> None:
     assert _django_path("/u/{pk:int}/files/{rest:path}") == "u/<int:pk>/files/<path:rest>"
     assert _django_path("/x/{v:weird}") is None
     assert _django_path("/") == ""
+
+
+def test_openapi_strict_refuses_untyped_objects_at_start_up() -> None:
+    from django_bolt._server.discovery import collect_routes  # noqa: PLC0415
+    from django_bolt.openapi import OpenAPIConfig  # noqa: PLC0415
+    from django_bolt.openapi.serving import rendered  # noqa: PLC0415
+
+    api = BoltAPI()
+
+    @api.post("/loose")
+    async def loose(payload: dict[str, Any]) -> dict[str, Any]:
+        return payload
+
+    routes = collect_routes([api])
+    assert rendered(routes, OpenAPIConfig(), None)  # not strict: served
+    with pytest.raises(BoltConfigError, match="untyped objects"):
+        rendered(routes, OpenAPIConfig(strict=True), None)
