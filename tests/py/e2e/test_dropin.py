@@ -245,3 +245,17 @@ def test_mount_django(dropin: httpx.Client) -> None:
 
 def test_reverse_resolves_api_routes(dropin: httpx.Client) -> None:
     assert dropin.get("/links").json() == {"item": "/items/5", "self": "/links"}
+
+
+def test_shortcuts_render(dropin: httpx.Client) -> None:
+    r = dropin.get("/page")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert r.text.strip() == "<h1>Hello bolt</h1>"
+
+
+def test_health_helpers_feed_ready(dropin: httpx.Client) -> None:
+    r = dropin.get("/ready")
+    assert r.status_code == 200
+    assert r.json()["checks"]["health_checks"] == "ok"
+    assert dropin.get("/health").json() == {"status": "ok"}

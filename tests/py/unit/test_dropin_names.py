@@ -389,3 +389,31 @@ def test_openapi_strict_refuses_untyped_objects_at_start_up() -> None:
     assert rendered(routes, OpenAPIConfig(), None)  # not strict: served
     with pytest.raises(BoltConfigError, match="untyped objects"):
         rendered(routes, OpenAPIConfig(strict=True), None)
+
+
+def test_error_handler_helpers() -> None:
+    from django_bolt.error_handlers import format_error_response, generic_exception_handler, handle_exception  # noqa: PLC0415
+    from django_bolt.exceptions import HTTPException, NotFound  # noqa: PLC0415
+
+    status, headers, body = format_error_response(409, "taken", {"X-A": "1"}, extra={"field": "name"})
+    assert (status, body) == (409, b'{"detail":"taken","extra":{"field":"name"}}')
+    assert ("X-A", "1") in headers
+    assert handle_exception(NotFound("no such item"))[::2] == (404, b'{"detail":"no such item"}')
+    assert handle_exception(HTTPException(418, body={"teapot": True}))[2] == b'{"teapot":true}'
+    assert generic_exception_handler(RuntimeError("x"))[0] == 500
+
+
+def test_sync_to_thread_runs_elsewhere() -> None:
+    import asyncio  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from django_bolt.concurrency import sync_to_thread  # noqa: PLC0415
+
+    def where(tag: str, *, suffix: str) -> tuple[str, str]:
+        return threading.current_thread().name, tag + suffix
+
+    async def main() -> tuple[str, str]:
+        return await sync_to_thread(where, "a", suffix="b")
+
+    name, value = asyncio.run(main())
+    assert value == "ab" and name != threading.current_thread().name

@@ -18,6 +18,7 @@ from django_bolt import (
     StreamingResponse,
 )
 from django_bolt.exceptions import HTTPException, NotFound
+from django_bolt.health import add_health_check, register_health_checks
 from django_bolt.middleware import (
     BaseMiddleware,
     TimingMiddleware,
@@ -37,6 +38,7 @@ from django_bolt.openapi import (
     Tag,
 )
 from django_bolt.param_functions import Header, Query
+from django_bolt.shortcuts import render
 from django_bolt.status_codes import HTTP_201_CREATED, HTTP_404_NOT_FOUND
 
 
@@ -229,3 +231,16 @@ async def links() -> dict:
     from django.urls import reverse  # noqa: PLC0415 - as a project would write it
 
     return {"item": reverse("get_item", kwargs={"item_id": 5}), "self": reverse("links")}
+
+
+@api.get("/page")
+async def page(request: Request) -> Response:
+    return render(request, "blog/page.html", {"name": "bolt"})
+
+
+async def always_fine() -> tuple[bool, str]:
+    return True, "fine"
+
+
+add_health_check(always_fine)
+register_health_checks(api)

@@ -21,3 +21,5 @@ BOLT_EMIT_SIGNALS = False
 BOLT_COMPRESSION = False  # server-wide, over BoltAPI(compression=None), which means "on"
 # django-bolt accepts plain `def` handlers; this one setting turns that on here
 DJANGO_BOLT = {"SYNC_HANDLERS": "thread"}
+
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True}]
