@@ -259,3 +259,9 @@ def test_health_helpers_feed_ready(dropin: httpx.Client) -> None:
     assert r.status_code == 200
     assert r.json()["checks"]["health_checks"] == "ok"
     assert dropin.get("/health").json() == {"status": "ok"}
+
+
+def test_bolt_static_max_age(dropin: httpx.Client) -> None:
+    r = dropin.get("/static/app.css")
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "public, max-age=3600"

@@ -23,3 +23,9 @@ BOLT_COMPRESSION = False  # server-wide, over BoltAPI(compression=None), which m
 DJANGO_BOLT = {"SYNC_HANDLERS": "thread"}
 
 TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [], "APP_DIRS": True}]
+
+from pathlib import Path  # noqa: E402
+
+STATIC_URL = "/static/"
+STATIC_ROOT = str(Path(__file__).resolve().parent.parent / "staticroot")
+BOLT_STATIC_MAX_AGE = 3600  # django-bolt 0.10+: Cache-Control on static files
