@@ -250,6 +250,11 @@ class Router:
     def options(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
         return self.route("OPTIONS", path, **options)
 
+    def query(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Register a handler for the HTTP QUERY method (a safe, idempotent request with a
+        body, e.g. a search described in JSON), as django-bolt's ``@api.query``."""
+        return self.route("QUERY", path, **options)
+
     def include_router(self, router: Router, prefix: str = "") -> None:
         """Add every route of ``router`` under this one's prefix (plus ``prefix``)."""
         if router is self:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .._runtime.binding import Binder
 
 #: The methods a route may be registered for.
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "QUERY")
 
 
 @dataclass

@@ -265,3 +265,9 @@ def test_bolt_static_max_age(dropin: httpx.Client) -> None:
     r = dropin.get("/static/app.css")
     assert r.status_code == 200
     assert r.headers["cache-control"] == "public, max-age=3600"
+
+
+def test_query_method(dropin: httpx.Client) -> None:
+    r = dropin.request("QUERY", "/search", json={"term": "pen"})
+    assert (r.status_code, r.json()) == (200, {"found": ["pen"]})
+    assert dropin.get("/search").status_code == 405

@@ -244,3 +244,12 @@ async def always_fine() -> tuple[bool, str]:
 
 add_health_check(always_fine)
 register_health_checks(api)
+
+
+class Search(msgspec.Struct):
+    term: str
+
+
+@api.query("/search")
+async def search(body: Search) -> dict:
+    return {"found": [body.term]}
