@@ -157,10 +157,10 @@ def wrap_route(route: Route, entries: Sequence[Any]) -> Route:
     call = chain_endpoint(route, wrap)
     call.__wrapped__ = route.endpoint  # type: ignore[attr-defined]
     # Middleware reads headers and the request: Go copies them for this route.
-    return replace(route, endpoint=call, binder=_raw_binder, outputs={}, flags=route.flags | FLAG_HEADERS)
+    return replace(route, endpoint=call, binder=raw_record_binder, outputs={}, flags=route.flags | FLAG_HEADERS)
 
 
-def _raw_binder(
+def raw_record_binder(
     method: int, path: bytes, params: bytes, query: bytes, headers: bytes, body: bytes, extra: bytes
 ) -> dict[str, Any]:
     """The record's pieces, as they are, for the chain's ``call(raw)``."""

@@ -14,9 +14,10 @@ from typing import Any
 from django.conf import settings
 
 from .. import compression
-from .._django.asgi import FALLBACK_METHOD
+from .._django.asgi import FALLBACK_METHOD, raw_binder
 from .._django.prepare import prepare as prepare_django
 from .._native import library as native
+from .._routing.middleware import raw_record_binder
 from .._routing.route import Route
 from .._runtime.dispatch import Dispatcher
 from .._runtime.encoding import set_file_roots
@@ -44,6 +45,10 @@ class ServeOptions:
     reuse_port: bool = False
     #: ``runbolt --dev``: readable access log lines instead of JSON.
     dev: bool = False
+
+
+#: binders of routes whose middleware sees the whole request (Python chains, django_middleware)
+_WHOLE_RECORD = (raw_binder, raw_record_binder)
 
 
 def server_config(
@@ -82,6 +87,13 @@ def server_config(
     }
     if per_route:
         config["route_cors"] = per_route
+    # The client address travels only for handlers that take the request (META["REMOTE_ADDR"]).
+    # (and routes whose middleware builds one: Python chains, django_middleware).
+    client = [
+        i for i, r in enumerate(routes) if r.binder in _WHOLE_RECORD or any(a.source == "request" for a in r.params)
+    ]
+    if client:
+        config["route_client"] = client
     skipped = {str(i): names for i, r in enumerate(routes) if (names := go_skips(r.handler))}
     if skipped:
         config["route_skip"] = skipped

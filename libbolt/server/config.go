@@ -50,6 +50,9 @@ type Config struct {
 	// RouteSkip lists, per route id, the Go middleware @skip_middleware turned off there.
 	// Only "cors" is read here: rate limits and compression are resolved in Python.
 	RouteSkip map[uint16][]string `json:"route_skip"`
+	// RouteClient lists the routes whose requests carry the client address to Python
+	// (request.META["REMOTE_ADDR"]): those whose handler takes the request object.
+	RouteClient []uint16 `json:"route_client"`
 	// RouteTimeoutMs overrides HandlerTimeoutMs per route id.
 	RouteTimeoutMs map[uint16]int `json:"route_timeout_ms"`
 

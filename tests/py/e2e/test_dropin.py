@@ -271,3 +271,15 @@ def test_query_method(dropin: httpx.Client) -> None:
     r = dropin.request("QUERY", "/search", json={"term": "pen"})
     assert (r.status_code, r.json()) == (200, {"found": ["pen"]})
     assert dropin.get("/search").status_code == 405
+
+
+def test_request_meta_has_djangos_keys(dropin: httpx.Client, dropin_port: int) -> None:
+    meta = dropin.get("/meta", params={"a": "1"}).json()
+    assert meta == {
+        "REMOTE_ADDR": "127.0.0.1",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": str(dropin_port),
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "a=1",
+        "REQUEST_METHOD": "GET",
+    }

@@ -253,3 +253,9 @@ class Search(msgspec.Struct):
 @api.query("/search")
 async def search(body: Search) -> dict:
     return {"found": [body.term]}
+
+
+@api.get("/meta")
+async def meta(request: Request) -> dict:
+    keys = ("REMOTE_ADDR", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "QUERY_STRING", "REQUEST_METHOD")
+    return {k: request.META.get(k) for k in keys}
