@@ -283,3 +283,16 @@ def test_request_meta_has_djangos_keys(dropin: httpx.Client, dropin_port: int) -
         "QUERY_STRING": "a=1",
         "REQUEST_METHOD": "GET",
     }
+
+
+def test_django_middleware_in_a_bolt_chain(dropin: httpx.Client) -> None:
+    r = dropin.get("/django-mw")
+    assert r.json() == {"ok": True}
+    assert (r.headers["x-django-stamp"], r.headers["x-tag"]) == ("/django-mw", "blue")
+    assert r.headers["x-tenant"] == "public"  # the API's Bolt middleware is still outermost
+    blocked = dropin.get("/django-mw", headers={"X-Block": "1"})
+    assert (blocked.status_code, blocked.text) == (403, "blocked by django middleware")
+    stacked = dropin.get("/django-stack")
+    assert stacked.json() == {"stacked": True}
+    assert (stacked.headers["x-frame-options"], stacked.headers["x-django-stamp"]) == ("DENY", "/django-stack")
+    assert dropin.get("/loaded/x").headers["x-frame-options"] == "DENY"

@@ -21,8 +21,11 @@ from django_bolt.exceptions import HTTPException, NotFound
 from django_bolt.health import add_health_check, register_health_checks
 from django_bolt.middleware import (
     BaseMiddleware,
+    DjangoMiddleware,
+    DjangoMiddlewareStack,
     TimingMiddleware,
     cors,
+    load_django_middleware,
     middleware,
     rate_limit,
     skip_middleware,
@@ -40,6 +43,8 @@ from django_bolt.openapi import (
 from django_bolt.param_functions import Header, Query
 from django_bolt.shortcuts import render
 from django_bolt.status_codes import HTTP_201_CREATED, HTTP_404_NOT_FOUND
+
+from .djmw import Tagger
 
 
 class TenantMiddleware(BaseMiddleware):
@@ -259,3 +264,30 @@ async def search(body: Search) -> dict:
 async def meta(request: Request) -> dict:
     keys = ("REMOTE_ADDR", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME", "QUERY_STRING", "REQUEST_METHOD")
     return {k: request.META.get(k) for k in keys}
+
+
+@api.get("/django-mw")
+@middleware(DjangoMiddleware("blog.djmw.stamp_middleware"), DjangoMiddleware(Tagger, tag="blue"))
+async def django_mw() -> dict:
+    return {"ok": True}
+
+
+@api.get("/django-stack")
+@middleware(
+    DjangoMiddlewareStack(["django.middleware.clickjacking.XFrameOptionsMiddleware", "blog.djmw.stamp_middleware"])
+)
+async def django_stack() -> dict:
+    return {"stacked": True}
+
+
+loaded = Router(
+    prefix="/loaded", middleware=load_django_middleware(["django.middleware.clickjacking.XFrameOptionsMiddleware"])
+)
+
+
+@loaded.get("/x")
+async def loaded_x() -> dict:
+    return {"loaded": True}
+
+
+api.include_router(loaded)
