@@ -136,6 +136,24 @@ async def text() -> str:
     return "hello"
 
 
+class Plain:
+    """MiddlewareProtocol without a base class: built with get_response, awaited per request."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    async def __call__(self, request: Request) -> Response:
+        response: Response = await self.get_response(request)
+        response.status_code = 299
+        return response
+
+
+@api.get("/plain-protocol")
+@middleware(Plain)
+async def plain_protocol() -> dict[str, bool]:
+    return {"ok": True}
+
+
 Logged = create_logging_middleware(logger_name="dropin.access", skip_paths={"/open"})
 
 
@@ -223,3 +241,8 @@ def test_logging_middleware(client: TestClient, caplog: pytest.LogCaptureFixture
     with caplog.at_level(logging.INFO, logger="dropin.access"):
         assert client.get("/logged", headers=PASS).status_code == 200
     assert any(rec.getMessage().startswith("GET /logged 200 ") for rec in caplog.records)
+
+
+def test_protocol_class_without_base(client: TestClient) -> None:
+    r = client.get("/plain-protocol", headers=PASS)
+    assert (r.status_code, r.json()) == (299, {"ok": True})
