@@ -10,14 +10,12 @@ as written and once with ``BoltAPI(middleware=[NoOp])``. Prints the min of 7 rou
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench_micro_settings")
 
 import django  # noqa: E402
 from django.conf import settings  # noqa: E402
