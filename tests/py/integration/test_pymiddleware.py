@@ -6,9 +6,10 @@ router and bridge; tests/py/e2e/test_dropin.py covers it through a real runbolt.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
+import msgspec
 import pytest
 
 from django_bolt import BoltAPI, Depends, Request, Router
@@ -23,7 +24,7 @@ from django_bolt.middleware import (
     skip_middleware,
 )
 from django_bolt.params import Header
-from django_bolt.responses import JSON, PlainText, Response
+from django_bolt.responses import JSON, PlainText, Response, StreamingResponse
 from django_bolt.testing import TestClient
 
 ORDER: list[str] = []
@@ -246,3 +247,44 @@ def test_logging_middleware(client: TestClient, caplog: pytest.LogCaptureFixture
 def test_protocol_class_without_base(client: TestClient) -> None:
     r = client.get("/plain-protocol", headers=PASS)
     assert (r.status_code, r.json()) == (299, {"ok": True})
+
+
+class Item(msgspec.Struct):
+    name: str
+    secret: str = "hidden"
+
+
+class Public(msgspec.Struct):
+    name: str
+
+
+@api.get("/stream-through")
+@middleware(TimingMiddleware)
+async def stream_through() -> StreamingResponse:
+    async def gen() -> AsyncIterator[str]:
+        yield "a"
+        yield "b"
+
+    return StreamingResponse(gen(), media_type="text/plain")
+
+
+@api.get("/modelled", response_model=Public)
+@middleware(TimingMiddleware)
+async def modelled() -> Item:
+    return Item(name="pen")
+
+
+@api.get("/text-through")
+@middleware(TimingMiddleware)
+async def text_through() -> str:
+    return "plain text"
+
+
+def test_streams_models_and_text_pass_through_the_chain(client: TestClient) -> None:
+    r = client.get("/stream-through", headers=PASS)
+    assert (r.text, r.headers["x-api"]) == ("ab", "1")
+    assert "x-response-time" in r.headers
+    m = client.get("/modelled", headers=PASS)
+    assert m.json() == {"name": "pen"}  # only the response model's fields leave
+    t = client.get("/text-through", headers=PASS)
+    assert (t.text, t.headers["content-type"].split(";")[0]) == ("plain text", "text/plain")
