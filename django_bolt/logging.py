@@ -5,8 +5,9 @@ Per-request access logs are written by Go (``libbolt/accesslog``), configured wi
 (django-bolt's ``DJANGO_BOLT_LOG_*`` settings are read as aliases of those). What a
 django-bolt project writes still works:
 
-- ``BoltAPI(enable_logging=..., logging_config=LoggingConfig(...))`` is accepted and kept;
-  the access log itself stays one per process (Go's), so these do not turn it on or off.
+- ``BoltAPI(enable_logging=False)`` on every API turns Go's access log off; the first
+  ``logging_config``'s ``sample_rate`` and ``min_duration_ms`` set its sampling and its
+  slow-request threshold (``_server/observe.py``).
 - ``LoggingMiddleware`` is a Python middleware that logs each request of the routes it is
   given to (``BoltAPI(middleware=[LoggingMiddleware])``) through the ``logging`` module, as
   django-bolt's does; ``create_logging_middleware(**config)`` makes one with its own

@@ -116,7 +116,7 @@ def server_config(
     if s.FILE_UPLOAD_TEMP_DIR:
         config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
     config.update(compression.go_config(routes))
-    config.update(observe.go_config(s, opts.dev))
+    config.update(observe.go_config(s, opts.dev, apis))
     return json.dumps(config).encode()
 
 

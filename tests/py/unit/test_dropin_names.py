@@ -417,3 +417,16 @@ def test_sync_to_thread_runs_elsewhere() -> None:
 
     name, value = asyncio.run(main())
     assert value == "ab" and name != threading.current_thread().name
+
+
+def test_enable_logging_and_logging_config_drive_the_access_log() -> None:
+    from django_bolt._server.observe import go_config  # noqa: PLC0415
+    from django_bolt.conf import load_settings  # noqa: PLC0415
+    from django_bolt.logging import LoggingConfig  # noqa: PLC0415
+
+    s = load_settings({}, environ={})
+    assert go_config(s, False, [BoltAPI()])["access_log"]["sample"] == 1.0
+    assert "access_log" not in go_config(s, False, [BoltAPI(enable_logging=False)])
+    tuned = BoltAPI(logging_config=LoggingConfig(sample_rate=0.25, min_duration_ms=50))
+    log = go_config(s, False, [BoltAPI(enable_logging=False), tuned])["access_log"]
+    assert (log["sample"], log["slow_ms"]) == (0.25, 50)
