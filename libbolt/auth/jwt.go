@@ -156,6 +156,9 @@ var (
 	failBadScheme = &Failure{"invalid_request", "Authorization header must be 'Bearer <token>'"}
 	failRevoked   = &Failure{"invalid_token", "Token has been revoked"}
 	failNoJTI     = &Failure{"invalid_token", "Token has no jti claim"}
+	// A refresh or ID token presented where an access token is expected (django-bolt
+	// 0.11+ marks them with a "token_type" claim; tokens without the claim are access tokens).
+	failNotAccess = &Failure{"invalid_token", "Token is not an access token"}
 )
 
 // tokenOf extracts the raw token; ok=false when the request carries none for us.
@@ -209,6 +212,9 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	claims := jwt.MapClaims{}
 	if _, err := b.parser.ParseWithClaims(string(tok), claims, b.keyFunc); err != nil {
 		return nil, tokenFailure(err)
+	}
+	if typ, _ := claims["token_type"].(string); typ == "refresh" || typ == "id" {
+		return nil, failNotAccess
 	}
 	jti, _ := claims["jti"].(string)
 	if b.requireID && jti == "" {
