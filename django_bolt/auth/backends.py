@@ -99,7 +99,9 @@ class JWTAuthentication(BaseAuthentication):
     allow-list (``none`` is never accepted) of one key family. ``exp`` is required;
     ``audience``/``issuer`` are checked when given; ``leeway`` (seconds) allows clock skew.
     ``revocation_store`` refuses revoked ``jti`` values (``InMemoryRevocation`` is checked
-    in Go, other stores in Python).
+    in Go, other stores in Python). A token read from ``cookie`` on an unsafe method must
+    come from the same origin (its Origin, else Referer, names the Host), as in django-bolt;
+    ``cookie_csrf=False`` turns that check off.
     """
 
     scheme_name = "jwt"
@@ -117,6 +119,7 @@ class JWTAuthentication(BaseAuthentication):
         require_jti: bool = False,
         public_key: str | None = None,
         revoked_token_handler: Any = None,
+        cookie_csrf: bool = True,
     ) -> None:
         self.algorithms = ["HS256"] if algorithms is None else list(algorithms)
         if not self.algorithms:
@@ -147,6 +150,8 @@ class JWTAuthentication(BaseAuthentication):
             raise BoltConfigError(f"JWTAuthentication: {self.algorithms[0]} needs public_key (a PEM public key)")
         self.header = header.lower()
         self.cookie = cookie
+        #: with ``cookie``: unsafe methods must come from the same origin (Origin/Referer)
+        self.cookie_csrf = cookie_csrf
         self.audience = audience
         self.issuer = issuer
         self.leeway = leeway
@@ -198,6 +203,8 @@ class JWTAuthentication(BaseAuthentication):
         for key in ("cookie", "audience", "issuer"):
             if getattr(self, key):
                 meta[key] = getattr(self, key)
+        if self.cookie and not self.cookie_csrf:
+            meta["cookie_csrf_off"] = True
         store = self.revocation_store
         if isinstance(store, InMemoryRevocation):
             meta["revoked"] = sorted(store.revoked)

@@ -27,7 +27,10 @@ type BackendConfig struct {
 	RequireJTI bool     `json:"require_jti"` // set when a revocation list is used
 	// ShortSecretOK accepts an HS* secret under MinHMACSecret: Python sets it only with
 	// Django's DEBUG on (and warns), so development secrets of django-bolt projects work.
-	ShortSecretOK bool     `json:"short_secret_ok"`
+	ShortSecretOK bool `json:"short_secret_ok"`
+	// CookieCSRFOff turns off the same-origin check of cookie tokens on unsafe methods
+	// (JWTAuthentication(cookie_csrf=False)); the check is on by default, as in django-bolt.
+	CookieCSRFOff bool     `json:"cookie_csrf_off"`
 	Revoked       []string `json:"revoked"` // jti values refused from start-up on
 	// RevocationID names the Python InMemoryRevocation store that bolt_revoke updates.
 	RevocationID int `json:"revocation_id"`

@@ -73,3 +73,24 @@ def test_create_revocation_handler_and_registry() -> None:
     register_auth_backend("jwt-main", auth)
     assert get_registered_backend("jwt-main") is auth
     assert get_registered_backend("nope") is None
+
+
+def test_cookie_token_csrf_origin_check() -> None:
+    api = BoltAPI()
+    token = Token(sub="9", exp=int(time.time()) + 60).encode(SECRET)
+
+    @api.post("/cookie", auth=[JWTAuthentication(secret=SECRET, cookie="access")], guards=[IsAuthenticated()])
+    async def with_cookie(request: Request) -> dict[str, str]:
+        return {"user_id": request.context["user_id"]}
+
+    lax = JWTAuthentication(secret=SECRET, cookie="access", cookie_csrf=False)
+
+    @api.post("/cookie-lax", auth=[lax], guards=[IsAuthenticated()])
+    async def lax_cookie(request: Request) -> dict[str, str]:
+        return {"user_id": request.context["user_id"]}
+
+    with TestClient(api, cookies={"access": token}) as client:
+        same = client.post("/cookie", headers={"Origin": "http://testserver"})
+        assert same.json() == {"user_id": "9"}
+        assert client.post("/cookie", headers={"Origin": "https://evil.example"}).status_code == 401
+        assert client.post("/cookie-lax", headers={"Origin": "https://evil.example"}).status_code == 200
