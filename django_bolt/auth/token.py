@@ -43,6 +43,8 @@ class Token:
     is_admin: bool | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.sub, datetime.datetime):  # django-bolt's positional order: (exp, sub)
+            self.sub, self.exp = self.exp, self.sub
         # django-bolt passes datetimes (exp=now + timedelta(...)): claims are seconds.
         for name in ("exp", "iat", "nbf"):
             value = getattr(self, name)

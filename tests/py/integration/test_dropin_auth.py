@@ -37,6 +37,8 @@ def test_token_accepts_django_bolts_signature() -> None:
     back = Token.decode(created.encode(SECRET), SECRET, algorithm="HS256", audience="you", issuer="me")
     assert back.extras["role"] == "x"
     assert Token.create("1").to_dict()["sub"] == "1"
+    positional = Token(exp, "42")  # type: ignore[arg-type]  # django-bolt's order: (exp, sub)
+    assert (positional.sub, positional.exp) == ("42", int(exp.timestamp()))
     old = Token(sub="1", exp=int(time.time()) - 10).encode(SECRET)
     with pytest.raises(jwt.ExpiredSignatureError):
         Token.decode(old, SECRET)
