@@ -133,7 +133,14 @@ class JSON(Response):
         *,
         content: Any = None,
     ) -> None:
-        super().__init__(content if data is None else data, status_code, headers, media_type)
+        # Speed: Response.__init__ written out here (JSON(...) is what handlers return when
+        # they set a status); a super() call would add a frame per response.
+        self.content = content if data is None else data
+        self.status_code = status_code
+        self.headers = dict(headers) if headers else {}
+        if media_type is not None:
+            self.media_type = media_type
+        self.cookies = []
 
     def render(self) -> bytes:
         return json_encode(self.content)
