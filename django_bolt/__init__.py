@@ -77,3 +77,113 @@ __all__ += [
     "action",
     "paginate",
 ]
+
+# django-bolt's top-level names (issue 18), so its users' imports work unchanged. As in
+# django-bolt, the top-level ``Cookie`` is the response cookie dataclass; the parameter
+# marker is ``django_bolt.params.Cookie``.
+from .auth import (  # noqa: E402
+    AllowAny,
+    APIKeyAuthentication,
+    HasAllPermissions,
+    HasAnyPermission,
+    HasPermission,
+    IsAdminUser,
+    IsAuthenticated,
+    IsStaff,
+    JWTAuthentication,
+    Token,
+    create_jwt_for_user,
+)
+from .cookies import Cookie  # noqa: E402
+from .dependencies import extract_user_id_from_context, get_auth_context, get_current_user  # noqa: E402
+from .enums import FileSize, MediaType  # noqa: E402
+from .middleware import (  # noqa: E402
+    BaseMiddleware,
+    DjangoMiddleware,
+    ErrorHandlerMiddleware,
+    LoggingMiddleware,
+    Middleware,
+    MiddlewareProtocol,
+    TimingMiddleware,
+    cors,
+    middleware,
+    no_compress,
+    skip_middleware,
+)
+from .params import Body, Depends, File, Form, Header, Path, Query  # noqa: E402
+from .responses import HTML, JSON, FileResponse, PlainText, Redirect, Response, StreamingResponse  # noqa: E402
+from .types import APIKeyAuth, AuthContext, DjangoModel, JWTClaims, TimingState, TracingState, UserType  # noqa: E402
+from .types import Request as RequestProtocol  # noqa: E402
+
+__all__ += [
+    "HTML",
+    "JSON",
+    "APIKeyAuth",
+    "APIKeyAuthentication",
+    "AllowAny",
+    "AuthContext",
+    "BaseMiddleware",
+    "Body",
+    "Cookie",
+    "Depends",
+    "DjangoMiddleware",
+    "DjangoModel",
+    "ErrorHandlerMiddleware",
+    "File",
+    "FileResponse",
+    "FileSize",
+    "Form",
+    "HasAllPermissions",
+    "HasAnyPermission",
+    "HasPermission",
+    "Header",
+    "IsAdminUser",
+    "IsAuthenticated",
+    "IsStaff",
+    "JWTAuthentication",
+    "JWTClaims",
+    "LoggingMiddleware",
+    "MediaType",
+    "Middleware",
+    "MiddlewareProtocol",
+    "Path",
+    "PlainText",
+    "Query",
+    "Redirect",
+    "RequestProtocol",
+    "Response",
+    "StreamingResponse",
+    "TimingMiddleware",
+    "TimingState",
+    "Token",
+    "TracingState",
+    "UserType",
+    "cors",
+    "create_jwt_for_user",
+    "extract_user_id_from_context",
+    "get_auth_context",
+    "get_current_user",
+    "middleware",
+    "no_compress",
+    "skip_middleware",
+]
+
+from .openapi import (  # noqa: E402
+    JsonRenderPlugin,
+    RapidocRenderPlugin,
+    RedocRenderPlugin,
+    ScalarRenderPlugin,
+    StoplightRenderPlugin,
+    SwaggerRenderPlugin,
+    YamlRenderPlugin,
+)
+
+__all__ += [
+    "JsonRenderPlugin",
+    "RapidocRenderPlugin",
+    "RedocRenderPlugin",
+    "ScalarRenderPlugin",
+    "StoplightRenderPlugin",
+    "SwaggerRenderPlugin",
+    "YamlRenderPlugin",
+]

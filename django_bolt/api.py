@@ -17,6 +17,8 @@ from asgiref.sync import sync_to_async
 
 from ._django.asgi import mount_routes
 from ._django.middleware import check_spec
+from ._routing.dependencies import drop_router_dependencies, plan_router_dependencies, router_dependencies
+from ._routing.middleware import check_entries
 from ._routing.models import output_converter, response_model_from
 from ._routing.plans import plan_arguments
 from ._routing.route import METHODS, Route, route_flags
@@ -26,13 +28,22 @@ from ._runtime.binding import build_binder, with_dependencies
 from ._runtime.streaming import generator_endpoint
 from .auth._route import apply as apply_auth
 from .compression import CompressionConfig, resolve
+from .conf import sync_handlers_mode
 from .exceptions import BoltConfigError
+from .logging import check_logging_config
+from .middleware import cors, rate_limit
 from .openapi._guarded import register_guarded_routes
 from .openapi.config import OpenAPIConfig
 
 __all__ = ["METHODS", "BoltAPI", "Route", "Router", "path_param_names"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+#: django-bolt's ``{"type": "cors" | "rate_limit", ...}`` entries of middleware lists.
+GO_BUILDERS: dict[str, Callable[..., Any]] = {"cors": cors, "rate_limit": rate_limit}
+
+#: BoltAPI(trailing_slash=...) values.
+TRAILING_SLASH = ("strip", "append", "keep")
 
 _PARAM_RE = re.compile(r"\{([^{}:]+)(?::[^{}]*)?\}")
 
@@ -59,6 +70,15 @@ def _join(prefix: str, path: str) -> str:
     return joined if joined else "/"
 
 
+def _slash(path: str, mode: str) -> str:
+    """A path normalised for ``BoltAPI(trailing_slash=mode)``; "/" stays as it is."""
+    if path == "/" or mode == "keep":
+        return path
+    if mode == "strip":
+        return path.rstrip("/")
+    return path if path.endswith("/") else path + "/"
+
+
 def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., Any]:
     where = f"{func.__module__}.{func.__qualname__}"
     if inspect.iscoroutinefunction(func):
@@ -70,12 +90,19 @@ def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., A
             f"{where}: a generator handler needs response_class=StreamingResponse (or "
             "EventSourceResponse) on the decorator; or return StreamingResponse(generator)"
         )
+    if not sync_to_thread and sync_handlers_mode() == "thread":
+        # DJANGO_BOLT["SYNC_HANDLERS"] = "thread": django-bolt's behaviour for the whole
+        # project; collect_routes warns with the count.
+        adapted = sync_to_async(func, thread_sensitive=False)
+        adapted.__bolt_legacy_sync__ = True  # type: ignore[attr-defined]
+        return adapted
     if not sync_to_thread:
         raise BoltConfigError(
             f"{where} is a plain `def`, but handlers must be `async def`. Make it `async def` "
             "(use the async ORM: aget, acreate, async for ...), or opt in to the thread-pool "
             "adapter with sync_to_thread=True on the decorator (runs it through "
-            "asgiref.sync.sync_to_async)."
+            "asgiref.sync.sync_to_async), or for a whole django-bolt project with "
+            'DJANGO_BOLT["SYNC_HANDLERS"] = "thread".'
         )
     # thread_sensitive=False: run in the loop's thread pool, not all behind one thread.
     return sync_to_async(func, thread_sensitive=False)
@@ -84,12 +111,36 @@ def _endpoint(func: Callable[..., Any], sync_to_thread: bool) -> Callable[..., A
 class Router:
     """A group of routes with a common prefix, included into a ``BoltAPI`` (or another Router)."""
 
-    def __init__(self, prefix: str = "", tags: list[str] | None = None) -> None:
-        if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
-            raise BoltConfigError(f"prefix {prefix!r} must start with '/' and not end with '/'")
-        self.prefix = prefix
+    def __init__(
+        self,
+        prefix: str = "",
+        tags: list[str] | None = None,
+        dependencies: Sequence[Any] | None = None,
+        middleware: Sequence[Any] | None = None,
+        auth: Sequence[Any] | None = None,
+        guards: Sequence[Any] | None = None,
+        parent: Router | None = None,
+        include_in_schema: bool = True,
+    ) -> None:
+        """``dependencies`` (``Depends(fn)`` run before each handler, results discarded),
+        ``middleware`` (Python middleware, see ``django_bolt.middleware``), ``auth`` and
+        ``guards`` apply to every route registered on this router; a route's own ``auth=``
+        / ``guards=`` replace the router's. ``parent`` includes this router into another."""
+        if prefix and not prefix.startswith("/"):
+            raise BoltConfigError(f"prefix {prefix!r} must start with '/'")
+        self.prefix = prefix.rstrip("/")  # django-bolt strips a trailing '/'
         self.tags = list(tags or [])
         self.routes: list[Route] = []
+        self.dependencies = router_dependencies(dependencies, f"Router({prefix!r})")
+        self.middleware = check_entries(middleware, f"Router({prefix!r})", go_builders=GO_BUILDERS)
+        self.auth = None if auth is None else list(auth)
+        #: False leaves every route of this router out of the OpenAPI document
+        self.include_in_schema = include_in_schema
+        self.guards = None if guards is None else list(guards)
+        if parent is not None:
+            parent.children.append(self)
+        #: routers given as ``parent=`` to this one: their routes are included when read
+        self.children: list[Router] = []
 
     def add_route(
         self,
@@ -129,14 +180,19 @@ class Router:
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
             raise BoltConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
         full = _join(self.prefix, path)
+        if isinstance(self, BoltAPI):
+            full = _slash(full, self.trailing_slash)
         names = path_param_names(full)
         params = plan_arguments(func, method, names)
+        params.extend(plan_router_dependencies(self.dependencies, method, names))
         if response_class is not None:
             endpoint = generator_endpoint(func, response_class)
         else:
             endpoint = _endpoint(func, sync_to_thread)
+        legacy_sync = bool(getattr(endpoint, "__bolt_legacy_sync__", False))
         if any(a.source == "depends" for a in params):
-            endpoint = with_dependencies(endpoint, params)
+            inner = drop_router_dependencies(endpoint) if self.dependencies else endpoint
+            endpoint = with_dependencies(inner, params)
         if background := [a.name for a in params if a.source == "background"]:
             endpoint = with_background(endpoint, background)
         route = Route(
@@ -156,14 +212,16 @@ class Router:
                 "description": description,
                 "operation_id": operation_id,
                 "deprecated": deprecated,
-                "include_in_schema": include_in_schema,
+                "include_in_schema": include_in_schema and self.include_in_schema,
                 "responses": responses or {},
                 "response_model": response_model,
                 "response_class": response_class,
                 "timeout": timeout,
+                "legacy_sync": legacy_sync,
             },
         )
-        apply_auth(route, auth, guards)
+        route.middleware = list(self.middleware)
+        apply_auth(route, self.auth if auth is None else auth, self.guards if guards is None else guards)
         self.routes.append(route)
         return route
 
@@ -196,14 +254,36 @@ class Router:
     def options(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
         return self.route("OPTIONS", path, **options)
 
+    def query(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        """Register a handler for the HTTP QUERY method (a safe, idempotent request with a
+        body, e.g. a search described in JSON), as django-bolt's ``@api.query``."""
+        return self.route("QUERY", path, **options)
+
     def include_router(self, router: Router, prefix: str = "") -> None:
         """Add every route of ``router`` under this one's prefix (plus ``prefix``)."""
         if router is self:
             raise BoltConfigError("a router cannot include itself")
         if "{" in prefix:
             raise BoltConfigError(f"include_router prefix {prefix!r} cannot contain path parameters")
-        for r in router.routes:
-            self.routes.append(replace(r, path=_join(self.prefix + prefix, r.path)))
+        for r in router.all_routes():
+            mw = r.middleware if isinstance(self, BoltAPI) else [*self.middleware, *r.middleware]
+            full = _join(self.prefix + prefix, r.path)
+            if isinstance(self, BoltAPI):
+                full = _slash(full, self.trailing_slash)
+            if not router.include_in_schema:
+                r = replace(r, extra={**r.extra, "include_in_schema": False})
+            self.routes.append(replace(r, path=full, middleware=mw))
+
+    def all_routes(self) -> list[Route]:
+        """This router's routes and those of routers created with ``parent=self``."""
+        out = list(self.routes)
+        for child in self.children:
+            for r in child.all_routes():
+                mw = r.middleware if isinstance(self, BoltAPI) else [*self.middleware, *r.middleware]
+                out.append(replace(r, path=_join(self.prefix, r.path), middleware=mw))
+        return out
+
+    get_all_routes = all_routes  # django-bolt's name
 
     # ---- class-based views (django_bolt.views; generation in _routing/views.py) ----------
 
@@ -260,14 +340,19 @@ class BoltAPI(Router):
     def __init__(
         self,
         prefix: str = "",
+        trailing_slash: str = "strip",
+        middleware: Sequence[Any] | None = None,
+        django_middleware: bool | list[str] | dict[str, list[str]] | None = False,
+        enable_logging: bool = True,
+        logging_config: Any = None,
+        compression: CompressionConfig | bool | None = None,
+        openapi_config: OpenAPIConfig | None = None,
         *,
+        include_in_schema: bool = True,
         lifespan: Callable[[BoltAPI], AbstractAsyncContextManager[Any]] | None = None,
         on_startup: Sequence[Callable[[], Any]] = (),
         on_shutdown: Sequence[Callable[[], Any]] = (),
         exception_handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
-        openapi_config: OpenAPIConfig | None = None,
-        django_middleware: bool | list[str] | dict[str, list[str]] = False,
-        compression: CompressionConfig | bool | None = True,
     ) -> None:
         """``lifespan(api)`` is an async context manager entered once per worker process
         before it serves and exited after its last request; ``on_startup``/``on_shutdown``
@@ -278,9 +363,19 @@ class BoltAPI(Router):
         ``django_middleware`` runs ``settings.MIDDLEWARE`` around this API's handlers:
         ``True`` (all of it), a list of dotted paths, or ``{"include": [...], "exclude": [...]}``
         (see docs/django.md). Off by default: it costs a Django request per call."""
-        super().__init__(prefix=prefix)
-        self.compression = resolve(compression)
-        self.django_middleware = check_spec(django_middleware)
+        super().__init__(prefix=prefix, include_in_schema=include_in_schema)
+        if trailing_slash not in TRAILING_SLASH:
+            raise BoltConfigError(f"trailing_slash must be one of {', '.join(TRAILING_SLASH)}, got {trailing_slash!r}")
+        #: how registered paths are normalised: "strip" (/items/ -> /items), "append", "keep"
+        self.trailing_slash = trailing_slash
+        #: Python middleware around every route of this API, outermost first
+        self.api_middleware = check_entries(middleware, "BoltAPI(middleware=...)", go_builders=GO_BUILDERS)
+        # As in django-bolt, None means the default compression (on).
+        self.compression = resolve(True if compression is None else compression)
+        self.django_middleware = check_spec(False if django_middleware is None else django_middleware)
+        #: django-bolt's logging switches, mapped onto Go's access log (django_bolt.logging)
+        self.enable_logging = bool(enable_logging)
+        self.logging_config = check_logging_config(logging_config)
         for hook in (lifespan, *on_startup, *on_shutdown):
             if hook is not None and not callable(hook):
                 raise BoltConfigError(f"BoltAPI lifecycle hooks must be callables, got {hook!r}")
@@ -306,6 +401,31 @@ class BoltAPI(Router):
         full path; API routes registered for paths under the prefix take precedence only
         where their paths are more specific. Lifespan events are not sent."""
         self.routes.extend(mount_routes(_join(self.prefix, prefix) if self.prefix else prefix, app))
+
+    def mount_django(self, path: str, app: Any = None, *, clear_root_path: bool = False) -> None:
+        """Serve Django's own URLconf (or the ASGI ``app`` given) under ``path``, as
+        django-bolt 0.8+ does. The app sees ``root_path=path`` (Django resolves what follows
+        it), or with ``clear_root_path`` an empty root path (Django resolves the full path)."""
+        if app is None:
+            from django.core.asgi import get_asgi_application  # noqa: PLC0415 - lazy: Django's handler loads only when mounted
+
+            app = get_asgi_application()
+        full = _join(self.prefix, path) if self.prefix else path
+        self.routes.extend(mount_routes(full, app, root_path="" if clear_root_path else None))
+
+    def mount(self, path: str, app: Any) -> None:
+        """Serve another ``BoltAPI``'s routes under ``path`` (its middleware comes along),
+        or, for anything else, an ASGI application (``mount_asgi``)."""
+        if not isinstance(app, BoltAPI):
+            self.mount_asgi(path, app)
+            return
+        if app is self:
+            raise BoltConfigError("an API cannot mount itself")
+        if "{" in path:
+            raise BoltConfigError(f"mount path {path!r} cannot contain path parameters")
+        for r in app.all_routes():
+            full = _slash(_join(self.prefix + path.rstrip("/"), r.path), self.trailing_slash)
+            self.routes.append(replace(r, path=full, middleware=[*app.api_middleware, *r.middleware]))
 
     def ready_check(self, func: Handler) -> Handler:
         """Register a readiness check (see ``django_bolt.health``); usable as a decorator."""

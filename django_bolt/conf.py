@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
+from ._server.aliases import apply_aliases
 from ._server.ratelimit import validate
 from ._server.state import check_options, check_url
 from .exceptions import BoltConfigError
@@ -107,6 +108,9 @@ class BoltSettings:
     #: "revocation_cache": 1.0, "pool_size": None}``: per-call timeout (seconds), what each
     #: feature does when Redis fails, how long a "not revoked" answer is reused.
     STATE_OPTIONS: dict[str, Any] | None = None
+    #: "thread": plain ``def`` handlers run in a thread pool (django-bolt projects) instead
+    #: of being a start-up error; a warning counts them.
+    SYNC_HANDLERS: str | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -149,6 +153,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "MULTIPART_MAX_FIELDS": (int,),
     "STATE": (str, type(None)),
     "STATE_OPTIONS": (dict, type(None)),
+    "SYNC_HANDLERS": (str, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {
@@ -159,6 +164,7 @@ _ENV = {
     "DJANGO_BOLT_GRACEFUL_TIMEOUT": "GRACEFUL_TIMEOUT",
     "DJANGO_BOLT_DOCS_ASSETS_DIR": "DOCS_ASSETS_DIR",
     "DJANGO_BOLT_STATE": "STATE",
+    "DJANGO_BOLT_KEEP_ALIVE": "IDLE_TIMEOUT",  # django-bolt's variable (runbolt --keep-alive)
 }
 _BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
@@ -197,6 +203,8 @@ def _check(key: str, value: Any) -> None:
         check_url(value)
     if key == "STATE_OPTIONS" and isinstance(value, dict):
         check_options(value)
+    if key == "SYNC_HANDLERS" and value not in ("thread", "error", None):
+        raise BoltConfigError(f"DJANGO_BOLT['SYNC_HANDLERS'] must be 'thread', 'error' or None, got {value!r}")
     if key == "METRICS_TOKEN" and isinstance(value, str) and (not value or any(c.isspace() for c in value)):
         raise BoltConfigError("DJANGO_BOLT['METRICS_TOKEN'] must be a non-empty string without whitespace")
 
@@ -204,7 +212,7 @@ def _check(key: str, value: Any) -> None:
 def _from_env(key: str, text: str) -> Any:
     if key == "UVLOOP":
         return _BOOLS[text.strip().lower()]
-    if key == "GRACEFUL_TIMEOUT":
+    if key in ("GRACEFUL_TIMEOUT", "IDLE_TIMEOUT"):
         return float(text)
     return int(text) if key in ("PORT", "WORKERS") else text
 
@@ -213,6 +221,8 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
     """Validate ``settings.DJANGO_BOLT`` (or ``raw``) and apply environment overrides."""
     if raw is None:
         raw = getattr(settings, "DJANGO_BOLT", {}) or {}
+        if isinstance(raw, dict):
+            raw = apply_aliases(settings, raw)  # django-bolt's BOLT_* names
         if raw.get("MAX_BODY_SIZE") is None and getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None):
             raw = {**raw, "MAX_BODY_SIZE": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
         if raw.get("FILE_UPLOAD_TEMP_DIR") is None and getattr(settings, "FILE_UPLOAD_TEMP_DIR", None):
@@ -231,9 +241,24 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
             try:
                 values[key] = _from_env(key, env[var])
             except (ValueError, KeyError):
-                kind = {"UVLOOP": "1 or 0", "GRACEFUL_TIMEOUT": "a number of seconds"}.get(key, "an integer")
+                kind = {
+                    "UVLOOP": "1 or 0",
+                    "GRACEFUL_TIMEOUT": "a number of seconds",
+                    "IDLE_TIMEOUT": "a number of seconds",
+                }.get(key, "an integer")
                 raise BoltConfigError(f"{var} must be {kind}, got {env[var]!r}") from None
     for key, value in values.items():
         if value is not None or key in ("API", "MAX_BODY_SIZE"):
             _check(key, value)
     return BoltSettings(**values)
+
+
+def sync_handlers_mode() -> str | None:
+    """``DJANGO_BOLT["SYNC_HANDLERS"]`` as read at registration (handlers are registered
+    when api.py is imported, before the settings are loaded whole)."""
+    if not settings.configured:
+        return None
+    raw = getattr(settings, "DJANGO_BOLT", None) or {}
+    mode = raw.get("SYNC_HANDLERS") if isinstance(raw, dict) else None
+    _check("SYNC_HANDLERS", mode)
+    return mode

@@ -12,13 +12,16 @@ import asyncio
 import io
 from typing import IO, Any
 
+from django.core.files import File
+
 __all__ = ["UploadFile"]
 
 
 class UploadFile:
     """An uploaded file: ``filename``, ``content_type``, ``size``, ``headers`` (the part's
-    headers, lower-case names), ``file`` (a sync binary file object) and the async
-    ``read(size)``, ``seek(offset)`` and ``close()``."""
+    headers, lower-case names), ``file`` (a Django ``File``: sync reads, ``chunks()``, usable
+    with ``FileField.save``) and the async ``read(size)``, ``seek(offset, whence)`` and
+    ``close()``."""
 
     __slots__ = ("filename", "content_type", "size", "headers", "file", "_on_disk")
 
@@ -31,12 +34,14 @@ class UploadFile:
         size: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self.file = file
+        # A Django File around the stream (as django-bolt gives): FileField.save(name,
+        # upload.file) works, and read/seek/chunks proxy to the stream.
+        self.file: File[bytes] = file if isinstance(file, File) else File(file, name=filename)
         self.filename = filename
         self.content_type = content_type
         self.size = size
         self.headers = headers or {}
-        self._on_disk = not isinstance(file, io.BytesIO)
+        self._on_disk = not isinstance(file.file if isinstance(file, File) else file, io.BytesIO)
 
     @classmethod
     def from_bytes(
@@ -48,11 +53,15 @@ class UploadFile:
     async def read(self, size: int = -1) -> bytes:
         """Read ``size`` bytes (all by default); disk reads run in a thread."""
         if self._on_disk:
-            return await asyncio.to_thread(self.file.read, size)
-        return self.file.read(size)
+            data: bytes = await asyncio.to_thread(self.file.read, size)
+            return data
+        data = self.file.read(size)
+        return data
 
-    async def seek(self, offset: int) -> None:
-        self.file.seek(offset)
+    async def seek(self, offset: int, whence: int = 0) -> int:
+        """Move to ``offset`` (from the start, or as ``whence`` says: 1 current, 2 end)."""
+        position: int = self.file.seek(offset, whence)
+        return position
 
     async def close(self) -> None:
         self.file.close()

@@ -26,7 +26,10 @@ class HTTPException(Exception):
         detail: Any = None,
         headers: Mapping[str, str] | None = None,
         extra: dict[str, Any] | list[Any] | None = None,
+        body: Any = None,
     ) -> None:
+        """``body`` (django-bolt 0.12+) is sent as the whole JSON body instead of the
+        ``{"detail": ...}`` envelope (a Struct, model, dict...), with this status and headers."""
         if status_code is not None and not isinstance(status_code, int):
             # NotFound("no such item"): on a subclass the first argument is the detail.
             status_code, detail = None, status_code
@@ -41,6 +44,7 @@ class HTTPException(Exception):
         self.detail = detail
         self.headers = dict(headers) if headers else None
         self.extra = extra
+        self.body = body
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"

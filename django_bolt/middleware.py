@@ -24,13 +24,39 @@ from typing import Any, TypeVar
 
 from django.conf import settings as django_settings
 
+from ._django.pymiddleware import DjangoMiddleware, DjangoMiddlewareStack, load_django_middleware
+from ._routing.middleware import FUNC_ATTR, SKIP_ATTR, check_entries
+from ._runtime.middleware import (
+    BaseMiddleware,
+    ErrorHandlerMiddleware,
+    Middleware,
+    MiddlewareProtocol,
+    TimingMiddleware,
+)
 from ._server.ratelimit import rate_limit
 from .compression import NO_COMPRESS_ATTR, CompressionConfig
 from .exceptions import BoltConfigError
+from .logging import LoggingMiddleware
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = ["CompressionConfig", "cors", "no_compress", "rate_limit"]
+__all__ = [
+    "BaseMiddleware",
+    "CompressionConfig",
+    "DjangoMiddleware",
+    "DjangoMiddlewareStack",
+    "ErrorHandlerMiddleware",
+    "LoggingMiddleware",
+    "Middleware",
+    "MiddlewareProtocol",
+    "TimingMiddleware",
+    "cors",
+    "load_django_middleware",
+    "middleware",
+    "no_compress",
+    "rate_limit",
+    "skip_middleware",
+]
 
 #: Attribute ``@cors`` sets on the handler function; read when the route table is sent to Go.
 CORS_ATTR = "__bolt_cors__"
@@ -82,6 +108,11 @@ def _validate(key: str, value: Any, where: str) -> Any:
 
 
 def cors(
+    origins: Sequence[str] | str | None = None,
+    methods: Sequence[str] | None = None,
+    headers: Sequence[str] | None = None,
+    credentials: bool | None = None,
+    max_age: int | None = None,
     *,
     allowed_origins: Sequence[str] | None = None,
     allow_all_origins: bool | None = None,
@@ -90,14 +121,33 @@ def cors(
     allow_methods: Sequence[str] | None = None,
     allow_headers: Sequence[str] | None = None,
     expose_headers: Sequence[str] | None = None,
-    max_age: int | None = None,
 ) -> Callable[[F], F]:
     """Give one route its own CORS policy; arguments left out keep the global settings.
 
     Works above or below the route decorator. Origins are ``"scheme://host[:port]"``;
     regexes match from the start of the Origin (as ``re.match``; Go's RE2 syntax).
     With ``allow_credentials`` the request's origin is echoed, never ``*``.
+
+    django-bolt's keywords are accepted too: ``origins`` (a list; ``"*"`` or ``["*"]`` for
+    any origin), ``methods``, ``headers``, ``credentials``; giving both names of one
+    option is an error.
     """
+    for ours, theirs, name in (
+        (allowed_origins, origins, "origins"),
+        (allow_methods, methods, "methods"),
+        (allow_headers, headers, "headers"),
+        (allow_credentials, credentials, "credentials"),
+    ):
+        if ours is not None and theirs is not None:
+            raise BoltConfigError(f"@cors: give {name}= or its long name, not both")
+    if origins is not None:
+        if origins == "*" or (not isinstance(origins, str) and list(origins) == ["*"]):
+            allow_all_origins = True if allow_all_origins is None else allow_all_origins
+        else:
+            allowed_origins = [origins] if isinstance(origins, str) else origins
+    allow_methods = methods if allow_methods is None else allow_methods
+    allow_headers = headers if allow_headers is None else allow_headers
+    allow_credentials = credentials if allow_credentials is None else allow_credentials
     given = {
         "allowed_origins": allowed_origins,
         "allow_all_origins": allow_all_origins,
@@ -138,9 +188,53 @@ def global_cors(settings: Any = None) -> dict[str, Any] | None:
     return config if enabled else None
 
 
-def route_cors(handler: Callable[..., Any], global_config: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The policy of one route: its ``@cors`` arguments over the global settings."""
-    own = getattr(handler, CORS_ATTR, None)
+def route_cors(
+    handler: Callable[..., Any], global_config: dict[str, Any] | None, inherited: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The policy of one route: its ``@cors`` arguments (else a ``{"type": "cors"}``
+    middleware entry of its API or router, ``inherited``) over the global settings."""
+    own = getattr(handler, CORS_ATTR, None) or inherited
     if own is None:
         return None
     return {**(global_config or {}), **own}
+
+
+def middleware(*entries: Any) -> Callable[[F], F]:
+    """Run Python middleware around one route, inside the API's and the routers' own:
+    middleware classes, ``DjangoMiddleware(...)``, or ``async def mw(request, call_next)``
+    functions. Works above or below the route decorator; several ``@middleware`` stack
+    (the upper one runs first)."""
+    checked = check_entries(
+        entries, "@middleware", functions=True, go_builders={"cors": cors, "rate_limit": rate_limit}
+    )
+
+    def decorator(func: F) -> F:
+        setattr(func, FUNC_ATTR, [*checked, *getattr(func, FUNC_ATTR, [])])
+        return func
+
+    return decorator
+
+
+#: @skip_middleware names that Go's middleware answers to (libbolt/server/chain.go).
+GO_MIDDLEWARE = ("cors", "rate_limit", "compression")
+
+
+def skip_middleware(*names: str) -> Callable[[F], F]:
+    """Turn middleware off for one route: ``"cors"``, ``"rate_limit"`` and
+    ``"compression"`` (Go's), a Python middleware by its class name, or ``"*"`` for all."""
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise BoltConfigError(f"@skip_middleware takes middleware names, got {names!r}")
+
+    def decorator(func: F) -> F:
+        setattr(func, SKIP_ATTR, frozenset(getattr(func, SKIP_ATTR, frozenset())) | frozenset(names))
+        if "*" in names or "compression" in names:
+            setattr(func, NO_COMPRESS_ATTR, True)
+        return func
+
+    return decorator
+
+
+def go_skips(handler: Callable[..., Any]) -> list[str]:
+    """The Go middleware ``@skip_middleware`` turned off for this handler (for Go's config)."""
+    skipped = getattr(handler, SKIP_ATTR, ())
+    return sorted(n for n in skipped if n in GO_MIDDLEWARE or n == "*")

@@ -314,6 +314,17 @@ class Request:
         meta = self._cache.get("META")
         if meta is None:
             meta = {"REQUEST_METHOD": self.method, "PATH_INFO": self.path, "QUERY_STRING": self.query_string}
+            meta["SCRIPT_NAME"] = ""
+            host = self.headers.get("host", "")
+            name, sep, port = host.rpartition(":") if not host.endswith("]") else (host, "", "")
+            if not sep:
+                name, port = host, "80"
+            meta["SERVER_NAME"], meta["SERVER_PORT"] = name or "localhost", port
+            if self.body:
+                meta["CONTENT_LENGTH"] = str(len(self.body))
+            client = self.extra.get("client")
+            if client:  # attached by Go for the routes that need it (mounted ASGI apps)
+                meta["REMOTE_ADDR"], meta["REMOTE_PORT"] = str(client[0]), str(client[1])
             for name, value in self.headers.items():
                 key = name.upper().replace("-", "_")
                 meta[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
@@ -357,3 +368,19 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path}>"
+
+    def __getattr__(self, name: str) -> Any:
+        """Unknown attributes read ``request.state`` (what middleware stored), as in
+        django-bolt: ``request.state["tenant"] = t`` then ``request.tenant``."""
+        if name.startswith("__") or name in Request.__slots__:
+            raise AttributeError(name)
+        try:
+            return self.state[name]
+        except KeyError:
+            raise AttributeError(f"'Request' object has no attribute {name!r}") from None
+
+    def __class_getitem__(cls, params: Any) -> type[Request]:
+        """``Request[User, Claims, State]`` in annotations (django-bolt's generic form) is
+        the request object; the parameters document types only. Returning the class itself
+        keeps the registration check (``annotation is Request``) one identity test."""
+        return cls

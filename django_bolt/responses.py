@@ -14,12 +14,11 @@ import datetime
 import os
 from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass
-from email.utils import format_datetime
-from http.cookies import SimpleCookie
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import quote
 
 from ._runtime.jsonenc import json_encode
+from .cookies import Cookie, make_delete_cookie
 
 __all__ = [
     "HTML",
@@ -34,7 +33,16 @@ __all__ = [
     "StreamingResponse",
 ]
 
-SameSite = Literal["lax", "strict", "none"]
+SameSite = Literal["lax", "strict", "none", "Lax", "Strict", "None"]
+
+#: Headers a ``text/event-stream`` StreamingResponse gets (unless given): no caching
+#: anywhere, and no buffering in nginx, so each event reaches the client when sent.
+SSE_HEADERS = {
+    "cache-control": "no-cache, no-store, must-revalidate",
+    "x-accel-buffering": "no",
+    "pragma": "no-cache",
+    "expires": "0",
+}
 
 
 class Response:
@@ -54,6 +62,8 @@ class Response:
         self.headers: dict[str, str] = dict(headers or {})
         if media_type is not None:
             self.media_type = media_type
+        elif type(content) is dict or type(content) is list:
+            self.media_type = "application/json"  # django-bolt: Response(content=dict) is JSON
         self.cookies: list[str] = []
 
     def render(self) -> bytes:
@@ -65,11 +75,13 @@ class Response:
             return c.encode()
         if isinstance(c, (bytearray, memoryview)):
             return bytes(c)
+        if isinstance(c, (dict, list)):
+            return json_encode(c)
         raise TypeError(f"Response content must be bytes or str, not {type(c).__name__}; use JSON(...) for data")
 
     def set_cookie(
         self,
-        key: str,
+        key: str = "",
         value: str = "",
         max_age: int | None = None,
         expires: datetime.datetime | str | int | None = None,
@@ -77,50 +89,95 @@ class Response:
         domain: str | None = None,
         secure: bool = False,
         httponly: bool = False,
-        samesite: SameSite | None = "lax",
-    ) -> None:
-        """Add a ``Set-Cookie`` header (several cookies may be set)."""
-        jar: SimpleCookie = SimpleCookie()
-        jar[key] = value
-        morsel = jar[key]
-        if max_age is not None:
-            morsel["max-age"] = max_age
-        if expires is not None:
-            if isinstance(expires, datetime.datetime):
-                expires = format_datetime(expires.astimezone(datetime.UTC), usegmt=True)
-            morsel["expires"] = expires
-        if path:
-            morsel["path"] = path
-        if domain:
-            morsel["domain"] = domain
-        if secure:
-            morsel["secure"] = True
-        if httponly:
-            morsel["httponly"] = True
-        if samesite:
-            morsel["samesite"] = samesite.capitalize()
-        self.cookies.append(morsel.OutputString())
+        samesite: SameSite | Literal[False] | None = "lax",
+        *,
+        name: str | None = None,
+    ) -> Self:
+        """Add a ``Set-Cookie`` header (several cookies may be set); returns the response,
+        so calls chain. ``samesite`` False or None leaves the attribute out. The cookie's
+        name is ``key`` (Django's) or ``name`` (django-bolt's)."""
+        key = _cookie_name(key, name)
+        cookie = Cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite)
+        self.cookies.append(cookie.to_header_value())
+        return self
 
-    def delete_cookie(self, key: str, path: str = "/", domain: str | None = None) -> None:
-        """Expire a cookie in the client."""
-        self.set_cookie(key, "", max_age=0, expires="Thu, 01 Jan 1970 00:00:00 GMT", path=path, domain=domain)
+    def delete_cookie(
+        self, key: str = "", path: str = "/", domain: str | None = None, *, name: str | None = None
+    ) -> Self:
+        """Expire a cookie in the client; returns the response."""
+        self.cookies.append(make_delete_cookie(_cookie_name(key, name), path, domain).to_header_value())
+        return self
+
+
+def _cookie_name(key: str, name: str | None) -> str:
+    if name is not None and key:
+        raise TypeError("give the cookie's name once: key= or name=")
+    chosen = key or name
+    if not chosen:
+        raise TypeError("a cookie needs a name")
+    return chosen
 
 
 class JSON(Response):
-    """Data encoded as JSON with msgspec (Structs, Pydantic models and dataclasses too)."""
+    """Data encoded as JSON with msgspec (Structs, Pydantic models and dataclasses too).
+    The first argument is ``data`` (django-bolt's name) or ``content``."""
 
     media_type = "application/json"
+
+    def __init__(
+        self,
+        data: Any = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        *,
+        content: Any = None,
+    ) -> None:
+        # Speed: Response.__init__ written out here (JSON(...) is what handlers return when
+        # they set a status); a super() call would add a frame per response.
+        self.content = content if data is None else data
+        self.status_code = status_code
+        self.headers = dict(headers) if headers else {}
+        if media_type is not None:
+            self.media_type = media_type
+        self.cookies = []
 
     def render(self) -> bytes:
         return json_encode(self.content)
 
 
 class PlainText(Response):
+    """Text; the first argument is ``text`` (django-bolt's name) or ``content``."""
+
     media_type = "text/plain; charset=utf-8"
+
+    def __init__(
+        self,
+        text: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        *,
+        content: str | bytes | None = None,
+    ) -> None:
+        super().__init__(text if content is None else content, status_code, headers, media_type)
 
 
 class HTML(Response):
+    """HTML; the first argument is ``html`` (django-bolt's name) or ``content``."""
+
     media_type = "text/html; charset=utf-8"
+
+    def __init__(
+        self,
+        html: str | bytes = b"",
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        *,
+        content: str | bytes | None = None,
+    ) -> None:
+        super().__init__(html if content is None else content, status_code, headers, media_type)
 
 
 class Redirect(Response):
@@ -194,6 +251,9 @@ class StreamingResponse(Response):
             content = [content]
         super().__init__(b"", status_code, headers, media_type)
         self.stream = content
+        if media_type is not None and media_type.startswith("text/event-stream"):
+            given = {k.lower() for k in self.headers}
+            self.headers.update({k: v for k, v in SSE_HEADERS.items() if k not in given})
 
     def render(self) -> bytes:
         raise TypeError("a StreamingResponse has no body to render; Go streams it")

@@ -18,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,6 +29,8 @@ import httpx
 
 from ._django.prepare import prepare as prepare_django
 from ._native import library as native
+from ._native.wire import FLAG_ASGI
+from ._routing.route import Route
 from ._runtime.dispatch import Dispatcher
 from ._runtime.encoding import set_file_roots
 from ._server.discovery import collect_routes
@@ -34,7 +38,7 @@ from ._server.lifespan import lifespan
 from ._server.serve import ServeOptions, server_config
 from .api import BoltAPI
 from .conf import BoltSettings, load_settings
-from .exceptions import BoltConfigError
+from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 
 __all__ = ["AsyncTestClient", "LiveServer", "TestClient"]
 
@@ -42,13 +46,26 @@ __all__ = ["AsyncTestClient", "LiveServer", "TestClient"]
 class _InProcessServer:
     """libbolt serving ``apis`` on an in-memory listener, its Python loop in a thread."""
 
-    def __init__(self, apis: Sequence[BoltAPI], settings: BoltSettings | None, debug: bool) -> None:
+    def __init__(
+        self,
+        apis: Sequence[BoltAPI],
+        settings: BoltSettings | None,
+        debug: bool,
+        raise_server_exceptions: bool = False,
+        cors_allowed_origins: Sequence[str] | None = None,
+    ) -> None:
         self.apis = list(apis)
         self.settings = settings or load_settings({}, environ={})
         routes = collect_routes(self.apis, self.settings.READY_PATH)
         opts = ServeOptions(host="127.0.0.1", port=0, backlog=16, settings=self.settings, debug=debug)
         # As under runbolt: sessions, django_middleware, mounted apps, the Django fallback.
         routes, extra = prepare_django(routes, self.apis, self.settings, debug)
+        #: unhandled handler exceptions, re-raised in the test by the transports
+        self.raised: list[BaseException] = []
+        if raise_server_exceptions:
+            routes = [_recording(r, self.raised) for r in routes]
+        if cors_allowed_origins is not None:  # django-bolt's TestClient keyword: a global policy
+            extra = {**extra, "cors": {"allowed_origins": list(cors_allowed_origins)}}
         self.lib = native.load()
         cfg = server_config(routes, opts, self.apis, extra)
         self.handle = self.lib.bolt_new(native.ffi.from_buffer(cfg), len(cfg))
@@ -143,7 +160,10 @@ class _Transport(httpx.BaseTransport):
         self.server = server
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return _parse(self.server.roundtrip(_serialise(request)), request)
+        response = _parse(self.server.roundtrip(_serialise(request)), request)
+        if self.server.raised:
+            raise self.server.raised.pop(0)
+        return response
 
 
 class _AsyncTransport(httpx.AsyncBaseTransport):
@@ -153,30 +173,90 @@ class _AsyncTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         raw = _serialise(request)
         loop = asyncio.get_running_loop()
-        return _parse(await loop.run_in_executor(None, self.server.roundtrip, raw), request)
+        response = _parse(await loop.run_in_executor(None, self.server.roundtrip, raw), request)
+        if self.server.raised:
+            raise self.server.raised.pop(0)
+        return response
 
 
-def _server_for(api: BoltAPI | Sequence[BoltAPI], settings: dict[str, Any] | None, debug: bool) -> _InProcessServer:
+def _recording(route: Route, sink: list[BaseException]) -> Route:
+    """``route`` with its unhandled exceptions also kept in ``sink`` (raise_server_exceptions):
+    the server still answers 500; the test then sees the exception itself."""
+    if route.flags & FLAG_ASGI:
+        return route
+    endpoint, handlers = route.endpoint, route.exception_handlers
+
+    async def call(**kwargs: Any) -> Any:
+        try:
+            return await endpoint(**kwargs)
+        except (HTTPException, RequestValidationError):
+            raise
+        except Exception as exc:
+            if not any(isinstance(exc, t) for t in handlers):
+                sink.append(exc)
+            raise
+
+    return replace(route, endpoint=call)
+
+
+def _server_for(
+    api: BoltAPI | Sequence[BoltAPI],
+    settings: dict[str, Any] | None,
+    debug: bool,
+    raise_server_exceptions: bool = False,
+    cors_allowed_origins: Sequence[str] | None = None,
+) -> _InProcessServer:
     apis = [api] if isinstance(api, BoltAPI) else list(api)
     # No access log unless asked for: test output is not the place for it.
-    return _InProcessServer(apis, load_settings({"ACCESS_LOG": False, **(settings or {})}, environ={}), debug)
+    conf = load_settings({"ACCESS_LOG": False, **(settings or {})}, environ={})
+    return _InProcessServer(apis, conf, debug, raise_server_exceptions, cors_allowed_origins)
 
 
-class TestClient(httpx.Client):
-    """A synchronous httpx client for ``api`` (or a list of APIs), served in-process by Go."""
+class _StreamingMixin:
+    """django-bolt's ``client.get(url, stream=True)``: the response body is read as it
+    arrives, with ``iter_content``/``iter_lines`` (httpx's ``iter_bytes``/``iter_lines``)."""
+
+    def request(self, method: str, url: Any, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        if not stream:
+            return super().request(method, url, **kwargs)  # type: ignore[misc,no-any-return]
+        client: httpx.Client = self  # type: ignore[assignment]
+        response = client.send(client.build_request(method, url, **kwargs), stream=True)
+        response.iter_content = response.iter_bytes  # type: ignore[attr-defined]
+        return response
+
+    def get(self, url: Any, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, stream=stream, **kwargs)
+
+    def post(self, url: Any, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, stream=stream, **kwargs)
+
+
+class TestClient(_StreamingMixin, httpx.Client):
+    """A synchronous httpx client for ``api`` (or a list of APIs), served in-process by Go.
+
+    django-bolt's keywords: ``raise_server_exceptions`` (default True: an unhandled handler
+    exception is raised in the test after the server answered 500), ``cors_allowed_origins``
+    (a global CORS policy for this client), ``get(url, stream=True)``;
+    ``read_django_settings``, ``use_http_layer`` and ``static_files_config`` are accepted
+    and ignored (Django settings are always read; the HTTP layer is always Go's)."""
 
     __test__ = False  # not a pytest test class
 
     def __init__(
         self,
         api: BoltAPI | Sequence[BoltAPI],
-        *,
         base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        cors_allowed_origins: Sequence[str] | None = None,
+        read_django_settings: bool = True,
+        use_http_layer: bool = True,
+        static_files_config: dict[str, Any] | None = None,
+        *,
         settings: dict[str, Any] | None = None,
         debug: bool = False,
         **kwargs: Any,
     ) -> None:
-        self._server = _server_for(api, settings, debug)
+        self._server = _server_for(api, settings, debug, raise_server_exceptions, cors_allowed_origins)
         super().__init__(transport=_Transport(self._server), base_url=base_url, **kwargs)
 
     def close(self) -> None:
@@ -192,13 +272,17 @@ class AsyncTestClient(httpx.AsyncClient):
     def __init__(
         self,
         api: BoltAPI | Sequence[BoltAPI],
-        *,
         base_url: str = "http://testserver",
+        raise_server_exceptions: bool = True,
+        cors_allowed_origins: Sequence[str] | None = None,
+        read_django_settings: bool = True,
+        static_files_config: dict[str, Any] | None = None,
+        *,
         settings: dict[str, Any] | None = None,
         debug: bool = False,
         **kwargs: Any,
     ) -> None:
-        self._server = _server_for(api, settings, debug)
+        self._server = _server_for(api, settings, debug, raise_server_exceptions, cors_allowed_origins)
         super().__init__(transport=_AsyncTransport(self._server), base_url=base_url, **kwargs)
 
     async def aclose(self) -> None:
@@ -275,3 +359,24 @@ class LiveServer:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self.stop()
+
+
+def create_test_client(
+    api: BoltAPI | Sequence[BoltAPI],
+    base_url: str = "http://testserver",
+    raise_server_exceptions: bool = True,
+    bootstrap_django: bool = True,
+    **kwargs: Any,
+) -> TestClient:
+    """django-bolt's helper (``django_bolt.testing.helpers.create_test_client``): a
+    TestClient for ``api``. ``bootstrap_django`` is accepted; Django is set up by the test
+    runner here (pytest-django or ``django.setup()``)."""
+    return TestClient(api, base_url=base_url, raise_server_exceptions=raise_server_exceptions, **kwargs)
+
+
+# django-bolt has a ``django_bolt.testing.helpers`` module; this module is not a package, so
+# the name is registered directly (the import system finds it in sys.modules after importing
+# this parent module).
+helpers = types.ModuleType(f"{__name__}.helpers", "django-bolt's testing helpers: create_test_client.")
+helpers.create_test_client = create_test_client  # type: ignore[attr-defined]
+sys.modules[helpers.__name__] = helpers

@@ -118,15 +118,16 @@ def asgi_route(method: str, path: str, endpoint: Callable[..., Any], name: str) 
     )
 
 
-def mount_routes(prefix: str, app: Any) -> list[Route]:
-    """Routes for everything below ``prefix``, every method, answered by ``app``."""
+def mount_routes(prefix: str, app: Any, root_path: str | None = None) -> list[Route]:
+    """Routes for everything below ``prefix``, every method, answered by ``app`` (which
+    sees ``root_path``, the prefix unless given)."""
     if not prefix.startswith("/") or prefix.endswith("/") or any(c in prefix for c in "{}?#"):
         raise BoltConfigError(
             f"mount_asgi prefix {prefix!r} must start with '/', not end with '/', and be a plain path"
         )
     if not callable(app):
         raise BoltConfigError(f"mount_asgi({prefix!r}, ...) needs an ASGI application (a callable), got {app!r}")
-    endpoint = asgi_endpoint(app, prefix)
+    endpoint = asgi_endpoint(app, prefix if root_path is None else root_path)
     name = f"mount_asgi {prefix}"
     # The catch-all alone answers "prefix/" and below; "prefix" itself is redirected to
     # "prefix/" by the router (a second route for it would conflict with the catch-all).

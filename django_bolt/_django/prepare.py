@@ -23,6 +23,7 @@ from .._routing.route import Route
 from .._runtime.encoding import Prepared, encode_result, header_block
 from ..api import BoltAPI
 from ..conf import BoltSettings
+from ..exceptions import BoltConfigError
 from ..responses import Response
 from .asgi import FALLBACK_METHOD, asgi_endpoint, asgi_route
 from .middleware import resolve_spec, wrap_route
@@ -124,7 +125,13 @@ def static_config(dev: bool) -> dict[str, Any] | None:
         dirs.extend(_finder_dirs())
     if not dirs:
         return None
-    return {"url": url if url.endswith("/") else url + "/", "dirs": dirs}
+    out: dict[str, Any] = {"url": url if url.endswith("/") else url + "/", "dirs": dirs}
+    max_age = getattr(settings, "BOLT_STATIC_MAX_AGE", None)  # django-bolt's setting
+    if max_age is not None:
+        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
+            raise BoltConfigError(f"settings.BOLT_STATIC_MAX_AGE must be a number of seconds >= 0, got {max_age!r}")
+        out["max_age"] = max_age
+    return out
 
 
 def _finder_dirs() -> list[dict[str, str]]:
@@ -185,15 +192,22 @@ def _with_session(route: Route) -> Route:
 
 
 def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) -> list[Route]:
-    chosen: dict[int, list[str]] = {}
+    # Keyed by method and path (unique once collected): a route with Python middleware is a
+    # compiled copy of the API's Route object.
+    chosen: dict[tuple[str, str], list[str]] = {}
     for api in apis:
         paths = resolve_spec(api.django_middleware, list(getattr(settings, "MIDDLEWARE", [])))
         if paths:
-            chosen.update({id(r): paths for r in api.routes})
+            chosen.update({(r.method, r.path): paths for r in api.all_routes()})
     if not chosen:
         return routes
     # Mounted ASGI apps bring their own stack: never wrapped.
-    return [wrap_route(r, chosen[id(r)], debug) if id(r) in chosen and not r.flags & FLAG_ASGI else r for r in routes]
+    return [
+        wrap_route(r, chosen[(r.method, r.path)], debug)
+        if (r.method, r.path) in chosen and not r.flags & FLAG_ASGI
+        else r
+        for r in routes
+    ]
 
 
 def _with_signals(route: Route) -> Route:

@@ -86,6 +86,6 @@ FLAG_MULTIPART = 1 << 2
 # ---- method codes (a request record's method byte) -----------------------------------------
 
 #: Method names by code; code 0 is unused.
-METHOD_NAMES = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+METHOD_NAMES = ("", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "QUERY")
 #: Method name -> code (Go's methodCodes).
 METHOD_CODES = {name: code for code, name in enumerate(METHOD_NAMES) if name}

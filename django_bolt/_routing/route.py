@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .._runtime.binding import Binder
 
 #: The methods a route may be registered for.
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "QUERY")
 
 
 @dataclass
@@ -42,6 +42,9 @@ class Route:
     extra: dict[str, Any] = field(default_factory=dict)
     #: set when the routes of an API are collected: its compression policy (None: off)
     compression: CompressionConfig | None = field(default_factory=CompressionConfig)
+    #: Python middleware of the routers this route was registered through, outermost
+    #: first (the API's and the handler's own are added when the chain is compiled)
+    middleware: list[Any] = field(default_factory=list)
 
 
 def route_flags(method: str, params: list[ArgPlan]) -> int:

@@ -156,6 +156,12 @@ def _encode_django(response: Any) -> Encoded:
 
 def encode_exception(exc: BaseException, where: str, debug: bool = False) -> Encoded:
     """Map an exception to a response; anything but HTTPException is logged as a 500."""
+    if isinstance(exc, HTTPException) and getattr(exc, "body", None) is not None:
+        try:  # HTTPException(body=...): the body as it is, no envelope
+            return exc.status_code, CT_JSON, header_block(exc.headers), json_encode(exc.body)
+        except (TypeError, UnicodeEncodeError):
+            logger.exception("%s: HTTPException body could not be encoded", where)
+            return INTERNAL_ERROR
     if isinstance(exc, HTTPException):
         body: dict[str, Any] = {"detail": exc.detail}
         if exc.extra is not None:

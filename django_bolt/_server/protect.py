@@ -21,7 +21,8 @@ def protection_config(routes: Sequence[Route], s: BoltSettings) -> dict[str, Any
     if s.RATE_LIMIT is not None:
         r = s.RATE_LIMIT
         default = validate(r.get("rps"), r.get("burst"), r.get("key", "ip"), "DJANGO_BOLT['RATE_LIMIT']")
-    limits = route_rate_limits([r.handler for r in routes], default)
+    inherited = [r.extra.get("go_middleware", {}).get("rate_limit") for r in routes]
+    limits = route_rate_limits([r.handler for r in routes], default, inherited)
     if limits:
         config["route_rate_limit"] = limits
         config["rate_limit_max_keys"] = s.RATE_LIMIT_MAX_KEYS

@@ -14,9 +14,10 @@ from typing import Any
 from django.conf import settings
 
 from .. import compression
-from .._django.asgi import FALLBACK_METHOD
+from .._django.asgi import FALLBACK_METHOD, raw_binder
 from .._django.prepare import prepare as prepare_django
 from .._native import library as native
+from .._routing.middleware import raw_record_binder
 from .._routing.route import Route
 from .._runtime import background
 from .._runtime.dispatch import Dispatcher
@@ -25,7 +26,7 @@ from .._runtime.orm import orm_pool, orm_threads
 from ..api import BoltAPI
 from ..conf import BoltSettings
 from ..exceptions import BoltConfigError
-from ..middleware import global_cors, route_cors
+from ..middleware import global_cors, go_skips, route_cors
 from ..openapi import static_responses
 from . import observe
 from .lifespan import lifespan
@@ -46,6 +47,10 @@ class ServeOptions:
     reuse_port: bool = False
     #: ``runbolt --dev``: readable access log lines instead of JSON.
     dev: bool = False
+
+
+#: binders of routes whose middleware sees the whole request (Python chains, django_middleware)
+_WHOLE_RECORD = (raw_binder, raw_record_binder)
 
 
 def server_config(
@@ -77,9 +82,23 @@ def server_config(
     global_policy = global_cors() if settings.configured else None
     if global_policy is not None:
         config["cors"] = global_policy
-    per_route = {str(i): c for i, r in enumerate(routes) if (c := route_cors(r.handler, global_policy)) is not None}
+    per_route = {
+        str(i): c
+        for i, r in enumerate(routes)
+        if (c := route_cors(r.handler, global_policy, r.extra.get("go_middleware", {}).get("cors"))) is not None
+    }
     if per_route:
         config["route_cors"] = per_route
+    # The client address travels only for handlers that take the request (META["REMOTE_ADDR"]).
+    # (and routes whose middleware builds one: Python chains, django_middleware).
+    client = [
+        i for i, r in enumerate(routes) if r.binder in _WHOLE_RECORD or any(a.source == "request" for a in r.params)
+    ]
+    if client:
+        config["route_client"] = client
+    skipped = {str(i): names for i, r in enumerate(routes) if (names := go_skips(r.handler))}
+    if skipped:
+        config["route_skip"] = skipped
     # A route's own handler timeout, once the route decorators accept `timeout=` (stored in
     # Route.extra); Go applies it instead of HANDLER_TIMEOUT.
     timeouts = {str(i): int(r.extra["timeout"] * 1000) for i, r in enumerate(routes) if r.extra.get("timeout")}
@@ -100,7 +119,7 @@ def server_config(
     if s.FILE_UPLOAD_TEMP_DIR:
         config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
     config.update(compression.go_config(routes))
-    config.update(observe.go_config(s, opts.dev))
+    config.update(observe.go_config(s, opts.dev, apis))
     return json.dumps(config).encode()
 
 

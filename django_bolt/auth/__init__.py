@@ -30,7 +30,14 @@ from .guards import (
     Requires,
     get_default_permission_classes,
 )
-from .revocation import DjangoCacheRevocation, InMemoryRevocation, RevocationStore, SharedRevocation
+from .revocation import (
+    DjangoCacheRevocation,
+    DjangoORMRevocation,
+    InMemoryRevocation,
+    RevocationStore,
+    SharedRevocation,
+    create_revocation_handler,
+)
 from .token import Token, create_jwt_for_user
 
 __all__ = [
@@ -55,4 +62,21 @@ __all__ = [
     "create_jwt_for_user",
     "get_default_authentication_classes",
     "get_default_permission_classes",
+]
+
+# django-bolt's names (issue 18)
+from ..dependencies import extract_user_id_from_context, get_auth_context, get_current_user  # noqa: E402
+from ..types import AuthContext  # noqa: E402
+from .registry import get_registered_backend, load_user, register_auth_backend  # noqa: E402
+
+__all__ += [
+    "AuthContext",
+    "DjangoORMRevocation",
+    "create_revocation_handler",
+    "extract_user_id_from_context",
+    "get_auth_context",
+    "get_current_user",
+    "get_registered_backend",
+    "load_user",
+    "register_auth_backend",
 ]

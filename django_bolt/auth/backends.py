@@ -8,13 +8,16 @@ such as ``IsAuthenticated()`` requires it, exactly as in django-bolt.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from ..exceptions import BoltConfigError
-from .revocation import InMemoryRevocation, SharedRevocation
+from .revocation import HandlerRevocation, InMemoryRevocation, SharedRevocation
+
+logger = logging.getLogger("django_bolt")
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -51,6 +54,38 @@ class BaseAuthentication:
         """(name, OpenAPI security scheme) describing how this backend reads credentials."""
         raise NotImplementedError
 
+    async def get_user(self, user_id: Any, auth_context: Any = None) -> Any:
+        """The Django user for ``user_id`` (``request.context["user_id"]``), or None."""
+        from django.contrib.auth import get_user_model  # noqa: PLC0415 - lazy: auth models load after setup
+
+        if user_id is None:
+            return None
+        model = get_user_model()
+        try:
+            return await model._default_manager.aget(pk=user_id)
+        except (model.DoesNotExist, ValueError, TypeError):
+            return None
+
+
+def short_secret_allowed() -> bool:
+    """Short HS secrets start (with a warning) only when Django's DEBUG is on."""
+    return bool(settings.configured and getattr(settings, "DEBUG", False))
+
+
+_warned_short: set[str] = set()
+
+
+def _warn_short_secret(where: str, size: int) -> None:
+    if where not in _warned_short:
+        _warned_short.add(where)
+        logger.warning(
+            "JWTAuthentication: the HS %s is %d bytes, shorter than the %d RFC 7518 requires; "
+            "accepted only because DEBUG is on: it will be refused in production",
+            where,
+            size,
+            MIN_HMAC_SECRET_BYTES,
+        )
+
 
 def _secret_bytes(secret: str | bytes) -> int:
     return len(secret.encode() if isinstance(secret, str) else secret)
@@ -64,7 +99,9 @@ class JWTAuthentication(BaseAuthentication):
     allow-list (``none`` is never accepted) of one key family. ``exp`` is required;
     ``audience``/``issuer`` are checked when given; ``leeway`` (seconds) allows clock skew.
     ``revocation_store`` refuses revoked ``jti`` values (``InMemoryRevocation`` is checked
-    in Go, other stores in Python).
+    in Go, other stores in Python). A token read from ``cookie`` on an unsafe method must
+    come from the same origin (its Origin, else Referer, names the Host), as in django-bolt;
+    ``cookie_csrf=False`` turns that check off.
     """
 
     scheme_name = "jwt"
@@ -81,6 +118,8 @@ class JWTAuthentication(BaseAuthentication):
         revocation_store: RevocationStore | None = None,
         require_jti: bool = False,
         public_key: str | None = None,
+        revoked_token_handler: Any = None,
+        cookie_csrf: bool = True,
     ) -> None:
         self.algorithms = ["HS256"] if algorithms is None else list(algorithms)
         if not self.algorithms:
@@ -111,15 +150,26 @@ class JWTAuthentication(BaseAuthentication):
             raise BoltConfigError(f"JWTAuthentication: {self.algorithms[0]} needs public_key (a PEM public key)")
         self.header = header.lower()
         self.cookie = cookie
+        #: with ``cookie``: unsafe methods must come from the same origin (Origin/Referer)
+        self.cookie_csrf = cookie_csrf
         self.audience = audience
         self.issuer = issuer
         self.leeway = leeway
+        if revoked_token_handler is not None:  # django-bolt's form of a revocation check
+            if revocation_store is not None:
+                raise BoltConfigError("JWTAuthentication: give revocation_store or revoked_token_handler, not both")
+            revocation_store = HandlerRevocation(revoked_token_handler)
         self.revocation_store = revocation_store
         self.require_jti = require_jti or revocation_store is not None
 
     @staticmethod
     def _check_secret(secret: str | bytes, where: str) -> None:
+        """Refuse an HS secret shorter than the hash (RFC 7518 3.2); with Django's DEBUG on,
+        warn loudly once instead (django-bolt projects' development secrets)."""
         if _secret_bytes(secret) < MIN_HMAC_SECRET_BYTES:
+            if short_secret_allowed():
+                _warn_short_secret(where, _secret_bytes(secret))
+                return
             raise BoltConfigError(
                 f"JWTAuthentication: the HS {where} is {_secret_bytes(secret)} bytes; it must be at least "
                 f"{MIN_HMAC_SECRET_BYTES} (use a long random value, e.g. secrets.token_urlsafe(48))"
@@ -145,12 +195,16 @@ class JWTAuthentication(BaseAuthentication):
             "require_jti": self.require_jti,
         }
         if self.family == "hmac":
-            meta["secret"] = self.secret
+            meta["secret"] = secret = self.secret
+            if secret is not None and _secret_bytes(secret) < MIN_HMAC_SECRET_BYTES:
+                meta["short_secret_ok"] = True  # only reached with DEBUG on (_check_secret)
         else:
             meta["public_key"] = self.public_key if self.public_key is not None else self._secret
         for key in ("cookie", "audience", "issuer"):
             if getattr(self, key):
                 meta[key] = getattr(self, key)
+        if self.cookie and not self.cookie_csrf:
+            meta["cookie_csrf_off"] = True
         store = self.revocation_store
         if isinstance(store, InMemoryRevocation):
             meta["revoked"] = sorted(store.revoked)

@@ -103,3 +103,53 @@ class SharedRevocation(InMemoryRevocation):
 
     async def revoke(self, jti: str, expires_in: float | None = None) -> None:
         self.revoke_now(jti, expires_in)
+
+
+class HandlerRevocation(RevocationStore):
+    """django-bolt's ``revoked_token_handler``: an ``async`` (or plain) ``fn(jti) -> bool``
+    answering whether a token id is revoked, checked in Python like the cache store."""
+
+    def __init__(self, handler: Any) -> None:
+        if not callable(handler):
+            raise TypeError(f"revoked_token_handler must be callable, got {handler!r}")
+        self.handler = handler
+
+    async def is_revoked(self, jti: str) -> bool:
+        result = self.handler(jti)
+        if hasattr(result, "__await__"):
+            result = await result
+        return bool(result)
+
+    async def revoke(self, jti: str, expires_in: float | None = None) -> None:
+        raise NotImplementedError("a revoked_token_handler only answers; revoke in its own store")
+
+
+class DjangoORMRevocation(RevocationStore):
+    """Revoked ids as rows of a Django model (``"app_label.ModelName"`` with a ``jti``
+    field), shared by every process that uses the database."""
+
+    def __init__(self, model: str, field: str = "jti") -> None:
+        if not isinstance(model, str) or "." not in model:
+            raise TypeError(f"DjangoORMRevocation takes 'app_label.ModelName', got {model!r}")
+        self.model_name = model
+        self.field = field
+
+    def _model(self) -> Any:
+        from django.apps import apps  # noqa: PLC0415 - lazy: the app registry is ready only after setup
+
+        return apps.get_model(self.model_name)
+
+    async def revoke(self, jti: str, expires_in: float | None = None) -> None:
+        await self._model().objects.aget_or_create(**{self.field: jti})
+
+    async def is_revoked(self, jti: str) -> bool:
+        return bool(await self._model().objects.filter(**{self.field: jti}).aexists())
+
+
+def create_revocation_handler(store: RevocationStore) -> Any:
+    """A ``revoked_token_handler`` backed by ``store`` (django-bolt's helper)."""
+
+    async def handler(jti: str) -> bool:
+        return await store.is_revoked(jti)
+
+    return handler

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -38,12 +39,43 @@ class Token:
     is_superuser: bool = False
     permissions: list[str] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: django-bolt's claim; sent only when set
+    is_admin: bool | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.sub, datetime.datetime):  # django-bolt's positional order: (exp, sub)
+            self.sub, self.exp = self.exp, self.sub
+        # django-bolt passes datetimes (exp=now + timedelta(...)): claims are seconds.
+        for name in ("exp", "iat", "nbf"):
+            value = getattr(self, name)
+            if isinstance(value, datetime.datetime):
+                if value.tzinfo is None:
+                    value = value.replace(tzinfo=datetime.UTC)
+                setattr(self, name, int(value.timestamp()))
+        self.sub = str(self.sub)
 
     @classmethod
-    def create(cls, sub: Any, expires_in: int = 3600, *, jti: bool = True, **claims: Any) -> Token:
-        """A token for ``sub`` valid ``expires_in`` seconds from now; unknown keyword
-        arguments become extra claims. ``jti=True`` gives it a random id (for revocation)."""
+    def create(
+        cls,
+        sub: Any,
+        expires_in: int = 3600,
+        *,
+        jti: bool = True,
+        expires_delta: datetime.timedelta | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
+        **claims: Any,
+    ) -> Token:
+        """A token for ``sub`` valid ``expires_in`` seconds (or ``expires_delta``) from now;
+        unknown keyword arguments become extra claims. ``jti=True`` gives it a random id
+        (for revocation); ``issuer``/``audience`` are django-bolt's names of ``iss``/``aud``."""
         now = int(time.time())
+        if expires_delta is not None:
+            expires_in = int(expires_delta.total_seconds())
+        if issuer is not None:
+            claims["iss"] = issuer
+        if audience is not None:
+            claims["aud"] = audience
         known = {k: claims.pop(k) for k in list(claims) if k in cls.__dataclass_fields__ and k != "extras"}
         return cls(
             sub=str(sub), exp=now + expires_in, iat=now, jti=uuid.uuid4().hex if jti else None, extras=claims, **known
@@ -51,7 +83,7 @@ class Token:
 
     def to_claims(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sub": self.sub, "exp": self.exp, "iat": self.iat}
-        for key in ("nbf", "aud", "iss", "jti", "permissions"):
+        for key in ("nbf", "aud", "iss", "jti", "permissions", "is_admin"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
         out["is_staff"] = self.is_staff
@@ -59,11 +91,13 @@ class Token:
         out.update(self.extras)
         return out
 
-    def encode(self, secret: str | None = None, algorithm: str = "HS256") -> str:
+    to_dict = to_claims  # django-bolt's name
+
+    def encode(self, secret: str | None = None, algorithm: str = "HS256", headers: dict[str, Any] | None = None) -> str:
         key = _default_secret(secret, algorithm)
         if algorithm.startswith("HS"):
             JWTAuthentication._check_secret(key, "secret")
-        return jwt.encode(self.to_claims(), key, algorithm=algorithm)
+        return jwt.encode(self.to_claims(), key, algorithm=algorithm, headers=headers)
 
     @classmethod
     def decode(
@@ -74,9 +108,14 @@ class Token:
         audience: str | None = None,
         issuer: str | None = None,
         leeway: float = 0,
+        *,
+        algorithm: str | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
     ) -> Token:
-        """Verify ``token`` (signature, ``exp`` required, audience, issuer) and return it."""
-        algs = algorithms or ["HS256"]
+        """Verify ``token`` (signature, ``exp`` required, audience, issuer) and return it.
+        django-bolt's ``algorithm="HS256"``, ``verify_exp`` and ``verify_nbf`` work too."""
+        algs = algorithms or [algorithm or "HS256"]
         claims = jwt.decode(
             token,
             _default_secret(secret, algs[0]),
@@ -84,7 +123,7 @@ class Token:
             audience=audience,
             issuer=issuer,
             leeway=leeway,
-            options={"require": ["exp"]},
+            options={"require": ["exp"] if verify_exp else [], "verify_exp": verify_exp, "verify_nbf": verify_nbf},
         )
         known = {k: claims.pop(k) for k in list(claims) if k in cls.__dataclass_fields__ and k != "extras"}
         known["sub"] = str(known.get("sub", ""))

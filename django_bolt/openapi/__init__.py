@@ -20,3 +20,36 @@ __all__ = [
     "static_responses",
     "untyped_objects",
 ]
+
+# django-bolt's OpenAPI objects and render plugins (issue 18)
+from .spec import (  # noqa: E402
+    Contact,
+    ExternalDocumentation,
+    JsonRenderPlugin,
+    License,
+    OpenAPIRenderPlugin,
+    RapidocRenderPlugin,
+    RedocRenderPlugin,
+    ScalarRenderPlugin,
+    Server,
+    StoplightRenderPlugin,
+    SwaggerRenderPlugin,
+    Tag,
+    YamlRenderPlugin,
+)
+
+__all__ += [
+    "Contact",
+    "ExternalDocumentation",
+    "JsonRenderPlugin",
+    "License",
+    "OpenAPIRenderPlugin",
+    "RapidocRenderPlugin",
+    "RedocRenderPlugin",
+    "ScalarRenderPlugin",
+    "Server",
+    "StoplightRenderPlugin",
+    "SwaggerRenderPlugin",
+    "Tag",
+    "YamlRenderPlugin",
+]

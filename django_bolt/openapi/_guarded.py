@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import HTTPException
 from ..request import Request
 from ..responses import FileResponse, Response
+from .config import doc_aliases
 from .ui import ui_paths
 
 if TYPE_CHECKING:
     from ..api import BoltAPI
-    from .config import OpenAPIConfig
+    from .config import OpenAPIConfig  # noqa: TC004 - also imported above for doc_aliases
 
 
 async def _call(check: Any, method: str, request: Request) -> Any:
@@ -41,6 +42,7 @@ def register_guarded_routes(api: BoltAPI, config: OpenAPIConfig) -> None:
     start-up with path -> (content type, body or file, is_file)."""
     replies = api.openapi_replies
     paths = [config.openapi_url, *([config.yaml_url] if config.yaml_url else []), *ui_paths(config).values()]
+    paths += [path for path, _ in doc_aliases(config)]
 
     async def docs(request: Request) -> Response:
         await check_access(config, request)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..exceptions import BoltConfigError
+from .spec import as_dict
 
 UI_NAMES = ("swagger", "redoc", "scalar")
+
+logger = logging.getLogger("django_bolt")
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,36 @@ class OpenAPIConfig:
     tags: Sequence[dict[str, Any]] = field(default_factory=tuple)
     #: django-bolt's name for ``path``; when given it wins
     docs_url: str | None = None
+    # django-bolt's keywords (issue 18); objects of .spec (Contact, Server...) or dicts
+    summary: str | None = None
+    external_docs: Any = None
+    security: Sequence[dict[str, Any]] | None = None
+    components: Any = None
+    webhooks: dict[str, Any] | None = None
+    #: handler docstrings as operation descriptions (on, as before)
+    use_handler_docstrings: bool = True
+    #: routes under these path prefixes are left out of the document
+    exclude_paths: Sequence[str] = ("/admin", "/static")
+    include_error_responses: bool = True
+    #: which docs pages (``spec.SwaggerRenderPlugin()``...); replaces ``uis`` when given
+    render_plugins: Sequence[Any] = ()
+    #: True: the docs need a logged-in Django user (session); a callable ``fn(user)`` decides
+    django_auth: Any = None
+    #: True: start-up fails when an operation describes a declared type as an untyped
+    #: object (what ``bolt_openapi --check`` reports)
+    strict: bool = False
 
     def __post_init__(self) -> None:
         if self.docs_url is not None:
             object.__setattr__(self, "path", self.docs_url)
+        for name in ("contact", "license", "external_docs", "components"):
+            object.__setattr__(self, name, as_dict(getattr(self, name)))
+        object.__setattr__(self, "servers", tuple(as_dict(list(self.servers))))
+        object.__setattr__(self, "tags", tuple(as_dict(list(self.tags))))
+        if self.render_plugins:
+            apply_render_plugins(self)
+        if self.django_auth:
+            object.__setattr__(self, "guards", (*self.guards, django_auth_guard(self.django_auth)))
         for name in ("path", "openapi_url"):
             _check_path(name, getattr(self, name))
         if self.yaml_url is not None:
@@ -63,3 +93,41 @@ class OpenAPIConfig:
 def _check_path(name: str, value: str) -> None:
     if not value.startswith("/") or any(c in value for c in "?#{} ") or (len(value) > 1 and value.endswith("/")):
         raise BoltConfigError(f"OpenAPIConfig {name}={value!r} must be a plain path starting with '/'")
+
+
+def apply_render_plugins(config: OpenAPIConfig) -> None:
+    """django-bolt's ``render_plugins`` as our ``uis``, ``openapi_url`` and ``yaml_url``."""
+    uis: list[str] = []
+    for plugin in config.render_plugins:
+        kind = getattr(plugin, "ui", None)
+        if kind == "json" and plugin.path:
+            object.__setattr__(config, "openapi_url", plugin.path)
+        elif kind == "yaml" and plugin.path:
+            object.__setattr__(config, "yaml_url", plugin.path)
+        elif kind in UI_NAMES:
+            uis.append(kind)
+        elif kind in ("rapidoc", "stoplight"):
+            logger.warning("OpenAPIConfig: the %s docs page is not served yet (its assets are not bundled)", kind)
+        elif kind not in ("json", "yaml"):
+            raise BoltConfigError(f"OpenAPIConfig(render_plugins=...): {plugin!r} is not a render plugin")
+    object.__setattr__(config, "uis", tuple(uis))
+
+
+def django_auth_guard(rule: Any) -> Any:
+    """The guard of ``django_auth``: a logged-in Django user (``True``), or ``rule(user)``."""
+
+    async def guard(request: Any) -> bool:
+        user = await request.auser()
+        if not getattr(user, "is_authenticated", False):
+            return False
+        return True if rule is True else bool(rule(user))
+
+    return guard
+
+
+def doc_aliases(config: OpenAPIConfig) -> list[tuple[str, str]]:
+    """django-bolt's document paths under the docs path, besides ours: (path, "json"|"yaml")."""
+    own = {config.openapi_url, config.yaml_url}
+    wanted = [(f"{config.path}/openapi.json", "json"), (f"{config.path}/openapi.yaml", "yaml")]
+    wanted.append((f"{config.path}/openapi.yml", "yaml"))
+    return [(p, kind) for p, kind in wanted if p not in own]

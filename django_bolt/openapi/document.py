@@ -29,7 +29,8 @@ def openapi_path(path: str) -> str:
 
 def documented(routes: Sequence[Route]) -> list[Route]:
     """The routes that appear in the document (``include_in_schema`` is not False)."""
-    return [r for r in routes if r.extra.get("include_in_schema", True) is not False]
+    # QUERY routes are left out: OpenAPI 3.1 has no operation for that method (3.2 adds it).
+    return [r for r in routes if r.extra.get("include_in_schema", True) is not False and r.method != "QUERY"]
 
 
 def build_document(routes: Sequence[Route], config: OpenAPIConfig | None = None) -> dict[str, Any]:
@@ -40,9 +41,12 @@ def build_document(routes: Sequence[Route], config: OpenAPIConfig | None = None)
     paths: dict[str, dict[str, Any]] = {}
     operation_ids: set[str] = set()
     tags: list[str] = []
+    excluded = tuple(config.exclude_paths)
     for route in documented(routes):
+        if excluded and route.path.startswith(excluded):
+            continue
         try:
-            op = _operation(route, components, schemes, operation_ids)
+            op = _operation(route, components, schemes, operation_ids, config.use_handler_docstrings)
         except (BoltConfigError, ValueError) as exc:
             raise BoltConfigError(f"OpenAPI document, {route.method} {route.path}: {exc}") from exc
         tags.extend(t for t in op.get("tags", []) if t not in tags)
@@ -56,8 +60,16 @@ def build_document(routes: Sequence[Route], config: OpenAPIConfig | None = None)
         comp["schemas"] = dict(sorted(components.schemas.items()))
     if schemes:
         comp["securitySchemes"] = schemes
+    for section, given in (config.components or {}).items():  # django-bolt's components=
+        comp[section] = {**given, **comp.get(section, {})}
     if comp:
         doc["components"] = comp
+    if config.security:
+        doc["security"] = [dict(s) for s in config.security]
+    if config.external_docs:
+        doc["externalDocs"] = config.external_docs
+    if config.webhooks:
+        doc["webhooks"] = dict(config.webhooks)
     declared = [dict(t) for t in config.tags]
     named = {t.get("name") for t in declared}
     if all_tags := declared + [{"name": t} for t in tags if t not in named]:
@@ -68,6 +80,7 @@ def build_document(routes: Sequence[Route], config: OpenAPIConfig | None = None)
 def _info(config: OpenAPIConfig) -> dict[str, Any]:
     info: dict[str, Any] = {"title": config.title, "version": config.version}
     optional = {
+        "summary": config.summary,
         "description": config.description,
         "termsOfService": config.terms_of_service,
         "contact": config.contact,
@@ -78,14 +91,18 @@ def _info(config: OpenAPIConfig) -> dict[str, Any]:
 
 
 def _operation(
-    route: Route, components: Components, schemes: dict[str, dict[str, Any]], operation_ids: set[str]
+    route: Route,
+    components: Components,
+    schemes: dict[str, dict[str, Any]],
+    operation_ids: set[str],
+    docstrings: bool = True,
 ) -> dict[str, Any]:
     extra = route.extra
     op: dict[str, Any] = {}
     if extra.get("tags"):
         op["tags"] = list(extra["tags"])
     op["summary"] = extra.get("summary") or route.name.replace("_", " ").strip().title()
-    if description := extra.get("description") or inspect.getdoc(route.handler):
+    if description := extra.get("description") or (docstrings and inspect.getdoc(route.handler)):
         op["description"] = description
     op["operationId"] = _operation_id(route, operation_ids)
     inputs = collect_inputs(route.params, components)

@@ -7,9 +7,11 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..exceptions import BoltConfigError
 from . import _yaml, ui
-from .config import OpenAPIConfig
+from .config import OpenAPIConfig, doc_aliases
 from .document import build_document
+from .strict import untyped_objects
 from .ui import ui_paths
 
 if TYPE_CHECKING:
@@ -28,11 +30,22 @@ def resolve_config(apis: Sequence[BoltAPI]) -> OpenAPIConfig:
 def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | None) -> list[dict[str, Any]]:
     """Every docs reply as ``{path, content_type, body}`` (or ``file`` for local assets)."""
     doc = build_document(routes, config)
+    if config.strict and (untyped := untyped_objects(doc)):
+        raise BoltConfigError(
+            "OpenAPIConfig(strict=True): these schemas are untyped objects (declare their fields): "
+            + ", ".join(untyped[:10])
+        )
     out: list[dict[str, Any]] = [
         {"path": config.openapi_url, "content_type": "application/json", "body": json.dumps(doc, ensure_ascii=False)}
     ]
+    yaml_body = _yaml.dump(doc)
     if config.yaml_url:
-        out.append({"path": config.yaml_url, "content_type": "application/yaml", "body": _yaml.dump(doc)})
+        out.append({"path": config.yaml_url, "content_type": "application/yaml", "body": yaml_body})
+    for path, kind in doc_aliases(config):  # django-bolt's /docs/openapi.json|yaml|yml
+        body = out[0]["body"] if kind == "json" else yaml_body
+        out.append(
+            {"path": path, "content_type": "application/json" if kind == "json" else "application/yaml", "body": body}
+        )
     urls = {name: cdn for name, (_, cdn, _) in ui.ASSETS.items()}
     if assets_dir:
         for name, file in ui.asset_files(list(config.uis), assets_dir).items():

@@ -25,7 +25,13 @@ type BackendConfig struct {
 	Issuer     string   `json:"issuer"`
 	LeewaySec  float64  `json:"leeway"`      // clock skew allowed on exp/nbf, seconds
 	RequireJTI bool     `json:"require_jti"` // set when a revocation list is used
-	Revoked    []string `json:"revoked"`     // jti values refused from start-up on
+	// ShortSecretOK accepts an HS* secret under MinHMACSecret: Python sets it only with
+	// Django's DEBUG on (and warns), so development secrets of django-bolt projects work.
+	ShortSecretOK bool `json:"short_secret_ok"`
+	// CookieCSRFOff turns off the same-origin check of cookie tokens on unsafe methods
+	// (JWTAuthentication(cookie_csrf=False)); the check is on by default, as in django-bolt.
+	CookieCSRFOff bool     `json:"cookie_csrf_off"`
+	Revoked       []string `json:"revoked"` // jti values refused from start-up on
 	// RevocationID names the Python InMemoryRevocation store that bolt_revoke updates.
 	RevocationID int `json:"revocation_id"`
 	// RevocationShared: the store is a SharedRevocation, kept in DJANGO_BOLT["STATE"]'s

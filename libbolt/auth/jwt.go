@@ -29,19 +29,21 @@ const MinHMACSecret = 32
 
 // jwtBackend validates bearer tokens with one key and an explicit algorithm allow-list.
 type jwtBackend struct {
-	parser    *jwt.Parser
-	key       any
-	header    string // lower-case header name; "" when the token comes from a cookie
-	cookie    string
-	bearer    bool // the header value is "Bearer <token>" (Authorization)
-	realm     []byte
-	revoked   *Revocations
-	requireID bool
-	storeID   int           // Python InMemoryRevocation id, 0 for none
-	sharedTTL time.Duration // SharedRevocation: default lifetime in Redis; 0: not shared
-	cache     *tokenCache
-	clock     Clock // nil: time.Now
-	leeway    time.Duration
+	parser *jwt.Parser
+	key    any
+	header string // lower-case header name; "" when the token comes from a cookie
+	cookie string
+	// cookieCSRF: cookie tokens on unsafe methods must come from the same origin
+	cookieCSRF bool
+	bearer     bool // the header value is "Bearer <token>" (Authorization)
+	realm      []byte
+	revoked    *Revocations
+	requireID  bool
+	storeID    int           // Python InMemoryRevocation id, 0 for none
+	sharedTTL  time.Duration // SharedRevocation: default lifetime in Redis; 0: not shared
+	cache      *tokenCache
+	clock      Clock // nil: time.Now
+	leeway     time.Duration
 }
 
 func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
@@ -82,7 +84,7 @@ func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 	if c.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(c.Issuer))
 	}
-	b := &jwtBackend{parser: jwt.NewParser(opts...), key: key, cookie: c.Cookie, requireID: c.RequireJTI,
+	b := &jwtBackend{parser: jwt.NewParser(opts...), key: key, cookie: c.Cookie, cookieCSRF: !c.CookieCSRFOff, requireID: c.RequireJTI,
 		cache: newTokenCache(), clock: now, leeway: time.Duration(c.LeewaySec * float64(time.Second))}
 	if c.Cookie == "" {
 		b.header = strings.ToLower(c.Header)
@@ -128,7 +130,7 @@ func parseKey(family string, c *BackendConfig) (any, error) {
 		if c.PublicKey != "" {
 			return nil, errors.New("HS* algorithms take a secret, not a public_key")
 		}
-		if len(c.Secret) < MinHMACSecret {
+		if len(c.Secret) < MinHMACSecret && !c.ShortSecretOK {
 			return nil, fmt.Errorf("HS secret is %d bytes; it must be at least %d (use a long random value, e.g. secrets.token_urlsafe(48))", len(c.Secret), MinHMACSecret)
 		}
 		return []byte(c.Secret), nil
@@ -165,12 +167,46 @@ var (
 	failNoJTI     = &Failure{"invalid_token", "Token has no jti claim"}
 	// The shared revocation store did not answer and revocation fails closed.
 	failUnchecked = &Failure{"invalid_token", "Token revocation could not be checked; try again"}
+	// A refresh or ID token presented where an access token is expected (django-bolt
+	// 0.11+ marks them with a "token_type" claim; tokens without the claim are access tokens).
+	failNotAccess = &Failure{"invalid_token", "Token is not an access token"}
+	failCrossSite = &Failure{"invalid_token", "Cross-origin request with a cookie token"}
 )
+
+// sameOrigin is the CSRF check of cookie tokens: a request with an unsafe method must not
+// come from another origin. Its Origin header (else its Referer) must name the Host it was
+// sent to; a request with neither comes from no browser page and passes.
+func sameOrigin(ctx *fasthttp.RequestCtx) bool {
+	if ctx.IsGet() || ctx.IsHead() || ctx.IsOptions() || ctx.IsTrace() {
+		return true
+	}
+	from := ctx.Request.Header.Peek("Origin")
+	if len(from) == 0 {
+		from = ctx.Request.Header.Peek("Referer")
+	}
+	if len(from) == 0 {
+		return true
+	}
+	rest := from
+	if i := bytes.Index(rest, []byte("://")); i >= 0 {
+		rest = rest[i+3:]
+	} else {
+		return false // "null" or garbage
+	}
+	if i := bytes.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	return len(rest) > 0 && bytes.EqualFold(rest, ctx.Host())
+}
 
 // tokenOf extracts the raw token; ok=false when the request carries none for us.
 func (b *jwtBackend) tokenOf(ctx *fasthttp.RequestCtx) (tok []byte, f *Failure) {
 	if b.cookie != "" {
-		return ctx.Request.Header.Cookie(b.cookie), nil
+		tok = ctx.Request.Header.Cookie(b.cookie)
+		if len(tok) > 0 && b.cookieCSRF && !sameOrigin(ctx) {
+			return nil, failCrossSite
+		}
+		return tok, nil
 	}
 	v := header.Peek(&ctx.Request.Header, b.header)
 	if len(v) == 0 || !b.bearer {
@@ -218,6 +254,9 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	claims := jwt.MapClaims{}
 	if _, err := b.parser.ParseWithClaims(string(tok), claims, b.keyFunc); err != nil {
 		return nil, tokenFailure(err)
+	}
+	if typ, _ := claims["token_type"].(string); typ == "refresh" || typ == "id" {
+		return nil, failNotAccess
 	}
 	jti, _ := claims["jti"].(string)
 	if b.requireID && jti == "" {

@@ -151,12 +151,13 @@ const (
 	MethodDELETE
 	MethodHEAD
 	MethodOPTIONS
+	MethodQUERY // the HTTP QUERY method (a safe GET with a body; django-bolt's @api.query)
 )
 
 // MethodCodes maps an HTTP method to its code in request records.
 var MethodCodes = map[string]uint8{
 	"GET": MethodGET, "POST": MethodPOST, "PUT": MethodPUT, "PATCH": MethodPATCH,
-	"DELETE": MethodDELETE, "HEAD": MethodHEAD, "OPTIONS": MethodOPTIONS,
+	"DELETE": MethodDELETE, "HEAD": MethodHEAD, "OPTIONS": MethodOPTIONS, "QUERY": MethodQUERY,
 }
 
 // CleanText reports whether b may travel in a record list: valid UTF-8 without NUL (NUL

@@ -59,6 +59,7 @@ var (
 	}
 	methods = map[string]bool{
 		"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true, "HEAD": true, "OPTIONS": true,
+		"QUERY": true,
 	}
 )
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"slices"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
@@ -17,7 +19,7 @@ import (
 // routeHandler is the handler the router calls for rt.
 func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	serve := s.pythonHandler(rt)
-	if rt.Flags&bridge.FlagASGI != 0 {
+	if rt.Flags&bridge.FlagASGI != 0 || slices.Contains(s.cfg.RouteClient, rt.ID) {
 		serve = withClientAddr(serve)
 	}
 	return s.routeMiddleware(rt, serve)

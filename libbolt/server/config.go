@@ -48,6 +48,12 @@ type Config struct {
 	// CORS is the global policy (nil: no CORS headers); RouteCORS overrides it per route id.
 	CORS      *cors.Config            `json:"cors"`
 	RouteCORS map[uint16]*cors.Config `json:"route_cors"`
+	// RouteSkip lists, per route id, the Go middleware @skip_middleware turned off there.
+	// Only "cors" is read here: rate limits and compression are resolved in Python.
+	RouteSkip map[uint16][]string `json:"route_skip"`
+	// RouteClient lists the routes whose requests carry the client address to Python
+	// (request.META["REMOTE_ADDR"]): those whose handler takes the request object.
+	RouteClient []uint16 `json:"route_client"`
 	// RouteTimeoutMs overrides HandlerTimeoutMs per route id.
 	RouteTimeoutMs map[uint16]int `json:"route_timeout_ms"`
 

@@ -4,6 +4,7 @@ package server
 import (
 	"context"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -79,6 +80,11 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	}
 	if s.cors, err = cors.CompileRoutes(cfg.CORS, cfg.RouteCORS, cfg.Routes); err != nil {
 		return nil, err
+	}
+	for id, names := range cfg.RouteSkip {
+		if slices.Contains(names, "cors") || slices.Contains(names, "*") {
+			delete(s.cors, id) // the route's chain then has no CORS step at all
+		}
 	}
 	s.corsOn = len(s.cors) > 0
 	if cfg.State != nil {

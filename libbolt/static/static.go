@@ -36,12 +36,16 @@ type Dir struct {
 type Config struct {
 	URL  string `json:"url"` // STATIC_URL, a local path like "/static/"
 	Dirs []Dir  `json:"dirs"`
+	// MaxAge, when set, adds "Cache-Control: public, max-age=N" to files served
+	// (settings.BOLT_STATIC_MAX_AGE, django-bolt's name; seconds).
+	MaxAge *int `json:"max_age"`
 }
 
 // Handler serves one Config.
 type Handler struct {
-	url  []byte
-	dirs []Dir // roots resolved through symlinks
+	url          []byte
+	dirs         []Dir  // roots resolved through symlinks
+	cacheControl string // "" without MaxAge
 }
 
 var (
@@ -58,6 +62,12 @@ func New(c *Config) (*Handler, error) {
 		return nil, fmt.Errorf("static url %q must be a local path like /static/", c.URL)
 	}
 	h := &Handler{url: []byte(c.URL)}
+	if c.MaxAge != nil {
+		if *c.MaxAge < 0 {
+			return nil, fmt.Errorf("static max_age %d must be >= 0 seconds", *c.MaxAge)
+		}
+		h.cacheControl = "public, max-age=" + strconv.Itoa(*c.MaxAge)
+	}
 	for _, d := range c.Dirs {
 		if !filepath.IsAbs(d.Root) {
 			return nil, fmt.Errorf("static directory %q must be absolute", d.Root)
@@ -96,6 +106,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	if f == nil {
 		fail(ctx, fasthttp.StatusNotFound, notFoundBody)
 		return
+	}
+	if h.cacheControl != "" {
+		ctx.Response.Header.Set("Cache-Control", h.cacheControl)
 	}
 	send(ctx, f, fi, rel)
 }

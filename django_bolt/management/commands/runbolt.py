@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -76,6 +77,19 @@ class Command(BaseCommand):
             "(the rest of ROOT_URLCONF is still served)",
         )
         parser.add_argument(
+            "--keep-alive",
+            type=float,
+            help="seconds an idle keep-alive connection stays open (django-bolt's flag; "
+            "default DJANGO_BOLT_KEEP_ALIVE or DJANGO_BOLT['IDLE_TIMEOUT'], 75)",
+        )
+        parser.add_argument(
+            "--reload-dir",
+            action="append",
+            default=[],
+            metavar="DIR",
+            help="with --dev, also watch the .py files under DIR (repeatable; django-bolt's flag)",
+        )
+        parser.add_argument(
             "--reload-poll",
             action="store_true",
             help="with --dev, watch files by polling (for Docker volumes and network file systems)",
@@ -90,6 +104,13 @@ class Command(BaseCommand):
             os.environ["DJANGO_BOLT_NO_ADMIN"] = "1"
         if options["dev"]:
             os.environ["DJANGO_BOLT_DEV"] = "1"
+            watch_dirs(options["reload_dir"])
+        elif options["reload_dir"]:
+            raise CommandError("--reload-dir needs --dev")
+        if options["keep_alive"] is not None:
+            if options["keep_alive"] <= 0:
+                raise CommandError("--keep-alive must be a positive number of seconds")
+            os.environ["DJANGO_BOLT_KEEP_ALIVE"] = str(options["keep_alive"])  # read by every worker
         if options["graceful_timeout"] is not None:
             # through the environment, so that worker processes read the same value
             os.environ["DJANGO_BOLT_GRACEFUL_TIMEOUT"] = str(options["graceful_timeout"])
@@ -141,3 +162,21 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         if code:
             sys.exit(code)
+
+
+def watch_dirs(dirs: list[str]) -> None:
+    """``--reload-dir``: add each directory to what Django's autoreloader watches."""
+    if not dirs:
+        return
+    from django.utils import autoreload  # noqa: PLC0415 - lazy: the reloader loads only with --dev
+
+    paths = [Path(d).resolve() for d in dirs]
+    for path in paths:
+        if not path.is_dir():
+            raise CommandError(f"--reload-dir {path}: not a directory")
+
+    def add(sender: Any, **kwargs: Any) -> None:
+        for path in paths:
+            sender.watch_dir(path, "**/*.py")
+
+    autoreload.autoreload_started.connect(add, weak=False)

@@ -180,10 +180,11 @@ func (p *Policy) Apply(h *fasthttp.ResponseHeader, origin []byte) {
 }
 
 // Preflight answers an OPTIONS preflight (Fetch standard, "CORS protocol") for a route
-// that exists: 200 with an empty body, and the CORS headers only if the origin is allowed.
+// that exists: 204 No Content (as django-cors-headers and django-bolt answer), and the
+// CORS headers only if the origin is allowed.
 func (p *Policy) Preflight(ctx *fasthttp.RequestCtx, origin []byte) {
 	ctx.Response.ResetBody()
-	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
 	h := &ctx.Response.Header
 	addVary(h)
 	if !p.allows(origin) {

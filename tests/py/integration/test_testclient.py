@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import msgspec
 import pytest
 
 from django_bolt import BoltAPI, HTTPException, Request
+from django_bolt.responses import StreamingResponse
 from django_bolt.testing import AsyncTestClient, TestClient
 
 
@@ -80,7 +83,7 @@ def test_big_bodies_travel_apart_from_their_record() -> None:
 
 
 def test_errors_are_the_servers() -> None:
-    with TestClient(make_api()) as client:
+    with TestClient(make_api(), raise_server_exceptions=False) as client:
         assert client.get("/nope").json() == {"detail": "Not Found"}
         r = client.post("/hello")
         assert r.status_code == 405 and "GET" in r.headers["allow"]
@@ -158,3 +161,46 @@ def test_a_route_on_the_ready_path_is_a_start_up_error() -> None:
     with TestClient(api, settings={"READY_PATH": "/readyz"}) as client:
         assert client.get("/ready").text == "mine"
         assert client.get("/readyz").json() == {"status": "ready", "checks": {}}
+
+
+def test_raise_server_exceptions_reraises_in_the_test() -> None:
+    with TestClient(make_api()) as client:  # django-bolt's default: True
+        with pytest.raises(Exception) as info:  # noqa: PT011 - whatever the handler raised
+            client.get("/boom")
+        assert not isinstance(info.value, httpx.HTTPError)
+        assert client.get("/teapot").status_code == 418  # HTTPException: an answer, not a failure
+
+
+def test_stream_true_reads_as_it_arrives() -> None:
+    api = BoltAPI()
+
+    @api.get("/lines")
+    async def lines() -> StreamingResponse:
+        async def gen() -> AsyncIterator[str]:
+            for i in range(3):
+                yield f"line {i}\n"
+
+        return StreamingResponse(gen(), media_type="text/plain")
+
+    with TestClient(api) as client:
+        r = client.get("/lines", stream=True)
+        assert list(r.iter_lines()) == ["line 0", "line 1", "line 2"]
+        r.close()
+        r = client.get("/lines", stream=True)
+        assert b"".join(r.iter_content()) == b"line 0\nline 1\nline 2\n"  # type: ignore[attr-defined]
+        r.close()
+
+
+def test_cors_allowed_origins_keyword() -> None:
+    with TestClient(make_api(), cors_allowed_origins=["https://app.example"]) as client:
+        r = client.get("/hello", headers={"Origin": "https://app.example"})
+        assert r.headers["access-control-allow-origin"] == "https://app.example"
+        assert (
+            "access-control-allow-origin" not in client.get("/hello", headers={"Origin": "https://x.example"}).headers
+        )
+
+
+def test_create_test_client_helper() -> None:
+    helpers = importlib.import_module("django_bolt.testing.helpers")
+    with helpers.create_test_client(make_api()) as client:
+        assert client.get("/hello").json() == {"message": "Hello, World!"}

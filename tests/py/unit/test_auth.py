@@ -132,7 +132,7 @@ def test_rate_limit_config() -> None:
     config = go_config(api)
     assert config["route_rate_limit"] == {
         "0": {"rps": 5, "key": "x-client", "burst": 10},
-        "1": {"rps": 0.5, "key": "ip"},
+        "1": {"rps": 0.5, "key": "ip", "burst": 1},  # django-bolt's default burst: 2 * rps
     }
     with_default = go_config(api, RATE_LIMIT={"rps": 100}, TRUSTED_PROXIES=["10.0.0.0/8"], TEST_CLOCK=5)
     assert with_default["route_rate_limit"]["2"] == {"rps": 100, "key": "ip"}

@@ -211,4 +211,5 @@ async def upload_request(request: Request) -> dict[str, object]:
 @api.post("/upload/spooled")
 async def upload_spooled(doc: UploadFile = File()) -> dict[str, object]:
     """Reports whether the upload sat on disk (a real file) while the handler ran."""
-    return {"on_disk": not hasattr(doc.file, "getvalue"), "doc": await _describe(doc)}
+    # doc.file is a Django File; its .file is the stream (BytesIO in memory)
+    return {"on_disk": not hasattr(doc.file.file, "getvalue"), "doc": await _describe(doc)}
