@@ -12,6 +12,14 @@ from .datastructures import UploadFile
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 from .openapi import OpenAPIConfig
 from .request import Request
+from .websocket import (
+    CloseCode,
+    WebSocket,
+    WebSocketClose,
+    WebSocketDisconnect,
+    WebSocketException,
+    WebSocketState,
+)
 
 __version__ = "0.1.0"
 
@@ -27,4 +35,10 @@ __all__ = [
     "UploadFile",
     "__version__",
     "rate_limit",
+    "CloseCode",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
 ]

@@ -98,6 +98,14 @@ class BoltSettings:
     MULTIPART_MAX_FILES: int = 100
     #: Most non-file fields in one form body (413 above).
     MULTIPART_MAX_FIELDS: int = 1000
+    #: Open WebSocket connections per process (503 above); they count toward MAX_CONNECTIONS.
+    WS_MAX_CONNECTIONS: int = 10_000
+    #: Largest WebSocket message in bytes (the socket is closed with 1009 above).
+    WS_MAX_MESSAGE_SIZE: int = 1 << 20
+    #: Seconds between Go's pings to a silent WebSocket peer.
+    WS_HEARTBEAT_INTERVAL: float = 20.0
+    #: Seconds a WebSocket peer may stay silent (no frame, no pong) before it is dropped.
+    WS_CLIENT_TIMEOUT: float = 60.0
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -138,6 +146,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "FILE_UPLOAD_TEMP_DIR": (str, type(None)),
     "MULTIPART_MAX_FILES": (int,),
     "MULTIPART_MAX_FIELDS": (int,),
+    "WS_MAX_CONNECTIONS": (int,),
+    "WS_MAX_MESSAGE_SIZE": (int,),
+    "WS_HEARTBEAT_INTERVAL": (int, float),
+    "WS_CLIENT_TIMEOUT": (int, float),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {

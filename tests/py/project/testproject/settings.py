@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "typedapp",
     "shopapp",
     "streamapp",
+    "wsapp",
 ]
 # SQLite (TEST_DB, default in memory) unless TEST_DATABASE_URL names a server: the database
 # tests set it from DATABASE_URL (tests/pg/start.sh) for their PostgreSQL run only.
