@@ -241,7 +241,8 @@ func (s *Server) observeConfig() *observe.Config {
 	c := &observe.Config{
 		Routes: s.cfg.Routes, MetricsPath: *s.cfg.MetricsPath, MetricsToken: s.cfg.MetricsToken,
 		HealthPath: string(s.health), AccessLog: s.cfg.AccessLog,
-		Sources:   metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load},
+		Sources: metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load,
+			WebSockets: s.sockets.WritePrometheus},
 		RequestID: requestID, Peer: peerAddr,
 	}
 	return c

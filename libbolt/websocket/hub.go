@@ -5,6 +5,9 @@
 package websocket
 
 import (
+	"fmt"
+	"io"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -275,4 +278,24 @@ func (h *Hub) Members(group string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.groups[group])
+}
+
+// WritePrometheus writes the bolt_ws_* series: open sockets, messages and bytes each way,
+// and closes by code (a handful of codes, so the series stay few).
+func (h *Hub) WritePrometheus(w io.Writer) {
+	st := &h.Stats
+	fmt.Fprintf(w, "bolt_ws_open_connections %d\n", st.Open.Load())
+	fmt.Fprintf(w, "bolt_ws_messages_in_total %d\n", st.MessagesIn.Load())
+	fmt.Fprintf(w, "bolt_ws_messages_out_total %d\n", st.MessagesOut.Load())
+	fmt.Fprintf(w, "bolt_ws_bytes_in_total %d\n", st.BytesIn.Load())
+	fmt.Fprintf(w, "bolt_ws_bytes_out_total %d\n", st.BytesOut.Load())
+	closes := st.Closes()
+	codes := make([]int, 0, len(closes))
+	for c := range closes {
+		codes = append(codes, int(c))
+	}
+	sort.Ints(codes)
+	for _, c := range codes {
+		fmt.Fprintf(w, "bolt_ws_closes_total{code=\"%d\"} %d\n", c, closes[uint16(c)])
+	}
 }

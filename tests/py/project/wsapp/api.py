@@ -54,7 +54,7 @@ async def params(
 @api.websocket("/ws/auth", auth=[JWTAuthentication()], guards=[IsAuthenticated()])
 async def authed(websocket: WebSocket) -> None:
     await websocket.accept()
-    await websocket.send_json({"sub": websocket.auth.get("sub")})
+    await websocket.send_json({"user_id": websocket.auth.get("user_id")})
     await websocket.close()
 
 
