@@ -249,3 +249,31 @@ def test_metrics_count_sockets(ws_server: BoltProcess) -> None:
     assert "bolt_ws_open_connections" in text
     assert 'bolt_ws_closes_total{code="1000"}' in text
     assert "bolt_ws_messages_in_total" in text
+
+
+def test_shutdown_closes_open_sockets_with_1012(tmp_path: Path) -> None:
+    """SIGTERM: open sockets get 1012 (Service Restart) once the drain deadline passes, and
+    the handler sees WebSocketDisconnect(1012)."""
+    p = BoltProcess(
+        TEST_PROJECT,
+        tmp_path / "runbolt.log",
+        "--processes",
+        "1",
+        env={"TEST_MARKER_DIR": str(tmp_path), "DJANGO_BOLT_GRACEFUL_TIMEOUT": "2"},
+    )
+    p.wait_ready()
+    try:
+
+        async def go() -> tuple[int | None, str | None]:
+            async with connect(ws_url(p, "/ws/watch")) as ws:
+                assert await ws.recv() == "ready"
+                p.terminate()
+                return await closed_with(ws)
+
+        code, _ = run(go())
+        assert code == 1012
+        assert p.proc.wait(timeout=20) == 0
+    finally:
+        p.stop()
+    assert (tmp_path / "ws-watch").read_text() == "1012"
+    assert "closed with 1012" in p.log_path.read_text()
