@@ -43,10 +43,14 @@ func (c *Conn) end(code uint16, frame bool) {
 			c.out.Fail(code)
 		} else {
 			c.out.Fail(0)
-			_ = c.ws.NetConn().Close()
+			c.kill()
 		}
 	})
 }
+
+// kill makes the reader's and the writer's blocked calls fail at once. Closing would not
+// do: a hijacked fasthttp connection ignores Close (fasthttp closes it when Serve returns).
+func (c *Conn) kill() { _ = c.ws.NetConn().SetDeadline(time.Unix(1, 0)) }
 
 // Serve runs an accepted socket until it ends: reads messages into bridge records under
 // the inbound window, writes the outbox, then reports the close to Python and releases
@@ -61,6 +65,9 @@ func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot) {
 	}
 	ws.SetPongHandler(func(string) error { c.lastSeen.Store(h.cfg.Now().UnixNano()); return nil })
 	h.add(c)
+	if code := h.closing.Load(); code != 0 {
+		c.end(uint16(code), true) // opened while the server was closing its sockets
+	}
 	wrote := make(chan struct{})
 	go func() {
 		defer close(wrote)
@@ -70,7 +77,6 @@ func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot) {
 	// The writer may still be sending a close frame; the read side is finished.
 	c.out.Fail(0)
 	<-wrote
-	_ = ws.NetConn().Close()
 	h.Stats.closed(code)
 	h.remove(c)
 	b.EndSocket(slot, code, reason)
@@ -150,6 +156,8 @@ func (c *Conn) write() {
 			if code := c.out.FailCode(); code != 0 {
 				_ = c.ws.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(int(code), ""), time.Now().Add(time.Second))
 				c.afterClose()
+			} else {
+				c.kill() // stopped without a close frame: end the reader too
 			}
 			return
 		}
@@ -160,6 +168,7 @@ func (c *Conn) write() {
 				c.end(1006, false)
 				return
 			}
+			c.hub.Stats.Pings.Add(1)
 		case bridge.OpClose:
 			reason := m.Data
 			if len(reason) > 123 { // a control frame's payload is at most 125 bytes

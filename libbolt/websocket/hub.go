@@ -41,6 +41,7 @@ type Stats struct {
 	MessagesOut atomic.Uint64
 	BytesIn     atomic.Uint64
 	BytesOut    atomic.Uint64
+	Pings       atomic.Uint64
 	closesMu    sync.Mutex
 	closes      map[uint16]uint64
 }
@@ -77,6 +78,9 @@ type Hub struct {
 	broker   Broker
 	stop     chan struct{}
 	stopOnce sync.Once
+	// closing is CloseAll's code once it ran: a socket that opens afterwards is closed
+	// with it at once.
+	closing atomic.Uint32
 	Stats    Stats
 }
 
@@ -161,6 +165,7 @@ func (h *Hub) Tick(now time.Time) {
 // CloseAll closes every open socket with code (1012 at shutdown) and waits up to wait for
 // their connections to end; it returns how many were open.
 func (h *Hub) CloseAll(code uint16, wait time.Duration) int {
+	h.closing.Store(uint32(code))
 	h.mu.Lock()
 	conns := make([]*Conn, 0, len(h.conns))
 	for c := range h.conns {
