@@ -81,7 +81,7 @@ type Hub struct {
 	// closing is CloseAll's code once it ran: a socket that opens afterwards is closed
 	// with it at once.
 	closing atomic.Uint32
-	Stats    Stats
+	Stats   Stats
 }
 
 // NewHub returns a hub; Run starts its heartbeat.
