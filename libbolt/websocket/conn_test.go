@@ -320,7 +320,12 @@ func TestCloseAllSends1012(t *testing.T) {
 
 func TestReserveCapsConnections(t *testing.T) {
 	h := NewHub(Config{MaxConnections: 2})
-	if !h.Reserve() || !h.Reserve() || h.Reserve() {
+	for i := range 2 {
+		if !h.Reserve() {
+			t.Fatalf("reservation %d refused", i)
+		}
+	}
+	if h.Reserve() {
 		t.Fatal("the cap of 2 was not enforced")
 	}
 	h.Unreserve()
