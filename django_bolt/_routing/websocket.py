@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -74,3 +75,15 @@ def mark_socket_route(route: Route) -> None:
     route.flags |= FLAG_WEBSOCKET | FLAG_HEADERS
     route.extra["websocket_param"] = SHIM_NAME
     route.extra["include_in_schema"] = False
+
+
+def warn_socket_groups(routes: list[Route], workers: int) -> None:
+    """Groups live in each worker's Go hub: with several workers and no broker, a broadcast
+    reaches only the members connected to the worker that sent it. Say so at start-up."""
+    if workers > 1 and any(r.flags & FLAG_WEBSOCKET for r in routes):
+        logging.getLogger("django_bolt").warning(
+            "WebSocket groups are per worker: %d workers and no broker, so a broadcast reaches only "
+            "the sockets of the worker that sends it (run --workers 1 for a single hub; see "
+            "docs/websockets.md)",
+            workers,
+        )

@@ -277,3 +277,12 @@ def test_shutdown_closes_open_sockets_with_1012(tmp_path: Path) -> None:
         p.stop()
     assert (tmp_path / "ws-watch").read_text() == "1012"
     assert "closed with 1012" in p.log_path.read_text()
+
+
+def test_multi_worker_start_says_groups_are_per_worker(tmp_path: Path) -> None:
+    p = BoltProcess(TEST_PROJECT, tmp_path / "runbolt.log", "--workers", "2", env={"TEST_MARKER_DIR": str(tmp_path)})
+    try:
+        p.wait_ready()
+        assert "WebSocket groups are per worker: 2 workers" in p.log()
+    finally:
+        p.stop()
