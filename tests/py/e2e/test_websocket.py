@@ -18,7 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from ..conftest import TEST_PROJECT, BoltProcess
+from ..conftest import EXAMPLE_PROJECT, TEST_PROJECT, BoltProcess
 
 SECRET = "tests-only-" + "k" * 40
 
@@ -284,5 +284,33 @@ def test_multi_worker_start_says_groups_are_per_worker(tmp_path: Path) -> None:
     try:
         p.wait_ready()
         assert "WebSocket groups are per worker: 2 workers" in p.log()
+    finally:
+        p.stop()
+
+
+def test_example_project_echo_and_chat(tmp_path: Path) -> None:
+    p = BoltProcess(
+        EXAMPLE_PROJECT, tmp_path / "runbolt.log", "--workers", "1", env={"EXAMPLE_DB": str(tmp_path / "ex.sqlite3")}
+    )
+    try:
+        p.wait_ready()
+
+        async def go() -> None:
+            async with connect(ws_url(p, "/ws/echo")) as ws:
+                await ws.send("text")
+                assert await ws.recv() == "text"
+                await ws.send(b"bin")
+                assert await ws.recv() == b"bin"
+            async with connect(ws_url(p, "/ws/chat/r?name=ann")) as ann:
+                assert json.loads(await ann.recv()) == {"event": "joined", "name": "ann"}
+                async with connect(ws_url(p, "/ws/chat/r?name=bob")) as bob:
+                    assert json.loads(await ann.recv()) == {"event": "joined", "name": "bob"}
+                    assert json.loads(await bob.recv()) == {"event": "joined", "name": "bob"}
+                    await bob.send("hi")
+                    assert json.loads(await ann.recv()) == {"name": "bob", "text": "hi"}
+                    assert json.loads(await bob.recv()) == {"name": "bob", "text": "hi"}
+                assert json.loads(await ann.recv()) == {"event": "left", "name": "bob"}
+
+        run(go())
     finally:
         p.stop()
