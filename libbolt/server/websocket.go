@@ -212,14 +212,14 @@ func (s *Server) closeSockets(deadline time.Time) {
 // handshakeHeaders are the request headers the upgrade reads, as fasthttp/websocket peeks
 // them (it spells them two ways).
 var handshakeHeaders = []string{"Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Protocol",
-	"Sec-WebSocket-Extensions", "Origin", "Upgrade"}
+	"Sec-WebSocket-Extensions", "Origin", "Upgrade", "Connection"}
 
 // canonicalHandshake: the server keeps header names as the client spelled them
 // (DisableHeaderNamesNormalizing, for speed), and Peek is then exact; the upgrade library
 // peeks fixed spellings. The handshake headers are re-set under those spellings once per
-// upgrade (Connection is one fasthttp always recognises).
+// upgrade.
 func canonicalHandshake(ctx *fasthttp.RequestCtx) {
-	var found [6][]byte
+	var found [7][]byte
 	for k, v := range ctx.Request.Header.All() {
 		for i, name := range handshakeHeaders {
 			if len(k) == len(name) && string(k) != name && bytes.EqualFold(k, []byte(name)) {

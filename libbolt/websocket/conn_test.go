@@ -344,3 +344,56 @@ func (h *Hub) isOpen(id uint64) bool {
 	}
 	return false
 }
+
+// fakeBroker stands in for Redis: what one hub publishes, it delivers to every hub
+// subscribed (the other processes), not back to the publisher.
+type fakeBroker struct {
+	mu   sync.Mutex
+	subs []func(string, uint8, []byte)
+}
+
+type brokerEnd struct {
+	b  *fakeBroker
+	at int
+}
+
+func (e *brokerEnd) Publish(group string, op uint8, data []byte) error {
+	e.b.mu.Lock()
+	subs := append([]func(string, uint8, []byte){}, e.b.subs...)
+	e.b.mu.Unlock()
+	for i, deliver := range subs {
+		if i != e.at {
+			deliver(group, op, data)
+		}
+	}
+	return nil
+}
+
+func (e *brokerEnd) Subscribe(deliver func(string, uint8, []byte)) error {
+	e.b.mu.Lock()
+	defer e.b.mu.Unlock()
+	e.at = len(e.b.subs)
+	e.b.subs = append(e.b.subs, deliver)
+	return nil
+}
+
+func TestBrokerCarriesBroadcastsToOtherHubs(t *testing.T) {
+	br := &fakeBroker{}
+	one, two := newRig(t, Config{}), newRig(t, Config{})
+	for _, r := range []*rig{one, two} {
+		if err := r.hub.SetBroker(&brokerEnd{b: br}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, sa := one.dial()
+	b, sb := two.dial()
+	one.respond(&bridge.Response{ID: sa.ID(), Kind: bridge.KindSocketJoin, Body: []byte("g")})
+	two.respond(&bridge.Response{ID: sb.ID(), Kind: bridge.KindSocketJoin, Body: []byte("g")})
+	one.respond(&bridge.Response{Kind: bridge.KindSocketBroadcast, ContentType: bridge.SocketText, Headers: []byte("g"), Body: []byte("across")})
+	for _, c := range []*fws.Conn{a, b} {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, data, err := c.ReadMessage(); err != nil || string(data) != "across" {
+			t.Fatalf("read %q %v", data, err)
+		}
+	}
+}
