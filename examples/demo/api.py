@@ -166,3 +166,12 @@ async def ws_chat(websocket: WebSocket, room: str, name: str = "guest") -> None:
     async for text in websocket.iter_text():
         await websocket.broadcast(group, {"name": name, "text": text})
     await websocket.broadcast(group, {"event": "left", "name": name})
+
+
+@api.websocket("/ws/bench/group")
+async def ws_bench_group(websocket: WebSocket) -> None:
+    """bench/ws_bench.py's broadcast: every member joins one group; what one sends, all get."""
+    await websocket.accept()
+    await websocket.join("bench")
+    async for text in websocket.iter_text():
+        await websocket.broadcast("bench", text)

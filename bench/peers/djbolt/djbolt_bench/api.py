@@ -95,3 +95,14 @@ async def users() -> list[MemberOut]:
 @api.post("/bench/upload")
 async def bench_upload(file: UploadFile = File()) -> dict[str, object]:
     return {"filename": file.filename, "size": len(await file.read())}
+
+
+# ---- issue-17: the WebSocket echo of bench/ws_bench.py.
+from django_bolt import WebSocket  # noqa: E402
+
+
+@api.websocket("/ws/echo")
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    async for text in websocket.iter_text():
+        await websocket.send_text(text)
