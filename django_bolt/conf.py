@@ -106,6 +106,9 @@ class BoltSettings:
     WS_HEARTBEAT_INTERVAL: float = 20.0
     #: Seconds a WebSocket peer may stay silent (no frame, no pong) before it is dropped.
     WS_CLIENT_TIMEOUT: float = 60.0
+    #: A query parameter whose value a WebSocket upgrade without an Authorization header
+    #: presents as ``Bearer <value>`` to auth (for clients that cannot set headers); None: off.
+    WS_QUERY_TOKEN: str | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -150,6 +153,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "WS_MAX_MESSAGE_SIZE": (int,),
     "WS_HEARTBEAT_INTERVAL": (int, float),
     "WS_CLIENT_TIMEOUT": (int, float),
+    "WS_QUERY_TOKEN": (str, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {

@@ -104,6 +104,8 @@ def server_config(
         "heartbeat_interval_ms": int(s.WS_HEARTBEAT_INTERVAL * 1000),
         "client_timeout_ms": int(s.WS_CLIENT_TIMEOUT * 1000),
     }
+    if s.WS_QUERY_TOKEN:
+        config["websocket"]["query_token"] = s.WS_QUERY_TOKEN
     return json.dumps(config).encode()
 
 

@@ -30,6 +30,11 @@ type SocketConfig struct {
 	MaxMessageSize      int `json:"max_message_size"`      // default 1 MiB -> close 1009
 	HeartbeatIntervalMs int `json:"heartbeat_interval_ms"` // default 20 s; -1: no pings
 	ClientTimeoutMs     int `json:"client_timeout_ms"`     // default 60 s; -1: never
+	// QueryToken, when set, names a query parameter whose value is taken as
+	// "Authorization: Bearer <value>" by a WebSocket upgrade that has no Authorization
+	// header (clients that cannot set headers, such as browsers). Off by default: a token
+	// in a URL ends up in logs and histories.
+	QueryToken string `json:"query_token"`
 }
 
 func (c *SocketConfig) hubConfig(writeTimeout time.Duration) (websocket.Config, error) {
@@ -94,7 +99,30 @@ func (s *Server) Sockets() *websocket.Hub { return s.sockets }
 // upgrade.
 func (s *Server) socketRoute(rt *router.Compiled) fasthttp.RequestHandler {
 	serve := protect.Wrap(s.guards[rt.ID], withClientAddr(s.socketHandler(rt)))
+	if s.cfg.WebSocket != nil && s.cfg.WebSocket.QueryToken != "" && s.guards[rt.ID] != nil {
+		serve = withQueryToken(s.cfg.WebSocket.QueryToken, serve)
+	}
 	return s.observer.Tag(rt, serve)
+}
+
+// withQueryToken turns ?<name>=<token> into an Authorization header for the auth step,
+// when the request has none.
+func withQueryToken(name string, next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return func(ctx *fasthttp.RequestCtx) {
+		if tok := ctx.QueryArgs().Peek(name); len(tok) > 0 && !hasHeader(ctx, "Authorization") {
+			ctx.Request.Header.Set("Authorization", "Bearer "+string(tok))
+		}
+		next(ctx)
+	}
+}
+
+func hasHeader(ctx *fasthttp.RequestCtx, name string) bool {
+	for k := range ctx.Request.Header.All() {
+		if bytes.EqualFold(k, []byte(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) socketHandler(rt *router.Compiled) fasthttp.RequestHandler {

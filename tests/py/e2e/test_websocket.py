@@ -31,7 +31,9 @@ def ws_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def ws_server(ws_tmp: Path) -> Iterator[BoltProcess]:
     # One worker: the groups test reaches both clients and the HTTP notify in one process.
-    p = BoltProcess(TEST_PROJECT, ws_tmp / "runbolt.log", "--processes", "1", env={"TEST_MARKER_DIR": str(ws_tmp)})
+    p = BoltProcess(
+        TEST_PROJECT, ws_tmp / "runbolt.log", "--processes", "1", env={"TEST_MARKER_DIR": str(ws_tmp), "TEST_WS": "1"}
+    )
     p.wait_ready()
     yield p
     p.stop()
@@ -135,6 +137,14 @@ def test_refusals_before_the_handshake(ws_server: BoltProcess) -> None:
             ws_url(ws_server, "/ws/auth"), additional_headers={"Authorization": f"Bearer {token}"}
         ) as ws:
             assert json.loads(await ws.recv()) == {"user_id": "42"}
+        # The opt-in query token (WS_QUERY_TOKEN = "access_token") for header-less clients.
+        async with connect(ws_url(ws_server, f"/ws/auth?access_token={token}")) as ws:
+            assert json.loads(await ws.recv()) == {"user_id": "42"}
+        status, _ = await refused(ws_url(ws_server, "/ws/auth?access_token=garbage"))
+        assert status == 401
+        # Session-cookie auth (for browsers) is decided before the handshake too.
+        status, body = await refused(ws_url(ws_server, "/ws/session"), additional_headers={"Cookie": "sessionid=nope"})
+        assert status in (401, 403) and "detail" in body
         # Origin: none and same-origin pass (above); the global CORS list decides the rest.
         async with connect(ws_url(ws_server, "/ws/echo"), origin="https://app.example") as ws:  # type: ignore[arg-type]
             await ws.send("ok")
@@ -314,3 +324,24 @@ def test_example_project_echo_and_chat(tmp_path: Path) -> None:
         run(go())
     finally:
         p.stop()
+
+
+def test_socket_cap_refuses_503(ws_server: BoltProcess) -> None:
+    """WS_MAX_CONNECTIONS = 3 in this server (TEST_WS)."""
+
+    async def go() -> None:
+        url = ws_url(ws_server, "/ws/echo")
+        async with connect(url), connect(url), connect(url):
+            assert await refused(url) == (503, {"detail": "Too many WebSocket connections"})
+        # Closed sockets give their places back.
+        for _ in range(100):
+            try:
+                async with connect(url) as ws:
+                    await ws.send("back")
+                    assert await ws.recv() == "back"
+                    return
+            except InvalidStatus:
+                await asyncio.sleep(0.05)
+        raise AssertionError("the cap did not free up")
+
+    run(go())

@@ -104,3 +104,7 @@ if os.environ.get("TEST_BOLT_SETTINGS"):
     import json
 
     DJANGO_BOLT.update(json.loads(os.environ["TEST_BOLT_SETTINGS"]))
+# tests/py/e2e/test_websocket.py: the opt-in query token and a small socket cap.
+if os.environ.get("TEST_WS"):
+    DJANGO_BOLT["WS_QUERY_TOKEN"] = "access_token"
+    DJANGO_BOLT["WS_MAX_CONNECTIONS"] = 3

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 from django_bolt import BoltAPI, WebSocket, WebSocketDisconnect
-from django_bolt.auth import IsAuthenticated, JWTAuthentication
+from django_bolt.auth import IsAuthenticated, JWTAuthentication, SessionAuthentication
 from django_bolt.middleware import rate_limit
 from django_bolt.param_functions import Header
 from django_bolt.websocket import WebSocketClose
@@ -55,6 +55,12 @@ async def params(
 async def authed(websocket: WebSocket) -> None:
     await websocket.accept()
     await websocket.send_json({"user_id": websocket.auth.get("user_id")})
+    await websocket.close()
+
+
+@api.websocket("/ws/session", auth=[SessionAuthentication()], guards=[IsAuthenticated()])
+async def session_only(websocket: WebSocket) -> None:
+    await websocket.accept()
     await websocket.close()
 
 
