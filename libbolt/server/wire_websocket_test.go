@@ -103,3 +103,13 @@ func TestSocketRefusals(t *testing.T) {
 type testResponse struct{ *fasthttp.Response }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func TestSocketUpgradesRefusedWhileStopping(t *testing.T) {
+	ts := socketServer(t, nil)
+	ts.srv.socketsClosing.Store(true) // what Stop sets first
+	c := ts.dial(t)
+	resp := c.do(t, "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	assertJSONError(t, resp, 503, "Server is shutting down")
+	ts.srv.socketsClosing.Store(false)
+}
