@@ -51,7 +51,17 @@ def active() -> Sockets:
 
 
 def broadcast(group: str, data: Any) -> None:
-    broadcast_record(active(), group, data)
+    """Queue a broadcast record; from another thread (a ``sync_to_thread`` handler), it is
+    handed to the loop thread, which alone writes the dispatcher's batch."""
+    sockets = active()
+    try:
+        on_loop = asyncio.get_running_loop() is sockets.d.loop
+    except RuntimeError:  # no loop in this thread
+        on_loop = False
+    if on_loop:
+        broadcast_record(sockets, group, data)
+    else:
+        sockets.d.loop.call_soon_threadsafe(broadcast_record, sockets, group, data)
 
 
 class Sockets:

@@ -170,7 +170,9 @@ class WebSocket:
             return
         self.state = WebSocketState.DISCONNECTED
         if self._gone is None:
-            self._link.record(self._rid, KIND_WS_CLOSE, 0, code, b"", reason.encode()[:123])
+            # A close frame's reason is at most 123 bytes; cut on a character boundary.
+            cut = reason.encode()[:123].decode("utf-8", "ignore").encode()
+            self._link.record(self._rid, KIND_WS_CLOSE, 0, code, b"", cut)
         self._wake()
 
     # ---- receiving --------------------------------------------------------------------------

@@ -98,6 +98,8 @@ class WebSocketTestClient:
         if port < 0:
             await self._shutdown()
             raise RuntimeError(native.last_error(lib))
+        #: The loopback port the APIs are served on (HTTP routes answer there too).
+        self.port = int(port)
         url = f"ws://127.0.0.1:{port}{self.path}" + (f"?{self.query_string}" if self.query_string else "")
         try:
             self._ws = await connect(

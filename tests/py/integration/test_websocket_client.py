@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
+import httpx
 import pytest
 
 from django_bolt import BoltAPI, Router, WebSocket, WebSocketDisconnect
@@ -75,6 +76,20 @@ async def room(websocket: WebSocket, room: str) -> None:
             await websocket.broadcast(room, await websocket.receive_text())
     except WebSocketDisconnect:
         pass
+
+
+@api.websocket("/long-bye")
+async def long_bye(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.close(4002, "é" * 100)  # 200 bytes: cut to whole characters within 123
+
+
+@api.post("/announce/{room}", sync_to_thread=True)
+def announce(room: str) -> dict[str, bool]:
+    from django_bolt._runtime.websocket import broadcast  # noqa: PLC0415 - the thread-safe path under test
+
+    broadcast(room, "from a thread")
+    return {"ok": True}
 
 
 api.include_router(chat)
@@ -157,6 +172,29 @@ def test_router_prefix_and_groups() -> None:
             assert await ws.receive_text() == "joined"
             await ws.send_text("hello")
             assert await ws.receive_text() == "hello"  # the sender is a member too
+
+    run(go())
+
+
+def test_broadcast_from_a_sync_handler_thread() -> None:
+    async def go() -> None:
+        async with WebSocketTestClient(api, "/chat/r2") as ws:
+            assert await ws.receive_text() == "joined"
+            async with httpx.AsyncClient() as http:
+                r = await http.post(f"http://127.0.0.1:{ws.port}/announce/r2")
+                assert r.json() == {"ok": True}
+            assert await ws.receive_text() == "from a thread"
+
+    run(go())
+
+
+def test_close_reason_is_cut_on_a_character_boundary() -> None:
+    async def go() -> None:
+        async with WebSocketTestClient(api, "/long-bye") as ws:
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.receive()
+            assert info.value.code == 4002
+            assert info.value.reason == "é" * 61
 
     run(go())
 
