@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import weakref
 from contextvars import copy_context
 from typing import Any, Protocol
 
@@ -38,16 +39,20 @@ class Batches(Protocol):
 #: The route option that names the handler's WebSocket argument (set by api.websocket).
 WS_PARAM = "websocket_param"
 
-#: The Sockets of the dispatcher serving in this process (one per process), for
-#: ``api.broadcast``.
-_active: list[Sockets] = []
+#: The Sockets of the dispatchers in this process, newest last (one under runbolt; test
+#: clients add theirs), for ``api.broadcast``. Weak: a finished test client's dispatcher and
+#: its buffers are not kept alive by this list.
+_active: list[weakref.ref[Sockets]] = []
 
 
 def active() -> Sockets:
     """The serving process's socket table; RuntimeError when no server runs here."""
-    if not _active:
-        raise RuntimeError("broadcast needs a running server (runbolt or a test client)")
-    return _active[-1]
+    while _active:
+        sockets = _active[-1]()
+        if sockets is not None:
+            return sockets
+        _active.pop()
+    raise RuntimeError("broadcast needs a running server (runbolt or a test client)")
 
 
 def broadcast(group: str, data: Any) -> None:
@@ -72,11 +77,10 @@ class Sockets:
         self.open: dict[int, WebSocket] = {}
         #: rid -> the exception a handler raised (the test client re-raises it)
         self.errors: dict[int, BaseException] = {}
-        _active.append(self)
+        _active.append(weakref.ref(self))
 
     def detach(self) -> None:
-        if self in _active:
-            _active.remove(self)
+        _active[:] = [r for r in _active if r() not in (None, self)]
 
     # ---- Link ----------------------------------------------------------------------------------
 
