@@ -13,6 +13,14 @@ from .datastructures import UploadFile
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
 from .openapi import OpenAPIConfig
 from .request import Request
+from .websocket import (
+    CloseCode,
+    WebSocket,
+    WebSocketClose,
+    WebSocketDisconnect,
+    WebSocketException,
+    WebSocketState,
+)
 
 __version__ = "0.1.0"
 
@@ -29,6 +37,12 @@ __all__ = [
     "UploadFile",
     "__version__",
     "rate_limit",
+    "CloseCode",
+    "WebSocket",
+    "WebSocketClose",
+    "WebSocketDisconnect",
+    "WebSocketException",
+    "WebSocketState",
 ]
 
 # Class-based views, pagination, filtering (issue 19)

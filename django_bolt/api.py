@@ -23,9 +23,11 @@ from ._routing.models import output_converter, response_model_from
 from ._routing.plans import plan_arguments
 from ._routing.route import METHODS, Route, route_flags
 from ._routing.views import view_routes, viewset_routes
+from ._routing.websocket import mark_socket_route, socket_shim
 from ._runtime.background import with_background
 from ._runtime.binding import build_binder, with_dependencies
 from ._runtime.streaming import generator_endpoint
+from ._runtime.websocket import broadcast as _broadcast
 from .auth._route import apply as apply_auth
 from .compression import CompressionConfig, resolve
 from .conf import sync_handlers_mode
@@ -258,6 +260,25 @@ class Router:
         """Register a handler for the HTTP QUERY method (a safe, idempotent request with a
         body, e.g. a search described in JSON), as django-bolt's ``@api.query``."""
         return self.route("QUERY", path, **options)
+
+    def websocket(
+        self, path: str, *, guards: Sequence[Any] | None = None, auth: Sequence[Any] | None = None
+    ) -> Callable[[Handler], Handler]:
+        """Register an ``async def handler(websocket: WebSocket, ...)`` for WebSocket
+        upgrades of ``path`` (docs/websockets.md); other arguments bind like HTTP ones."""
+
+        def decorator(func: Handler) -> Handler:
+            route = self.add_route("GET", path, socket_shim(func), auth=auth, guards=guards, include_in_schema=False)
+            route.handler = func
+            mark_socket_route(route)
+            return func
+
+        return decorator
+
+    async def broadcast(self, group: str, data: Any) -> None:
+        """Send ``data`` (str: text, bytes: binary, else JSON) to every WebSocket in
+        ``group``: one record, fanned out in Go."""
+        _broadcast(group, data)
 
     def include_router(self, router: Router, prefix: str = "") -> None:
         """Add every route of ``router`` under this one's prefix (plus ``prefix``)."""

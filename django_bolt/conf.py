@@ -111,6 +111,17 @@ class BoltSettings:
     #: "thread": plain ``def`` handlers run in a thread pool (django-bolt projects) instead
     #: of being a start-up error; a warning counts them.
     SYNC_HANDLERS: str | None = None
+    #: Open WebSocket connections per process (503 above); they count toward MAX_CONNECTIONS.
+    WS_MAX_CONNECTIONS: int = 10_000
+    #: Largest WebSocket message in bytes (the socket is closed with 1009 above).
+    WS_MAX_MESSAGE_SIZE: int = 1 << 20
+    #: Seconds between Go's pings to a silent WebSocket peer.
+    WS_HEARTBEAT_INTERVAL: float = 20.0
+    #: Seconds a WebSocket peer may stay silent (no frame, no pong) before it is dropped.
+    WS_CLIENT_TIMEOUT: float = 60.0
+    #: A query parameter whose value a WebSocket upgrade without an Authorization header
+    #: presents as ``Bearer <value>`` to auth (for clients that cannot set headers); None: off.
+    WS_QUERY_TOKEN: str | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -154,6 +165,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "STATE": (str, type(None)),
     "STATE_OPTIONS": (dict, type(None)),
     "SYNC_HANDLERS": (str, type(None)),
+    "WS_MAX_CONNECTIONS": (int,),
+    "WS_MAX_MESSAGE_SIZE": (int,),
+    "WS_HEARTBEAT_INTERVAL": (int, float),
+    "WS_CLIENT_TIMEOUT": (int, float),
+    "WS_QUERY_TOKEN": (str, type(None)),
 }
 VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
 _ENV = {

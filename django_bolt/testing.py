@@ -39,8 +39,9 @@ from ._server.serve import ServeOptions, server_config
 from .api import BoltAPI
 from .conf import BoltSettings, load_settings
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
+from .websocket.testing import ConnectionClosed, WebSocketTestClient
 
-__all__ = ["AsyncTestClient", "LiveServer", "TestClient"]
+__all__ = ["AsyncTestClient", "ConnectionClosed", "LiveServer", "TestClient", "WebSocketTestClient"]
 
 
 class _InProcessServer:

@@ -82,3 +82,17 @@ async def bench_params(
 @app.post("/bench/upload")
 async def bench_upload(file: UploadFile = File()) -> dict[str, object]:
     return {"filename": file.filename, "size": len(await file.read())}
+
+
+# ---- issue-17: the WebSocket echo of bench/ws_bench.py (uvicorn's `websockets` protocol).
+from fastapi import WebSocket, WebSocketDisconnect  # noqa: E402
+
+
+@app.websocket("/ws/echo")
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    try:
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+    except WebSocketDisconnect:
+        pass

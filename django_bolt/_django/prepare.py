@@ -18,7 +18,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.signals import request_finished, request_started
 
-from .._native.wire import FLAG_ASGI
+from .._native.wire import FLAG_ASGI, FLAG_WEBSOCKET
 from .._routing.route import Route
 from .._runtime.encoding import Prepared, encode_result, header_block
 from ..api import BoltAPI
@@ -45,7 +45,7 @@ def prepare(
     routes = _with_middleware(routes, apis, debug)
     routes = [_with_session(r) if _takes_request(r) else r for r in routes] if _sessions_on() else routes
     if conf.DJANGO_SIGNALS:
-        routes = [r if r.flags & FLAG_ASGI else _with_signals(r) for r in routes]
+        routes = [r if r.flags & (FLAG_ASGI | FLAG_WEBSOCKET) else _with_signals(r) for r in routes]
     config: dict[str, Any] = {}
     # As runserver does: the finders' directories while developing (--dev or DEBUG).
     static = static_config(dev=bool(os.environ.get(ENV_DEV)) or bool(settings.DEBUG))
@@ -157,7 +157,8 @@ def _sessions_on() -> bool:
 
 
 def _takes_request(route: Route) -> bool:
-    return any(a.source == "request" for a in route.params)
+    # A WebSocket route's "request" argument is its socket: no session cookie to set.
+    return not route.flags & FLAG_WEBSOCKET and any(a.source == "request" for a in route.params)
 
 
 def _with_session(route: Route) -> Route:
@@ -201,11 +202,11 @@ def _with_middleware(routes: list[Route], apis: Sequence[BoltAPI], debug: bool) 
             chosen.update({(r.method, r.path): paths for r in api.all_routes()})
     if not chosen:
         return routes
-    # Mounted ASGI apps bring their own stack: never wrapped.
+    # Mounted ASGI apps bring their own stack, and WebSocket routes have no HTTP response
+    # for middleware to see: neither is wrapped.
+    skip = FLAG_ASGI | FLAG_WEBSOCKET
     return [
-        wrap_route(r, chosen[(r.method, r.path)], debug)
-        if (r.method, r.path) in chosen and not r.flags & FLAG_ASGI
-        else r
+        wrap_route(r, chosen[(r.method, r.path)], debug) if (r.method, r.path) in chosen and not r.flags & skip else r
         for r in routes
     ]
 

@@ -14,7 +14,7 @@ import struct
 
 #: The version of the C ABI and of every layout below. Go's twin is bridge.ABIVersion; Python
 #: refuses to load a library whose version differs, so bump both with any layout change.
-ABI_VERSION = 6
+ABI_VERSION = 7
 
 # ---- record layouts ------------------------------------------------------------------------
 
@@ -57,6 +57,35 @@ STREAM_OK, STREAM_FAILED = 0, 1
 #: bridge.StreamWindow: chunks a stream may have in flight before it needs credits.
 STREAM_WINDOW = 16
 
+# ---- WebSocket record kinds (bridge/record.go, docs/websockets.md) --------------------------
+# A WebSocket connection keeps its request id for as long as it is open.
+
+#: Go -> Python: a request record for a WebSocket route, before the handshake.
+KIND_WS_OPEN = 4
+#: Go -> Python: a message; ``flags`` is the opcode (WS_TEXT, WS_BINARY), the body the payload.
+KIND_WS_MESSAGE = 5
+#: Go -> Python: the connection ended; ``flags`` is the close code, the body the reason.
+KIND_WS_CLOSED = 6
+#: Python -> Go: complete the handshake; headers: extra handshake headers, body: subprotocol.
+KIND_WS_ACCEPT = 6
+#: Python -> Go: one message; content_type is the opcode. Spends a send credit (KIND_CREDIT
+#: records give them back).
+KIND_WS_SEND = 7
+#: Python -> Go: close; status is the code, body the reason.
+KIND_WS_CLOSE = 8
+#: Python -> Go: the handler consumed ``status`` messages; Go may read that many more.
+KIND_WS_ACK = 9
+#: Python -> Go: join / leave the group named by the body.
+KIND_WS_JOIN, KIND_WS_LEAVE = 10, 11
+#: Python -> Go: send the body to every member of the group named by the header block;
+#: content_type is the opcode; id 0.
+KIND_WS_BROADCAST = 12
+#: Opcodes of message records.
+WS_TEXT, WS_BINARY = 1, 2
+#: bridge.SocketWindow: sends in flight before a credit is needed, and messages Go reads
+#: ahead of the handler before it waits for an ack.
+SOCKET_WINDOW = 16
+
 # ---- content-type codes (response records' content_type byte) ------------------------------
 
 CT_NONE, CT_JSON, CT_TEXT, CT_BYTES, CT_HTML = 0, 1, 2, 3, 4
@@ -82,6 +111,8 @@ FLAG_HEADERS = 1 << 0
 FLAG_ASGI = 1 << 1
 #: Parse a multipart/form-data body into form fields and files.
 FLAG_MULTIPART = 1 << 2
+#: A WebSocket route: Go checks the upgrade and sends KIND_WS_OPEN.
+FLAG_WEBSOCKET = 1 << 3
 
 # ---- method codes (a request record's method byte) -----------------------------------------
 

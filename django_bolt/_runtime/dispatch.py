@@ -24,6 +24,9 @@ from .._native.wire import (
     KIND_REQUEST,
     KIND_RESPONSE,
     KIND_STREAM_START,
+    KIND_WS_CLOSED,
+    KIND_WS_MESSAGE,
+    KIND_WS_OPEN,
     REQ_HEADER,
     RESP_HEADER,
 )
@@ -42,6 +45,7 @@ from .encoding import (
 from .jsonenc import json_encode
 from .orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, current_pool, encode_orm
 from .streaming import Streamer
+from .websocket import Sockets
 
 _REQ_SIZE = REQ_HEADER.size
 _unpack_req = REQ_HEADER.unpack_from
@@ -105,6 +109,7 @@ class Dispatcher:
         self.out_len = 0
         self._set_out(_OUT_START)
         self._set_buffer(1 << 20)
+        self.sockets = Sockets(self)
 
     def _set_buffer(self, size: int) -> None:
         # The cffi view pins the bytearray; a bigger buffer is a new bytearray, never a resize.
@@ -149,6 +154,19 @@ class Dispatcher:
                     streamer = self.streams.get(rid)
                     if streamer is not None:
                         streamer.grant(flags)  # a credit record carries its count in flags
+                    else:
+                        self.sockets.credit(rid, flags)
+                elif kind in (KIND_WS_MESSAGE, KIND_WS_CLOSED):
+                    b = start + plen + palen + qlen + hlen
+                    self.sockets.event(kind, rid, flags, data[b : b + blen])
+                elif kind == KIND_WS_OPEN:
+                    p = start + plen
+                    q = p + palen
+                    h = q + qlen
+                    b = h + hlen
+                    e = off - elen
+                    sections = (data[start:p], data[p:q], data[q:h], data[h:b], b"", data[e:off])
+                    self.sockets.start(rid, routes[route_id], method, sections)
                 else:  # KIND_CANCEL
                     self._cancel(rid)
                 continue

@@ -120,6 +120,14 @@ def server_config(
         config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
     config.update(compression.go_config(routes))
     config.update(observe.go_config(s, opts.dev, apis))
+    config["websocket"] = {
+        "max_connections": s.WS_MAX_CONNECTIONS,
+        "max_message_size": s.WS_MAX_MESSAGE_SIZE,
+        "heartbeat_interval_ms": int(s.WS_HEARTBEAT_INTERVAL * 1000),
+        "client_timeout_ms": int(s.WS_CLIENT_TIMEOUT * 1000),
+    }
+    if s.WS_QUERY_TOKEN:
+        config["websocket"]["query_token"] = s.WS_QUERY_TOKEN
     return json.dumps(config).encode()
 
 

@@ -6,7 +6,7 @@ import os
 import msgspec
 from pydantic import BaseModel
 
-from django_bolt import BoltAPI, HTTPException, ModelViewSet, UploadFile
+from django_bolt import BoltAPI, HTTPException, ModelViewSet, UploadFile, WebSocket
 from django_bolt.auth import IsAuthenticated, JWTAuthentication
 from django_bolt.param_functions import File, Header
 
@@ -154,3 +154,39 @@ class MemberViewSet(ModelViewSet):
 @api.get("/fn/members")
 async def fn_members() -> list[MemberOut]:
     return Member.objects.filter(id__lte=10).order_by("id")  # type: ignore[return-value]
+
+
+# ---- WebSockets (docs/websockets.md) ---------------------------------------------------------
+
+
+@api.websocket("/ws/echo")
+async def ws_echo(websocket: WebSocket) -> None:
+    """Echoes text as text and binary as binary."""
+    await websocket.accept()
+    while True:
+        message = await websocket.receive()
+        if "text" in message:
+            await websocket.send_text(message["text"])
+        else:
+            await websocket.send_bytes(message["bytes"])
+
+
+@api.websocket("/ws/chat/{room}")
+async def ws_chat(websocket: WebSocket, room: str, name: str = "guest") -> None:
+    """A chat room: every message goes to everyone in the room, fanned out by Go."""
+    await websocket.accept()
+    group = f"chat:{room}"
+    await websocket.join(group)
+    await websocket.broadcast(group, {"event": "joined", "name": name})
+    async for text in websocket.iter_text():
+        await websocket.broadcast(group, {"name": name, "text": text})
+    await websocket.broadcast(group, {"event": "left", "name": name})
+
+
+@api.websocket("/ws/bench/group")
+async def ws_bench_group(websocket: WebSocket) -> None:
+    """bench/ws_bench.py's broadcast: every member joins one group; what one sends, all get."""
+    await websocket.accept()
+    await websocket.join("bench")
+    async for text in websocket.iter_text():
+        await websocket.broadcast("bench", text)

@@ -35,6 +35,7 @@ const (
 	slotAnswering           // Respond claimed it and is copying the reply in
 	slotStreaming           // a streamed reply started; chunks go to Slot.Stream
 	slotAbandoned           // timed out or shut down; a late reply is refused
+	slotSocket              // an accepted WebSocket connection (socket.go)
 )
 
 // Reply is a response copied out of Python's batch buffer into memory owned by the slot.
@@ -61,6 +62,9 @@ type Slot struct {
 	credits uint16
 	// Stream is the body of a streamed reply (set when KindStreamStart arrives).
 	Stream *Stream
+	// Socket is the outbox of an accepted WebSocket connection (set when KindSocketAccept
+	// arrives; socket.go).
+	Socket *Outbox
 	// deadline is when the request is abandoned, in nanoseconds on the bridge's monotonic
 	// clock (0: none yet). Written by the owning goroutine, read by the sweeper.
 	deadline atomic.Int64
@@ -87,6 +91,7 @@ func (s *Slot) ID() uint64 { return uint64(s.gen)<<32 | uint64(s.index) }
 type entry struct {
 	id   uint64
 	kind uint8
+	rec  []byte // a pre-encoded record (socket events); nil for the others
 }
 
 // Bridge is the pending table and the Go->Python queue, under one mutex.
@@ -103,7 +108,9 @@ type Bridge struct {
 	// ConnGone, when set, reports whether a connection's peer has closed it; the sweeper
 	// asks it about requests that have waited for Python longer than ProbeAfter.
 	ConnGone func(net.Conn) bool
-	stats    Stats
+	// Groups receives the socket group records (join, leave, broadcast); nil: refused.
+	Groups Groups
+	stats  Stats
 }
 
 // ProbeAfter is how long a request waits for Python before the sweeper starts checking
@@ -268,6 +275,7 @@ func (b *Bridge) probeClients(probes []probe) {
 func (b *Bridge) Release(s *Slot) {
 	s.deadline.Store(0)
 	s.Stream = nil
+	s.Socket = nil
 	s.ClientGone = false
 	s.Body = nil
 	// A slot keeps its buffers for the next request, but not a large body's: otherwise
@@ -304,6 +312,8 @@ func (b *Bridge) AbandonAll() int {
 			s.state = slotAbandoned
 			s.Stream.abort()
 		}
+		// Open sockets (slotSocket) are left to their hub, which closes them with 1012
+		// before this runs and releases their slots when their connections end.
 	}
 	b.mu.Unlock()
 	for _, s := range woken {
@@ -329,6 +339,20 @@ func (b *Bridge) Poll(dst []byte) int {
 	for _, e := range b.queue {
 		var size int
 		var s *Slot
+		if e.rec != nil {
+			size = len(e.rec)
+			if n+size > len(dst) {
+				if n == 0 {
+					return -size
+				}
+				break
+			}
+			copy(dst[n:], e.rec)
+			n += size
+			taken++
+			delivered++
+			continue
+		}
 		switch e.kind {
 		case KindRequest:
 			s = b.slots[uint32(e.id)]
@@ -339,7 +363,7 @@ func (b *Bridge) Poll(dst []byte) int {
 			size = len(s.Req)
 		case KindCredit:
 			s = b.slots[uint32(e.id)]
-			if s.ID() != e.id || s.state != slotStreaming {
+			if s.ID() != e.id || (s.state != slotStreaming && s.state != slotSocket) {
 				taken++
 				continue
 			}
@@ -415,6 +439,9 @@ func (b *Bridge) Respond(batch []byte) (refused int, err error) {
 }
 
 func (b *Bridge) deliver(r *Response) bool {
+	if r.Kind >= KindSocketSend {
+		return b.deliverSocket(r)
+	}
 	idx := uint32(r.ID)
 	b.mu.Lock()
 	if int(idx) >= len(b.slots) {
@@ -432,9 +459,13 @@ func (b *Bridge) deliver(r *Response) bool {
 		return false
 	}
 	s.state = slotAnswering
-	if r.Kind == KindStreamStart {
+	switch r.Kind {
+	case KindStreamStart:
 		s.state = slotStreaming
 		s.Stream = newStream(b, s)
+	case KindSocketAccept:
+		s.state = slotSocket
+		s.Socket = NewOutbox()
 	}
 	b.mu.Unlock()
 	// The batch buffer belongs to Python and is reused after this call: copy out.

@@ -20,7 +20,7 @@ import (
 // ABIVersion is the version of the C ABI and of every record layout in this file; bump it
 // with any layout change. Python's twin (ABI_VERSION in django_bolt/_native/wire.py) must
 // match: Python refuses to run against a library whose version differs from its own.
-const ABIVersion = 6
+const ABIVersion = 7
 
 // Record kinds. The kind byte lets the same bridge later carry streamed response chunks
 // and WebSocket messages without a new wire format.
@@ -43,6 +43,55 @@ const (
 	// generator failed (status 1) and the connection is closed after what was sent.
 	KindStreamEnd uint8 = 5
 )
+
+// WebSocket record kinds (see docs/websockets.md). A WebSocket connection is a slot like a
+// request: its upgrade request travels as KindSocketOpen, and once Python accepted it the
+// slot stays in the socket state until the connection ends, so every message record is
+// checked against the slot's id and generation exactly like a reply.
+const (
+	// KindSocketOpen: Go -> Python: a request record for a WebSocket route, before the
+	// handshake. Python answers KindSocketAccept (Go completes the handshake) or an
+	// ordinary KindResponse (the upgrade is refused with that reply).
+	KindSocketOpen uint8 = 4
+	// KindSocketMessage: Go -> Python: a data message; the flags field is the opcode
+	// (SocketText, SocketBinary), the body section the payload.
+	KindSocketMessage uint8 = 5
+	// KindSocketClosed: Go -> Python: the connection is gone; flags is the close code (the
+	// peer's, or the one Go closed with), the body section the reason. Nothing follows.
+	KindSocketClosed uint8 = 6
+	// KindCredit (above) also returns send credits of a socket: SocketWindow per socket.
+
+	// KindSocketAccept: Python -> Go: complete the handshake; the header block carries
+	// extra handshake headers, the body the chosen subprotocol (empty: none).
+	KindSocketAccept uint8 = 6
+	// KindSocketSend: Python -> Go: one message; content_type is the opcode, body the payload.
+	// Spends one send credit.
+	KindSocketSend uint8 = 7
+	// KindSocketClose: Python -> Go: close with status as the code and body as the reason.
+	KindSocketClose uint8 = 8
+	// KindSocketAck: Python -> Go: the handler consumed status more messages; Go may read
+	// that many more from the socket (inbound flow control, SocketWindow).
+	KindSocketAck uint8 = 9
+	// KindSocketJoin / KindSocketLeave: Python -> Go: the socket joins / leaves the group
+	// named by the body.
+	KindSocketJoin  uint8 = 10
+	KindSocketLeave uint8 = 11
+	// KindSocketBroadcast: Python -> Go: send the body to every member of the group named
+	// by the header block; content_type is the opcode. The id is 0 (no socket needed).
+	KindSocketBroadcast uint8 = 12
+)
+
+// WebSocket opcodes as they travel in records (RFC 6455 numbers).
+const (
+	SocketText   uint8 = 1
+	SocketBinary uint8 = 2
+)
+
+// SocketWindow bounds each direction of a socket: Python may have this many sent messages
+// that Go has not written yet (it then waits for KindCredit), and Go reads at most this
+// many messages ahead of the handler (it then stops reading the socket until
+// KindSocketAck, and TCP pushes back on the client).
+const SocketWindow = 16
 
 // RequestHeaderSize is the fixed part of a request record:
 //
@@ -120,6 +169,9 @@ const (
 	// FlagMultipart asks Go to parse a multipart/form-data body into form fields and
 	// files (routes with Form/File parameters or a request argument).
 	FlagMultipart uint16 = 1 << 2
+	// FlagWebSocket marks a WebSocket route: Go checks the upgrade and hands it to Python as
+	// KindSocketOpen.
+	FlagWebSocket uint16 = 1 << 3
 )
 
 // Content-type codes of response records: the common ones travel as a byte instead of a
@@ -323,4 +375,11 @@ func DecodeResponse(b []byte) (r Response, n int, err error) {
 	r.Body = b[n : n+int(bl)]
 	n += int(bl)
 	return r, n, nil
+}
+
+// AppendSocketEvent appends a Go -> Python socket record (KindSocketMessage or
+// KindSocketClosed) for socket id: flags is the opcode or the close code, body the payload
+// or the reason.
+func AppendSocketEvent(dst []byte, id uint64, kind uint8, flags uint16, body []byte) []byte {
+	return AppendRequest(dst, &Request{ID: id, Kind: kind, Flags: flags, Body: body})
 }

@@ -122,7 +122,7 @@ func (st *Stream) finish() {
 // credit returns one chunk's credit to Python; credits coalesce into one queued record.
 func (b *Bridge) credit(s *Slot) {
 	b.mu.Lock()
-	if s.state == slotStreaming {
+	if s.state == slotStreaming || s.state == slotSocket {
 		if s.credits == 0 {
 			b.push(entry{id: s.ID(), kind: KindCredit})
 		}

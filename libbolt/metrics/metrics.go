@@ -35,6 +35,7 @@ type Registry struct {
 	inFlight  atomic.Int64
 	// WriteErrors counts responses that could not be written (the client went away).
 	WriteErrors atomic.Uint64
+	sockets     func(io.Writer)
 }
 
 // Sources are the values read at scrape time from the rest of the server.
@@ -43,6 +44,8 @@ type Sources struct {
 	OpenConnections func() int64
 	AccessLogDrops  func() uint64   // nil when access logs are off
 	StateMetrics    func(io.Writer) // the shared state store's (nil: none)
+	// WebSockets writes the bolt_ws_* series (package websocket's hub); nil: none.
+	WebSockets func(io.Writer)
 }
 
 // RouteSpec names one route for its labels.
@@ -53,7 +56,7 @@ type RouteSpec struct {
 
 // New builds every route's metrics and the scrape-time gauges.
 func New(routes []RouteSpec, specialPaths []string, src Sources) *Registry {
-	r := &Registry{set: vm.NewSet(), special: map[string]*Route{}}
+	r := &Registry{set: vm.NewSet(), special: map[string]*Route{}, sockets: src.WebSockets}
 	maxID := -1
 	for _, rt := range routes {
 		maxID = max(maxID, int(rt.ID))
@@ -177,6 +180,9 @@ func (rt *Route) status(code int) *vm.Counter {
 // the count reads /proc/self/fd.
 func (r *Registry) WritePrometheus(w io.Writer) {
 	r.set.WritePrometheus(w)
+	if r.sockets != nil {
+		r.sockets(w)
+	}
 	vm.WriteProcessMetrics(w)
 	vm.WriteFDMetrics(w) // open descriptors: what a leak of connections shows first
 }

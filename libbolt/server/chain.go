@@ -18,6 +18,9 @@ import (
 
 // routeHandler is the handler the router calls for rt.
 func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
+	if rt.Flags&bridge.FlagWebSocket != 0 {
+		return s.socketRoute(rt)
+	}
 	serve := s.pythonHandler(rt)
 	if rt.Flags&bridge.FlagASGI != 0 || slices.Contains(s.cfg.RouteClient, rt.ID) {
 		serve = withClientAddr(serve)

@@ -96,6 +96,8 @@ type Config struct {
 	// AccessLog writes one line per request to stderr; nil: no access log (Python turns
 	// it on by default).
 	AccessLog *accesslog.Config `json:"access_log"`
+	// WebSocket holds the limits of WebSocket routes (websocket.go); nil: the defaults.
+	WebSocket *SocketConfig `json:"websocket"`
 }
 
 // FallbackConfig names the Python route that receives unmatched requests.

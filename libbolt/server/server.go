@@ -6,6 +6,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -23,6 +24,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/state"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/static"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/websocket"
 )
 
 // Server is one HTTP server feeding one Python event loop.
@@ -51,6 +53,10 @@ type Server struct {
 	compress map[uint16]*compress.Compressor // per route id; none: not compressed
 	observer *observe.Observer               // nil: no metrics and no access log
 	state    *state.Store                    // nil: no shared state (DJANGO_BOLT["STATE"])
+
+	sockets        *websocket.Hub // WebSocket routes' connections and groups (websocket.go)
+	socketCORS     *cors.Policy   // the global CORS policy, for the upgrade's Origin check
+	socketsClosing atomic.Bool    // Stop began: upgrades are refused 503
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -112,6 +118,9 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	// the slots too.
 	s.Bridge = bridge.New(efd, cfg.MaxConnections)
 	s.Bridge.ConnGone = connGone
+	if err = s.initSockets(); err != nil {
+		return nil, err
+	}
 	if s.compress, err = compress.CompileRoutes(cfg.Compression, cfg.RouteCompression, cfg.Routes); err != nil {
 		return nil, err
 	}
@@ -182,6 +191,7 @@ func (s *Server) Start() error {
 // StartOn serves on an existing listener (tests use an in-memory one).
 func (s *Server) StartOn(ln net.Listener) {
 	s.ln = ln
+	s.sockets.Run()
 	s.serveWG.Add(1)
 	s.capped.Listener = ln
 	go func() {
@@ -212,6 +222,8 @@ func (s *Server) Stop(grace time.Duration) error {
 	// timed out returns at once (fasthttp forgets the listeners), so Stop returned before
 	// the 503s were written, and the stopping flag was cleared, so those connections were
 	// kept alive instead of closed.
+	s.socketsClosing.Store(true)
+	socketsDeadline := time.Now().Add(grace - min(grace/4, time.Second))
 	abandon := time.AfterFunc(grace, func() {
 		n := s.Bridge.AbandonAll()
 		logger.Printf("graceful stop timed out after %s; %d request(s) answered 503", grace, n)
@@ -226,6 +238,9 @@ func (s *Server) Stop(grace time.Duration) error {
 	// here makes that Serve return at once (a second Close is a harmless error).
 	_ = s.ln.Close()
 	s.serveWG.Wait()
+	// Open WebSockets may end on their own until the deadline; the rest are closed 1012
+	// (Service Restart) early enough for Python to hear it before requests are abandoned.
+	s.closeSockets(socketsDeadline)
 	// Shutdown does not wait for hijacked connections (HTTP/1.0 streamed replies, see
 	// stream.go): end their streams now rather than leave them waiting for Python.
 	s.Bridge.AbandonAll()
@@ -244,7 +259,8 @@ func (s *Server) observeConfig() *observe.Config {
 	c := &observe.Config{
 		Routes: s.cfg.Routes, MetricsPath: *s.cfg.MetricsPath, MetricsToken: s.cfg.MetricsToken,
 		HealthPath: string(s.health), AccessLog: s.cfg.AccessLog,
-		Sources:   metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load},
+		Sources: metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load,
+			WebSockets: s.sockets.WritePrometheus},
 		RequestID: requestID, Peer: peerAddr,
 	}
 	// Behind a trusted proxy (nginx, a load balancer) the access log names the client the

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from django_bolt._routing.websocket import warn_socket_groups
 from django_bolt._server.checks import startup_checks
 from django_bolt._server.discovery import collect_routes, discover_apis
 from django_bolt._server.logs import configure as configure_logging
@@ -143,6 +144,7 @@ class Command(BaseCommand):
                 run(routes, opts, apis)  # no supervisor: the one process serves
                 return
             jitter = options["max_requests_jitter"]
+            warn_socket_groups(routes, workers)
             code = Supervisor(
                 SupervisorOptions(
                     workers=workers,

@@ -133,6 +133,10 @@ func checkOrigin(o string) error {
 	return nil
 }
 
+// Allows reports whether origin is allowed by the policy (WebSocket upgrades check the
+// global policy with it).
+func (p *Policy) Allows(origin []byte) bool { return p.allows(origin) }
+
 // allows reports whether origin may read responses.
 func (p *Policy) allows(origin []byte) bool {
 	if p.allowAll {

@@ -116,3 +116,14 @@ class MemberSchema(Serializer):
 class MemberViewSet(ModelViewSet):
     queryset = Member.objects.filter(id__lte=10).order_by("id")
     serializer_class = MemberSchema
+
+
+# ---- issue-17: the WebSocket echo of bench/ws_bench.py.
+from django_bolt import WebSocket  # noqa: E402
+
+
+@api.websocket("/ws/echo")
+async def ws_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    async for text in websocket.iter_text():
+        await websocket.send_text(text)

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "shopapp",
     "streamapp",
     "viewsapp",
+    "wsapp",
 ]
 # SQLite (TEST_DB, default in memory) unless TEST_DATABASE_URL names a server: the database
 # tests set it from DATABASE_URL (tests/pg/start.sh) for their PostgreSQL run only.
@@ -118,3 +119,7 @@ if os.environ.get("TEST_BOLT_SETTINGS"):
 # default pagination class for the test that sets TEST_DEFAULT_PAGINATION.
 BOLT_N_PLUS_ONE_WARNINGS = True
 BOLT_DEFAULT_PAGINATION_CLASS = os.environ.get("TEST_DEFAULT_PAGINATION") or None
+# tests/py/e2e/test_websocket.py: the opt-in query token and a small socket cap.
+if os.environ.get("TEST_WS"):
+    DJANGO_BOLT["WS_QUERY_TOKEN"] = "access_token"
+    DJANGO_BOLT["WS_MAX_CONNECTIONS"] = 3
