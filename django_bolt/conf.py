@@ -98,6 +98,9 @@ class BoltSettings:
     MULTIPART_MAX_FILES: int = 100
     #: Most non-file fields in one form body (413 above).
     MULTIPART_MAX_FIELDS: int = 1000
+    #: Bytes of request bodies held in memory at once, across the process; a body that
+    #: would go past it gets 503 with Retry-After (docs/reliability.md).
+    MAX_INFLIGHT_BODY: int = 64 << 20
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -133,6 +136,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "DOCS_ASSETS_DIR": (str, type(None)),
     "DJANGO_FALLBACK": (bool,),
     "ADMIN": (bool,),
+    "MAX_INFLIGHT_BODY": (int,),
     "DJANGO_SIGNALS": (bool,),
     "FILE_UPLOAD_MAX_MEMORY_SIZE": (int,),
     "FILE_UPLOAD_TEMP_DIR": (str, type(None)),

@@ -85,6 +85,9 @@ def server_config(
         config["route_timeout_ms"] = timeouts
     if s.MAX_BODY_SIZE:
         config["max_body_size"] = s.MAX_BODY_SIZE
+    if limits := route_body_limits(routes):
+        config["route_max_body"] = limits
+    config["max_inflight_body"] = s.MAX_INFLIGHT_BODY
     if opts.reuse_port:
         config["reuse_port"] = True
     config.update(protection_config(routes, s))
@@ -99,6 +102,23 @@ def server_config(
     config.update(compression.go_config(routes))
     config.update(observe.go_config(s, opts.dev))
     return json.dumps(config).encode()
+
+
+#: Argument sources through which a handler can see the request body.
+_BODY_SOURCES = frozenset({"body", "form", "file", "request", "depends"})
+
+
+def route_body_limits(routes: list[Route]) -> dict[str, int]:
+    """Per-route body limits for Go (``route_max_body``): a route's ``max_body_size=``, or 0
+    for a route whose handler cannot see a body (Go then reads none: 413, and 417 for
+    ``Expect: 100-continue``). Routes absent from the map use ``MAX_BODY_SIZE``."""
+    limits: dict[str, int] = {}
+    for i, r in enumerate(routes):
+        if (own := r.extra.get("max_body_size")) is not None:
+            limits[str(i)] = own
+        elif r.method != FALLBACK_METHOD and not any(a.source in _BODY_SOURCES for a in r.params):
+            limits[str(i)] = 0
+    return limits
 
 
 #: Called once the server listens, with its bound port and the event that stops it.

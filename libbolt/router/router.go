@@ -103,6 +103,29 @@ type Table struct {
 	// Handler routes a request (404 and 405 included).
 	Handler fasthttp.RequestHandler
 	r       *frouter.Router
+	// meta has the same paths as r; its handlers only name their route (see Match).
+	meta *frouter.Router
+}
+
+// matchKey is the user value under which a meta handler leaves its *Compiled.
+const matchKey = "\x00bolt.route"
+
+// Match returns the route registered for method and path, without running it (nil if
+// none), and whether the path has a route for some other method. Cold path: used to
+// answer Expect: 100-continue from the headers alone.
+func (t *Table) Match(method string, path []byte, ctx *fasthttp.RequestCtx) (*Compiled, bool) {
+	if h, _ := t.meta.Lookup(method, string(path), ctx); h != nil {
+		h(ctx)
+		c, _ := ctx.UserValue(matchKey).(*Compiled)
+		ctx.RemoveUserValue(matchKey)
+		return c, true
+	}
+	for m := range methods {
+		if h, _ := t.meta.Lookup(m, string(path), ctx); h != nil {
+			return nil, true
+		}
+	}
+	return nil, false
 }
 
 // Lookup returns the handler registered for method and path, or nil. It sets the path
@@ -125,7 +148,7 @@ func Build(routes []Route, h Handlers) (fasthttp.RequestHandler, []*Compiled, er
 
 // BuildTable is Build returning the Table, for callers that also need Lookup.
 func BuildTable(routes []Route, h Handlers) (table *Table, compiled []*Compiled, err error) {
-	r := frouter.New()
+	r, meta := frouter.New(), frouter.New()
 	r.NotFound = h.NotFound
 	r.MethodNotAllowed = h.MethodNotAllowed
 	r.PanicHandler = h.Panic
@@ -155,11 +178,14 @@ func BuildTable(routes []Route, h Handlers) (table *Table, compiled []*Compiled,
 		compiled = append(compiled, c)
 		handler := h.Route(c)
 		r.Handle(rt.Method, path, handler)
+		name := func(ctx *fasthttp.RequestCtx) { ctx.SetUserValue(matchKey, c) }
+		meta.Handle(rt.Method, path, name)
 		// RFC 9110 9.3.2: HEAD is GET without the body. fasthttp drops the body of a HEAD
 		// response and keeps its Content-Length.
 		if rt.Method == "GET" && !explicitHead[rt.Path] {
 			r.Handle("HEAD", path, handler)
+			meta.Handle("HEAD", path, name)
 		}
 	}
-	return &Table{Handler: r.Handler, r: r}, compiled, nil
+	return &Table{Handler: r.Handler, r: r, meta: meta}, compiled, nil
 }

@@ -175,6 +175,9 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, fasthttp.StatusBadRequest, noHostBody)
 		return
 	}
+	// A reply given without reading the body (a refusal, or a Go-served path) closes the
+	// connection rather than wait for the rest of a body nobody needs (body.go).
+	defer closeIfBodyUnread(ctx)
 	if c, ok := ctx.Conn().(*countedConn); ok && s.corsOn {
 		c.origin = f.origin // for the route's CORS middleware (originOf)
 	}
@@ -207,6 +210,14 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	s.table.Handler(ctx)
+}
+
+// closeIfBodyUnread closes the connection after the reply when the request's body was
+// left on the wire (fasthttp would otherwise wait to drain up to 256 KiB of it).
+func closeIfBodyUnread(ctx *fasthttp.RequestCtx) {
+	if ctx.Request.IsBodyStream() && ctx.Request.Header.ContentLength() != 0 {
+		ctx.SetConnectionClose()
+	}
 }
 
 // refuse answers a request that must not reach routing and closes the connection: after

@@ -25,7 +25,15 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	if v := s.cfg.RouteTimeoutMs[rt.ID]; v > 0 {
 		timeout = ms(v)
 	}
+	limit := s.routeBodyLimit(rt.ID)
 	return func(ctx *fasthttp.RequestCtx) {
+		// The body is read here, after routing and the route's middleware (auth, rate
+		// limit) refused what they refuse from the headers alone (body.go).
+		var held heldBody
+		defer held.done()
+		if !s.readBody(ctx, limit, &held) {
+			return
+		}
 		slot, err := s.Bridge.Acquire()
 		if err != nil {
 			body := capacityBody
