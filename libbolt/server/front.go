@@ -22,6 +22,7 @@ var (
 	manyHdrsBody = httperr.Body("Too many request headers")
 	badReqBody   = httperr.Body("Bad Request")
 	noHostBody   = httperr.Body("Missing Host header")
+	bareLFBody   = httperr.Body("Bare LF in the request head: lines must end in CRLF")
 )
 
 // maxRequestIDLen bounds an incoming X-Request-ID; a longer one is replaced, not echoed.
@@ -59,8 +60,12 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 		} else {
 			raw = nil
 		}
+		// A bare LF is no line end (RFC 9112 2.2): fasthttp splits "X: a\nContent-Length:
+		// 39" into two headers where a front end may read one value (a desync).
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
+		} else if raw != nil {
+			return fasthttp.StatusBadRequest, bareLFBody
 		}
 		if len(line) == 0 {
 			continue // the blank line that ends the block
@@ -178,8 +183,14 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 	// A reply given without reading the body (a refusal, or a Go-served path) closes the
 	// connection rather than wait for the rest of a body nobody needs (body.go).
 	defer closeIfBodyUnread(ctx)
-	if c, ok := ctx.Conn().(*countedConn); ok && s.corsOn {
-		c.origin = f.origin // for the route's CORS middleware (originOf)
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		if c.bareLF { // in the request line, which fasthttp parsed with the LF as its end
+			refuse(ctx, fasthttp.StatusBadRequest, bareLFBody)
+			return
+		}
+		if s.corsOn {
+			c.origin = f.origin // for the route's CORS middleware (originOf)
+		}
 	}
 	if validRequestID(f.requestID) {
 		ctx.Response.Header.SetBytesKV(hRequestID, f.requestID)
