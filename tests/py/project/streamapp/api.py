@@ -212,3 +212,9 @@ async def upload_request(request: Request) -> dict[str, object]:
 async def upload_spooled(doc: UploadFile = File()) -> dict[str, object]:
     """Reports whether the upload sat on disk (a real file) while the handler ran."""
     return {"on_disk": not hasattr(doc.file, "getvalue"), "doc": await _describe(doc)}
+
+
+@api.post("/upload/names")
+async def upload_names(docs: list[UploadFile] = File()) -> list[list[str | None]]:
+    """Each upload's sanitised and raw file names (issue 15)."""
+    return [[d.filename, d.raw_filename] for d in docs]
