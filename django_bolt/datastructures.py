@@ -80,13 +80,12 @@ def safe_filename(name: str | None) -> str | None:
     base = "".join(c for c in base if c.isprintable()).strip()
     if base in ("", ".", ".."):
         return None
-    if len(base) > MAX_FILENAME:
-        stem, dot, ext = base.rpartition(".")
-        if dot and 0 < len(ext) < 16:
-            base = stem[: MAX_FILENAME - len(ext) - 1] + "." + ext
-        else:
-            base = base[:MAX_FILENAME]
-    return base
+    if len(base) <= MAX_FILENAME:
+        return base
+    stem, dot, ext = base.rpartition(".")
+    if dot and 0 < len(ext) < 16:  # keep a real extension, cut the stem
+        return stem[: MAX_FILENAME - len(ext) - 1] + "." + ext
+    return base[:MAX_FILENAME]
 
 
 def build_files(meta: list[dict[str, Any]], body: bytes) -> list[tuple[str, UploadFile]]:
