@@ -88,6 +88,7 @@ def server_config(
     if limits := route_body_limits(routes):
         config["route_max_body"] = limits
     config["max_inflight_body"] = s.MAX_INFLIGHT_BODY
+    config.update(host_config())
     if opts.reuse_port:
         config["reuse_port"] = True
     config.update(protection_config(routes, s))
@@ -102,6 +103,20 @@ def server_config(
     config.update(compression.go_config(routes))
     config.update(observe.go_config(s, opts.dev))
     return json.dumps(config).encode()
+
+
+def host_config() -> dict[str, Any]:
+    """Django's ALLOWED_HOSTS for Go (``host_check``, ``allowed_hosts``), as
+    ``HttpRequest.get_host`` applies it: with DEBUG an empty list allows the local names;
+    ``"*"`` (or no Django settings) turns the check off."""
+    if not settings.configured:
+        return {}
+    hosts = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not hosts:
+        hosts = [".localhost", "127.0.0.1", "[::1]"]
+    if "*" in hosts:
+        return {}
+    return {"host_check": True, "allowed_hosts": hosts}
 
 
 #: Argument sources through which a handler can see the request body.

@@ -136,6 +136,40 @@ func (t *Table) Lookup(method string, path []byte, ctx *fasthttp.RequestCtx) fas
 	return h
 }
 
+// redirectSlash answers a path that a route has with (or without) a trailing slash with a
+// redirect to that route: 301 for GET and HEAD, 308 (method and body kept) otherwise. The
+// Location is relative (RFC 9110 10.2.2), so it never names a host taken from the request.
+func (t *Table) redirectSlash(ctx *fasthttp.RequestCtx) bool {
+	method := ctx.Method()
+	path := ctx.Request.URI().PathOriginal()
+	if len(path) <= 1 || string(method) == fasthttp.MethodConnect {
+		return false
+	}
+	var alt []byte
+	if path[len(path)-1] == '/' {
+		alt = append(alt, path[:len(path)-1]...)
+	} else {
+		alt = append(append(alt, path...), '/')
+	}
+	// "//host/..." (or "/\host") would be read as another origin by a browser.
+	if len(alt) > 1 && (alt[1] == '/' || alt[1] == '\\') {
+		return false
+	}
+	if h, _ := t.meta.Lookup(string(method), string(alt), ctx); h == nil {
+		return false
+	}
+	if q := ctx.URI().QueryString(); len(q) > 0 {
+		alt = append(append(alt, '?'), q...)
+	}
+	code := fasthttp.StatusPermanentRedirect
+	if string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead {
+		code = fasthttp.StatusMovedPermanently
+	}
+	ctx.SetStatusCode(code)
+	ctx.Response.Header.SetBytesV("Location", alt)
+	return true
+}
+
 // Build compiles routes into a request handler. Registration errors (bad syntax, unknown
 // method, two routes for the same method and path) are returned, never panicked.
 func Build(routes []Route, h Handlers) (fasthttp.RequestHandler, []*Compiled, error) {
@@ -149,7 +183,16 @@ func Build(routes []Route, h Handlers) (fasthttp.RequestHandler, []*Compiled, er
 // BuildTable is Build returning the Table, for callers that also need Lookup.
 func BuildTable(routes []Route, h Handlers) (table *Table, compiled []*Compiled, err error) {
 	r, meta := frouter.New(), frouter.New()
-	r.NotFound = h.NotFound
+	t := &Table{r: r, meta: meta}
+	// fasthttp/router's own trailing-slash redirect (ctx.Redirect) writes an absolute
+	// Location from the untrusted Host header, always http://; ours is relative.
+	r.RedirectTrailingSlash = false
+	notFound := h.NotFound
+	r.NotFound = func(ctx *fasthttp.RequestCtx) {
+		if !t.redirectSlash(ctx) {
+			notFound(ctx)
+		}
+	}
 	r.MethodNotAllowed = h.MethodNotAllowed
 	r.PanicHandler = h.Panic
 	// No redirects to a cleaned-up path (that would let "/a/../b" reach another route by
@@ -187,5 +230,6 @@ func BuildTable(routes []Route, h Handlers) (table *Table, compiled []*Compiled,
 			meta.Handle("HEAD", path, name)
 		}
 	}
-	return &Table{Handler: r.Handler, r: r, meta: meta}, compiled, nil
+	t.Handler = r.Handler
+	return t, compiled, nil
 }

@@ -46,6 +46,10 @@ type Config struct {
 	// MaxInflightBody bounds the bytes of request bodies held in memory at once across the
 	// process (default 64 MiB); a body that would go past it is answered 503 + Retry-After.
 	MaxInflightBody int `json:"max_inflight_body"`
+	// HostCheck applies AllowedHosts (Django's ALLOWED_HOSTS patterns) to every request:
+	// another host gets 400. Python turns it on unless ALLOWED_HOSTS allows "*".
+	HostCheck    bool     `json:"host_check"`
+	AllowedHosts []string `json:"allowed_hosts"`
 
 	// HealthPath is answered by Go with {"status":"ok"} (liveness); nil means "/health",
 	// "" turns it off.

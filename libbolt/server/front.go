@@ -31,6 +31,7 @@ const maxRequestIDLen = 128
 // headerFacts is what scanHeaders learns from the raw header block in one pass.
 type headerFacts struct {
 	hosts     int
+	host      []byte // Host value (trimmed)
 	lengths   int    // Content-Length lines
 	encodings int    // Transfer-Encoding lines
 	chunked   bool   // the (single) Transfer-Encoding is exactly "chunked"
@@ -87,6 +88,7 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 		case 4:
 			if header.EqualFoldLower(name, "host") {
 				f.hosts++
+				f.host = header.TrimOWS(value)
 			}
 		case 6:
 			if header.EqualFoldLower(name, "origin") {
@@ -201,6 +203,10 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 	if s.health != nil && bytes.Equal(ctx.Path(), s.health) && (ctx.IsGet() || ctx.IsHead()) {
 		ctx.SetContentTypeBytes(contentTypeJSON)
 		ctx.SetBody(healthBody)
+		return
+	}
+	// After the health endpoint: probes name the pod's address, not a public host.
+	if !s.checkHost(ctx, f.host) {
 		return
 	}
 	if s.observer.ServesMetrics(ctx) {

@@ -45,6 +45,7 @@ type Server struct {
 	capped   *capListener                   // wraps the listener given to StartOn
 	upload   multipart.Limits               // for bridge.FlagMultipart routes
 	bodies   bodyBudget                     // request body bytes in memory (body.go)
+	hosts    *hostMatcher                   // ALLOWED_HOSTS; nil: any host (hosts.go)
 
 	compress map[uint16]*compress.Compressor // per route id; none: not compressed
 	observer *observe.Observer               // nil: no metrics and no access log
@@ -74,6 +75,9 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	}()
 	if p := *cfg.HealthPath; p != "" {
 		s.health = []byte(p)
+	}
+	if cfg.HostCheck {
+		s.hosts = newHostMatcher(cfg.AllowedHosts)
 	}
 	if s.cors, err = cors.CompileRoutes(cfg.CORS, cfg.RouteCORS, cfg.Routes); err != nil {
 		return nil, err

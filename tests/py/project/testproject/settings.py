@@ -103,3 +103,6 @@ if os.environ.get("TEST_BOLT_SETTINGS"):
     import json
 
     DJANGO_BOLT.update(json.loads(os.environ["TEST_BOLT_SETTINGS"]))
+# Host checks (tests/py/e2e/test_hardening.py): comma-separated ALLOWED_HOSTS.
+if os.environ.get("TEST_ALLOWED_HOSTS"):
+    ALLOWED_HOSTS = os.environ["TEST_ALLOWED_HOSTS"].split(",")
