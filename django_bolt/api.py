@@ -111,6 +111,7 @@ class Router:
         auth: Sequence[Any] | None = None,
         guards: Sequence[Any] | None = None,
         max_body_size: int | None = None,
+        strict_content_type: bool = True,
     ) -> Route:
         """Register ``func`` for ``method`` and ``path`` (the decorators call this).
 
@@ -120,7 +121,10 @@ class Router:
         overrides the ``HANDLER_TIMEOUT`` setting for this route (504 when it runs out).
         ``auth=[...]`` (backends) and ``guards=[...]`` replace the ``BOLT_*`` defaults for
         this route (see ``django_bolt.auth``). ``max_body_size`` (bytes) replaces the
-        ``MAX_BODY_SIZE`` setting for this route (413 above it, before the body is read)."""
+        ``MAX_BODY_SIZE`` setting for this route (413 above it, before the body is read).
+        A route with a JSON body answers 415 to a body sent with another Content-Type
+        (``text/plain``, forms: what a cross-site page can send without a CORS preflight);
+        ``strict_content_type=False`` accepts any."""
         method = method.upper()
         if method not in METHODS:
             raise BoltConfigError(f"unsupported method {method!r}; use one of {', '.join(METHODS)}")
@@ -164,6 +168,7 @@ class Router:
                 "response_class": response_class,
                 "timeout": timeout,
                 "max_body_size": max_body_size,
+                "strict_content_type": strict_content_type,
             },
         )
         apply_auth(route, auth, guards)

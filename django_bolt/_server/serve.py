@@ -87,6 +87,8 @@ def server_config(
         config["max_body_size"] = s.MAX_BODY_SIZE
     if limits := route_body_limits(routes):
         config["route_max_body"] = limits
+    if json_only := json_body_routes(routes):
+        config["json_body_routes"] = json_only
     config["max_inflight_body"] = s.MAX_INFLIGHT_BODY
     config.update(host_config())
     if opts.reuse_port:
@@ -134,6 +136,16 @@ def route_body_limits(routes: list[Route]) -> dict[str, int]:
         elif r.method != FALLBACK_METHOD and not any(a.source in _BODY_SOURCES for a in r.params):
             limits[str(i)] = 0
     return limits
+
+
+def json_body_routes(routes: list[Route]) -> list[int]:
+    """Ids of the routes with a JSON body argument whose ``strict_content_type`` is on: Go
+    answers 415 for a body of another Content-Type (text/plain, forms) before reading it."""
+    return [
+        i
+        for i, r in enumerate(routes)
+        if r.extra.get("strict_content_type", True) and any(a.source == "body" for a in r.params)
+    ]
 
 
 #: Called once the server listens, with its bound port and the event that stops it.

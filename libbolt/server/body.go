@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"runtime/debug"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
 )
 
@@ -250,8 +252,49 @@ func refuseBusy(ctx *fasthttp.RequestCtx) {
 }
 
 var (
-	expectNoBody = httperr.Body("This route takes no request body")
+	expectNoBody     = httperr.Body("This route takes no request body")
+	encodedBodyBody  = httperr.Body("Compressed request bodies (Content-Encoding) are not supported; send the body uncompressed")
+	notJSONBody      = httperr.Body("Unsupported Media Type: this route takes a JSON body (Content-Type: application/json)")
+	hContentEncoding = []byte("Content-Encoding")
 )
+
+// bodyMediaOK checks the declared coding and type of a request body before it is read:
+// a Content-Encoding other than identity is 415 (the body would be read as JSON or form
+// data and fail with 422), and so is a JSON-body route's (jsonOnly) body sent as another
+// type than JSON: a cross-site HTML form or a "simple" fetch can send text/plain or a form
+// without a CORS preflight, and must not reach a JSON API. No Content-Type is accepted.
+func bodyMediaOK(ctx *fasthttp.RequestCtx, jsonOnly bool) bool {
+	h := &ctx.Request.Header
+	if !ctx.Request.IsBodyStream() || h.ContentLength() == 0 {
+		return true
+	}
+	if ce := h.PeekBytes(hContentEncoding); len(ce) > 0 && !header.EqualFoldLower(header.TrimOWS(ce), "identity") {
+		refuse(ctx, fasthttp.StatusUnsupportedMediaType, encodedBodyBody)
+		return false
+	}
+	if jsonOnly {
+		if ct := h.ContentType(); len(ct) > 0 && !isJSONType(ct) {
+			refuse(ctx, fasthttp.StatusUnsupportedMediaType, notJSONBody)
+			return false
+		}
+	}
+	return true
+}
+
+// isJSONType: application/json or any application/*+json, parameters ignored.
+func isJSONType(ct []byte) bool {
+	if i := bytes.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = header.TrimOWS(ct)
+	const app = "application/"
+	if len(ct) < len(app) || !header.EqualFoldLower(ct[:len(app)], app) {
+		return false
+	}
+	sub := ct[len(app):]
+	return header.EqualFoldLower(sub, "json") ||
+		len(sub) > 5 && header.EqualFoldLower(sub[len(sub)-5:], "+json")
+}
 
 // expectContinue answers Expect: 100-continue from the headers (fasthttp's ExpectHandler):
 // 100 only when a route takes the request, takes a body, the declared length fits its limit

@@ -46,6 +46,8 @@ type Config struct {
 	// MaxInflightBody bounds the bytes of request bodies held in memory at once across the
 	// process (default 64 MiB); a body that would go past it is answered 503 + Retry-After.
 	MaxInflightBody int `json:"max_inflight_body"`
+	// JSONBodyRoutes take a JSON body: another Content-Type gets 415 (body.go).
+	JSONBodyRoutes []uint16 `json:"json_body_routes"`
 	// HostCheck applies AllowedHosts (Django's ALLOWED_HOSTS patterns) to every request:
 	// another host gets 400. Python turns it on unless ALLOWED_HOSTS allows "*".
 	HostCheck    bool     `json:"host_check"`

@@ -10,7 +10,7 @@ import (
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
-// bodyServer has a body route (1, limit 1000 bytes), a GET-only route (2), a route whose
+// bodyServer has a JSON body route (1, limit 1000 bytes), a GET-only route (2), a route whose
 // handler sees no body (3, limit 0: the body is dropped), a protected body route (4) and a default-limit body
 // route (5).
 func bodyServer(t *testing.T, budget int) *testServer {
@@ -24,6 +24,7 @@ func bodyServer(t *testing.T, budget int) *testServer {
 			router.Route{ID: 5, Method: "POST", Path: "/big"},
 		),
 		RouteMaxBody:    map[uint16]int{1: 1000, 3: 0},
+		JSONBodyRoutes:  []uint16{1},
 		MaxInflightBody: budget,
 		AuthBackends:    []auth.BackendConfig{{Type: "jwt", Secret: protectSecret}},
 		RouteAuth: map[uint16]*auth.RouteConfig{
@@ -155,5 +156,39 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A JSON-body route refuses bodies of other types (a cross-site form or simple fetch can
+// send them without a preflight), and any route refuses compressed request bodies, with
+// 415 before reading them (before: 422 from the JSON decoder, or the handler ran).
+func TestWireBodyMediaTypes(t *testing.T) {
+	t.Parallel()
+	ts := bodyServer(t, 0)
+	post := func(path, headers string) string {
+		return fmt.Sprintf("POST %s HTTP/1.1\r\nHost: t\r\n%sContent-Length: 2\r\n\r\n{}", path, headers)
+	}
+	notJSON := "Unsupported Media Type: this route takes a JSON body (Content-Type: application/json)"
+	for _, tc := range []struct{ name, raw, detail string }{
+		{"text/plain", post("/up", "Content-Type: text/plain\r\n"), notJSON},
+		{"form", post("/up", "Content-Type: application/x-www-form-urlencoded\r\n"), notJSON},
+		{"multipart", post("/up", "Content-Type: multipart/form-data; boundary=x\r\n"), notJSON},
+		{"gzip", post("/big", "Content-Encoding: gzip\r\n"), "Compressed request bodies (Content-Encoding) are not supported; send the body uncompressed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			assertJSONError(t, ts.dial(t).do(t, tc.raw), 415, tc.detail)
+		})
+	}
+	ts.assertPythonIdle(t)
+	c := ts.dial(t)
+	for _, h := range []string{"", "Content-Type: application/json; charset=utf-8\r\n", "Content-Type: application/vnd.api+json\r\n", "Content-Encoding: identity\r\n"} {
+		if e := decodeEcho(t, c.do(t, post("/up", h))); string(e.Body) != "{}" {
+			t.Fatalf("%q: body %q", h, e.Body)
+		}
+	}
+	// Other routes take any type.
+	if e := decodeEcho(t, c.do(t, post("/big", "Content-Type: text/plain\r\n"))); string(e.Body) != "{}" {
+		t.Fatalf("text body on a non-JSON route: %q", e.Body)
 	}
 }

@@ -38,3 +38,24 @@ def test_allowed_hosts_is_enforced_on_go_routes(start_bolt: object) -> None:
     # The liveness probe names the pod's address: it is answered whatever the host.
     health = _raw(bolt, b"GET /health HTTP/1.1\r\nHost: 10.1.2.3:8000\r\nConnection: close\r\n\r\n")
     assert health.startswith(b"HTTP/1.1 200"), health
+
+
+def test_json_routes_refuse_other_content_types(start_bolt: object) -> None:
+    """A cross-site form or a "simple" fetch (text/plain) cannot post JSON without a CORS
+    preflight: 415, unless the route opts out; a gzip body is 415, not 422."""
+    bolt: BoltProcess = start_bolt()  # type: ignore[operator]
+    body = b'{"name": "a", "price": 1.5}'
+
+    def post(path: str, headers: str) -> bytes:
+        head = f"POST {path} HTTP/1.1\r\nHost: t\r\n{headers}Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        return _raw(bolt, head.encode() + body)
+
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        reply = post("/items", f"Content-Type: {ctype}\r\n")
+        assert reply.startswith(b"HTTP/1.1 415"), reply
+        assert b"this route takes a JSON body" in reply
+    gz = post("/items", "Content-Type: application/json\r\nContent-Encoding: gzip\r\n")
+    assert gz.startswith(b"HTTP/1.1 415") and b"Content-Encoding" in gz, gz
+    for path, ctype in (("/items", "application/json"), ("/items-any-type", "text/plain"), ("/items", "")):
+        reply = post(path, f"Content-Type: {ctype}\r\n" if ctype else "")
+        assert reply.startswith(b"HTTP/1.1 200") and b'"price":1.5' in reply, (path, ctype, reply)
