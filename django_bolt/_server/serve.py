@@ -20,7 +20,7 @@ from .._native import library as native
 from .._routing.route import Route
 from .._runtime.dispatch import Dispatcher
 from .._runtime.encoding import set_file_roots
-from .._runtime.orm import orm_pool, orm_threads
+from .._runtime.orm import orm_pool, orm_threads, release_lane
 from ..api import BoltAPI
 from ..conf import BoltSettings
 from ..exceptions import BoltConfigError
@@ -192,6 +192,8 @@ async def _serve_http(
     apis: Sequence[BoltAPI] = (),
     extra: dict[str, Any] | None = None,
 ) -> None:
+    # The ORM thread the startup hooks used: requests' contexts are copies of this one.
+    release_lane()
     lib = native.load()
     ffi = native.ffi
     cfg = server_config(routes, opts, apis, extra)
