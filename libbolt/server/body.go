@@ -164,13 +164,9 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, h *heldBody) bool
 		return false
 	}
 	h.charged = target
-	var buf []byte
-	if target <= pooledBodyMax {
-		h.buf = bodyPool.Get().(*[]byte)
-		buf = (*h.buf)[:0]
-	} else {
-		buf = make([]byte, 0, target)
-	}
+	// The first step always fits a pooled buffer (bodyStep == pooledBodyMax).
+	h.buf = bodyPool.Get().(*[]byte)
+	buf := (*h.buf)[:0]
 	stream := req.BodyStream()
 	for {
 		if len(buf) == target {
