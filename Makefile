@@ -109,8 +109,7 @@ fuzz:  ## run every Go fuzz target for FUZZTIME
 # Not part of `make test`.
 FUZZ_ALL_TIME ?= 30s
 fuzz-all: build  ## nightly: every Go fuzz target (FUZZ_ALL_TIME each) and the hypothesis tests
-	$(MAKE) fuzz FUZZTIME=$(FUZZ_ALL_TIME)
-	HYPOTHESIS_PROFILE=nightly $(VPY) -m pytest tests/py/unit/test_properties.py -q -p no:cacheprovider
+	FUZZ_ALL_TIME=$(FUZZ_ALL_TIME) VPY=$(VPY) tests/fuzz/run_all.sh
 
 bench: build  ## run bench/run.py and rewrite bench/RESULTS.md
 	$(PYTHON) bench/run.py --write-results

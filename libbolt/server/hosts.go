@@ -27,7 +27,9 @@ type hostMatcher struct {
 func newHostMatcher(patterns []string) *hostMatcher {
 	m := &hostMatcher{exact: map[string]struct{}{}}
 	for _, p := range patterns {
-		p = strings.ToLower(p)
+		// ASCII lower case, as hostName lowers the request's host (strings.ToLower would
+		// turn a stray non-UTF-8 byte into U+FFFD and never match; found by FuzzHostChecks).
+		p = string(asciiLower([]byte(p), nil))
 		if strings.HasPrefix(p, ".") {
 			m.suffixes = append(m.suffixes, p)
 			m.exact[p[1:]] = struct{}{}
@@ -66,8 +68,11 @@ func hostName(host, dst []byte) []byte {
 	} else if i := bytes.LastIndexByte(host, ':'); i >= 0 {
 		host = host[:i]
 	}
-	host = bytes.TrimSuffix(host, []byte("."))
-	for _, c := range host {
+	return asciiLower(bytes.TrimSuffix(host, []byte(".")), dst)
+}
+
+func asciiLower(b, dst []byte) []byte {
+	for _, c := range b {
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
 		}
