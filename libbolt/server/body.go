@@ -292,6 +292,32 @@ func isJSONType(ct []byte) bool {
 		len(sub) > 5 && header.EqualFoldLower(sub[len(sub)-5:], "+json")
 }
 
+// hTooLarge marks a request whose declared body is over every route's limit (see
+// headerReceived). Its name has spaces: no client can send it (scanHeaders refuses names
+// that are not tokens before front looks for it).
+var hTooLarge = []byte("bolt declared too large")
+
+// headerReceived runs once the head is read, before fasthttp reads anything of the body
+// (Server.HeaderReceived). With streaming, fasthttp reads a byte of the body before it
+// calls the handler, so a client that declares a body too large for any route and waits
+// for the answer before sending it would wait for the read timeout. Such a request is
+// given an empty body and Connection: close here, and marked: front answers it 413 at once.
+// A declared length over one route's smaller limit is refused by its handler (readBody).
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if h.ContentLength() > s.bodyLimitMax && len(h.Peek("Expect")) == 0 { // Expect: expectContinue
+		h.SetContentLength(0)
+		h.SetConnectionClose()
+		h.SetBytesKV(hTooLarge, retryAfterOne)
+	}
+	return fasthttp.RequestConfig{}
+}
+
+// declaredTooLarge reports whether headerReceived marked the request. Speed: the Peek only
+// runs for requests with an empty body and Connection: close.
+func declaredTooLarge(h *fasthttp.RequestHeader) bool {
+	return h.ContentLength() == 0 && h.ConnectionClose() && h.PeekBytes(hTooLarge) != nil
+}
+
 // expectContinue answers Expect: 100-continue from the headers (fasthttp's ExpectHandler):
 // 100 only when a route takes the request, takes a body, the declared length fits its limit
 // and the budget has room; otherwise the final status at once, without reading the body

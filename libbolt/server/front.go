@@ -177,6 +177,10 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, status, body)
 		return
 	}
+	if declaredTooLarge(h) {
+		refuse(ctx, fasthttp.StatusRequestEntityTooLarge, bodyTooLargeBody)
+		return
+	}
 	// RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
 	if f.hosts == 0 && h.IsHTTP11() {
 		refuse(ctx, fasthttp.StatusBadRequest, noHostBody)

@@ -46,6 +46,8 @@ type Server struct {
 	upload   multipart.Limits               // for bridge.FlagMultipart routes
 	bodies   bodyBudget                     // request body bytes in memory (body.go)
 	hosts    *hostMatcher                   // ALLOWED_HOSTS; nil: any host (hosts.go)
+	// bodyLimitMax is the largest body any route takes (MaxBodySize or a RouteMaxBody).
+	bodyLimitMax int
 
 	compress map[uint16]*compress.Compressor // per route id; none: not compressed
 	observer *observe.Observer               // nil: no metrics and no access log
@@ -78,6 +80,10 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	}
 	if cfg.HostCheck {
 		s.hosts = newHostMatcher(cfg.AllowedHosts)
+	}
+	s.bodyLimitMax = cfg.MaxBodySize
+	for _, v := range cfg.RouteMaxBody {
+		s.bodyLimitMax = max(s.bodyLimitMax, v)
 	}
 	if s.cors, err = cors.CompileRoutes(cfg.CORS, cfg.RouteCORS, cfg.Routes); err != nil {
 		return nil, err
@@ -137,6 +143,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 		// (min(limit, length, 8 KiB)): 1 byte, so a refusal does not wait for more.
 		StreamRequestBody:  true,
 		MaxRequestBodySize: 1,
+		HeaderReceived:     s.headerReceived,
 		ExpectHandler:      s.expectContinue,
 		ReadTimeout:        ms(cfg.ReadTimeoutMs),
 		WriteTimeout:       ms(cfg.WriteTimeoutMs),

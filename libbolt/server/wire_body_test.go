@@ -192,3 +192,18 @@ func TestWireBodyMediaTypes(t *testing.T) {
 		t.Fatalf("text body on a non-JSON route: %q", e.Body)
 	}
 }
+
+// A declared length over every route's limit is refused from the head alone, even when
+// the client waits for the answer before sending the body.
+func TestWireDeclaredTooLargeAnsweredAtOnce(t *testing.T) {
+	t.Parallel()
+	ts := bodyServer(t, 0)
+	for _, path := range []string{"/big", "/up", "/__nope__"} {
+		c := ts.dial(t)
+		assertJSONError(t, c.do(t, fmt.Sprintf("POST %s HTTP/1.1\r\nHost: t\r\nContent-Length: 3000000\r\n\r\n", path)), 413, "Request body too large")
+		c.assertClosed(t)
+	}
+	// The marker cannot be sent by a client: a name with spaces is refused first.
+	assertJSONError(t, ts.dial(t).do(t, "POST /big HTTP/1.1\r\nHost: t\r\nbolt declared too large: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"), 400, "Bad Request")
+	ts.assertPythonIdle(t)
+}
