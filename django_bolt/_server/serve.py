@@ -131,9 +131,11 @@ def route_body_limits(routes: list[Route]) -> dict[str, int]:
     ``Expect: 100-continue``). Routes absent from the map use ``MAX_BODY_SIZE``."""
     limits: dict[str, int] = {}
     for i, r in enumerate(routes):
-        if (own := r.extra.get("max_body_size")) is not None:
+        if "max_body_size" not in r.extra:
+            continue  # not made by add_route (the Django fallback, mount_asgi): raw bodies
+        if (own := r.extra["max_body_size"]) is not None:
             limits[str(i)] = own
-        elif r.method != FALLBACK_METHOD and not any(a.source in _BODY_SOURCES for a in r.params):
+        elif not any(a.source in _BODY_SOURCES for a in r.params):
             limits[str(i)] = 0
     return limits
 
