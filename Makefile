@@ -18,7 +18,7 @@ STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-.PHONY: help run test test-go test-py test-browser docs-assets lint fmt fuzz build wheel bench clean
+.PHONY: help run test test-go test-py test-browser docs-assets lint fmt fuzz fuzz-all build wheel bench clean
 
 ## Set-up ---------------------------------------------------------------------------------
 
@@ -105,6 +105,13 @@ fuzz:  ## run every Go fuzz target for FUZZTIME
 			go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# Nightly-style, bounded: every Go fuzz target for FUZZ_ALL_TIME each, then the Python
+# property tests (tests/py/unit/test_properties.py) with the nightly hypothesis profile.
+# Not part of `make test`.
+FUZZ_ALL_TIME ?= 30s
+fuzz-all: build  ## nightly: every Go fuzz target (FUZZ_ALL_TIME each) and the hypothesis tests
+	FUZZ_ALL_TIME=$(FUZZ_ALL_TIME) VPY=$(VPY) tests/fuzz/run_all.sh
 
 bench: build  ## run bench/run.py and rewrite bench/RESULTS.md
 	$(PYTHON) bench/run.py --write-results

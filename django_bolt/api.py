@@ -165,6 +165,8 @@ class Router:
         responses: dict[int, Any] | None = None,
         auth: Sequence[Any] | None = None,
         guards: Sequence[Any] | None = None,
+        max_body_size: int | None = None,
+        strict_content_type: bool = True,
     ) -> Route:
         """Register ``func`` for ``method`` and ``path`` (the decorators call this).
 
@@ -173,7 +175,11 @@ class Router:
         documentation options are kept for the OpenAPI document. ``timeout`` (seconds)
         overrides the ``HANDLER_TIMEOUT`` setting for this route (504 when it runs out).
         ``auth=[...]`` (backends) and ``guards=[...]`` replace the ``BOLT_*`` defaults for
-        this route (see ``django_bolt.auth``)."""
+        this route (see ``django_bolt.auth``). ``max_body_size`` (bytes) replaces the
+        ``MAX_BODY_SIZE`` setting for this route (413 above it, before the body is read).
+        A route with a JSON body answers 415 to a body sent with another Content-Type
+        (``text/plain``, forms: what a cross-site page can send without a CORS preflight);
+        ``strict_content_type=False`` accepts any."""
         method = method.upper()
         if method not in METHODS:
             raise BoltConfigError(f"unsupported method {method!r}; use one of {', '.join(METHODS)}")
@@ -181,6 +187,10 @@ class Router:
             raise BoltConfigError(f"status_code {status_code} is outside 200-599")
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0):
             raise BoltConfigError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if max_body_size is not None and (
+            isinstance(max_body_size, bool) or not isinstance(max_body_size, int) or max_body_size < 0
+        ):
+            raise BoltConfigError(f"max_body_size must be a number of bytes >= 0, got {max_body_size!r}")
         full = _join(self.prefix, path)
         if isinstance(self, BoltAPI):
             full = _slash(full, self.trailing_slash)
@@ -220,6 +230,8 @@ class Router:
                 "response_class": response_class,
                 "timeout": timeout,
                 "legacy_sync": legacy_sync,
+                "max_body_size": max_body_size,
+                "strict_content_type": strict_content_type,
             },
         )
         route.middleware = list(self.middleware)

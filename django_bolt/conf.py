@@ -122,6 +122,9 @@ class BoltSettings:
     #: A query parameter whose value a WebSocket upgrade without an Authorization header
     #: presents as ``Bearer <value>`` to auth (for clients that cannot set headers); None: off.
     WS_QUERY_TOKEN: str | None = None
+    #: Bytes of request bodies held in memory at once, across the process; a body that
+    #: would go past it gets 503 with Retry-After (docs/reliability.md).
+    MAX_INFLIGHT_BODY: int = 64 << 20
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -157,6 +160,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "DOCS_ASSETS_DIR": (str, type(None)),
     "DJANGO_FALLBACK": (bool,),
     "ADMIN": (bool,),
+    "MAX_INFLIGHT_BODY": (int,),
     "DJANGO_SIGNALS": (bool,),
     "FILE_UPLOAD_MAX_MEMORY_SIZE": (int,),
     "FILE_UPLOAD_TEMP_DIR": (str, type(None)),

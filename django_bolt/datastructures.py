@@ -21,9 +21,14 @@ class UploadFile:
     """An uploaded file: ``filename``, ``content_type``, ``size``, ``headers`` (the part's
     headers, lower-case names), ``file`` (a Django ``File``: sync reads, ``chunks()``, usable
     with ``FileField.save``) and the async ``read(size)``, ``seek(offset, whence)`` and
-    ``close()``."""
+    ``close()``.
 
-    __slots__ = ("filename", "content_type", "size", "headers", "file", "_on_disk")
+    ``filename`` is the client's name stripped of any directory (``../../etc/passwd`` ->
+    ``passwd``, ``C:\\x\\a.txt`` -> ``a.txt``), of non-printable characters and cut to 255
+    characters keeping the extension, as Django's ``UploadedFile`` does; ``None`` when
+    nothing usable is left (``..``). ``raw_filename`` is the name exactly as sent."""
+
+    __slots__ = ("filename", "raw_filename", "content_type", "size", "headers", "file", "_on_disk")
 
     def __init__(
         self,
@@ -36,8 +41,9 @@ class UploadFile:
     ) -> None:
         # A Django File around the stream (as django-bolt gives): FileField.save(name,
         # upload.file) works, and read/seek/chunks proxy to the stream.
-        self.file: File[bytes] = file if isinstance(file, File) else File(file, name=filename)
-        self.filename = filename
+        self.raw_filename = filename
+        self.filename = safe_filename(filename)
+        self.file: File[bytes] = file if isinstance(file, File) else File(file, name=self.filename)
         self.content_type = content_type
         self.size = size
         self.headers = headers or {}
@@ -68,6 +74,27 @@ class UploadFile:
 
     def __repr__(self) -> str:
         return f"UploadFile(filename={self.filename!r}, content_type={self.content_type!r}, size={self.size})"
+
+
+#: Longest file name kept (most file systems' limit), as Django's UploadedFile.
+MAX_FILENAME = 255
+
+
+def safe_filename(name: str | None) -> str | None:
+    """The last path component of a client-sent file name, printable characters only, at
+    most MAX_FILENAME long (the extension kept); None for a name with nothing usable."""
+    if name is None:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(c for c in base if c.isprintable()).strip()
+    if base in ("", ".", ".."):
+        return None
+    if len(base) <= MAX_FILENAME:
+        return base
+    stem, dot, ext = base.rpartition(".")
+    if dot and 0 < len(ext) < 16:  # keep a real extension, cut the stem
+        return stem[: MAX_FILENAME - len(ext) - 1] + "." + ext
+    return base[:MAX_FILENAME]
 
 
 def build_files(meta: list[dict[str, Any]], body: bytes) -> list[tuple[str, UploadFile]]:

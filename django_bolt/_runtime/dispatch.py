@@ -43,7 +43,7 @@ from .encoding import (
     logger,
 )
 from .jsonenc import json_encode
-from .orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, current_pool, encode_orm
+from .orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, bind_lane, current_pool, encode_orm
 from .streaming import Streamer
 from .websocket import Sockets
 
@@ -317,6 +317,8 @@ class Dispatcher:
         task = self.loop.create_task(_Resumed(coro, yielded), context=ctx)
         self.tasks[rid] = task
         task.add_done_callback(functools.partial(self._task_done, rid, route, raw, encoded))
+        if ctx is not None:  # an ORM thread taken in the first step is the task's until it ends
+            bind_lane(task, ctx)
 
     def _task_done(
         self, rid: int, route: Route, raw: tuple[Any, ...] | None, encoded: bool, task: asyncio.Task[Any]

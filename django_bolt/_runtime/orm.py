@@ -1,14 +1,17 @@
-"""Django's ORM under the event loop: a bounded thread pool for ORM calls, QuerySet and model
-returns, and a useful message for ``SynchronousOnlyOperation``.
+"""Django's ORM under the event loop: a bounded pool of ORM threads, one per request at a
+time, QuerySet and model returns, and a useful message for ``SynchronousOnlyOperation``.
 
 Django's ``aget``/``acount``/``async for``/``asave``... are ``sync_to_async(thread_sensitive=True)``
 calls. Outside a request context asgiref runs every thread-sensitive call on ONE process-wide
 thread, so concurrent requests would queue behind each other's queries. ``orm_pool`` enters an
-asgiref ``ThreadSensitiveContext`` whose executor is ``OrmExecutor``: N threads (the database's
-pool size), each with its own Django connection (Django's connections are thread-local), and
-after every call the connection is released the way Django does it after a request
+asgiref ``ThreadSensitiveContext`` whose executor is ``OrmExecutor``: N single-thread lanes
+(the database's pool size), each with its own Django connection (Django's connections are
+thread-local). Each request takes a lane at its first ORM call and keeps it until it ends,
+as Django's ASGI handler gives each request its own thread-sensitive context: every ORM
+call of a request sees the same connection and thread-locals. When the request ends its
+connections are released the way Django does it after a request
 (``close_if_unusable_or_obsolete``: returned to the psycopg pool, or kept when persistent and
-healthy). See docs/database.md.
+healthy) and the lane goes to the next request. See docs/database.md.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ import threading
 import typing
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from contextvars import ContextVar, copy_context
+from contextvars import Context, ContextVar, copy_context
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
@@ -63,19 +66,180 @@ def _run_released(fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str
         release_connections()
 
 
-class OrmExecutor(ThreadPoolExecutor):
-    """A thread pool whose every call ends by releasing the thread's DB connections.
+class _Lane:
+    """One ORM thread (and so one Django connection per alias: they are thread-local)."""
 
-    A call cancelled by a client disconnect still runs to its end in its thread (a query
-    cannot be interrupted from Python), and still releases: no connection leaks.
+    __slots__ = ("pool",)
+
+    def __init__(self, index: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"bolt-orm-{index}")
+
+
+class RequestLane:
+    """The ORM thread of one request: every thread-sensitive call of the request (and of
+    the tasks it starts after its first call) runs on it, as under Django's ASGI handler,
+    so state a call leaves on the connection or the thread (``SET``, a tenant's schema,
+    thread-locals) is there for the next call, and no other request's call runs between
+    them. Taken at the request's first ORM call (waiting, first come first served, while
+    every thread is taken) and given back when the request's task ends, after the thread
+    released its connections (``release_connections``)."""
+
+    __slots__ = ("bound", "executor", "lane", "pending", "released")
+
+    def __init__(self, executor: OrmExecutor) -> None:
+        self.executor = executor
+        self.lane: _Lane | None = None
+        #: calls made while waiting for a thread: (fn, args, kwargs, future)
+        self.pending: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], Future[Any]]] = []
+        self.bound = False  # its release is tied to the request's task
+        self.released = False
+
+    def submit(self, fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Future[_T]:
+        ex = self.executor
+        with ex.lock:
+            if self.lane is None:
+                if ex.free:
+                    self.lane = ex.free.popleft()
+                else:
+                    future: Future[_T] = Future()
+                    if not self.pending:
+                        ex.waiting.append(self)
+                    self.pending.append((fn, args, kwargs, future))
+                    return future
+            lane = self.lane
+        return lane.pool.submit(fn, *args, **kwargs)
+
+    def release(self, _task: object = None, *, connections_released: bool = False) -> None:
+        """The request ended: its thread releases its connections and goes to the next
+        request waiting for one (any thread; a cancelled request's waiting calls are dropped)."""
+        ex = self.executor
+        with ex.lock:
+            if self.released:
+                return
+            self.released = True
+            lane, self.lane = self.lane, None
+            dropped, self.pending = self.pending, []
+            if dropped:
+                with contextlib.suppress(ValueError):
+                    ex.waiting.remove(self)
+        for *_, future in dropped:
+            future.cancel()
+        if lane is not None:
+            if not connections_released:
+                # After the request's last calls (one thread: in order); a call still
+                # running (a cancelled query cannot be stopped) finishes first.
+                with contextlib.suppress(RuntimeError):  # the pool has shut down (server stop)
+                    lane.pool.submit(release_connections)
+            ex.hand_over(lane)
+
+
+#: The current request's lane; set at its first thread-sensitive call (see OrmExecutor).
+_request_lane: ContextVar[RequestLane | None] = ContextVar("bolt_orm_lane", default=None)
+
+
+class OrmExecutor(Executor):
+    """The ORM threads: ``threads`` single-thread lanes, each with its own connection.
+
+    ``submit`` (asgiref's thread-sensitive calls, i.e. the async ORM) runs every call of a
+    request on the request's lane (``RequestLane``); different requests run in parallel
+    up to ``threads``. ``submit_unpinned`` runs a job on any free lane and releases the
+    connections after it (the evaluation of returned QuerySets, startup hooks). A call
+    cancelled by a client disconnect still runs to its end in its thread (a query cannot
+    be interrupted from Python), and the lane still releases: no connection leaks.
     """
 
     def __init__(self, threads: int) -> None:
-        super().__init__(max_workers=threads, thread_name_prefix="bolt-orm")
         self.threads = threads
+        # Re-entrant: a job that finishes at once runs its callbacks (release) under it.
+        self.lock = threading.RLock()
+        self.lanes = [_Lane(i) for i in range(threads)]
+        self.free: deque[_Lane] = deque(self.lanes)
+        self.waiting: deque[RequestLane] = deque()
 
     def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
-        return super().submit(_run_released, fn, args, kwargs)
+        if asyncio._get_running_loop() is None:  # a worker thread (nested calls): any lane
+            return self.submit_unpinned(fn, *args, **kwargs)
+        lane = _request_lane.get()
+        if lane is None or lane.released:
+            lane = RequestLane(self)
+            _request_lane.set(lane)
+            task = asyncio.current_task()
+            if task is not None:
+                lane.bound = True
+                task.add_done_callback(lane.release)
+            # else: the request's first step, outside a task; bind_lane ties it to the task
+        return lane.submit(fn, args, kwargs)
+
+    def submit_unpinned(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        """Run fn on a lane of its own for this one job, connections released after it."""
+        with self.lock:
+            free = self.free.popleft() if self.free else None
+        if free is not None:
+            # Speed: a free thread takes the job directly and passes itself on at its end
+            # (no RequestLane, no callback, no second job; /users returns QuerySets).
+            return free.pool.submit(self._run_then_hand_over, free, fn, args, kwargs)
+        lane = RequestLane(self)  # every thread is taken: wait in line like a request
+        future = lane.submit(_run_released, (fn, args, kwargs), {})
+        future.add_done_callback(lambda _f: lane.release(connections_released=True))
+        return future
+
+    def _run_then_hand_over(
+        self, lane: _Lane, fn: Callable[..., _T], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> _T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            release_connections()
+            self.hand_over(lane)
+
+    def hand_over(self, lane: _Lane) -> None:
+        """A lane is free again: to the request that has waited longest, or to the pool."""
+        with self.lock:
+            while self.waiting:
+                nxt = self.waiting.popleft()
+                if nxt.released or not nxt.pending:
+                    continue
+                nxt.lane = lane
+                calls, nxt.pending = nxt.pending, []
+                # Under the lock: a call the request makes meanwhile queues after these.
+                for fn, args, kwargs, future in calls:
+                    if future.set_running_or_notify_cancel():
+                        _chain(lane.pool.submit(fn, *args, **kwargs), future)
+                return
+            self.free.append(lane)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        for lane in self.lanes:
+            lane.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _chain(inner: Future[Any], outer: Future[Any]) -> None:
+    def copy(f: Future[Any]) -> None:
+        exc = f.exception()
+        if exc is not None:
+            outer.set_exception(exc)
+        else:
+            outer.set_result(f.result())
+
+    inner.add_done_callback(copy)
+
+
+def bind_lane(task: asyncio.Task[Any], ctx: Context) -> None:
+    """Tie the lane a request took in its first step (before it had a task) to the task
+    that runs the rest of it: the lane is given back when the task ends."""
+    lane = ctx.get(_request_lane)
+    if lane is not None and not lane.bound:
+        lane.bound = True
+        task.add_done_callback(lane.release)
+
+
+def release_lane() -> None:
+    """Give back the lane the current context holds (the startup hooks' one, before the
+    server serves: every request's context is a copy of this one)."""
+    lane = _request_lane.get()
+    if lane is not None:
+        lane.release()
+        _request_lane.set(None)
 
 
 def orm_threads(configured: int | None) -> int:
@@ -189,7 +353,7 @@ class OrmReturns:
             if start:
                 self._runners += 1
         if start:
-            executor.submit(self._run, executor)
+            executor.submit_unpinned(self._run, executor)
         return job
 
     def _run(self, executor: OrmExecutor) -> None:
@@ -215,7 +379,7 @@ class OrmReturns:
                     self.loop.call_soon_threadsafe(self._deliver)
         # Back of the pool's queue: async ORM calls of other handlers get a thread in turn.
         try:
-            executor.submit(self._run, executor)
+            executor.submit_unpinned(self._run, executor)
         except RuntimeError:  # the pool is shutting down
             with self._lock:
                 self._runners -= 1

@@ -22,7 +22,7 @@ from .._routing.route import Route
 from .._runtime import background
 from .._runtime.dispatch import Dispatcher
 from .._runtime.encoding import set_file_roots
-from .._runtime.orm import orm_pool, orm_threads
+from .._runtime.orm import orm_pool, orm_threads, release_lane
 from ..api import BoltAPI
 from ..conf import BoltSettings
 from ..exceptions import BoltConfigError
@@ -106,6 +106,12 @@ def server_config(
         config["route_timeout_ms"] = timeouts
     if s.MAX_BODY_SIZE:
         config["max_body_size"] = s.MAX_BODY_SIZE
+    if limits := route_body_limits(routes):
+        config["route_max_body"] = limits
+    if json_only := json_body_routes(routes):
+        config["json_body_routes"] = json_only
+    config["max_inflight_body"] = s.MAX_INFLIGHT_BODY
+    config.update(host_config())
     if opts.reuse_port:
         config["reuse_port"] = True
     config.update(protection_config(routes, s))
@@ -129,6 +135,49 @@ def server_config(
     if s.WS_QUERY_TOKEN:
         config["websocket"]["query_token"] = s.WS_QUERY_TOKEN
     return json.dumps(config).encode()
+
+
+def host_config() -> dict[str, Any]:
+    """Django's ALLOWED_HOSTS for Go (``host_check``, ``allowed_hosts``), as
+    ``HttpRequest.get_host`` applies it: with DEBUG an empty list allows the local names;
+    ``"*"`` (or no Django settings) turns the check off."""
+    if not settings.configured:
+        return {}
+    hosts = list(settings.ALLOWED_HOSTS)
+    if settings.DEBUG and not hosts:
+        hosts = [".localhost", "127.0.0.1", "[::1]"]
+    if "*" in hosts:
+        return {}
+    return {"host_check": True, "allowed_hosts": hosts}
+
+
+#: Argument sources through which a handler can see the request body.
+_BODY_SOURCES = frozenset({"body", "form", "file", "request", "depends"})
+
+
+def route_body_limits(routes: list[Route]) -> dict[str, int]:
+    """Per-route body limits for Go (``route_max_body``): a route's ``max_body_size=``, or 0
+    for a route whose handler cannot see a body (Go then reads none: 413, and 417 for
+    ``Expect: 100-continue``). Routes absent from the map use ``MAX_BODY_SIZE``."""
+    limits: dict[str, int] = {}
+    for i, r in enumerate(routes):
+        if "max_body_size" not in r.extra:
+            continue  # not made by add_route (the Django fallback, mount_asgi): raw bodies
+        if (own := r.extra["max_body_size"]) is not None:
+            limits[str(i)] = own
+        elif not any(a.source in _BODY_SOURCES for a in r.params):
+            limits[str(i)] = 0
+    return limits
+
+
+def json_body_routes(routes: list[Route]) -> list[int]:
+    """Ids of the routes with a JSON body argument whose ``strict_content_type`` is on: Go
+    answers 415 for a body of another Content-Type (text/plain, forms) before reading it."""
+    return [
+        i
+        for i, r in enumerate(routes)
+        if r.extra.get("strict_content_type", True) and any(a.source == "body" for a in r.params)
+    ]
 
 
 #: Called once the server listens, with its bound port and the event that stops it.
@@ -175,6 +224,8 @@ async def _serve_http(
     apis: Sequence[BoltAPI] = (),
     extra: dict[str, Any] | None = None,
 ) -> None:
+    # The ORM thread the startup hooks used: requests' contexts are copies of this one.
+    release_lane()
     lib = native.load()
     ffi = native.ffi
     cfg = server_config(routes, opts, apis, extra)

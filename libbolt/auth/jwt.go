@@ -325,7 +325,7 @@ func tokenFailure(err error) *Failure {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		desc = "Token has expired"
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
-		desc = "Token is missing a required claim (exp)"
+		desc = missingClaim(err)
 	case errors.Is(err, jwt.ErrTokenNotValidYet):
 		desc = "Token is not valid yet"
 	case errors.Is(err, jwt.ErrTokenInvalidAudience):
@@ -338,6 +338,29 @@ func tokenFailure(err error) *Failure {
 		desc = "Malformed token"
 	}
 	return &Failure{"invalid_token", desc}
+}
+
+// requiredClaims are the claims a parser option can require; their descriptions are
+// fixed strings, so nothing of the token reaches the reply.
+var requiredClaims = [...]struct{ name, desc string }{
+	{"exp", "Token is missing a required claim (exp)"},
+	{"aud", "Token is missing a required claim (aud)"},
+	{"iss", "Token is missing a required claim (iss)"},
+	{"nbf", "Token is missing a required claim (nbf)"},
+	{"iat", "Token is missing a required claim (iat)"},
+	{"sub", "Token is missing a required claim (sub)"},
+}
+
+// missingClaim names the claim golang-jwt found missing ("<name> claim is required" in
+// its error text, a constant of the library).
+func missingClaim(err error) string {
+	msg := err.Error()
+	for _, c := range requiredClaims {
+		if strings.Contains(msg, c.name+" claim is required") {
+			return c.desc
+		}
+	}
+	return "Token is missing a required claim"
 }
 
 // userID renders the "sub" claim as a string (django-bolt tokens carry the primary key).

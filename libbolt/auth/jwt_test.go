@@ -103,7 +103,9 @@ func TestJWTRefuses(t *testing.T) {
 		wantMsg string
 	}{
 		{"expired", hs, sign(t, jwt.SigningMethodHS256, key, with("exp", frozen.Add(-time.Minute).Unix())), "expired"},
-		{"missing exp", hs, sign(t, jwt.SigningMethodHS256, key, without("exp")), "required claim"},
+		{"missing exp", hs, sign(t, jwt.SigningMethodHS256, key, without("exp")), "required claim (exp)"},
+		{"missing aud names aud", hs, sign(t, jwt.SigningMethodHS256, key, without("aud")), "required claim (aud)"},
+		{"missing iss names iss", hs, sign(t, jwt.SigningMethodHS256, key, without("iss")), "required claim (iss)"},
 		{"nbf in the future", hs, sign(t, jwt.SigningMethodHS256, key, with("nbf", frozen.Add(time.Hour).Unix())), "not valid yet"},
 		{"wrong audience", hs, sign(t, jwt.SigningMethodHS256, key, with("aud", "other")), "audience"},
 		{"wrong issuer", hs, sign(t, jwt.SigningMethodHS256, key, with("iss", "evil")), "issuer"},

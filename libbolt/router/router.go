@@ -104,6 +104,29 @@ type Table struct {
 	// Handler routes a request (404 and 405 included).
 	Handler fasthttp.RequestHandler
 	r       *frouter.Router
+	// meta has the same paths as r; its handlers only name their route (see Match).
+	meta *frouter.Router
+}
+
+// matchKey is the user value under which a meta handler leaves its *Compiled.
+const matchKey = "\x00bolt.route"
+
+// Match returns the route registered for method and path, without running it (nil if
+// none), and whether the path has a route for some other method. Cold path: used to
+// answer Expect: 100-continue from the headers alone.
+func (t *Table) Match(method string, path []byte, ctx *fasthttp.RequestCtx) (*Compiled, bool) {
+	if h, _ := t.meta.Lookup(method, string(path), ctx); h != nil {
+		h(ctx)
+		c, _ := ctx.UserValue(matchKey).(*Compiled)
+		ctx.RemoveUserValue(matchKey)
+		return c, true
+	}
+	for m := range methods {
+		if h, _ := t.meta.Lookup(m, string(path), ctx); h != nil {
+			return nil, true
+		}
+	}
+	return nil, false
 }
 
 // Lookup returns the handler registered for method and path, or nil. It sets the path
@@ -112,6 +135,40 @@ type Table struct {
 func (t *Table) Lookup(method string, path []byte, ctx *fasthttp.RequestCtx) fasthttp.RequestHandler {
 	h, _ := t.r.Lookup(method, string(path), ctx)
 	return h
+}
+
+// redirectSlash answers a path that a route has with (or without) a trailing slash with a
+// redirect to that route: 301 for GET and HEAD, 308 (method and body kept) otherwise. The
+// Location is relative (RFC 9110 10.2.2), so it never names a host taken from the request.
+func (t *Table) redirectSlash(ctx *fasthttp.RequestCtx) bool {
+	method := ctx.Method()
+	path := ctx.Request.URI().PathOriginal()
+	if len(path) <= 1 || string(method) == fasthttp.MethodConnect {
+		return false
+	}
+	var alt []byte
+	if path[len(path)-1] == '/' {
+		alt = append(alt, path[:len(path)-1]...)
+	} else {
+		alt = append(append(alt, path...), '/')
+	}
+	// "//host/..." (or "/\host") would be read as another origin by a browser.
+	if len(alt) > 1 && (alt[1] == '/' || alt[1] == '\\') {
+		return false
+	}
+	if h, _ := t.meta.Lookup(string(method), string(alt), ctx); h == nil {
+		return false
+	}
+	if q := ctx.URI().QueryString(); len(q) > 0 {
+		alt = append(append(alt, '?'), q...)
+	}
+	code := fasthttp.StatusPermanentRedirect
+	if string(method) == fasthttp.MethodGet || string(method) == fasthttp.MethodHead {
+		code = fasthttp.StatusMovedPermanently
+	}
+	ctx.SetStatusCode(code)
+	ctx.Response.Header.SetBytesV("Location", alt)
+	return true
 }
 
 // Build compiles routes into a request handler. Registration errors (bad syntax, unknown
@@ -126,8 +183,17 @@ func Build(routes []Route, h Handlers) (fasthttp.RequestHandler, []*Compiled, er
 
 // BuildTable is Build returning the Table, for callers that also need Lookup.
 func BuildTable(routes []Route, h Handlers) (table *Table, compiled []*Compiled, err error) {
-	r := frouter.New()
-	r.NotFound = h.NotFound
+	r, meta := frouter.New(), frouter.New()
+	t := &Table{r: r, meta: meta}
+	// fasthttp/router's own trailing-slash redirect (ctx.Redirect) writes an absolute
+	// Location from the untrusted Host header, always http://; ours is relative.
+	r.RedirectTrailingSlash = false
+	notFound := h.NotFound
+	r.NotFound = func(ctx *fasthttp.RequestCtx) {
+		if !t.redirectSlash(ctx) {
+			notFound(ctx)
+		}
+	}
 	r.MethodNotAllowed = h.MethodNotAllowed
 	r.PanicHandler = h.Panic
 	// No redirects to a cleaned-up path (that would let "/a/../b" reach another route by
@@ -156,11 +222,15 @@ func BuildTable(routes []Route, h Handlers) (table *Table, compiled []*Compiled,
 		compiled = append(compiled, c)
 		handler := h.Route(c)
 		r.Handle(rt.Method, path, handler)
+		name := func(ctx *fasthttp.RequestCtx) { ctx.SetUserValue(matchKey, c) }
+		meta.Handle(rt.Method, path, name)
 		// RFC 9110 9.3.2: HEAD is GET without the body. fasthttp drops the body of a HEAD
 		// response and keeps its Content-Length.
 		if rt.Method == "GET" && !explicitHead[rt.Path] {
 			r.Handle("HEAD", path, handler)
+			meta.Handle("HEAD", path, name)
 		}
 	}
-	return &Table{Handler: r.Handler, r: r}, compiled, nil
+	t.Handler = r.Handler
+	return t, compiled, nil
 }

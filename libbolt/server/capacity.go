@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -80,6 +81,49 @@ type countedConn struct {
 	// set, looked up and closed per request; BenchmarkChain/cors ~30 ns less, in noise).
 	peer   netip.Addr
 	origin []byte
+	// headDone is set once the head of the connection's first request was read; until
+	// then Read refuses a bare LF (see scanHead). last holds the bytes before the current
+	// read, to find CRLFCRLF across reads.
+	headDone bool
+	bareLF   bool // scanHead found one: front refuses the request (fasthttp may parse it)
+	last     [3]byte
+}
+
+// errBareLF is returned by countedConn.Read for a bare LF in the first request's head;
+// fasthttp hands it to parseError (400 + close).
+var errBareLF = errors.New("bare LF in the request head")
+
+// Read checks the head of the connection's first request for bare LFs (line ends must be
+// CRLF, RFC 9112 2.2): fasthttp takes LF as a line end but waits for CRLFCRLF to end the
+// block, so a request whose lines all end in LF would hang until the read timeout. Later
+// requests' heads are checked by scanHeaders once fasthttp parsed them. Speed: one branch
+// per read after the first head.
+func (c *countedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.headDone && n > 0 && !c.scanHead(p[:n]) {
+		c.bareLF, c.headDone = true, true
+		return n, errBareLF
+	}
+	return n, err
+}
+
+// scanHead looks at the next bytes of the first request's head; false: a bare LF.
+func (c *countedConn) scanHead(b []byte) bool {
+	p3, p2, p1 := c.last[0], c.last[1], c.last[2]
+	for _, ch := range b {
+		if ch == '\n' {
+			if p1 != '\r' {
+				return false
+			}
+			if p2 == '\n' && p3 == '\r' {
+				c.headDone = true // CRLFCRLF: the body, or the next request, follows
+				return true
+			}
+		}
+		p3, p2, p1 = p2, p1, ch
+	}
+	c.last = [3]byte{p3, p2, p1}
+	return true
 }
 
 func (c *countedConn) Write(p []byte) (int, error) {

@@ -96,6 +96,10 @@ func BenchmarkChain(b *testing.B) {
 		{"accesslog", func(c *Config) { noMetrics(c); c.AccessLog = &accesslog.Config{} }, benchHello},
 		{"cors", func(c *Config) { noMetrics(c); cors(c) }, withOrigin},
 		{"all", func(c *Config) { c.AccessLog = &accesslog.Config{}; cors(c) }, withOrigin},
+		{"hosts", func(c *Config) {
+			noMetrics(c)
+			c.HostCheck, c.AllowedHosts = true, []string{"127.0.0.1", "localhost", ".example.com"}
+		}, benchHello},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			var cfg Config

@@ -41,6 +41,18 @@ type Config struct {
 	// MaxURIBytes caps the request target (default 8 KiB -> 414). The request line is read
 	// into the MaxHeaderBytes buffer, so a target longer than that is a 431 instead.
 	MaxURIBytes int `json:"max_uri_bytes"`
+	// RouteMaxBody overrides MaxBodySize per route id; 0 means the route's handler cannot
+	// see a body, so none is read (413 for a body, 417 for Expect: 100-continue).
+	RouteMaxBody map[uint16]int `json:"route_max_body"`
+	// MaxInflightBody bounds the bytes of request bodies held in memory at once across the
+	// process (default 64 MiB); a body that would go past it is answered 503 + Retry-After.
+	MaxInflightBody int `json:"max_inflight_body"`
+	// JSONBodyRoutes take a JSON body: another Content-Type gets 415 (body.go).
+	JSONBodyRoutes []uint16 `json:"json_body_routes"`
+	// HostCheck applies AllowedHosts (Django's ALLOWED_HOSTS patterns) to every request:
+	// another host gets 400. Python turns it on unless ALLOWED_HOSTS allows "*".
+	HostCheck    bool     `json:"host_check"`
+	AllowedHosts []string `json:"allowed_hosts"`
 
 	// HealthPath is answered by Go with {"status":"ok"} (liveness); nil means "/health",
 	// "" turns it off.
@@ -127,6 +139,7 @@ func (c *Config) applyDefaults() {
 	def(&c.MaxConnections, 10_000)
 	def(&c.MaxHeaders, 100)
 	def(&c.MaxURIBytes, 8<<10)
+	def(&c.MaxInflightBody, 64<<20)
 	def(&c.MultipartMaxFiles, 100)
 	def(&c.MultipartMaxFields, 1000)
 	def(&c.UploadMemoryMax, 1<<20)
@@ -150,10 +163,15 @@ func (c *Config) validate() error {
 		"write_timeout_ms": c.WriteTimeoutMs, "idle_timeout_ms": c.IdleTimeoutMs,
 		"max_connections": c.MaxConnections, "max_headers": c.MaxHeaders, "max_uri_bytes": c.MaxURIBytes,
 		"multipart_max_files": c.MultipartMaxFiles, "multipart_max_fields": c.MultipartMaxFields,
-		"upload_memory_max": c.UploadMemoryMax,
+		"upload_memory_max": c.UploadMemoryMax, "max_inflight_body": c.MaxInflightBody,
 	} {
 		if v < 0 {
 			return fmt.Errorf("%s must be positive, got %d", name, v)
+		}
+	}
+	for id, v := range c.RouteMaxBody {
+		if v < 0 {
+			return fmt.Errorf("route_max_body for route %d must not be negative, got %d", id, v)
 		}
 	}
 	for id, v := range c.RouteTimeoutMs {

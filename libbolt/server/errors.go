@@ -44,6 +44,8 @@ func parseError(ctx *fasthttp.RequestCtx, err error) {
 		status, detail = fasthttp.StatusRequestEntityTooLarge, "Request body too large"
 	case errors.As(err, &small):
 		status, detail = fasthttp.StatusRequestHeaderFieldsTooLarge, "Request header fields too large"
+	case errors.Is(err, errBareLF):
+		detail = "Bare LF in the request head: lines must end in CRLF"
 	case isTimeout(err):
 		status, detail = fasthttp.StatusRequestTimeout, "Request timeout"
 	}

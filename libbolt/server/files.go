@@ -25,6 +25,8 @@ var fileHandler = (&fasthttp.FS{
 	},
 }).NewRequestHandler()
 
+var rangeNotSatisfiable = httperr.Body("Range Not Satisfiable")
+
 // serveFile answers with the file at the absolute path in r.Body. Headers from Python
 // (e.g. Content-Disposition) are added after, so an explicit content type wins over the
 // extension's.
@@ -35,5 +37,10 @@ func serveFile(ctx *fasthttp.RequestCtx, r *bridge.Reply) string {
 	}
 	ctx.Request.URI().SetPath(path)
 	fileHandler(ctx)
+	if ctx.Response.StatusCode() == fasthttp.StatusRequestedRangeNotSatisfiable {
+		// fasthttp's 416 is text; Content-Range (bytes */size) stays.
+		httperr.Write(ctx, fasthttp.StatusRequestedRangeNotSatisfiable, rangeNotSatisfiable)
+		return ""
+	}
 	return addHeaders(&ctx.Response.Header, r.Headers)
 }

@@ -57,6 +57,12 @@ func TestFileReplies(t *testing.T) {
 	if ranged.StatusCode() != 206 || string(ranged.Body()) != "234" {
 		t.Fatalf("range: %d %q", ranged.StatusCode(), ranged.Body())
 	}
+	// An unsatisfiable range is a JSON 416, like every error Go writes (was fasthttp's text).
+	unsatisfiable := c.do(t, "GET "+target+" HTTP/1.1\r\nHost: t\r\nRange: bytes=50-60\r\n\r\n")
+	assertJSONError(t, unsatisfiable, 416, "Range Not Satisfiable")
+	if got := string(unsatisfiable.Header.Peek("Content-Range")); got != "bytes */10" {
+		t.Fatalf("416 Content-Range %q", got)
+	}
 	cached := c.do(t, "GET "+target+" HTTP/1.1\r\nHost: t\r\nIf-Modified-Since: "+lastModified+"\r\n\r\n")
 	if cached.StatusCode() != http.StatusNotModified {
 		t.Fatalf("If-Modified-Since: %d", cached.StatusCode())

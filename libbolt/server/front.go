@@ -22,6 +22,7 @@ var (
 	manyHdrsBody = httperr.Body("Too many request headers")
 	badReqBody   = httperr.Body("Bad Request")
 	noHostBody   = httperr.Body("Missing Host header")
+	bareLFBody   = httperr.Body("Bare LF in the request head: lines must end in CRLF")
 )
 
 // maxRequestIDLen bounds an incoming X-Request-ID; a longer one is replaced, not echoed.
@@ -30,6 +31,7 @@ const maxRequestIDLen = 128
 // headerFacts is what scanHeaders learns from the raw header block in one pass.
 type headerFacts struct {
 	hosts     int
+	host      []byte // Host value (trimmed)
 	lengths   int    // Content-Length lines
 	encodings int    // Transfer-Encoding lines
 	chunked   bool   // the (single) Transfer-Encoding is exactly "chunked"
@@ -59,8 +61,12 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 		} else {
 			raw = nil
 		}
+		// A bare LF is no line end (RFC 9112 2.2): fasthttp splits "X: a\nContent-Length:
+		// 39" into two headers where a front end may read one value (a desync).
 		if n := len(line); n > 0 && line[n-1] == '\r' {
 			line = line[:n-1]
+		} else if raw != nil {
+			return fasthttp.StatusBadRequest, bareLFBody
 		}
 		if len(line) == 0 {
 			continue // the blank line that ends the block
@@ -82,6 +88,7 @@ func scanHeaders(raw []byte, maxHeaders int, f *headerFacts) (int, []byte) {
 		case 4:
 			if header.EqualFoldLower(name, "host") {
 				f.hosts++
+				f.host = header.TrimOWS(value)
 			}
 		case 6:
 			if header.EqualFoldLower(name, "origin") {
@@ -170,13 +177,26 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, status, body)
 		return
 	}
+	if declaredTooLarge(h) {
+		refuse(ctx, fasthttp.StatusRequestEntityTooLarge, bodyTooLargeBody)
+		return
+	}
 	// RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
 	if f.hosts == 0 && h.IsHTTP11() {
 		refuse(ctx, fasthttp.StatusBadRequest, noHostBody)
 		return
 	}
-	if c, ok := ctx.Conn().(*countedConn); ok && s.corsOn {
-		c.origin = f.origin // for the route's CORS middleware (originOf)
+	// A reply given without reading the body (a refusal, or a Go-served path) closes the
+	// connection rather than wait for the rest of a body nobody needs (body.go).
+	defer closeIfBodyUnread(ctx)
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		if c.bareLF { // in the request line, which fasthttp parsed with the LF as its end
+			refuse(ctx, fasthttp.StatusBadRequest, bareLFBody)
+			return
+		}
+		if s.corsOn {
+			c.origin = f.origin // for the route's CORS middleware (originOf)
+		}
 	}
 	if validRequestID(f.requestID) {
 		ctx.Response.Header.SetBytesKV(hRequestID, f.requestID)
@@ -187,6 +207,10 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 	if s.health != nil && bytes.Equal(ctx.Path(), s.health) && (ctx.IsGet() || ctx.IsHead()) {
 		ctx.SetContentTypeBytes(contentTypeJSON)
 		ctx.SetBody(healthBody)
+		return
+	}
+	// After the health endpoint: probes name the pod's address, not a public host.
+	if !s.checkHost(ctx, f.host) {
 		return
 	}
 	if s.observer.ServesMetrics(ctx) {
@@ -207,6 +231,14 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	s.table.Handler(ctx)
+}
+
+// closeIfBodyUnread closes the connection after the reply when the request's body was
+// left on the wire (fasthttp would otherwise wait to drain up to 256 KiB of it).
+func closeIfBodyUnread(ctx *fasthttp.RequestCtx) {
+	if ctx.Request.IsBodyStream() && ctx.Request.Header.ContentLength() != 0 {
+		ctx.SetConnectionClose()
+	}
 }
 
 // refuse answers a request that must not reach routing and closes the connection: after

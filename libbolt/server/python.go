@@ -1,6 +1,8 @@
 package server
 
 import (
+	"slices"
+
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
@@ -25,7 +27,17 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	if v := s.cfg.RouteTimeoutMs[rt.ID]; v > 0 {
 		timeout = ms(v)
 	}
+	limit := s.routeBodyLimit(rt.ID)
+	jsonOnly := slices.Contains(s.cfg.JSONBodyRoutes, rt.ID)
+	asgi := rt.Flags&bridge.FlagASGI != 0 // Django's views see the body as sent
 	return func(ctx *fasthttp.RequestCtx) {
+		// The body is read here, after routing and the route's middleware (auth, rate
+		// limit) refused what they refuse from the headers alone (body.go).
+		var held heldBody
+		defer held.done()
+		if !asgi && !bodyMediaOK(ctx, jsonOnly) || !s.readBody(ctx, limit, &held) {
+			return
+		}
 		slot, err := s.Bridge.Acquire()
 		if err != nil {
 			body := capacityBody

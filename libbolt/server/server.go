@@ -49,6 +49,10 @@ type Server struct {
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 	capped   *capListener                   // wraps the listener given to StartOn
 	upload   multipart.Limits               // for bridge.FlagMultipart routes
+	bodies   bodyBudget                     // request body bytes in memory (body.go)
+	hosts    *hostMatcher                   // ALLOWED_HOSTS; nil: any host (hosts.go)
+	// bodyLimitMax is the largest body any route takes (MaxBodySize or a RouteMaxBody).
+	bodyLimitMax int
 
 	compress map[uint16]*compress.Compressor // per route id; none: not compressed
 	observer *observe.Observer               // nil: no metrics and no access log
@@ -73,7 +77,7 @@ func New(cfg *Config) (*Server, error) {
 // s.release, so a failed start leaves nothing registered or open.
 func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
-		capped: &capListener{max: int64(cfg.MaxConnections)},
+		capped: &capListener{max: int64(cfg.MaxConnections)}, bodies: bodyBudget{max: int64(cfg.MaxInflightBody)},
 		upload: multipart.Limits{MaxFiles: cfg.MultipartMaxFiles, MaxFields: cfg.MultipartMaxFields,
 			MaxHeaderBytes: cfg.MaxHeaderBytes, MemoryMax: cfg.UploadMemoryMax, TempDir: cfg.UploadTempDir}}
 	defer func() {
@@ -83,6 +87,13 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	}()
 	if p := *cfg.HealthPath; p != "" {
 		s.health = []byte(p)
+	}
+	if cfg.HostCheck {
+		s.hosts = newHostMatcher(cfg.AllowedHosts)
+	}
+	s.bodyLimitMax = cfg.MaxBodySize
+	for _, v := range cfg.RouteMaxBody {
+		s.bodyLimitMax = max(s.bodyLimitMax, v)
 	}
 	if s.cors, err = cors.CompileRoutes(cfg.CORS, cfg.RouteCORS, cfg.Routes); err != nil {
 		return nil, err
@@ -146,10 +157,17 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
 		// worker is still on its way back to the pool.
-		Concurrency:        2 * cfg.MaxConnections,
-		ReadBufferSize:     cfg.MaxHeaderBytes,
-		WriteBufferSize:    writeBufferSize,
-		MaxRequestBodySize: cfg.MaxBodySize,
+		Concurrency:     2 * cfg.MaxConnections,
+		ReadBufferSize:  cfg.MaxHeaderBytes,
+		WriteBufferSize: writeBufferSize,
+		// Bodies are read by the route's handler after routing, the method check and the
+		// route's auth, within its limit and the in-flight budget (body.go). With
+		// streaming, fasthttp's limit only sizes what it reads before calling the handler
+		// (min(limit, length, 8 KiB)): 1 byte, so a refusal does not wait for more.
+		StreamRequestBody:  true,
+		MaxRequestBodySize: 1,
+		HeaderReceived:     s.headerReceived,
+		ExpectHandler:      s.expectContinue,
 		ReadTimeout:        ms(cfg.ReadTimeoutMs),
 		WriteTimeout:       ms(cfg.WriteTimeoutMs),
 		IdleTimeout:        ms(cfg.IdleTimeoutMs),

@@ -387,3 +387,17 @@ def test_example_project_serves_users_from_its_database(kind: str, start_bolt: A
         server.stop()
     finally:
         cleanup()
+
+
+def test_one_orm_thread_per_request(db: DbServer) -> None:
+    """Issue 15: every ORM call of a request runs on the request's thread and connection, so
+    state one call leaves there (a PostgreSQL session setting, a thread-local) is seen by
+    the next, under 200 concurrent requests on a pool of 4 (before: any thread per call)."""
+    tags = [f"req-{i}" for i in range(200)]
+    replies = _concurrently(db.server.url, [("GET", f"/shop/conn-state/{t}", None) for t in tags])
+    bodies = [r.json() for r in replies]
+    assert [r.status_code for r in replies] == [200] * 200, [r.text for r in replies if r.status_code != 200][:3]
+    wrong = [b for b in bodies if b["seen"] != b["tag"] or b["thread"] != b["thread2"]]
+    assert not wrong, wrong[:5]
+    assert len({b["thread"] for b in bodies}) > 1  # still a pool: requests run in parallel
+    assert db.client.get("/shop/products/count").status_code == 200

@@ -223,3 +223,30 @@ def test_part_headers_over_the_header_limit_are_413(up: BoltProcess) -> None:
 def test_wrong_content_type_on_a_file_route_is_422(uc: httpx.Client) -> None:
     r = uc.post("/upload/one", json={"title": "x"})
     assert r.status_code == 422
+
+
+def test_upload_filenames_are_stripped_of_directories(up: BoltProcess) -> None:
+    """Issue 15: the handler's ``filename`` never carries a path; ``raw_filename`` keeps
+    what the client sent (RFC 5987 ``filename*`` decoded)."""
+    names = [
+        'filename="../../etc/passwd"',
+        'filename="C:\\\\Users\\\\x\\\\report.pdf"',
+        'filename="/abs/path.txt"',
+        "filename*=UTF-8''..%2Fevil.txt",
+        'filename=".."',
+        'filename="plain.txt"',
+    ]
+    body = b"".join(
+        b'--B\r\nContent-Disposition: form-data; name="docs"; ' + n.encode() + b"\r\n\r\nx\r\n" for n in names
+    )
+    reply = _raw_post(up, "/upload/names", "multipart/form-data; boundary=B", body + b"--B--\r\n")
+    head, _, payload = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), reply
+    assert httpx.Response(200, content=payload).json() == [
+        ["passwd", "../../etc/passwd"],
+        ["report.pdf", "C:\\Users\\x\\report.pdf"],
+        ["path.txt", "/abs/path.txt"],
+        ["evil.txt", "../evil.txt"],
+        [None, ".."],
+        ["plain.txt", "plain.txt"],
+    ]

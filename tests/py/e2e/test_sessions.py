@@ -95,3 +95,24 @@ def test_session_persists_and_logout_ends_it(url: str) -> None:
 def test_forged_session_cookie_is_anonymous(url: str) -> None:
     r = httpx.get(f"{url}/dj/me", cookies={"sessionid": "not-a-real-session"})
     assert r.status_code == 200 and r.json()["authenticated"] is False
+
+
+def test_logout_flushes_the_session_and_kills_its_key(url: str) -> None:
+    """Issue 15: after ``alogout`` the old session key is dead and its data gone, even for
+    a client that keeps sending the old cookie (a stolen or cached one)."""
+    with httpx.Client(base_url=url) as c:
+        _login(c)
+        assert c.get("/dj/counter").json() == {"n": 1}
+        assert c.get("/dj/counter").json() == {"n": 2}
+        old = c.cookies["sessionid"]
+        r = c.post("/dj/logout", headers={"X-CSRFToken": c.cookies["csrftoken"]})
+        assert r.json() == {"ok": True}
+        # The reply deletes the cookie (empty value, expired).
+        assert any(h.startswith("sessionid=") and "Max-Age=0" in h for h in r.headers.get_list("set-cookie"))
+    replay = {"Cookie": f"sessionid={old}"}
+    assert httpx.get(f"{url}/dj/me", headers=replay).json() == {"authenticated": False, "username": ""}
+    assert httpx.get(f"{url}/dj/guarded", headers=replay).status_code == 401  # SessionAuthentication
+    r = httpx.get(f"{url}/dj/counter", headers=replay)
+    assert r.json() == {"n": 1}  # the old data is gone
+    fresh = [h for h in r.headers.get_list("set-cookie") if h.startswith("sessionid=")]
+    assert fresh and not fresh[0].startswith(f"sessionid={old};")  # a new key, not the old one

@@ -17,7 +17,7 @@ class ManualPool:
     def __init__(self) -> None:
         self.runners: list[tuple[Any, tuple[Any, ...]]] = []
 
-    def submit(self, fn: Any, *args: Any) -> None:
+    def submit_unpinned(self, fn: Any, *args: Any) -> None:
         self.runners.append((fn, args))
 
     def run_all(self) -> None:

@@ -1,6 +1,7 @@
 """Database routes for tests/py/e2e/test_database.py: CRUD through the async ORM, QuerySet and
 model returns, and the mistakes the server must survive."""
 
+import asyncio
 import threading
 import time
 
@@ -155,3 +156,37 @@ def _meet() -> str:
 async def orm_thread():
     """Which thread Django's thread-sensitive calls (the async ORM's) run on."""
     return {"thread": await sync_to_async(_meet)()}
+
+
+def _mark_connection(tag: str) -> str:
+    """State one ORM call leaves for the next: on the thread's connection (a PostgreSQL
+    session setting, or an attribute of the SQLite connection wrapper)."""
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT set_config('application_name', %s, false)", [tag])
+    else:
+        connection.bolt_tag = tag  # type: ignore[attr-defined]
+    return threading.current_thread().name
+
+
+def _read_mark() -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SHOW application_name")
+            return str(cur.fetchone()[0])
+    return str(getattr(connection, "bolt_tag", ""))
+
+
+@api.get("/conn-state/{tag}")
+async def conn_state(tag: str) -> dict[str, str]:
+    """Issue 15: two ORM calls of one request share the thread and connection (Django's
+    ASGI handler gives each request one thread), whatever other requests run between them."""
+    thread = await sync_to_async(_mark_connection)(tag)
+    await asyncio.sleep(0.002)  # other requests' calls run meanwhile
+    seen = await sync_to_async(_read_mark)()
+    return {"tag": tag, "seen": seen, "thread": thread, "thread2": await sync_to_async(_thread_name)()}
+
+
+def _thread_name() -> str:
+    return threading.current_thread().name

@@ -213,3 +213,9 @@ async def upload_spooled(doc: UploadFile = File()) -> dict[str, object]:
     """Reports whether the upload sat on disk (a real file) while the handler ran."""
     # doc.file is a Django File; its .file is the stream (BytesIO in memory)
     return {"on_disk": not hasattr(doc.file.file, "getvalue"), "doc": await _describe(doc)}
+
+
+@api.post("/upload/names")
+async def upload_names(docs: list[UploadFile] = File()) -> list[list[str | None]]:
+    """Each upload's sanitised and raw file names (issue 15)."""
+    return [[d.filename, d.raw_filename] for d in docs]

@@ -134,6 +134,12 @@ async def create_item(item: Item):
     return {"name": item.name, "price": item.price}
 
 
+@api.post("/items-any-type", strict_content_type=False)
+async def create_item_any_type(item: Item):
+    """A JSON body route that opted out of the Content-Type check (issue 15)."""
+    return {"name": item.name, "price": item.price}
+
+
 @api.put("/items/{item_id}")
 async def replace_item(item_id: int, item: Item):
     return {"item_id": item_id, "name": item.name}

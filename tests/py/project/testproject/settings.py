@@ -123,3 +123,6 @@ BOLT_DEFAULT_PAGINATION_CLASS = os.environ.get("TEST_DEFAULT_PAGINATION") or Non
 if os.environ.get("TEST_WS"):
     DJANGO_BOLT["WS_QUERY_TOKEN"] = "access_token"
     DJANGO_BOLT["WS_MAX_CONNECTIONS"] = 3
+# Host checks (tests/py/e2e/test_hardening.py): comma-separated ALLOWED_HOSTS.
+if os.environ.get("TEST_ALLOWED_HOSTS"):
+    ALLOWED_HOSTS = os.environ["TEST_ALLOWED_HOSTS"].split(",")
