@@ -203,3 +203,60 @@ func TestProbeCancelsRequestsOfDepartedClients(t *testing.T) {
 	}
 	b.Release(s)
 }
+
+// writesRecorder keeps every Write separately: WriteTo must hand over one chunk per Write.
+type writesRecorder struct{ writes []string }
+
+func (w *writesRecorder) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func TestStreamWriteToWritesEachChunkOnce(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	big := string(make([]byte, 10000)) // larger than fasthttp's 4 KiB copy buffer: still one chunk
+	var batch []byte
+	for _, c := range []string{"ab", "", big, "cd"} {
+		batch = append(batch, streamRecord(id, KindChunk, 0, c)...)
+	}
+	batch = append(batch, streamRecord(id, KindStreamEnd, 0, "")...)
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	var w writesRecorder
+	n, err := s.Stream.WriteTo(&w)
+	if err != nil || n != int64(4+len(big)) {
+		t.Fatalf("WriteTo = %d, %v", n, err)
+	}
+	if len(w.writes) != 3 || w.writes[0] != "ab" || w.writes[1] != big || w.writes[2] != "cd" {
+		t.Fatalf("writes %q", w.writes)
+	}
+	if err := s.Stream.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if recs := pollAll(t, b); len(recs) != 0 { // complete: no cancel; 3 chunks: no credit yet
+		t.Fatalf("unexpected records %+v", recs)
+	}
+}
+
+func TestStreamWriteToReportsAFailedGenerator(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	batch := append(streamRecord(id, KindChunk, 0, "ab"), streamRecord(id, KindStreamEnd, 1, "")...)
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	var w writesRecorder
+	if _, err := s.Stream.WriteTo(&w); !errors.Is(err, ErrStreamAborted) {
+		t.Fatalf("WriteTo error %v, want ErrStreamAborted", err)
+	}
+	if len(w.writes) != 1 || w.writes[0] != "ab" {
+		t.Fatalf("writes %q", w.writes)
+	}
+	_ = s.Stream.Close()
+}
