@@ -116,5 +116,11 @@ fuzz-all: build  ## nightly: every Go fuzz target (FUZZ_ALL_TIME each) and the h
 bench: build  ## run bench/run.py and rewrite bench/RESULTS.md
 	$(PYTHON) bench/run.py --write-results
 
+# The CI perf gate: ours against the ceiling, a few seconds per path; fails only when a CPU
+# ratio stays under its floor after one rerun; appends to bench/history.jsonl (bench/README.md).
+.PHONY: bench-gate
+bench-gate: build  ## short perf run against the ceiling, fails below the floors
+	$(PYTHON) bench/gate.py
+
 clean:  ## remove build outputs
 	rm -rf build dist *.egg-info $(LIB) django_bolt/libbolt.h test-output

@@ -2,6 +2,8 @@
 
 import asyncio
 import os
+import time
+from collections.abc import AsyncIterator
 
 import msgspec
 from pydantic import BaseModel
@@ -9,6 +11,7 @@ from pydantic import BaseModel
 from django_bolt import BoltAPI, HTTPException, ModelViewSet, UploadFile, WebSocket
 from django_bolt.auth import IsAuthenticated, JWTAuthentication
 from django_bolt.param_functions import File, Header
+from django_bolt.responses import EventSourceResponse
 
 from .models import Member
 
@@ -103,6 +106,20 @@ BENCH_USERS = [
 @api.get("/bench/big")
 async def bench_big() -> list:
     return BENCH_USERS
+
+
+@api.get("/bench/sse")
+async def bench_sse(interval: float = 1.0, ping: float = 15.0) -> EventSourceResponse:
+    """One event per `interval` seconds, its data the server's clock (time.time_ns()) at the
+    moment the generator yields it: bench/sseload subtracts it from its arrival time. `ping`
+    is the keep-alive comment interval (the default's 15 s; 0: none)."""
+
+    async def ticks() -> AsyncIterator[str]:
+        while True:
+            yield str(time.time_ns())
+            await asyncio.sleep(interval)
+
+    return EventSourceResponse(ticks(), ping_interval=ping or None)
 
 
 @api.get("/bench/params/{id}")

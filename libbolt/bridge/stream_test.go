@@ -47,9 +47,9 @@ func TestStreamDeliversChunksAndCredits(t *testing.T) {
 	if err != nil || string(got) != "abcd" {
 		t.Fatalf("body %q, %v", got, err)
 	}
-	recs := pollAll(t, b)
-	if len(recs) != 1 || recs[0].Kind != KindCredit || recs[0].ID != id || recs[0].Flags != 2 {
-		t.Fatalf("want one credit record for 2 chunks, got %+v", recs)
+	// Two chunks taken: fewer than CreditBatch, so no credit record yet.
+	if recs := pollAll(t, b); len(recs) != 0 {
+		t.Fatalf("want no credit record for 2 chunks, got %+v", recs)
 	}
 	if err := s.Stream.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -62,6 +62,48 @@ func TestStreamDeliversChunksAndCredits(t *testing.T) {
 	}
 	if refused, _ := b.Respond(streamRecord(id, KindChunk, 0, "late")); refused != 1 {
 		t.Fatalf("a chunk after the end was accepted")
+	}
+}
+
+// Credits go back in batches of CreditBatch, and a full window always gets all of its
+// credits back once the client has read it: the generator can never stall on credits.
+func TestStreamCreditsInBatches(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	var batch []byte
+	for range StreamWindow {
+		batch = append(batch, streamRecord(id, KindChunk, 0, "x")...)
+	}
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	buf := make([]byte, 1)
+	read := func(n int) {
+		for range n {
+			if _, err := s.Stream.Read(buf); err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+		}
+	}
+	read(CreditBatch - 1)
+	if recs := pollAll(t, b); len(recs) != 0 {
+		t.Fatalf("credits before a batch was taken: %+v", recs)
+	}
+	read(1)
+	recs := pollAll(t, b)
+	if len(recs) != 1 || recs[0].Kind != KindCredit || recs[0].ID != id || recs[0].Flags != CreditBatch {
+		t.Fatalf("want one credit record of %d, got %+v", CreditBatch, recs)
+	}
+	// Taken before the next poll: one record carries everything counted so far.
+	read(StreamWindow - CreditBatch)
+	recs = pollAll(t, b)
+	if len(recs) != 1 || recs[0].Kind != KindCredit || recs[0].Flags != StreamWindow-CreditBatch {
+		t.Fatalf("want one credit record of %d, got %+v", StreamWindow-CreditBatch, recs)
+	}
+	if err := s.Stream.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
 	}
 }
 
@@ -160,4 +202,61 @@ func TestProbeCancelsRequestsOfDepartedClients(t *testing.T) {
 		t.Fatalf("want a cancel record, got %+v", recs)
 	}
 	b.Release(s)
+}
+
+// writesRecorder keeps every Write separately: WriteTo must hand over one chunk per Write.
+type writesRecorder struct{ writes []string }
+
+func (w *writesRecorder) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func TestStreamWriteToWritesEachChunkOnce(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	big := string(make([]byte, 10000)) // larger than fasthttp's 4 KiB copy buffer: still one chunk
+	var batch []byte
+	for _, c := range []string{"ab", "", big, "cd"} {
+		batch = append(batch, streamRecord(id, KindChunk, 0, c)...)
+	}
+	batch = append(batch, streamRecord(id, KindStreamEnd, 0, "")...)
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	var w writesRecorder
+	n, err := s.Stream.WriteTo(&w)
+	if err != nil || n != int64(4+len(big)) {
+		t.Fatalf("WriteTo = %d, %v", n, err)
+	}
+	if len(w.writes) != 3 || w.writes[0] != "ab" || w.writes[1] != big || w.writes[2] != "cd" {
+		t.Fatalf("writes %q", w.writes)
+	}
+	if err := s.Stream.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if recs := pollAll(t, b); len(recs) != 0 { // complete: no cancel; 3 chunks: no credit yet
+		t.Fatalf("unexpected records %+v", recs)
+	}
+}
+
+func TestStreamWriteToReportsAFailedGenerator(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	batch := append(streamRecord(id, KindChunk, 0, "ab"), streamRecord(id, KindStreamEnd, 1, "")...)
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	var w writesRecorder
+	if _, err := s.Stream.WriteTo(&w); !errors.Is(err, ErrStreamAborted) {
+		t.Fatalf("WriteTo error %v, want ErrStreamAborted", err)
+	}
+	if len(w.writes) != 1 || w.writes[0] != "ab" {
+		t.Fatalf("writes %q", w.writes)
+	}
+	_ = s.Stream.Close()
 }

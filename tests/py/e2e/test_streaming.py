@@ -107,6 +107,19 @@ def test_sse_is_read_incrementally(bolt: BoltProcess, tmp_path_factory: pytest.T
     assert rest == ["event: update", "id: 7", "retry: 1500", "data: two", "data: lines", "", "data: plain", ""]
 
 
+def test_sse_keep_alive_pings_over_a_socket(client: httpx.Client) -> None:
+    """The Streamer's ping timer: pings while the generator is quiet (0.5 s at a 0.05 s
+    interval), none after the stream ended, and the event itself intact."""
+    r = client.get("/stream/sse-quiet")
+    assert r.headers["content-type"] == "text/event-stream"
+    body = r.text
+    assert body.startswith(": ping\n\n")
+    assert body.endswith('data: {"done":true}\n\n')
+    pings = body[: -len('data: {"done":true}\n\n')]
+    assert set(pings.split(": ping\n\n")) == {""}  # nothing but whole pings before it
+    assert pings.count(": ping") >= 3
+
+
 @pytest.mark.parametrize("route", ["forever", "forever-sync"])
 def test_client_closing_mid_stream_closes_the_generator(bolt: BoltProcess, client: httpx.Client, route: str) -> None:
     marker_dir = Path(bolt.log_path).parent
