@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import signal
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +25,8 @@ from ..conf import BoltSettings
 from ..exceptions import BoltConfigError
 from ..middleware import global_cors, route_cors
 from ..openapi import static_responses
-from . import observe
+from ..openapi.serving import resolve_config
+from . import logs, observe
 from .lifespan import lifespan
 from .protect import protection_config
 
@@ -44,6 +44,10 @@ class ServeOptions:
     reuse_port: bool = False
     #: ``runbolt --dev``: readable access log lines instead of JSON.
     dev: bool = False
+    #: The worker id written on every log line (None: a process without one).
+    worker_id: int | None = None
+    #: Write the start-up banner (the single serving process; a supervisor writes its own).
+    announce: bool = True
 
 
 def server_config(
@@ -98,11 +102,25 @@ def server_config(
         config["upload_temp_dir"] = s.FILE_UPLOAD_TEMP_DIR
     config.update(compression.go_config(routes))
     config.update(observe.go_config(s, opts.dev))
+    config.update(logs.go_config(opts.dev, opts.worker_id))
+    if "access_log" in config and opts.worker_id is not None:
+        config["access_log"]["worker"] = opts.worker_id
     return json.dumps(config).encode()
 
 
 #: Called once the server listens, with its bound port and the event that stops it.
 OnReady = Callable[[int, asyncio.Event], None]
+
+
+def docs_path(apis: Sequence[BoltAPI]) -> str | None:
+    """Where the docs UI is served, for the banner (None: docs off)."""
+    config = resolve_config(apis) if apis else None
+    return config.path if config is not None and config.enabled else None
+
+
+def loop_name(use_uvloop: bool | None) -> str:
+    """The event loop ``run`` will use, for the supervisor's banner."""
+    return "asyncio" if loop_factory(use_uvloop) is None else "uvloop"
 
 
 def loop_factory(use_uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -166,17 +184,22 @@ async def _serve_http(
             loop.add_signal_handler(sig, stop.set)
         host = f"[{opts.host}]" if ":" in opts.host else opts.host
         loop_name = type(loop).__module__.partition(".")[0]
-        logger.info("django-bolt-go serving %d route(s) on http://%s:%d (%s)", len(routes), host, port, loop_name)
-        print(f"Listening on http://{host}:{port} ({len(routes)} routes)", file=sys.stderr, flush=True)
+        url = f"http://{host}:{port}"
+        if opts.announce:
+            docs = docs_path(apis)
+            logger.info(logs.banner(url=url, workers=1, loop=loop_name, routes=len(routes), docs=docs, dev=opts.dev))
+        else:
+            logger.info("listening on %s (%d routes, %s event loop)", url, len(routes), loop_name)
         if on_ready is not None:
             on_ready(port, stop)
         await stop.wait()
-        print("Shutting down: finishing in-flight requests...", file=sys.stderr, flush=True)
+        logger.info("Shutting down: draining %d in-flight request(s)", len(dispatcher.tasks))
         grace_ms = int(opts.settings.GRACEFUL_TIMEOUT * 1000)
         # bolt_stop blocks until requests finish, and they finish on this loop: run it in a
         # thread (cffi releases the GIL) while the loop keeps draining.
         await loop.run_in_executor(None, lib.bolt_stop, handle, grace_ms)
         dispatcher.drain()
+        logger.info("stopped")
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

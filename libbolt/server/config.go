@@ -9,6 +9,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/logline"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
@@ -86,6 +87,18 @@ type Config struct {
 	// AccessLog writes one line per request to stderr; nil: no access log (Python turns
 	// it on by default).
 	AccessLog *accesslog.Config `json:"access_log"`
+	// Log is the format of the server's own lines (internal/logline): "json" (default),
+	// "text" or "color" (runbolt --dev, on a terminal), with the worker id (nil: none).
+	LogFormat string `json:"log_format"`
+	Worker    *int   `json:"worker"`
+}
+
+func (c *Config) logFormat() logline.Format {
+	f := logline.Format{Text: c.LogFormat == "text" || c.LogFormat == "color", Colour: c.LogFormat == "color", Worker: -1}
+	if c.Worker != nil {
+		f.Worker = *c.Worker
+	}
+	return f
 }
 
 // FallbackConfig names the Python route that receives unmatched requests.
@@ -129,6 +142,11 @@ func (c *Config) applyDefaults() {
 }
 
 func (c *Config) validate() error {
+	switch c.LogFormat {
+	case "", "json", "text", "color":
+	default:
+		return fmt.Errorf("log_format %q must be \"json\", \"text\" or \"color\"", c.LogFormat)
+	}
 	if c.Port < 0 || c.Port > 65535 {
 		return fmt.Errorf("port %d out of range 0-65535", c.Port)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/logline"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
@@ -47,6 +48,8 @@ type Server struct {
 
 	compress map[uint16]*compress.Compressor // per route id; none: not compressed
 	observer *observe.Observer               // nil: no metrics and no access log
+
+	connErrors *logline.ConnErrors // fasthttp's Logger: no request bytes in log lines
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -62,8 +65,10 @@ func New(cfg *Config) (*Server, error) {
 // the auth backends' revocation stores, the access log) is released by the one deferred
 // s.release, so a failed start leaves nothing registered or open.
 func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
+	logline.Configure(cfg.logFormat())
 	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
-		capped: &capListener{max: int64(cfg.MaxConnections)},
+		connErrors: logline.NewConnErrors(),
+		capped:     &capListener{max: int64(cfg.MaxConnections)},
 		upload: multipart.Limits{MaxFiles: cfg.MultipartMaxFiles, MaxFields: cfg.MultipartMaxFields,
 			MaxHeaderBytes: cfg.MaxHeaderBytes, MemoryMax: cfg.UploadMemoryMax, TempDir: cfg.UploadTempDir}}
 	defer func() {
@@ -119,7 +124,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	s.table = table
 	s.http = &fasthttp.Server{
 		Handler:      s.observer.Wrap(s.front),
-		ErrorHandler: parseError,
+		ErrorHandler: s.parseError,
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
 		// worker is still on its way back to the pool.
@@ -138,7 +143,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 		DisableHeaderNamesNormalizing: true,
 		DisablePreParseMultipartForm:  true,
 		CloseOnShutdown:               true,
-		Logger:                        logger,
+		Logger:                        s.connErrors,
 	}
 	return s, nil
 }
