@@ -8,6 +8,7 @@ from typing import Any
 from django.apps import apps
 
 from .._native.wire import FLAG_HEADERS
+from .._routing.conflicts import check_conflicts
 from .._routing.route import Route
 from ..api import BoltAPI
 from ..exceptions import BoltConfigError
@@ -57,18 +58,9 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
     if ready_path:
         apis = [*apis, readiness_api([c for api in apis for c in api.ready_checks], ready_path)]
     routes: list[Route] = []
-    seen: dict[tuple[str, str], Route] = {}
+    check_conflicts(route for api in apis for route in api.routes)
     for api in apis:
         for route in api.routes:
-            key = (route.method, route.path)
-            if key in seen:
-                other = seen[key].handler
-                raise BoltConfigError(
-                    f"{route.method} {route.path} is registered twice: by "
-                    f"{other.__module__}.{other.__qualname__} and "
-                    f"{route.handler.__module__}.{route.handler.__qualname__}"
-                )
-            seen[key] = route
             route.exception_handlers = api.exception_handlers
             route.compression = api.compression
             if api.exception_handlers:  # their handlers get the request, headers included

@@ -103,3 +103,6 @@ if os.environ.get("TEST_BOLT_SETTINGS"):
     import json
 
     DJANGO_BOLT.update(json.loads(os.environ["TEST_BOLT_SETTINGS"]))
+# An API whose routes collide with testapp's (tests/py/e2e/test_route_conflicts.py).
+if os.environ.get("TEST_CONFLICT_API"):
+    DJANGO_BOLT["API"] = [*DJANGO_BOLT["API"], "testproject.conflict_api.api"]
