@@ -51,8 +51,10 @@ def check_conflicts(routes: Iterable[Route]) -> None:
                 params[where] = (segment, route)
             elif seen[0] != segment:
                 raise _conflict(
-                    seen[1], route, f"take different parameters ({seen[0]} and {segment}) in the same place; "
-                    "a request could match either: use one name and converter"
+                    seen[1],
+                    route,
+                    f"take different parameters ({seen[0]} and {segment}) in the same place; "
+                    "a request could match either: use one name and converter",
                 )
 
 
