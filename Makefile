@@ -18,7 +18,7 @@ STATICCHECK := $(BIN)/staticcheck-$(STATICCHECK_VERSION)
 help:  ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-.PHONY: help run test test-go test-py test-browser docs-assets lint fmt fuzz build wheel bench clean
+.PHONY: help run test test-go test-py test-browser docs-assets lint fmt fuzz build wheel bench clean settings-table
 
 ## Set-up ---------------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ $(VENV)/.installed: requirements/dev.txt pyproject.toml setup.py
 	touch $@
 
 # The library is built by setup.py's build_ext (the only place that knows the go flags).
-$(LIB): $(VENV)/.installed $(GO_SRC)
+$(LIB): $(VENV)/.installed $(GO_SRC) docs-assets/package.json
 	$(VPY) setup.py -q build_ext --inplace
 	touch $@
 
@@ -37,9 +37,13 @@ build: $(LIB)  ## create .venv and build django_bolt/libbolt.so
 
 ## Run ------------------------------------------------------------------------------------
 
-run: build  ## migrate and serve examples/ with runbolt on HOST:PORT
+# Development mode: --dev (autoreload, readable logs, one worker, tracebacks in 500 bodies)
+# and the example's DEBUG on. Production-style serving is `runbolt` without --dev (README).
+run: build  ## development server: migrate, then serve examples/ with runbolt --dev on HOST:PORT
 	cd examples && ../$(VPY) manage.py migrate --noinput
-	cd examples && ../$(VPY) manage.py runbolt --host $(HOST) --port $(PORT)
+	@echo "make run: DEVELOPMENT mode (runbolt --dev: autoreload, one worker, readable logs, DEBUG on);"
+	@echo "          not for production, see README 'Serving in production'. HOST=$(HOST) PORT=$(PORT)"
+	cd examples && DJANGO_DEBUG=1 ../$(VPY) manage.py runbolt --dev --host $(HOST) --port $(PORT)
 
 ## Test -----------------------------------------------------------------------------------
 
@@ -53,7 +57,8 @@ test-go:  ## Go tests (race detector, shuffled order)
 test-py: build  ## Python tests (with a throwaway PostgreSQL when it can)
 	tests/pg/run.sh $(VPY) -m pytest
 
-# The docs UIs' bundles from npm, for DJANGO_BOLT["DOCS_ASSETS_DIR"] (ignored, never committed).
+# The docs UIs' bundles from npm (ignored, never committed); setup.py copies the files that
+# docs-assets/package.json lists into the package (`make build` and `make wheel` do it).
 # Only the prebuilt browser bundles are served, so the packages come without their
 # dependencies (npm pack: 78 MB instead of 375 MB of npm ci).
 DOCS_ASSETS := docs-assets/node_modules/.fetched
@@ -61,8 +66,9 @@ $(DOCS_ASSETS): docs-assets/package.json docs-assets/fetch.sh
 	docs-assets/fetch.sh
 docs-assets: $(DOCS_ASSETS)  ## fetch the docs UIs' bundles from npm
 
-# Swagger UI in headless Debian chromium (playwright-core from npm) against a real runbolt.
-test-browser: build $(DOCS_ASSETS)  ## Swagger UI in headless chromium
+# The docs UIs in headless Debian chromium with no network (playwright-core from npm) against a
+# real runbolt with default settings: the assets come from the package (setup.py installs them).
+test-browser: build  ## Swagger UI, ReDoc and Scalar in headless chromium, offline
 	test -x /usr/bin/chromium || apt-get -o DPkg::Lock::Timeout=900 install -y chromium || \
 		{ echo "make test-browser needs Debian's chromium: run apt-get install chromium as root"; exit 1; }
 	cd tests/browser && npm ci --ignore-scripts
@@ -76,14 +82,14 @@ lint: $(VENV)/.installed $(STATICCHECK)  ## gofmt, go vet, staticcheck, ruff, my
 	test -z "$$(gofmt -l libbolt bench)"
 	go vet ./...
 	$(STATICCHECK) ./...
-	$(VPY) -m ruff check django_bolt tests examples bench
-	$(VPY) -m ruff format --check django_bolt tests examples bench
+	$(VPY) -m ruff check django_bolt tests examples bench tools
+	$(VPY) -m ruff format --check django_bolt tests examples bench tools
 	$(VPY) -m mypy
 
 fmt: $(VENV)/.installed  ## format Go and Python sources
 	gofmt -w libbolt bench
-	$(VPY) -m ruff format django_bolt tests examples bench
-	$(VPY) -m ruff check --fix django_bolt tests examples bench
+	$(VPY) -m ruff format django_bolt tests examples bench tools
+	$(VPY) -m ruff check --fix django_bolt tests examples bench tools
 
 ## Package and measure --------------------------------------------------------------------
 
@@ -103,6 +109,9 @@ fuzz:  ## run every Go fuzz target for FUZZTIME
 			go test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+settings-table: $(VENV)/.installed  ## regenerate README.md's settings table from django_bolt/conf.py
+	$(VPY) tools/settings_table.py --write
 
 bench: build  ## run bench/run.py and rewrite bench/RESULTS.md
 	$(PYTHON) bench/run.py --write-results

@@ -92,7 +92,7 @@ def server_config(
     if opts.reuse_port:
         config["reuse_port"] = True
     config.update(protection_config(routes, s))
-    if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR):
+    if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR, s.DOCS_CDN):
         config["static_responses"] = docs
     config.update(extra or {})
     config["upload_memory_max"] = s.FILE_UPLOAD_MAX_MEMORY_SIZE
