@@ -22,6 +22,7 @@ from .._runtime.encoding import set_file_roots
 from .._runtime.orm import orm_pool, orm_threads
 from ..api import BoltAPI
 from ..conf import BoltSettings
+from ..db import install_pool_checks
 from ..exceptions import BoltConfigError
 from ..middleware import global_cors, route_cors
 from ..openapi import static_responses
@@ -151,6 +152,7 @@ async def serve(
     """Run the APIs' start-up hooks, serve until SIGINT or SIGTERM, drain in-flight
     requests, then run the shutdown hooks."""
     routes, extra = prepare_django(routes, apis, opts.settings, opts.debug)
+    install_pool_checks()  # a PostgreSQL restart then fails at most the queries in flight
     # The ORM pool first: start-up hooks and every request task inherit its context.
     async with orm_pool(orm_threads(opts.settings.ORM_THREADS)), lifespan(apis):
         await _serve_http(routes, opts, on_ready, apis, extra)
