@@ -152,7 +152,7 @@ def install_pool_checks() -> list[str]:
         wrapper = connections[alias]
         if wrapper.vendor != "postgresql" or not wrapper.settings_dict.get("OPTIONS", {}).get("pool"):
             continue
-        pool = wrapper.pool
+        pool = getattr(wrapper, "pool", None)  # the postgresql backend's (Django 5.1+)
         if pool is not None and getattr(pool, "_check", None) is None:
             pool._check = _sweeping_check(pool)  # psycopg_pool keeps the check here (3.1-3.3)
             installed.append(alias)
