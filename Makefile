@@ -137,4 +137,4 @@ bench: build  ## run bench/run.py and rewrite bench/RESULTS.md
 	$(PYTHON) bench/run.py --write-results
 
 clean:  ## remove build outputs
-	rm -rf build dist *.egg-info $(LIB) django_bolt/libbolt.h test-output
+	rm -rf build dist *.egg-info $(LIB) django_bolt/libbolt.h test-output django_bolt/openapi/static

@@ -83,6 +83,7 @@ def configure(dev: bool, worker_id: int | None = None) -> None:
     else:
         handler.setFormatter(JSONLineFormatter(worker_id))
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.captureWarnings(True)  # Python's warnings too, as lines of the same format
 
 
 def go_config(dev: bool, worker_id: int | None) -> dict[str, Any]:
