@@ -26,7 +26,7 @@ from ..db import install_pool_checks
 from ..exceptions import BoltConfigError
 from ..middleware import global_cors, route_cors
 from ..openapi import static_responses
-from ..openapi.serving import resolve_config
+from ..openapi.serving import file_roots_with_docs, resolve_config
 from . import logs, observe
 from .lifespan import lifespan
 from .protect import protection_config
@@ -172,7 +172,7 @@ async def _serve_http(
     if handle == 0:
         raise BoltConfigError(native.last_error(lib))
     loop = asyncio.get_running_loop()
-    set_file_roots(opts.settings.FILE_RESPONSE_ROOTS)
+    set_file_roots(file_roots_with_docs(opts.settings.FILE_RESPONSE_ROOTS, opts.settings.DOCS_ASSETS_DIR))
     dispatcher = Dispatcher(lib, handle, routes, loop, opts.debug)
     fd = lib.bolt_wake_fd(handle)
     try:

@@ -67,3 +67,11 @@ def static_responses(
         is_file = "file" in r
         owner.openapi_replies[r["path"]] = (r["content_type"], r["file"] if is_file else r["body"], is_file)
     return []
+
+
+def file_roots_with_docs(roots: list[str] | None, assets_dir: str | None) -> list[str] | None:
+    """``FILE_RESPONSE_ROOTS`` plus the docs assets' directory: guarded docs send their assets
+    as FileResponses, from a directory chosen at start-up (never from user input)."""
+    if roots is None:
+        return None
+    return [*roots, assets_dir or str(ui.BUNDLED)]

@@ -171,3 +171,12 @@ def test_missing_bundled_assets_stop_start_up(monkeypatch: pytest.MonkeyPatch, t
     monkeypatch.setattr(ui, "BUNDLED", tmp_path)
     with pytest.raises(BoltConfigError, match="docs UIs' assets are not installed"), TestClient(make_api()):
         pass
+
+
+def test_guarded_docs_assets_are_served_with_file_response_roots(tmp_path: Path) -> None:
+    settings = {"FILE_RESPONSE_ROOTS": [str(tmp_path)]}
+    with TestClient(make_api(OpenAPIConfig(guards=[HasToken()])), settings=settings) as client:
+        token = {"X-Docs-Token": "s3cret"}
+        assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 403
+        r = client.get("/docs/assets/swagger-ui-bundle.js", headers=token)
+        assert r.status_code == 200 and len(r.content) > 100_000
