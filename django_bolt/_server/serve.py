@@ -191,7 +191,7 @@ async def _serve_http(
             docs = docs_path(apis)
             logger.info(logs.banner(url=url, workers=1, loop=loop_name, routes=len(routes), docs=docs, dev=opts.dev))
         else:
-            logger.info("listening on %s (%d routes, %s event loop)", url, len(routes), loop_name)
+            logger.info("listening on %s (%s event loop)", url, loop_name)  # the banner is the supervisor's
         if on_ready is not None:
             on_ready(port, stop)
         await stop.wait()
