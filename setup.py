@@ -1,8 +1,10 @@
-"""Builds libbolt.so with the Go toolchain and ships it inside a platform wheel.
+"""Builds libbolt.so with the Go toolchain and ships it inside a platform wheel, with the
+docs UIs' browser bundles (fetched from npm at build time, never committed).
 
 Everything else about the package is in pyproject.toml.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +16,31 @@ from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 LIB = "libbolt.so"
+ASSETS = ROOT / "docs-assets"  # package.json: the npm packages, and "files" to ship
+STATIC = Path("django_bolt") / "openapi" / "static"
+
+
+def install_docs_assets(target: Path) -> list[Path]:
+    """Copy the docs UIs' files listed in docs-assets/package.json ("files": served name ->
+    path under node_modules/) into target, fetching the packages from npm first when they are
+    missing or older than the manifest. /docs then works with no internet (served by Go)."""
+    manifest = ASSETS / "package.json"
+    files: dict[str, str] = json.loads(manifest.read_text())["files"]
+    modules, stamp = ASSETS / "node_modules", ASSETS / "node_modules" / ".fetched"
+    stale = not stamp.is_file() or stamp.stat().st_mtime < manifest.stat().st_mtime
+    if stale or not all((modules / src).is_file() for src in files.values()):
+        if shutil.which("npm") is None:
+            raise SystemExit(
+                "building django-bolt-go from source needs npm (Node.js) on PATH: the docs UIs' "
+                "assets (docs-assets/package.json) are fetched from the npm registry at build time"
+            )
+        subprocess.run([str(ASSETS / "fetch.sh")], check=True)
+    target.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, src in files.items():
+        shutil.copyfile(modules / src, target / name)
+        out.append(target / name)
+    return out
 
 
 class BuildLibbolt(build_ext):
@@ -31,9 +58,10 @@ class BuildLibbolt(build_ext):
         self.announce(" ".join(cmd), level=2)
         subprocess.run(cmd, cwd=ROOT, env=env, check=True)
         (target_dir / "libbolt.h").unlink(missing_ok=True)
+        self.assets = install_docs_assets(target_dir.parent / STATIC)
 
     def get_outputs(self) -> list[str]:
-        return [str(Path(self.build_lib) / "django_bolt" / LIB)]
+        return [str(Path(self.build_lib) / "django_bolt" / LIB), *map(str, getattr(self, "assets", []))]
 
 
 class BinaryDistribution(Distribution):

@@ -21,11 +21,14 @@ class BoltSettings:
     #: Extra API objects to serve, as dotted paths ("myproj.api.api" or "myproj.api:api"),
     #: in addition to the ``api.py`` of every installed app.
     API: str | list[str] | None = None
+    #: Bind address; ``runbolt --host`` overrides it.
     HOST: str = "127.0.0.1"
+    #: Bind port (0: a free one); ``runbolt --port`` overrides it.
     PORT: int = 8000
-    #: listen(2) backlog.
+    #: listen(2) backlog (``runbolt --backlog``).
     BACKLOG: int = 1024
-    #: Seconds a SIGTERM/SIGINT waits for in-flight requests before forcing them closed.
+    #: Seconds a SIGTERM/SIGINT waits for in-flight requests; then they get 503
+    #: (``runbolt --graceful-timeout``).
     GRACEFUL_TIMEOUT: float = 30.0
     #: Seconds a Python handler may run before Go answers 504 and the task is cancelled.
     HANDLER_TIMEOUT: float = 30.0
@@ -74,15 +77,16 @@ class BoltSettings:
     TRUSTED_PROXIES: list[str] | None = None
     #: Most rate-limit buckets kept (least recently used ones are dropped).
     RATE_LIMIT_MAX_KEYS: int = 100_000
-    #: Tests only: freeze the clock of JWT validation and rate limiting at this Unix time.
+    #: Internal (this project's tests): freeze the clock of JWT validation and rate limiting
+    #: at this Unix time. Accepted, never listed (INTERNAL_KEYS).
     TEST_CLOCK: float | None = None
     #: Threads that run Django's async ORM calls (aget, acount, async for, returned
     #: QuerySets), each with its own connection; ``None``: the default database's pool
     #: ``max_size``, or 4 without a pool (docs/database.md).
     ORM_THREADS: int | None = None
     #: Directory holding the docs UIs' npm packages (``swagger-ui-dist``, ``redoc``,
-    #: ``@scalar/api-reference``, as ``make docs-assets`` installs them); ``None``: the UIs
-    #: load them from the public CDN.
+    #: ``@scalar/api-reference``, as ``make docs-assets`` installs them); ``None``: the copies
+    #: shipped inside the package. Either way Go serves them: /docs works offline.
     DOCS_ASSETS_DIR: str | None = None
     #: Requests that match no API route go to Django's ASGI handler (admin, any URL in
     #: ROOT_URLCONF); False: Go answers 404 (docs/django.md).
@@ -125,6 +129,9 @@ class BoltSettings:
     #: Bytes of request bodies held in memory at once, across the process; a body that
     #: would go past it gets 503 with Retry-After (docs/reliability.md).
     MAX_INFLIGHT_BODY: int = 64 << 20
+    #: The docs pages load their JavaScript and CSS from the public CDN (jsdelivr, pinned
+    #: versions) instead of from this server; off by default: /docs works with no internet.
+    DOCS_CDN: bool = False
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -158,6 +165,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "TEST_CLOCK": (int, float, type(None)),
     "ORM_THREADS": (int, type(None)),
     "DOCS_ASSETS_DIR": (str, type(None)),
+    "DOCS_CDN": (bool,),
     "DJANGO_FALLBACK": (bool,),
     "ADMIN": (bool,),
     "MAX_INFLIGHT_BODY": (int,),
@@ -175,7 +183,12 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "WS_CLIENT_TIMEOUT": (int, float),
     "WS_QUERY_TOKEN": (str, type(None)),
 }
-VALID_KEYS = tuple(f.name for f in fields(BoltSettings))
+#: Keys for this project's own tests: accepted, but not listed in errors or the README table.
+INTERNAL_KEYS = frozenset({"TEST_CLOCK"})
+#: The keys offered to users (the README's settings table is generated from them).
+VALID_KEYS = tuple(f.name for f in fields(BoltSettings) if f.name not in INTERNAL_KEYS)
+#: Environment variables that override a key.
+ENV_OVERRIDES: dict[str, str] = {}
 _ENV = {
     "DJANGO_BOLT_HOST": "HOST",
     "DJANGO_BOLT_PORT": "PORT",
@@ -186,6 +199,7 @@ _ENV = {
     "DJANGO_BOLT_STATE": "STATE",
     "DJANGO_BOLT_KEEP_ALIVE": "IDLE_TIMEOUT",  # django-bolt's variable (runbolt --keep-alive)
 }
+ENV_OVERRIDES.update({key: var for var, key in _ENV.items()})
 _BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
@@ -249,7 +263,7 @@ def load_settings(raw: dict[str, Any] | None = None, environ: dict[str, str] | N
             raw = {**raw, "FILE_UPLOAD_TEMP_DIR": str(settings.FILE_UPLOAD_TEMP_DIR)}
     if not isinstance(raw, dict):
         raise BoltConfigError(f"settings.DJANGO_BOLT must be a dict, got {type(raw).__name__}")
-    unknown = sorted(set(raw) - set(VALID_KEYS))
+    unknown = sorted(set(raw) - set(VALID_KEYS) - INTERNAL_KEYS)
     if unknown:
         raise BoltConfigError(
             f"unknown DJANGO_BOLT key(s) {', '.join(unknown)}; valid keys are: {', '.join(VALID_KEYS)}"

@@ -7,6 +7,7 @@ binder (``_runtime/binding.py``) and ``Request`` share it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin
@@ -259,9 +260,20 @@ class Request:
     def user(self, value: Any) -> None:
         self._cache["user"] = value
 
-    async def auser(self) -> Any:
-        """The user, from Go authentication (``context["user_id"]``) or the session cookie;
-        a session user on POST/PUT/PATCH/DELETE must pass Django's CSRF checks (403)."""
+    @property
+    def auser(self) -> Callable[[], Awaitable[Any]]:
+        """``await request.auser()``: the user, from Go authentication (``context["user_id"]``)
+        or the session cookie; a session user on POST/PUT/PATCH/DELETE must pass Django's
+        CSRF checks (403)."""
+        replaced = self._cache.get("auser")
+        return replaced if replaced is not None else self._load_user
+
+    @auser.setter
+    def auser(self, value: Callable[[], Awaitable[Any]]) -> None:
+        # Django 6.0's alogin/alogout assign request.auser (a function returning the new user).
+        self._cache["auser"] = value
+
+    async def _load_user(self) -> Any:
         return await _session.auser(self)
 
     @property

@@ -186,7 +186,7 @@ class Redirect(Response):
     def __init__(self, url: str, status_code: int = 307, headers: Mapping[str, str] | None = None) -> None:
         if not 300 <= status_code <= 399:
             raise ValueError(f"a redirect status is 3xx, not {status_code}")
-        super().__init__(b"", status_code, {**(headers or {}), "location": url})
+        super().__init__(b"", status_code, _with_defaults(headers, {"Location": url}, override=True))
 
 
 class FileResponse(Response):
@@ -215,7 +215,7 @@ class FileResponse(Response):
             value = f"{content_disposition_type}; filename*=utf-8''{quoted}"
             if filename.isascii() and '"' not in filename:
                 value = f'{content_disposition_type}; filename="{filename}"'
-            self.headers.setdefault("content-disposition", value)
+            self.headers = _with_defaults(self.headers, {"Content-Disposition": value})
 
 
 class File(FileResponse):
@@ -292,8 +292,25 @@ class EventSourceResponse(StreamingResponse):
         headers: Mapping[str, str] | None = None,
         ping_interval: float | None = 15.0,
     ) -> None:
-        base = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-        super().__init__(content, status_code, {**base, **(headers or {})})
+        base = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        super().__init__(content, status_code, _with_defaults(headers, base))
         if ping_interval is not None and ping_interval <= 0:
             raise ValueError(f"ping_interval must be positive seconds or None, got {ping_interval!r}")
         self.ping_interval = ping_interval
+
+
+def _with_defaults(
+    headers: Mapping[str, str] | None, defaults: dict[str, str], override: bool = False
+) -> dict[str, str]:
+    """``headers`` plus ``defaults`` (our own names, in canonical case: "Location",
+    "Cache-Control"), matched case-insensitively so a user's "cache-control" replaces ours
+    instead of going out beside it; with ``override`` ours replace the user's."""
+    given = dict(headers or {})
+    lower = {name.lower(): name for name in given}
+    for name, value in defaults.items():
+        if name.lower() in lower:
+            if not override:
+                continue
+            del given[lower[name.lower()]]
+        given[name] = value
+    return given

@@ -39,6 +39,7 @@ from ._server.serve import ServeOptions, server_config
 from .api import BoltAPI
 from .conf import BoltSettings, load_settings
 from .exceptions import BoltConfigError, HTTPException, RequestValidationError
+from .openapi.serving import file_roots_with_docs
 from .websocket.testing import ConnectionClosed, WebSocketTestClient
 
 __all__ = ["AsyncTestClient", "ConnectionClosed", "LiveServer", "TestClient", "WebSocketTestClient"]
@@ -73,7 +74,7 @@ class _InProcessServer:
         if self.handle == 0:
             raise BoltConfigError(native.last_error(self.lib))
         self.loop = asyncio.new_event_loop()
-        set_file_roots(self.settings.FILE_RESPONSE_ROOTS)
+        set_file_roots(file_roots_with_docs(self.settings.FILE_RESPONSE_ROOTS, self.settings.DOCS_ASSETS_DIR))
         self.dispatcher = Dispatcher(self.lib, self.handle, routes, self.loop, debug)
         self._ready = threading.Event()
         self._error: BaseException | None = None

@@ -14,7 +14,7 @@ import msgspec
 
 from .._routing.plans import ArgPlan, DependencyPlan, is_pydantic_model
 from .._routing.uploads import file_extractor
-from .._routing.validation import DECODE_ERRORS, missing, msgspec_error, pydantic_errors
+from .._routing.validation import DECODE_ERRORS, body_errors, missing, msgspec_error, pydantic_errors
 from ..exceptions import RequestValidationError
 from ..request import RequestData, _ReportedError, header_dict, parse_cookies, split_pairs
 
@@ -143,7 +143,10 @@ def _body(a: ArgPlan) -> Extractor:
         except PydanticValidationError as exc:
             errors.extend(pydantic_errors(["body", key] if embed else ["body"], exc))
         except DECODE_ERRORS as exc:
-            errors.append(msgspec_error(["body", key] if embed else ["body"], exc))
+            if embed:
+                errors.append(msgspec_error(["body", key], exc))
+            else:
+                errors.extend(body_errors(data.body, annotation, exc))
 
     return extract
 
@@ -278,6 +281,7 @@ def _fast_binder(args: list[ArgPlan]) -> Binder:
     other_args = [
         (a.source, a.name, a.key, a.is_list, a.convert, a.default, a.required) for a in args if a.source != "path"
     ]
+    body_type = next((a.annotation for a in args if a.source == "body"), None)
     reads_query = any(a.source == "query" for a in args)
     reads_headers = any(a.source in ("header", "cookie") for a in args)
     reads_cookies = any(a.source == "cookie" for a in args)
@@ -320,7 +324,7 @@ def _fast_binder(args: list[ArgPlan]) -> Binder:
                     except PydanticValidationError as exc:
                         errors.extend(pydantic_errors(["body"], exc))
                     except DECODE_ERRORS as exc:
-                        errors.append(msgspec_error(["body"], exc))
+                        errors.extend(body_errors(body, body_type, exc))  # every problem, not the first
                     continue
                 if is_list and source != "cookie":
                     items = pairs[source]

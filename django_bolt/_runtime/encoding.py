@@ -11,6 +11,10 @@ import os
 import traceback
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+
 from .._native.wire import CONTENT_TYPES, CT_BYTES, CT_FILE, CT_JSON, CT_NONE, CT_STREAM, CT_TEXT
 from ..exceptions import HTTPException
 from ..responses import FileResponse, Response, StreamingResponse
@@ -171,9 +175,55 @@ def encode_exception(exc: BaseException, where: str, debug: bool = False) -> Enc
         except (TypeError, UnicodeEncodeError):
             logger.exception("%s: HTTPException detail or headers could not be encoded", where)
             return INTERNAL_ERROR
+    django = _encode_django_exception(exc, where)
+    if django is not None:
+        return django
     hint = sync_only_hint(exc)
     logger.error("%s: %s", where, hint or "unhandled exception", exc_info=exc)
     if debug:
         tb = "".join(traceback.format_exception(exc))
         return 500, CT_JSON, b"", json_encode({"detail": "Internal Server Error", "traceback": tb})
     return INTERNAL_ERROR
+
+
+NOT_FOUND: Encoded = (404, CT_JSON, b"", b'{"detail":"Not found."}')
+SUSPICIOUS: Encoded = (400, CT_JSON, b"", b'{"detail":"Bad Request"}')
+security_logger = logging.getLogger("django.security")
+
+
+def _encode_django_exception(exc: BaseException, where: str) -> Encoded | None:
+    """Django's own exceptions mean what they mean under Django, django-ninja and DRF:
+    Http404/ObjectDoesNotExist 404, PermissionDenied 403, ValidationError 422,
+    SuspiciousOperation 400. None for anything else (a 500)."""
+    if isinstance(exc, (Http404, ObjectDoesNotExist)):
+        # The message ("Product matching query does not exist.") names models and lookups:
+        # the client gets the generic reply, as Django's 404 page outside DEBUG.
+        return NOT_FOUND
+    if isinstance(exc, PermissionDenied):
+        detail = str(exc) or "You do not have permission to perform this action."
+        return 403, CT_JSON, b"", json_encode({"detail": detail})
+    if isinstance(exc, DjangoValidationError):
+        return 422, CT_JSON, b"", json_encode({"detail": django_validation_errors(exc)})
+    if isinstance(exc, SuspiciousOperation):
+        # As Django does: logged on django.security, the client learns nothing of the reason.
+        security_logger.warning("%s: %s: %s", where, type(exc).__name__, exc)
+        return SUSPICIOUS
+    return None
+
+
+def django_validation_errors(exc: DjangoValidationError) -> list[dict[str, Any]]:
+    """A Django ValidationError as 422 entries: one per message, ``loc`` naming the field
+    for a dict of errors (``__all__`` errors and plain lists have an empty ``loc``)."""
+    entries: list[dict[str, Any]] = []
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            loc = [] if field == "__all__" else [field]
+            entries += (_django_entry(e, loc) for e in errors)
+    else:
+        entries += (_django_entry(e, []) for e in exc.error_list)
+    return entries
+
+
+def _django_entry(error: DjangoValidationError, loc: list[str]) -> dict[str, Any]:
+    messages = list(error)  # formats the message with its params
+    return {"type": error.code or "validation_error", "loc": loc, "msg": " ".join(str(m) for m in messages)}

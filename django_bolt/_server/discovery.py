@@ -10,6 +10,7 @@ from django.apps import apps
 from django.conf import settings
 
 from .._native.wire import FLAG_HEADERS
+from .._routing.conflicts import check_conflicts
 from .._routing.middleware import FUNC_ATTR, wrap_route
 from .._routing.route import Route
 from ..api import BoltAPI
@@ -83,21 +84,12 @@ def collect_routes(apis: list[BoltAPI], ready_path: str | None = None) -> list[R
     if ready_path:
         apis = [*apis, readiness_api([c for api in apis for c in api.ready_checks], ready_path)]
     routes: list[Route] = []
-    seen: dict[tuple[str, str], Route] = {}
     # django-bolt's settings.BOLT_COMPRESSION: one policy for every API, over theirs.
     given = settings.configured and hasattr(settings, "BOLT_COMPRESSION")
     server_wide = resolve_compression(getattr(settings, "BOLT_COMPRESSION", None)) if given else None
+    check_conflicts(route for api in apis for route in api.all_routes())
     for api in apis:
         for route in api.all_routes():
-            key = (route.method, route.path)
-            if key in seen:
-                other = seen[key].handler
-                raise BoltConfigError(
-                    f"{route.method} {route.path} is registered twice: by "
-                    f"{other.__module__}.{other.__qualname__} and "
-                    f"{route.handler.__module__}.{route.handler.__qualname__}"
-                )
-            seen[key] = route
             route.exception_handlers = api.exception_handlers
             route.compression = server_wide if given else api.compression
             if api.exception_handlers:  # their handlers get the request, headers included

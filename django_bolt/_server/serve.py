@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import signal
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +24,12 @@ from .._runtime.encoding import set_file_roots
 from .._runtime.orm import orm_pool, orm_threads, release_lane
 from ..api import BoltAPI
 from ..conf import BoltSettings
+from ..db import install_pool_checks
 from ..exceptions import BoltConfigError
 from ..middleware import global_cors, go_skips, route_cors
 from ..openapi import static_responses
-from . import observe
+from ..openapi.serving import file_roots_with_docs, resolve_config
+from . import logs, observe
 from .lifespan import lifespan
 from .protect import protection_config
 from .state import state_config
@@ -47,6 +48,10 @@ class ServeOptions:
     reuse_port: bool = False
     #: ``runbolt --dev``: readable access log lines instead of JSON.
     dev: bool = False
+    #: The worker id written on every log line (None: a process without one).
+    worker_id: int | None = None
+    #: Write the start-up banner (the single serving process; a supervisor writes its own).
+    announce: bool = True
 
 
 #: binders of routes whose middleware sees the whole request (Python chains, django_middleware)
@@ -116,7 +121,7 @@ def server_config(
         config["reuse_port"] = True
     config.update(protection_config(routes, s))
     config.update(state_config(s))
-    if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR):
+    if docs := static_responses(apis, routes, s.DOCS_ASSETS_DIR, s.DOCS_CDN):
         config["static_responses"] = docs
     config.update(extra or {})
     config["upload_memory_max"] = s.FILE_UPLOAD_MAX_MEMORY_SIZE
@@ -134,6 +139,9 @@ def server_config(
     }
     if s.WS_QUERY_TOKEN:
         config["websocket"]["query_token"] = s.WS_QUERY_TOKEN
+    config.update(logs.go_config(opts.dev, opts.worker_id))
+    if "access_log" in config and opts.worker_id is not None:
+        config["access_log"]["worker"] = opts.worker_id
     return json.dumps(config).encode()
 
 
@@ -184,6 +192,17 @@ def json_body_routes(routes: list[Route]) -> list[int]:
 OnReady = Callable[[int, asyncio.Event], None]
 
 
+def docs_path(apis: Sequence[BoltAPI]) -> str | None:
+    """Where the docs UI is served, for the banner (None: docs off)."""
+    config = resolve_config(apis) if apis else None
+    return config.path if config is not None and config.enabled else None
+
+
+def loop_name(use_uvloop: bool | None) -> str:
+    """The event loop ``run`` will use, for the supervisor's banner."""
+    return "asyncio" if loop_factory(use_uvloop) is None else "uvloop"
+
+
 def loop_factory(use_uvloop: bool | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's loop when it is wanted (``None``: if it is installed), else asyncio's."""
     if use_uvloop is False:
@@ -212,6 +231,7 @@ async def serve(
     """Run the APIs' start-up hooks, serve until SIGINT or SIGTERM, drain in-flight
     requests, then run the shutdown hooks."""
     routes, extra = prepare_django(routes, apis, opts.settings, opts.debug)
+    install_pool_checks()  # a PostgreSQL restart then fails at most the queries in flight
     # The ORM pool first: start-up hooks and every request task inherit its context.
     async with orm_pool(orm_threads(opts.settings.ORM_THREADS)), lifespan(apis):
         await _serve_http(routes, opts, on_ready, apis, extra)
@@ -233,7 +253,7 @@ async def _serve_http(
     if handle == 0:
         raise BoltConfigError(native.last_error(lib))
     loop = asyncio.get_running_loop()
-    set_file_roots(opts.settings.FILE_RESPONSE_ROOTS)
+    set_file_roots(file_roots_with_docs(opts.settings.FILE_RESPONSE_ROOTS, opts.settings.DOCS_ASSETS_DIR))
     dispatcher = Dispatcher(lib, handle, routes, loop, opts.debug)
     fd = lib.bolt_wake_fd(handle)
     try:
@@ -247,12 +267,16 @@ async def _serve_http(
             loop.add_signal_handler(sig, stop.set)
         host = f"[{opts.host}]" if ":" in opts.host else opts.host
         loop_name = type(loop).__module__.partition(".")[0]
-        logger.info("django-bolt-go serving %d route(s) on http://%s:%d (%s)", len(routes), host, port, loop_name)
-        print(f"Listening on http://{host}:{port} ({len(routes)} routes)", file=sys.stderr, flush=True)
+        url = f"http://{host}:{port}"
+        if opts.announce:
+            docs = docs_path(apis)
+            logger.info(logs.banner(url=url, workers=1, loop=loop_name, routes=len(routes), docs=docs, dev=opts.dev))
+        else:
+            logger.info("listening on %s (%s event loop)", url, loop_name)  # the banner is the supervisor's
         if on_ready is not None:
             on_ready(port, stop)
         await stop.wait()
-        print("Shutting down: finishing in-flight requests...", file=sys.stderr, flush=True)
+        logger.info("Shutting down: draining %d in-flight request(s)", len(dispatcher.tasks))
         grace_ms = int(opts.settings.GRACEFUL_TIMEOUT * 1000)
         # bolt_stop blocks until requests finish, and they finish on this loop: run it in a
         # thread (cffi releases the GIL) while the loop keeps draining.
@@ -264,6 +288,7 @@ async def _serve_http(
         # that outlives GRACEFUL_TIMEOUT (plus a margin).
         left = opts.settings.GRACEFUL_TIMEOUT - (loop.time() - stopping)
         await background.wait_running(max(0.0, left))
+        logger.info("stopped")
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -30,6 +30,7 @@ from typing import Any
 
 from .._native import library as native
 from ..exceptions import BoltConfigError
+from .logs import banner
 from .worker import SPEC_ENV, WorkerSpec
 
 logger = logging.getLogger("django_bolt.supervisor")
@@ -61,6 +62,10 @@ class SupervisorOptions:
     reload: bool = False
     #: Watch files by polling their mtimes even when Watchman is available.
     reload_poll: bool = False
+    #: For the start-up banner: the number of routes, the docs path, the event loop.
+    routes: int = 0
+    docs: str | None = None
+    loop: str = "asyncio"
 
 
 @dataclass(eq=False)
@@ -243,11 +248,10 @@ class Supervisor:
             self.announced = True
             pids = ", ".join(str(x.proc.pid) for x in self.workers)
             host = f"[{self.opts.host}]" if ":" in self.opts.host else self.opts.host
-            print(
-                f"django-bolt-go: {self.opts.workers} workers ready on http://{host}:{self.port} (pids {pids})",
-                file=sys.stderr,
-                flush=True,
-            )
+            o = self.opts
+            url = f"http://{host}:{self.port}"
+            text = banner(url=url, workers=o.workers, loop=o.loop, routes=o.routes, docs=o.docs, dev=o.reload)
+            logger.info("%s (pids %s)", text, pids)
 
     def _on_recycle(self, w: _Worker, reason: str) -> None:
         if w.retiring or w.ready_at is None or any(x.replaces is w for x in self.workers):
@@ -284,11 +288,10 @@ class Supervisor:
                 logger.info("worker %d (pid %d) retired (%s)", w.slot, w.proc.pid, _describe(code))
                 continue
             if w.ready_at is None and self.opts.reload and w.replaces is not None:
-                print(
-                    f"django-bolt-go: worker {w.slot} {_describe(code)} after the change; the previous code "
-                    "keeps serving. Fix the error and save again.",
-                    file=sys.stderr,
-                    flush=True,
+                logger.error(
+                    "worker %d %s after the change; the previous code keeps serving. Fix the error and save again.",
+                    w.slot,
+                    _describe(code),
                 )
                 continue
             if w.ready_at is None:
@@ -346,7 +349,7 @@ class Supervisor:
 
     def _reload(self) -> None:
         """Replace every worker; each old one stops once its replacement listens."""
-        print(f"django-bolt-go: {self.changed_file} changed; restarting the workers", file=sys.stderr, flush=True)
+        logger.info("%s changed; restarting the workers", self.changed_file)
         self.changed_file = None
         for w in list(self.workers):
             if w.ready_at is None and w.replaces is not None:
@@ -361,10 +364,10 @@ class Supervisor:
 
     def _stop(self, failure: str | None) -> int:
         if failure is not None:
-            print(f"django-bolt-go: {failure}; stopping (see its error above)", file=sys.stderr, flush=True)
+            logger.error("%s; stopping (see its error above)", failure)
         else:
             name = signal.Signals(self.signal_received or signal.SIGTERM).name
-            print(f"django-bolt-go: {name}: stopping {len(self.workers)} worker(s)...", file=sys.stderr, flush=True)
+            logger.info("%s: stopping %d worker(s), each drains its in-flight requests", name, len(self.workers))
         for w in self.workers:
             if w.proc.poll() is None:
                 w.proc.terminate()
@@ -382,4 +385,5 @@ class Supervisor:
                 clean = False
                 logger.warning("worker %d (pid %d) %s while stopping", w.slot, w.proc.pid, _describe(code))
             self._forget(w)
+        logger.info("stopped")
         return 0 if clean and failure is None else 1

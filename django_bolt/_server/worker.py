@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import socket
 import sys
@@ -120,6 +121,8 @@ def _serve(spec: WorkerSpec, link: SupervisorLink) -> None:
         debug=spec.debug or bool(settings.DEBUG),
         reuse_port=True,
         dev=spec.debug,
+        worker_id=spec.worker_id,
+        announce=False,  # the supervisor writes the banner once
     )
     run(routes, opts, apis, on_ready=link.ready)
 
@@ -138,7 +141,7 @@ def main() -> int:
     except Exception as exc:
         if not isinstance(exc, BoltConfigError):
             raise
-        print(f"django-bolt worker {spec.worker_id}: {exc}", file=sys.stderr, flush=True)
+        logging.getLogger("django_bolt").error("%s", exc)
         return EXIT_STARTUP_FAILED
     return 0
 

@@ -27,8 +27,11 @@ def resolve_config(apis: Sequence[BoltAPI]) -> OpenAPIConfig:
     return OpenAPIConfig()
 
 
-def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | None) -> list[dict[str, Any]]:
-    """Every docs reply as ``{path, content_type, body}`` (or ``file`` for local assets)."""
+def rendered(
+    routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | None, cdn: bool = False
+) -> list[dict[str, Any]]:
+    """Every docs reply as ``{path, content_type, body}`` (or ``file`` for local assets).
+    The UIs' assets: the package's own copies, those of ``assets_dir``, or the CDN's."""
     doc = build_document(routes, config)
     if config.strict and (untyped := untyped_objects(doc)):
         raise BoltConfigError(
@@ -46,25 +49,29 @@ def rendered(routes: Sequence[Route], config: OpenAPIConfig, assets_dir: str | N
         out.append(
             {"path": path, "content_type": "application/json" if kind == "json" else "application/yaml", "body": body}
         )
-    urls = {name: cdn for name, (_, cdn, _) in ui.ASSETS.items()}
-    if assets_dir:
-        for name, file in ui.asset_files(list(config.uis), assets_dir).items():
+    urls = {name: url for name, (_, url, _) in ui.ASSETS.items()}
+    if not cdn:
+        uis = list(config.uis)
+        files = ui.asset_files(uis, assets_dir) if assets_dir else ui.bundled_files(uis)
+        for name, file in files.items():
             served = f"{config.path}/assets/{name}"
             urls[name] = served
             out.append({"path": served, "content_type": ui.ASSETS[name][2], "file": str(file)})
     for name, path in ui_paths(config).items():
-        body = ui.page(name, config.title, config.openapi_url, urls, offline=bool(assets_dir))
+        body = ui.page(name, config.title, config.openapi_url, urls, offline=not cdn)
         out.append({"path": path, "content_type": "text/html; charset=utf-8", "body": body})
     return out
 
 
-def static_responses(apis: Sequence[BoltAPI], routes: Sequence[Route], assets_dir: str | None) -> list[dict[str, Any]]:
+def static_responses(
+    apis: Sequence[BoltAPI], routes: Sequence[Route], assets_dir: str | None, cdn: bool = False
+) -> list[dict[str, Any]]:
     """What Go serves for the docs (nothing when they are disabled). Guarded docs are
     Python routes: their replies are handed to them instead."""
     config = resolve_config(apis)
     if not config.enabled:
         return []
-    replies = rendered(routes, config, assets_dir)
+    replies = rendered(routes, config, assets_dir, cdn)
     if not config.guarded:
         return replies
     owner = next(api for api in apis if api.openapi_config is config)
@@ -73,3 +80,11 @@ def static_responses(apis: Sequence[BoltAPI], routes: Sequence[Route], assets_di
         is_file = "file" in r
         owner.openapi_replies[r["path"]] = (r["content_type"], r["file"] if is_file else r["body"], is_file)
     return []
+
+
+def file_roots_with_docs(roots: list[str] | None, assets_dir: str | None) -> list[str] | None:
+    """``FILE_RESPONSE_ROOTS`` plus the docs assets' directory: guarded docs send their assets
+    as FileResponses, from a directory chosen at start-up (never from user input)."""
+    if roots is None:
+        return None
+    return [*roots, assets_dir or str(ui.BUNDLED)]

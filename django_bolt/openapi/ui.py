@@ -1,8 +1,10 @@
 """The docs UIs (Swagger UI, Redoc, Scalar): one small HTML page each, served by Go.
 
-Their JavaScript comes from the public CDN (pinned versions, as FastAPI does) or, with
-``DJANGO_BOLT["DOCS_ASSETS_DIR"]``, from the npm packages installed there (``make
-docs-assets``), served by Go under ``<docs path>/assets/`` for offline and air-gapped sites."""
+Their JavaScript and CSS are served by Go under ``<docs path>/assets/``, by default from the
+copies inside the package (``static/``: setup.py fetches them from npm at build time, see
+docs-assets/package.json), so ``/docs`` works with no internet. ``DJANGO_BOLT["DOCS_ASSETS_DIR"]``
+points at another npm ``node_modules`` directory instead; ``DJANGO_BOLT["DOCS_CDN"] = True``
+makes the pages load them from the public CDN (pinned versions), as FastAPI does."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from pathlib import Path
 
 from ..exceptions import BoltConfigError
 from .config import OpenAPIConfig
+
+#: The assets shipped inside the package (copied there by setup.py; never committed).
+BUNDLED = Path(__file__).resolve().parent / "static"
 
 SWAGGER_VERSION = "5.35.0"
 REDOC_VERSION = "2.5.4"
@@ -102,6 +107,23 @@ def asset_files(uis: list[str], assets_dir: str) -> dict[str, Path]:
                     "point the setting at its node_modules directory, or set it to None to use the CDN"
                 )
             out[name] = file.resolve()
+    return out
+
+
+def bundled_files(uis: list[str]) -> dict[str, Path]:
+    """served name -> file inside the package, for the assets the enabled UIs need."""
+    out: dict[str, Path] = {}
+    for ui in uis:
+        for name in _UI_ASSETS[ui]:
+            file = BUNDLED / name
+            if not file.is_file():
+                raise BoltConfigError(
+                    f"the docs UIs' assets are not installed ({file} is missing): build the package "
+                    "(`pip install .` or `make build`: setup.py fetches them from npm), or set "
+                    "DJANGO_BOLT['DOCS_CDN'] = True to load them from the public CDN, or turn the docs off "
+                    "with OpenAPIConfig(enabled=False)"
+                )
+            out[name] = file
     return out
 
 

@@ -9,7 +9,9 @@ from django_bolt.db import databases
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-only-not-secret-" + "x" * 32)
-DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
+# Off unless asked: with DEBUG on, 500 bodies carry full tracebacks. `make run` (development
+# mode) turns it on with DJANGO_DEBUG=1; any other way of serving this project keeps it off.
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [

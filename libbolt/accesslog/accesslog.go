@@ -26,6 +26,9 @@ type Config struct {
 	Format string   `json:"format"`  // "json" (default) or "text"
 	Sample *float64 `json:"sample"`  // fraction of requests logged, 0-1, default 1
 	SlowMs int      `json:"slow_ms"` // when > 0, only requests at least this slow are logged
+	// Worker is the worker id written on every line (as the server's other lines do,
+	// internal/logline); nil: none.
+	Worker *int `json:"worker"`
 }
 
 // Entry is what one line says.
@@ -54,6 +57,7 @@ const (
 // Logger formats and batches access log lines.
 type Logger struct {
 	text    bool
+	who     whoAmI // the logger name and worker id, formatted once
 	sample  float64
 	slow    time.Duration
 	mu      sync.Mutex
@@ -86,6 +90,7 @@ func New(c *Config, out io.Writer) (*Logger, error) {
 		return nil, fmt.Errorf("access log slow_ms must be >= 0, got %d", c.SlowMs)
 	}
 	l.slow = time.Duration(c.SlowMs) * time.Millisecond
+	l.who = newWhoAmI(c.Worker)
 	go l.write(out)
 	return l, nil
 }
@@ -107,9 +112,9 @@ func (l *Logger) Log(e *Entry) {
 	if !l.stopped.Load() {
 		start := len(l.pending)
 		if l.text {
-			l.pending = appendText(l.pending, e)
+			l.pending = appendText(l.pending, e, &l.who)
 		} else {
-			l.pending = appendJSON(l.pending, e)
+			l.pending = appendJSON(l.pending, e, &l.who)
 		}
 		switch {
 		case len(l.pending) > maxPending:
@@ -167,10 +172,27 @@ func (l *Logger) write(out io.Writer) {
 	}
 }
 
-func appendJSON(b []byte, e *Entry) []byte {
+// whoAmI is the constant part of every line, formatted once at start-up.
+type whoAmI struct {
+	json []byte // `","level":"INFO","logger":"django_bolt.access","worker":0,"request_id":`
+	text []byte // " INFO django_bolt.access[worker 0]: "
+}
+
+func newWhoAmI(worker *int) whoAmI {
+	w := whoAmI{json: []byte(`","level":"INFO","logger":"django_bolt.access",`), text: []byte(" INFO django_bolt.access")}
+	if worker != nil {
+		w.json = fmt.Appendf(w.json, `"worker":%d,`, *worker)
+		w.text = fmt.Appendf(w.text, "[worker %d]", *worker)
+	}
+	w.json = append(w.json, `"request_id":`...)
+	w.text = append(w.text, ": "...)
+	return w
+}
+
+func appendJSON(b []byte, e *Entry, who *whoAmI) []byte {
 	b = append(b, `{"time":"`...)
 	b = appendUTC(b, e.Time)
-	b = append(b, `","level":"INFO","logger":"django_bolt.access","request_id":`...)
+	b = append(b, who.json...)
 	b = appendString(b, e.RequestID)
 	b = append(b, `,"method":`...)
 	b = appendString(b, e.Method)
@@ -198,9 +220,9 @@ func appendJSON(b []byte, e *Entry) []byte {
 	return append(b, "}\n"...)
 }
 
-func appendText(b []byte, e *Entry) []byte {
+func appendText(b []byte, e *Entry, who *whoAmI) []byte {
 	b = e.Time.Local().AppendFormat(b, "15:04:05")
-	b = append(b, " INFO django_bolt.access: "...)
+	b = append(b, who.text...)
 	b = appendPrintable(b, e.Method)
 	b = append(b, ' ')
 	b = appendPrintable(b, e.Path)

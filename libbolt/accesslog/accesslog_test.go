@@ -112,7 +112,7 @@ func TestJSONStringEscapes(t *testing.T) {
 
 func TestTextLineCannotForgeLines(t *testing.T) {
 	t.Parallel()
-	line := string(appendText(nil, entry()))
+	line := string(appendText(nil, entry(), &whoAmI{text: []byte(" INFO django_bolt.access: ")}))
 	if strings.Count(line, "\n") != 1 || !strings.Contains(line, `GET /items/7\x0a"x\xff 200 42B 1.5ms route=/items/{id} ip=127.0.0.1`) {
 		t.Errorf("text line %q", line)
 	}
@@ -168,3 +168,26 @@ func TestFullQueueDropsInsteadOfBlocking(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+func TestWorkerOnEveryLine(t *testing.T) {
+	t.Parallel()
+	worker := 3
+	for _, format := range []string{"json", "text"} {
+		var out syncBuf
+		l, err := New(&Config{Format: format, Worker: &worker}, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Log(entry())
+		l.Close()
+		line := out.b.String()
+		if format == "json" {
+			var got map[string]any
+			if err := json.Unmarshal([]byte(line), &got); err != nil || got["worker"] != 3.0 {
+				t.Errorf("%q: worker = %v (%v), want 3", line, got["worker"], err)
+			}
+		} else if !strings.Contains(line, " INFO django_bolt.access[worker 3]: GET ") {
+			t.Errorf("text line %q lacks [worker 3]", line)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log"
 	"mime"
 	"net/textproto"
 	"os"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/extra"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/logline"
 )
 
 // Multipart bodies are parsed here, for bridge.FlagMultipart routes only, so that Python gets
@@ -54,7 +54,7 @@ type Error struct {
 	Detail string
 }
 
-var logger = log.New(os.Stderr, "bolt: ", log.LstdFlags)
+var logger = logline.New("django_bolt.server")
 
 // Parse parses the body of a multipart/form-data request. It returns the bytes for the
 // record's body section and the temp files it created (the caller removes them with

@@ -9,6 +9,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/accesslog"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/logline"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
@@ -110,6 +111,18 @@ type Config struct {
 	AccessLog *accesslog.Config `json:"access_log"`
 	// WebSocket holds the limits of WebSocket routes (websocket.go); nil: the defaults.
 	WebSocket *SocketConfig `json:"websocket"`
+	// Log is the format of the server's own lines (internal/logline): "json" (default),
+	// "text" or "color" (runbolt --dev, on a terminal), with the worker id (nil: none).
+	LogFormat string `json:"log_format"`
+	Worker    *int   `json:"worker"`
+}
+
+func (c *Config) logFormat() logline.Format {
+	f := logline.Format{Text: c.LogFormat == "text" || c.LogFormat == "color", Colour: c.LogFormat == "color", Worker: -1}
+	if c.Worker != nil {
+		f.Worker = *c.Worker
+	}
+	return f
 }
 
 // FallbackConfig names the Python route that receives unmatched requests.
@@ -154,6 +167,11 @@ func (c *Config) applyDefaults() {
 }
 
 func (c *Config) validate() error {
+	switch c.LogFormat {
+	case "", "json", "text", "color":
+	default:
+		return fmt.Errorf("log_format %q must be \"json\", \"text\" or \"color\"", c.LogFormat)
+	}
 	if c.Port < 0 || c.Port > 65535 {
 		return fmt.Errorf("port %d out of range 0-65535", c.Port)
 	}

@@ -2,16 +2,16 @@ package server
 
 import (
 	"errors"
-	"log"
-	"os"
 	"runtime/debug"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/logline"
 )
 
-var logger = log.New(os.Stderr, "bolt: ", log.LstdFlags)
+// logger writes the server's error lines in runbolt's one log format (internal/logline).
+var logger = logline.New("django_bolt.server")
 
 // contentTypeJSON is the Content-Type of the replies Go writes itself.
 var contentTypeJSON = []byte("application/json")
@@ -35,8 +35,13 @@ func recoverPanic(ctx *fasthttp.RequestCtx, p any) {
 	httperr.Write(ctx, fasthttp.StatusInternalServerError, badRespBody)
 }
 
-// parseError answers requests that fasthttp could not read; the connection is closed.
-func parseError(ctx *fasthttp.RequestCtx, err error) {
+// parseError answers requests that fasthttp could not read with a request id, which the
+// connection's log line names (connErrors); the connection is closed.
+func (s *Server) parseError(ctx *fasthttp.RequestCtx, err error) {
+	var buf [32]byte
+	id := s.ids.append(buf[:0])
+	ctx.Response.Header.SetBytesKV(hRequestID, id)
+	s.connErrors.RememberID(ctx.RemoteAddr().String(), id)
 	status, detail := fasthttp.StatusBadRequest, "Bad Request"
 	var small *fasthttp.ErrSmallBuffer
 	switch {

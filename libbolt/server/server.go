@@ -14,6 +14,7 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/logline"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/metrics"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/compress"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
@@ -61,6 +62,8 @@ type Server struct {
 	sockets        *websocket.Hub // WebSocket routes' connections and groups (websocket.go)
 	socketCORS     *cors.Policy   // the global CORS policy, for the upgrade's Origin check
 	socketsClosing atomic.Bool    // Stop began: upgrades are refused 503
+
+	connErrors *logline.ConnErrors // fasthttp's Logger: no request bytes in log lines
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -76,8 +79,10 @@ func New(cfg *Config) (*Server, error) {
 // the auth backends' revocation stores, the access log) is released by the one deferred
 // s.release, so a failed start leaves nothing registered or open.
 func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
+	logline.Configure(cfg.logFormat())
 	s := &Server{cfg: cfg, waker: efd, timeout: ms(cfg.HandlerTimeoutMs), ids: newRequestIDs(),
 		capped: &capListener{max: int64(cfg.MaxConnections)}, bodies: bodyBudget{max: int64(cfg.MaxInflightBody)},
+		connErrors: logline.NewConnErrors(),
 		upload: multipart.Limits{MaxFiles: cfg.MultipartMaxFiles, MaxFields: cfg.MultipartMaxFields,
 			MaxHeaderBytes: cfg.MaxHeaderBytes, MemoryMax: cfg.UploadMemoryMax, TempDir: cfg.UploadTempDir}}
 	defer func() {
@@ -153,7 +158,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	s.table = table
 	s.http = &fasthttp.Server{
 		Handler:      s.observer.Wrap(s.front),
-		ErrorHandler: parseError,
+		ErrorHandler: s.parseError,
 		// capListener enforces MaxConnections with a JSON 503; the slack only keeps
 		// fasthttp's own plain-text refusal from firing while a closed connection's
 		// worker is still on its way back to the pool.
@@ -179,7 +184,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 		DisableHeaderNamesNormalizing: true,
 		DisablePreParseMultipartForm:  true,
 		CloseOnShutdown:               true,
-		Logger:                        logger,
+		Logger:                        s.connErrors,
 	}
 	return s, nil
 }

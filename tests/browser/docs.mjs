@@ -1,6 +1,7 @@
-// Opens the Swagger UI of a running server in headless Debian chromium, checks that every
+// Opens the Swagger UI of a running server in headless Debian chromium with the network
+// blocked (every host name fails to resolve; the server is reached by IP), checks that every
 // operation renders, runs "Try it out" on GET /hello and POST /items and reads the real
-// responses, checks that Redoc and Scalar render too, and saves screenshots.
+// responses, checks that Redoc and Scalar render every operation too, and saves screenshots.
 // Usage: node docs.mjs BASE_URL OUTPUT_DIR
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,14 +17,17 @@ const context = await chromium.launchPersistentContext(profile, {
   args: [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
+    // No internet: every name fails to resolve (a UI that needs a CDN renders nothing);
+    // only the server under test, by IP, is reachable.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
   ],
 });
 const foreign = [];
 let failed = false;
 try {
   const page = context.pages()[0] ?? (await context.newPage());
-  // Local assets: nothing may be fetched from anywhere but the server under test, except
-  // Redoc's "powered by" logo (cosmetic; documented in docs/openapi.md).
+  // Nothing may be fetched from anywhere but the server under test, except Redoc's
+  // "powered by" logo (cosmetic, fails offline; documented in docs/openapi.md).
   const allowed = (url) => url.startsWith(base) || url.startsWith(`blob:${base}`) ||
     url === "https://cdn.redoc.ly/redoc/logo-mini.svg";
   page.on("request", (req) => { if (!allowed(req.url())) foreign.push(req.url()); });
@@ -52,11 +56,16 @@ try {
   await tryIt("hello_hello_get", 200, "Hello, World!");
   await tryIt("create_item_items_post", 201, '"pen"', JSON.stringify({ name: "pen", price: 1.5, tags: ["a"] }));
   await page.screenshot({ path: join(outDir, "swagger-ui.png"), fullPage: true });
+  // Every operation's summary appears in Redoc's and Scalar's navigation.
+  const summaries = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.summary));
   for (const ui of ["redoc", "scalar"]) {
     await page.goto(`${base}/docs/${ui}`);
     await page.getByText("/items/{item_id}").first().waitFor({ timeout: 30000 });
+    const text = await page.locator("body").innerText();
+    const missing = summaries.filter((s) => !text.includes(s));
+    if (missing.length) throw new Error(`${ui}: operations not rendered: ${missing.join(", ")}`);
     await page.screenshot({ path: join(outDir, `${ui}.png`) });
-    console.log(`${ui}: rendered`);
+    console.log(`${ui}: rendered ${summaries.length} operations`);
   }
   if (foreign.length) throw new Error(`requests left the server: ${foreign.join(", ")}`);
   console.log(`ok: ${rendered} operations, screenshot in ${outDir}`);

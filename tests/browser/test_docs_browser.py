@@ -1,5 +1,6 @@
-"""Swagger UI in a real headless chromium against a real `runbolt` serving the example
-project with local assets (make test-browser; tests/browser/docs.mjs does the clicking)."""
+"""The docs UIs in a real headless chromium with the network blocked, against a real
+`runbolt` serving the example project with its default settings: the UIs' assets come from
+the package itself (make test-browser; tests/browser/docs.mjs does the clicking)."""
 
 from __future__ import annotations
 
@@ -15,17 +16,13 @@ from django_bolt.testing import LiveServer
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-ASSETS = REPO / "docs-assets" / "node_modules"
 
 
 def test_swagger_ui_try_it_out(tmp_path: Path) -> None:
     if not Path("/usr/bin/chromium").exists() or not (HERE / "node_modules" / "playwright-core").is_dir():
         # Never a silent skip: `make test-browser` installs both (chromium needs root).
         pytest.fail("needs /usr/bin/chromium (apt-get install chromium, as root) and npm ci in tests/browser")
-    if not (ASSETS / "swagger-ui-dist").is_dir():
-        pytest.fail("needs the docs assets: make docs-assets")
-    env = {"DJANGO_BOLT_DOCS_ASSETS_DIR": str(ASSETS)}
-    with LiveServer(REPO / "examples", env=env, log_path=tmp_path / "runbolt.log", python=sys.executable) as server:
+    with LiveServer(REPO / "examples", log_path=tmp_path / "runbolt.log", python=sys.executable) as server:
         server.wait_ready()
         out = HERE / "output"
         done = subprocess.run(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from django_bolt._routing.websocket import warn_socket_groups
 from django_bolt._server.checks import startup_checks
 from django_bolt._server.discovery import collect_routes, discover_apis
 from django_bolt._server.logs import configure as configure_logging
-from django_bolt._server.serve import ServeOptions, run
+from django_bolt._server.serve import ServeOptions, docs_path, loop_name, run
 from django_bolt._server.state import per_worker_notice
 from django_bolt._server.supervisor import Supervisor, SupervisorOptions
 from django_bolt.conf import load_settings
@@ -141,7 +142,8 @@ class Command(BaseCommand):
         try:
             supervised = max_requests or options["max_rss"] or options["pin"] or dev
             if workers == 1 and not supervised:
-                run(routes, opts, apis)  # no supervisor: the one process serves
+                configure_logging(dev=dev, worker_id=0)  # the one process is worker 0
+                run(routes, dataclasses.replace(opts, dev=dev, worker_id=0), apis)  # no supervisor: it serves
                 return
             jitter = options["max_requests_jitter"]
             warn_socket_groups(routes, workers)
@@ -158,6 +160,9 @@ class Command(BaseCommand):
                     pin=options["pin"],
                     reload=dev,
                     reload_poll=options["reload_poll"],
+                    routes=len(routes),
+                    docs=docs_path(apis),
+                    loop=loop_name(conf.UVLOOP),
                 )
             ).run()
         except BoltConfigError as exc:

@@ -98,5 +98,5 @@ def test_dev_mode_writes_readable_lines(start_bolt: object) -> None:
         assert time.monotonic() < deadline, bolt.log()
         time.sleep(0.05)
     line = next(x for x in bolt.log().splitlines() if "id=dev-1" in x)
-    assert " INFO django_bolt.access: GET /items/3 200 " in line
+    assert " INFO django_bolt.access[worker 0]: GET /items/3 200 " in line
     assert "route=/items/{item_id} ip=127.0.0.1" in line

@@ -27,6 +27,9 @@ def test_wheel_installs_and_serves_without_go(tmp_path: Path) -> None:
     assert "django_bolt/libbolt.so" in names
     assert "django_bolt/py.typed" in names
     assert "django_bolt/management/commands/runbolt.py" in names
+    # The docs UIs' assets ship inside the wheel (setup.py fetched them from npm).
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "scalar.js"):
+        assert f"django_bolt/openapi/static/{asset}" in names, asset
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -40,7 +43,13 @@ def test_wheel_installs_and_serves_without_go(tmp_path: Path) -> None:
     project = tmp_path / "example"
     shutil.copytree(EXAMPLE_PROJECT, project, ignore=shutil.ignore_patterns("db.sqlite3", "__pycache__"))
     check = subprocess.run(
-        [str(vpy), "-c", "import django_bolt, shutil; print(django_bolt.__file__); print(shutil.which('go'))"],
+        # TestClient imports from a plain install (no [test] extra): httpx is a dependency.
+        [
+            str(vpy),
+            "-c",
+            "import django_bolt, shutil; from django_bolt.testing import TestClient; "
+            "print(django_bolt.__file__); print(shutil.which('go'))",
+        ],
         cwd=project,
         env={**os.environ, **env},
         capture_output=True,
@@ -55,5 +64,8 @@ def test_wheel_installs_and_serves_without_go(tmp_path: Path) -> None:
     try:
         assert httpx.get(f"{server.url}/hello").json() == {"message": "Hello, World!"}
         assert httpx.get(f"{server.url}/items/3?q=w").json() == {"item_id": 3, "q": "w"}
+        docs = httpx.get(f"{server.url}/docs").text
+        assert "/docs/assets/swagger-ui-bundle.js" in docs and "cdn." not in docs
+        assert len(httpx.get(f"{server.url}/docs/assets/swagger-ui-bundle.js").content) > 100_000
     finally:
         assert server.stop() == 0

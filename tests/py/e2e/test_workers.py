@@ -52,7 +52,8 @@ def _parent_of(pid: int) -> int:
 
 def test_two_workers_answer_from_two_child_processes(start_bolt: Start) -> None:
     server = start_bolt(TEST_PROJECT, "--workers", "2")
-    _wait_log(server, "2 workers ready")
+    _wait_log(server, "ready on http://127.0.0.1:")
+    _wait_log(server, ": 2 workers,")
     pids = _pids(server, 2)
     assert len(pids) == 2
     assert server.proc.pid not in pids
@@ -62,7 +63,8 @@ def test_two_workers_answer_from_two_child_processes(start_bolt: Start) -> None:
 
 def test_a_killed_worker_is_restarted_and_the_port_keeps_answering(start_bolt: Start) -> None:
     server = start_bolt(TEST_PROJECT, "--processes", "2")
-    _wait_log(server, "2 workers ready")
+    _wait_log(server, "ready on http://127.0.0.1:")
+    _wait_log(server, ": 2 workers,")
     before = _pids(server, 2)
     victim = min(before)
     os.kill(victim, signal.SIGKILL)
@@ -81,7 +83,8 @@ def test_a_killed_worker_is_restarted_and_the_port_keeps_answering(start_bolt: S
 
 def test_sigterm_under_load_loses_no_request_and_exits_0(start_bolt: Start) -> None:
     server = start_bolt(TEST_PROJECT, "--workers", "2")
-    _wait_log(server, "2 workers ready")
+    _wait_log(server, "ready on http://127.0.0.1:")
+    _wait_log(server, ": 2 workers,")
     outcomes: Counter[str] = Counter()
     failures: list[str] = []
     lock = threading.Lock()
@@ -127,7 +130,7 @@ def test_sigterm_under_load_loses_no_request_and_exits_0(start_bolt: Start) -> N
 
 def test_max_requests_replaces_a_worker_without_losing_requests(start_bolt: Start) -> None:
     server = start_bolt(TEST_PROJECT, "--workers", "1", "--max-requests", "15", "--max-requests-jitter", "0")
-    _wait_log(server, "1 workers ready")
+    _wait_log(server, ": 1 worker,")
     pids: list[int] = []
     for _ in range(60):
         r = _fresh_get(f"{server.url}/worker")
@@ -178,7 +181,7 @@ def test_failing_startup_hook_stops_the_server_instead_of_looping(workers: str, 
 def test_lifespan_hooks_run_once_per_worker(start_bolt: Start, tmp_path: Path, workers: str) -> None:
     server = start_bolt(TEST_PROJECT, "--workers", workers, env={"TEST_LIFESPAN": "1"})
     if workers == "2":
-        _wait_log(server, "2 workers ready")
+        _wait_log(server, ": 2 workers,")
     pids = _pids(server, int(workers))
     assert _fresh_get(f"{server.url}/life/state").json()["state"] == "ready"
     assert server.stop() == 0
@@ -201,7 +204,8 @@ def test_the_bridge_works_on_both_event_loops(start_bolt: Start, uvloop: str, lo
 
 def test_workers_from_the_environment_and_pinned_to_one_cpu_each(start_bolt: Start) -> None:
     server = start_bolt(TEST_PROJECT, "--pin", env={"DJANGO_BOLT_WORKERS": "2"})
-    _wait_log(server, "2 workers ready")
+    _wait_log(server, "ready on http://127.0.0.1:")
+    _wait_log(server, ": 2 workers,")
     pids = _pids(server, 2)
     assert len(pids) == 2
     allowed = sorted(os.sched_getaffinity(0))
@@ -228,7 +232,7 @@ def test_dev_restarts_the_worker_on_a_change_and_survives_a_broken_edit(start_bo
     api = project / "testapp" / "api.py"
     original = api.read_text()
     server = start_bolt(project, "--dev", "--reload-poll")
-    _wait_log(server, "1 workers ready")
+    _wait_log(server, ": 1 worker,")
     _wait_hello(server, "Hello, World!")
     assert "handler exploded" in _fresh_get(f"{server.url}/raise").text  # tracebacks in 500 bodies
     time.sleep(1.2)  # the poller's first pass only records modification times

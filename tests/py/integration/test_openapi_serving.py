@@ -11,7 +11,7 @@ import yaml
 
 from django_bolt import BoltAPI, Request
 from django_bolt.exceptions import BoltConfigError
-from django_bolt.openapi import OpenAPIConfig
+from django_bolt.openapi import OpenAPIConfig, ui
 from django_bolt.testing import TestClient
 
 
@@ -41,8 +41,17 @@ def test_document_and_pages_served_by_default() -> None:
         assert all(
             r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8" for r in pages.values()
         )
-        assert "cdn.jsdelivr.net/npm/swagger-ui-dist@" in pages["/docs"].text
+        # Offline by default: every asset comes from this server (the copies inside the package).
+        assert "cdn." not in "".join(p.text for p in pages.values())
+        assert '<script src="/docs/assets/swagger-ui-bundle.js">' in pages["/docs"].text
         assert "redoc.standalone.js" in pages["/docs/redoc"].text and "/openapi.json" in pages["/docs/scalar"].text
+        for asset, kind in (
+            ("swagger-ui-bundle.js", "javascript"),
+            ("swagger-ui.css", "css"),
+            ("scalar.js", "javascript"),
+        ):
+            r = client.get(f"/docs/assets/{asset}")
+            assert r.status_code == 200 and kind in r.headers["content-type"] and len(r.content) > 100_000, asset
         bad = client.delete("/openapi.json")
         assert bad.status_code == 405 and bad.json() == {"detail": "Method Not Allowed"}
         assert client.post("/items", json={"name": "pen"}).json() == {"name": "pen"}  # routes unaffected
@@ -150,3 +159,24 @@ def test_route_on_a_docs_path_is_a_start_up_error() -> None:
 
     with pytest.raises(BoltConfigError, match="shadowed"):
         TestClient(api)
+
+
+def test_cdn_only_when_asked() -> None:
+    with TestClient(make_api(), settings={"DOCS_CDN": True}) as client:
+        assert "https://cdn.jsdelivr.net/npm/swagger-ui-dist@" in client.get("/docs").text
+        assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 404
+
+
+def test_missing_bundled_assets_stop_start_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(ui, "BUNDLED", tmp_path)
+    with pytest.raises(BoltConfigError, match="docs UIs' assets are not installed"), TestClient(make_api()):
+        pass
+
+
+def test_guarded_docs_assets_are_served_with_file_response_roots(tmp_path: Path) -> None:
+    settings = {"FILE_RESPONSE_ROOTS": [str(tmp_path)]}
+    with TestClient(make_api(OpenAPIConfig(guards=[HasToken()])), settings=settings) as client:
+        token = {"X-Docs-Token": "s3cret"}
+        assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 403
+        r = client.get("/docs/assets/swagger-ui-bundle.js", headers=token)
+        assert r.status_code == 200 and len(r.content) > 100_000

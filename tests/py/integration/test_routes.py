@@ -199,7 +199,7 @@ def test_422_on_bad_path_int(client: TestClient) -> None:
     assert r.json() == {
         "detail": [
             {
-                "type": "value_error",
+                "type": "int_parsing",
                 "loc": ["path", "item_id"],
                 "msg": "Expected `int`, got `str`",
                 "input": "abc",
@@ -274,7 +274,7 @@ def test_invalid_json_body_is_422(client: TestClient) -> None:
     r = client.post("/items", json={"name": "pen", "price": "free"})
     assert r.status_code == 422
     assert r.json()["detail"] == [
-        {"type": "value_error", "loc": ["body", "price"], "msg": "Expected `float`, got `str`", "input": None}
+        {"type": "float_parsing", "loc": ["body", "price"], "msg": "Expected `float`, got `str`", "input": "free"}
     ]
 
 

@@ -111,6 +111,6 @@ def test_closing_the_stream_closes_the_generator() -> None:
 def test_event_source_headers_and_ping_validation() -> None:
     r = EventSourceResponse([], headers={"x-a": "1"})
     assert r.media_type == "text/event-stream"
-    assert r.headers == {"cache-control": "no-cache", "x-accel-buffering": "no", "x-a": "1"}
+    assert r.headers == {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "x-a": "1"}
     with pytest.raises(ValueError, match="ping_interval"):
         EventSourceResponse([], ping_interval=0)

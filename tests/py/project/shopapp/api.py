@@ -7,9 +7,12 @@ import time
 
 import msgspec
 from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied, SuspiciousOperation, ValidationError
 from django.db import connection
+from django.http import Http404
 
 from django_bolt import BoltAPI, HTTPException
+from django_bolt.shortcuts import aget_list_or_404, aget_object_or_404
 
 from .models import Order, Product
 
@@ -190,3 +193,51 @@ async def conn_state(tag: str) -> dict[str, str]:
 
 def _thread_name() -> str:
     return threading.current_thread().name
+
+
+# ---- Django's exceptions mean their HTTP status (tests/py/e2e/test_django_exceptions.py) ----
+
+
+@api.get("/django-errors/missing/{product_id}")
+async def missing_product(product_id: int):
+    product = await Product.objects.aget(pk=product_id)  # no try: DoesNotExist is a 404
+    return {"id": product.id}
+
+
+@api.get("/django-errors/shortcut/{product_id}")
+async def shortcut_product(product_id: int):
+    product = await aget_object_or_404(Product, pk=product_id)
+    return {"id": product.id, "name": product.name}
+
+
+@api.get("/django-errors/list")
+async def shortcut_list(min_price: int):
+    products = await aget_list_or_404(Product.objects.order_by("id"), price__gte=min_price)
+    return [p.name for p in products]
+
+
+@api.get("/django-errors/http404")
+async def raise_http404():
+    raise Http404("secret lookup detail")
+
+
+@api.get("/django-errors/forbidden")
+async def raise_permission_denied(reason: str = ""):
+    raise PermissionDenied(reason) if reason else PermissionDenied
+
+
+@api.post("/django-errors/validate")
+async def validate_product(body: ProductIn):
+    product = Product(name=body.name, price=body.price, stock=body.stock)
+    await sync_to_async(product.full_clean)()  # raises ValidationError with a dict of errors
+    return {"ok": True}
+
+
+@api.get("/django-errors/invalid")
+async def raise_plain_validation_error():
+    raise ValidationError(["first problem", "second problem"])
+
+
+@api.get("/django-errors/suspicious")
+async def raise_suspicious():
+    raise SuspiciousOperation("attacker-controlled detail")

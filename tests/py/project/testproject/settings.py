@@ -126,3 +126,6 @@ if os.environ.get("TEST_WS"):
 # Host checks (tests/py/e2e/test_hardening.py): comma-separated ALLOWED_HOSTS.
 if os.environ.get("TEST_ALLOWED_HOSTS"):
     ALLOWED_HOSTS = os.environ["TEST_ALLOWED_HOSTS"].split(",")
+# An API whose routes collide with testapp's (tests/py/e2e/test_route_conflicts.py).
+if os.environ.get("TEST_CONFLICT_API"):
+    DJANGO_BOLT["API"] = [*DJANGO_BOLT["API"], "testproject.conflict_api.api"]
