@@ -84,6 +84,17 @@ func (s *Server) initSockets() error {
 	}
 	s.sockets = websocket.NewHub(cfg)
 	s.Bridge.Groups = s.sockets
+	// With shared state, groups span every worker and host: broadcasts also travel
+	// through Redis pub/sub on the store's client (state.Broker; closed with the store).
+	if s.state != nil {
+		br, err := s.state.NewBroker()
+		if err != nil {
+			return err
+		}
+		if err = s.sockets.SetBroker(br); err != nil {
+			return err
+		}
+	}
 	if s.cfg.CORS != nil {
 		if s.socketCORS, err = cors.Compile(s.cfg.CORS); err != nil {
 			return err

@@ -144,7 +144,8 @@ class Command(BaseCommand):
                 run(routes, opts, apis)  # no supervisor: the one process serves
                 return
             jitter = options["max_requests_jitter"]
-            warn_socket_groups(routes, workers)
+            if conf.STATE is None:  # with STATE, groups fan out through Redis
+                warn_socket_groups(routes, workers)
             code = Supervisor(
                 SupervisorOptions(
                     workers=workers,
