@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,7 +87,8 @@ func (s *Server) initSockets() error {
 	s.Bridge.Groups = s.sockets
 	// With shared state, groups span every worker and host: broadcasts also travel
 	// through Redis pub/sub on the store's client (state.Broker; closed with the store).
-	if s.state != nil {
+	// An API without WebSocket routes does not subscribe.
+	if s.state != nil && slices.ContainsFunc(s.cfg.Routes, func(r router.Route) bool { return r.Flags&bridge.FlagWebSocket != 0 }) {
 		br, err := s.state.NewBroker()
 		if err != nil {
 			return err
