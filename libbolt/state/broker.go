@@ -46,6 +46,9 @@ type Broker struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	started atomic.Bool
+	idle    time.Duration // brokerIdle; tests shorten it
+	subMu   sync.Mutex
+	sub     *redis.PubSub // the current subscription; Close closes it to end a blocked read
 
 	published atomic.Uint64 // messages PUBLISHed
 	received  atomic.Uint64 // messages from other processes delivered to the hub
@@ -64,11 +67,11 @@ const brokerBatch = 256
 
 // brokerIdle is how long the subscription may be silent before the broker pings it; a ping
 // unanswered for another brokerIdle means the connection is dead and is replaced.
-var brokerIdle = 5 * time.Second
+const brokerIdle = 5 * time.Second
 
 // brokerRetry is the pause after a failed receive (Redis down), so a dead Redis is not
 // dialled in a busy loop.
-var brokerRetry = 200 * time.Millisecond
+const brokerRetry = 200 * time.Millisecond
 
 // message layout: version(1) origin(8) op(1) len(group) as uvarint, group, data.
 const brokerVersion = 1
@@ -76,7 +79,7 @@ const brokerVersion = 1
 // NewBroker returns the store's group broker. Start it with Subscribe; Close stops it.
 func (s *Store) NewBroker() (*Broker, error) {
 	b := &Broker{st: s, channel: "bolt:ws:" + strconv.Itoa(s.client.Options().DB),
-		queue: make(chan []byte, brokerQueue)}
+		queue: make(chan []byte, brokerQueue), idle: brokerIdle}
 	if _, err := rand.Read(b.origin[:]); err != nil {
 		return nil, err
 	}
@@ -130,8 +133,30 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.cancel()
+	// The subscriber may sit in a read of up to brokerIdle: closing its connection ends it
+	// now, so a server stops without waiting for that.
+	b.subMu.Lock()
+	if b.sub != nil {
+		_ = b.sub.Close()
+	}
+	b.subMu.Unlock()
 	b.wg.Wait()
 	return nil
+}
+
+// subscribe replaces the subscription (closing old, when not nil); nil once Close began.
+func (b *Broker) subscribe(old *redis.PubSub) *redis.PubSub {
+	if old != nil {
+		_ = old.Close()
+	}
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	if b.ctx.Err() != nil {
+		b.sub = nil
+		return nil
+	}
+	b.sub = b.st.client.Subscribe(b.ctx, b.channel)
+	return b.sub
 }
 
 func (b *Broker) publishLoop() {
@@ -179,18 +204,25 @@ func (b *Broker) send(batch [][]byte) {
 
 func (b *Broker) subscribeLoop(deliver func(group string, op uint8, data []byte)) {
 	defer b.wg.Done()
-	sub := b.st.client.Subscribe(b.ctx, b.channel)
-	defer func() { _ = sub.Close() }()
+	sub := b.subscribe(nil)
+	if sub == nil {
+		return
+	}
+	defer func() {
+		if sub != nil {
+			_ = sub.Close()
+		}
+	}()
 	pinged, failing := false, false
 	for b.ctx.Err() == nil {
-		v, err := sub.ReceiveTimeout(b.ctx, brokerIdle)
+		v, err := sub.ReceiveTimeout(b.ctx, b.idle)
 		if err != nil {
 			if b.ctx.Err() != nil {
 				return
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && !pinged {
-				// Idle: ask for a pong, answered within the next brokerIdle if alive.
+				// Idle: ask for a pong, answered within the next b.idle if alive.
 				ctx, cancel := context.WithTimeout(b.ctx, b.st.timeout)
 				err = sub.Ping(ctx)
 				cancel()
@@ -202,8 +234,9 @@ func (b *Broker) subscribeLoop(deliver func(group string, op uint8, data []byte)
 			if errors.As(err, &ne) && ne.Timeout() {
 				// No pong: the connection is dead without having said so. A new
 				// subscription dials again (and subscribes) on its next receive.
-				_ = sub.Close()
-				sub = b.st.client.Subscribe(b.ctx, b.channel)
+				if sub = b.subscribe(sub); sub == nil {
+					return
+				}
 			}
 			pinged, failing = false, true
 			b.st.Failed(WSGroups, fmt.Errorf("subscription: %w", err))

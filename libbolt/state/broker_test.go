@@ -157,3 +157,27 @@ func TestBrokerIgnoresMalformed(t *testing.T) {
 		t.Fatalf("delivered %v, failures %d", c.got, st.Failures(WSGroups))
 	}
 }
+
+// TestBrokerReplacesASilentSubscription: a Redis that accepts and never answers (a dead
+// connection that did not say so) is noticed by the idle ping, counted, and replaced; Close
+// still returns at once.
+func TestBrokerReplacesASilentSubscription(t *testing.T) {
+	t.Parallel()
+	st := open(t, Config{URL: testutil.SilentServer(t), TimeoutMs: 50})
+	b, err := st.NewBroker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.idle = 20 * time.Millisecond
+	if err := b.Subscribe(func(string, uint8, []byte) {}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); st.Failures(WSGroups) < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("failures %d: the silent subscription was not noticed", st.Failures(WSGroups))
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
