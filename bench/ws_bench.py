@@ -151,7 +151,9 @@ def echo(rounds: int, conns: int, seconds: int) -> None:
     print(json.dumps(rows))
 
 
-def broadcast(members: int, rounds: int, workers: int | None = None, state: str | None = None) -> None:
+def broadcast(
+    members: int, rounds: int, workers: int | None = None, state: str | None = None
+) -> None:
     """One sitting; with workers > 1 and state (a redis:// URL), the members are spread over
     the workers and the broadcast reaches the other worker through Redis pub/sub."""
     extra = (f"DJANGO_BOLT_STATE={state}",) if state else ()
@@ -222,8 +224,12 @@ def main() -> None:
     b = sub.add_parser("broadcast")
     b.add_argument("--members", type=int, default=10_000)
     b.add_argument("--rounds", type=int, default=20)
-    b.add_argument("--workers", type=int, default=None, help="runbolt workers (default: the target's one)")
-    b.add_argument("--state", default=None, help="DJANGO_BOLT_STATE: a redis:// URL (groups across workers)")
+    b.add_argument(
+        "--workers", type=int, default=None, help="runbolt workers (default: the target's one)"
+    )
+    b.add_argument(
+        "--state", default=None, help="DJANGO_BOLT_STATE: a redis:// URL (groups across workers)"
+    )
     c = sub.add_parser("capacity")
     c.add_argument("--conns", type=int, nargs="+", default=[10_000, 25_000, 50_000])
     c.add_argument("--workers", type=int, default=4)
