@@ -32,7 +32,7 @@ import (
 // or not; the hub drops a broadcast for a group it has no members of.
 //
 // Failure mode: Publish never blocks (Python's thread calls it). Messages wait in a bounded
-// queue for one publisher goroutine that sends them pipelined with the store's deadline; a
+// queue (brokerQueue messages, brokerQueueBytes) for one publisher goroutine that sends them pipelined with the store's deadline; a
 // full queue or a failed PUBLISH drops the message for the other processes (counted in
 // bolt_state_failures_total{feature="ws_groups"} and logged at most once per LogInterval
 // by Failed). The subscriber reconnects and resubscribes by itself when Redis returns; it
@@ -42,6 +42,7 @@ type Broker struct {
 	channel string
 	origin  [8]byte
 	queue   chan []byte
+	queued  atomic.Int64 // bytes in queue
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -61,6 +62,10 @@ const WSGroups Feature = "ws_groups"
 // brokerQueue bounds the broadcasts waiting for Redis: a burst that big is already more
 // than an outage should hold in memory.
 const brokerQueue = 4096
+
+// brokerQueueBytes bounds the same queue in bytes (4,096 messages of WS_MAX_MESSAGE_SIZE
+// would be 4 GiB).
+const brokerQueueBytes = 64 << 20
 
 // brokerBatch is the most queued broadcasts sent in one pipelined round trip.
 const brokerBatch = 256
@@ -104,15 +109,18 @@ func (b *Broker) Publish(group string, op uint8, data []byte) error {
 	msg = binary.AppendUvarint(msg, uint64(len(group)))
 	msg = append(msg, group...)
 	msg = append(msg, data...)
-	select {
-	case b.queue <- msg:
-		return nil
-	default:
-		b.dropped.Add(1)
-		err := errors.New("publish queue full (Redis slow or away)")
-		b.st.Failed(WSGroups, err)
-		return err
+	if b.queued.Add(int64(len(msg))) <= brokerQueueBytes {
+		select {
+		case b.queue <- msg:
+			return nil
+		default:
+		}
 	}
+	b.queued.Add(-int64(len(msg)))
+	b.dropped.Add(1)
+	err := errors.New("publish queue full (Redis slow or away)")
+	b.st.Failed(WSGroups, err)
+	return err
 }
 
 // Subscribe starts the publisher and the subscriber; deliver gets every broadcast of the
@@ -180,6 +188,10 @@ func (b *Broker) publishLoop() {
 			}
 		}
 		b.send(batch)
+		for i, m := range batch {
+			b.queued.Add(-int64(len(m)))
+			batch[i] = nil
+		}
 	}
 }
 
