@@ -181,3 +181,24 @@ func TestBrokerReplacesASilentSubscription(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBrokerQueueBoundedInBytes: big broadcasts waiting for Redis stop being queued at
+// brokerQueueBytes, long before brokerQueue messages.
+func TestBrokerQueueBoundedInBytes(t *testing.T) {
+	t.Parallel()
+	st := open(t, Config{URL: testutil.ClosedPort(t)})
+	b, err := st.NewBroker() // not subscribed: nothing drains the queue
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 1<<20)
+	queued := 0
+	for range 100 {
+		if b.Publish("g", 2, big) == nil {
+			queued++
+		}
+	}
+	if queued != brokerQueueBytes/(1<<20)-1 || b.dropped.Load() != uint64(100-queued) {
+		t.Fatalf("queued %d, dropped %d", queued, b.dropped.Load())
+	}
+}
