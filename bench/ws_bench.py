@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ws_bench.py echo --rounds 3         # ours vs djbolt vs fastapi
     .venv/bin/python bench/ws_bench.py broadcast --members 10000
+    .venv/bin/python bench/ws_bench.py broadcast --members 2000 --workers 2 --state redis://127.0.0.1:6379/0
     .venv/bin/python bench/ws_bench.py capacity --conns 10000 25000 50000
 
 The load comes from bench/wsload (Go, fasthttp/websocket). Each server is pinned to CPU 0
@@ -150,8 +151,15 @@ def echo(rounds: int, conns: int, seconds: int) -> None:
     print(json.dumps(rows))
 
 
-def broadcast(members: int, rounds: int) -> None:
-    server = Server("ours")
+def broadcast(
+    members: int, rounds: int, workers: int | None = None, state: str | None = None
+) -> None:
+    """One sitting; with workers > 1 and state (a redis:// URL), the members are spread over
+    the workers and the broadcast reaches the other worker through Redis pub/sub."""
+    extra = (f"DJANGO_BOLT_STATE={state}",) if state else ()
+    if workers is not None:
+        extra = (*extra, f"DJANGO_BOLT_WORKERS={workers}")
+    server = Server("ours", extra=extra, workers=workers)
     try:
         cpu0 = tree_cpu(server.proc.pid)
         res = wsload(
@@ -160,7 +168,8 @@ def broadcast(members: int, rounds: int) -> None:
         )  # fmt: skip
         res["server_cpu_s"] = tree_cpu(server.proc.pid) - cpu0
         res["server_rss_kib"] = tree_rss_kib(server.proc.pid)
-        print(json.dumps(res))
+        res["workers"], res["state"] = workers or 1, bool(state)
+        print(json.dumps(res), flush=True)
     finally:
         server.stop()
 
@@ -215,6 +224,12 @@ def main() -> None:
     b = sub.add_parser("broadcast")
     b.add_argument("--members", type=int, default=10_000)
     b.add_argument("--rounds", type=int, default=20)
+    b.add_argument(
+        "--workers", type=int, default=None, help="runbolt workers (default: the target's one)"
+    )
+    b.add_argument(
+        "--state", default=None, help="DJANGO_BOLT_STATE: a redis:// URL (groups across workers)"
+    )
     c = sub.add_parser("capacity")
     c.add_argument("--conns", type=int, nargs="+", default=[10_000, 25_000, 50_000])
     c.add_argument("--workers", type=int, default=4)
@@ -225,7 +240,7 @@ def main() -> None:
     if args.cmd == "echo":
         echo(args.rounds, args.conns, args.seconds)
     elif args.cmd == "broadcast":
-        broadcast(args.members, args.rounds)
+        broadcast(args.members, args.rounds, args.workers, args.state)
     else:
         capacity(args.conns, args.workers, args.seconds, args.every)
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,6 +85,18 @@ func (s *Server) initSockets() error {
 	}
 	s.sockets = websocket.NewHub(cfg)
 	s.Bridge.Groups = s.sockets
+	// With shared state, groups span every worker and host: broadcasts also travel
+	// through Redis pub/sub on the store's client (state.Broker; closed with the store).
+	// An API without WebSocket routes does not subscribe.
+	if s.state != nil && slices.ContainsFunc(s.cfg.Routes, func(r router.Route) bool { return r.Flags&bridge.FlagWebSocket != 0 }) {
+		br, err := s.state.NewBroker()
+		if err != nil {
+			return err
+		}
+		if err = s.sockets.SetBroker(br); err != nil {
+			return err
+		}
+	}
 	if s.cfg.CORS != nil {
 		if s.socketCORS, err = cors.Compile(s.cfg.CORS); err != nil {
 			return err

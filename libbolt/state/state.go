@@ -83,6 +83,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	failures map[Feature]*failureCount
+	broker   *Broker // the WebSocket group broker, once NewBroker made it
 }
 
 type failureCount struct {
@@ -256,6 +257,12 @@ func (s *Store) WriteMetrics(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "bolt_state_failures_total{feature=%q} %d\n", strings.ReplaceAll(n, `"`, ""), s.Failures(Feature(n)))
 	}
+	s.mu.Lock()
+	b := s.broker
+	s.mu.Unlock()
+	if b != nil {
+		b.writeMetrics(w)
+	}
 }
 
 // Close closes the client's connections.
@@ -263,5 +270,9 @@ func (s *Store) Close() error {
 	if s == nil {
 		return nil
 	}
+	s.mu.Lock()
+	b := s.broker
+	s.mu.Unlock()
+	_ = b.Close() // its goroutines use the client
 	return s.client.Close()
 }

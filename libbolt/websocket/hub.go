@@ -26,9 +26,11 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Broker carries broadcasts between processes (Redis pub/sub, see libbolt/state once it
-// lands): Publish sends a broadcast to the other processes, and the hub calls Subscribe
-// once with the function that delivers a remote broadcast to the local members.
+// Broker carries broadcasts between processes (Redis pub/sub: state.Broker, set by the
+// server when DJANGO_BOLT["STATE"] is): Publish sends a broadcast to the other processes
+// and must not block (Python's thread calls it); the hub calls Subscribe once with the
+// function that delivers a remote broadcast to the local members. The hub delivers its
+// own broadcasts locally itself, so a broker must not hand them back.
 type Broker interface {
 	Publish(group string, op uint8, data []byte) error
 	Subscribe(deliver func(group string, op uint8, data []byte)) error

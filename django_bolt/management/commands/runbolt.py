@@ -146,7 +146,8 @@ class Command(BaseCommand):
                 run(routes, dataclasses.replace(opts, dev=dev, worker_id=0), apis)  # no supervisor: it serves
                 return
             jitter = options["max_requests_jitter"]
-            warn_socket_groups(routes, workers)
+            if conf.STATE is None:  # with STATE, groups fan out through Redis
+                warn_socket_groups(routes, workers)
             code = Supervisor(
                 SupervisorOptions(
                     workers=workers,

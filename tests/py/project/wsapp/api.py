@@ -122,3 +122,14 @@ async def chat(websocket: WebSocket, room: str, name: str = "anon") -> None:
 async def notify(room: str, text: str) -> dict[str, bool]:
     await api.broadcast(f"room:{room}", f"server: {text}")
     return {"sent": True}
+
+
+@api.websocket("/ws/group/{name}")
+async def group_member(websocket: WebSocket, name: str) -> None:
+    """tests/py/e2e/test_websocket_redis.py: says which worker it is on, joins group `name`
+    and broadcasts every text it receives to the group (through Redis with STATE)."""
+    await websocket.accept()
+    await websocket.join(name)
+    await websocket.send_text(str(os.getpid()))
+    async for text in websocket.iter_text():
+        await websocket.broadcast(name, text)
