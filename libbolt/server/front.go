@@ -177,10 +177,6 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 		refuse(ctx, status, body)
 		return
 	}
-	if declaredTooLarge(h) {
-		refuse(ctx, fasthttp.StatusRequestEntityTooLarge, bodyTooLargeBody)
-		return
-	}
 	// RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
 	if f.hosts == 0 && h.IsHTTP11() {
 		refuse(ctx, fasthttp.StatusBadRequest, noHostBody)
@@ -203,6 +199,11 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 	} else {
 		var buf [32]byte
 		ctx.Response.Header.SetBytesKV(hRequestID, s.ids.append(buf[:0]))
+	}
+	// After the request id, so that the 413 names it like every other reply.
+	if declaredTooLarge(h) {
+		refuse(ctx, fasthttp.StatusRequestEntityTooLarge, bodyTooLargeBody)
+		return
 	}
 	if s.health != nil && bytes.Equal(ctx.Path(), s.health) && (ctx.IsGet() || ctx.IsHead()) {
 		ctx.SetContentTypeBytes(contentTypeJSON)
