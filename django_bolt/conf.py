@@ -84,8 +84,8 @@ class BoltSettings:
     #: QuerySets), each with its own connection; ``None``: the default database's pool
     #: ``max_size``, or 4 without a pool (docs/database.md).
     ORM_THREADS: int | None = None
-    #: Directory holding the docs UIs' npm packages (``swagger-ui-dist``, ``redoc``,
-    #: ``@scalar/api-reference``, as ``make docs-assets`` installs them); ``None``: the copies
+    #: Directory holding the docs UIs' npm packages (those of docs-assets/package.json, as
+    #: ``make docs-assets`` installs them); ``None``: the copies
     #: shipped inside the package. Either way Go serves them: /docs works offline.
     DOCS_ASSETS_DIR: str | None = None
     #: Requests that match no API route go to Django's ASGI handler (admin, any URL in

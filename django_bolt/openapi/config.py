@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,9 +9,8 @@ from typing import Any
 from ..exceptions import BoltConfigError
 from .spec import as_dict
 
-UI_NAMES = ("swagger", "redoc", "scalar")
-
-logger = logging.getLogger("django_bolt")
+#: every docs UI, and the ones served by default (as django-bolt's default render plugins)
+UI_NAMES = ("swagger", "redoc", "scalar", "rapidoc", "stoplight")
 
 
 @dataclass(frozen=True)
@@ -21,7 +19,7 @@ class OpenAPIConfig:
 
     The document is built once at start-up from every served API and answered by Go from
     memory at ``openapi_url`` (JSON) and ``yaml_url``; the UIs are at ``path`` (Swagger UI),
-    ``path + "/redoc"`` and ``path + "/scalar"``. ``enabled=False`` removes all of them.
+    ``path + "/redoc"``, ``"/scalar"``, ``"/rapidoc"`` and ``"/stoplight"``. ``enabled=False`` removes all of them.
     ``guards`` (callables or objects with ``has_permission(request)``) and ``auth`` protect
     the document and the UIs; they are then answered by Python instead of Go.
     """
@@ -37,7 +35,8 @@ class OpenAPIConfig:
     openapi_url: str = "/openapi.json"
     yaml_url: str | None = "/openapi.yaml"
     enabled: bool = True
-    #: which UIs are served: any of "swagger", "redoc", "scalar" (the first one at ``path``)
+    #: which UIs are served: any of UI_NAMES (the first one at ``path``, the others at
+    #: ``path + "/<name>"``)
     uis: Sequence[str] = UI_NAMES
     guards: Sequence[Any] = ()
     auth: Sequence[Any] = ()
@@ -106,8 +105,6 @@ def apply_render_plugins(config: OpenAPIConfig) -> None:
             object.__setattr__(config, "yaml_url", plugin.path)
         elif kind in UI_NAMES:
             uis.append(kind)
-        elif kind in ("rapidoc", "stoplight"):
-            logger.warning("OpenAPIConfig: the %s docs page is not served yet (its assets are not bundled)", kind)
         elif kind not in ("json", "yaml"):
             raise BoltConfigError(f"OpenAPIConfig(render_plugins=...): {plugin!r} is not a render plugin")
     object.__setattr__(config, "uis", tuple(uis))

@@ -125,7 +125,7 @@ class ScalarRenderPlugin(OpenAPIRenderPlugin):
 
 @dataclass
 class RapidocRenderPlugin(OpenAPIRenderPlugin):
-    """Not served yet (its assets are not bundled): accepted, and named in a warning."""
+    """RapiDoc, served at ``<docs path>/rapidoc`` (or at the docs path when listed first)."""
 
     version: str | None = None
     js_url: str | None = None
@@ -136,7 +136,7 @@ class RapidocRenderPlugin(OpenAPIRenderPlugin):
 
 @dataclass
 class StoplightRenderPlugin(OpenAPIRenderPlugin):
-    """Not served yet (its assets are not bundled): accepted, and named in a warning."""
+    """Stoplight Elements, served at ``<docs path>/stoplight`` (or at the docs path when listed first)."""
 
     version: str | None = None
     js_url: str | None = None

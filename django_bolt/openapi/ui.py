@@ -1,4 +1,4 @@
-"""The docs UIs (Swagger UI, Redoc, Scalar): one small HTML page each, served by Go.
+"""The docs UIs (Swagger UI, Redoc, Scalar, RapiDoc, Stoplight Elements): one small HTML page each, served by Go.
 
 Their JavaScript and CSS are served by Go under ``<docs path>/assets/``, by default from the
 copies inside the package (``static/``: setup.py fetches them from npm at build time, see
@@ -21,6 +21,8 @@ BUNDLED = Path(__file__).resolve().parent / "static"
 SWAGGER_VERSION = "5.35.0"
 REDOC_VERSION = "2.5.4"
 SCALAR_VERSION = "1.76.0"
+RAPIDOC_VERSION = "9.3.8"
+ELEMENTS_VERSION = "9.0.25"
 _CDN = "https://cdn.jsdelivr.net/npm/"
 
 #: served file name -> (path inside the npm packages directory, CDN URL, content type)
@@ -45,11 +47,28 @@ ASSETS: dict[str, tuple[str, str, str]] = {
         f"{_CDN}@scalar/api-reference@{SCALAR_VERSION}/dist/browser/standalone.js",
         "text/javascript; charset=utf-8",
     ),
+    "rapidoc-min.js": (
+        "rapidoc/dist/rapidoc-min.js",
+        f"{_CDN}rapidoc@{RAPIDOC_VERSION}/dist/rapidoc-min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    "elements.js": (
+        "@stoplight/elements/web-components.min.js",
+        f"{_CDN}@stoplight/elements@{ELEMENTS_VERSION}/web-components.min.js",
+        "text/javascript; charset=utf-8",
+    ),
+    "elements.css": (
+        "@stoplight/elements/styles.min.css",
+        f"{_CDN}@stoplight/elements@{ELEMENTS_VERSION}/styles.min.css",
+        "text/css; charset=utf-8",
+    ),
 }
 _UI_ASSETS = {
     "swagger": ("swagger-ui-bundle.js", "swagger-ui.css"),
     "redoc": ("redoc.standalone.js",),
     "scalar": ("scalar.js",),
+    "rapidoc": ("rapidoc-min.js",),
+    "stoplight": ("elements.js", "elements.css"),
 }
 
 
@@ -68,7 +87,7 @@ def _head(title: str, extra: str = "") -> str:
 
 def page(ui: str, title: str, spec_url: str, asset_url: dict[str, str], offline: bool = False) -> str:
     """The HTML of one UI; ``asset_url`` maps asset file names to their URLs. ``offline``
-    (local assets) also keeps Scalar from fetching its web fonts."""
+    (local assets) also keeps Scalar and RapiDoc from fetching their web fonts."""
     if ui == "swagger":
         css = f'<link rel="stylesheet" href="{html.escape(asset_url["swagger-ui.css"])}">'
         return (
@@ -90,6 +109,23 @@ def page(ui: str, title: str, spec_url: str, asset_url: dict[str, str], offline:
             f"<script>Scalar.createApiReference('#app', {{url: {_js(spec_url)}"
             f"{', withDefaultFonts: false' if offline else ''}}});</script></body></html>\n"
         )
+    if ui == "rapidoc":
+        # a web component (an ES module, as RapiDoc documents): the spec URL is an attribute;
+        # offline, load-fonts="false" keeps it from fetching Open Sans from Google Fonts
+        fonts = ' load-fonts="false"' if offline else ""
+        return (
+            _head(title + " - RapiDoc")
+            + f'<body><rapi-doc spec-url="{html.escape(spec_url)}" render-style="read"{fonts}></rapi-doc>'
+            f'<script type="module" src="{html.escape(asset_url["rapidoc-min.js"])}"></script></body></html>\n'
+        )
+    if ui == "stoplight":
+        css = f'<link rel="stylesheet" href="{html.escape(asset_url["elements.css"])}">'
+        return (
+            _head(title + " - Stoplight Elements", css + "<style>body{margin:0;height:100vh}</style>")
+            + f'<body><elements-api apiDescriptionUrl="{html.escape(spec_url)}" router="hash" '
+            'layout="sidebar"></elements-api>'
+            f'<script src="{html.escape(asset_url["elements.js"])}"></script></body></html>\n'
+        )
     raise BoltConfigError(f"unknown docs UI {ui!r}")
 
 
@@ -103,7 +139,7 @@ def asset_files(uis: list[str], assets_dir: str) -> dict[str, Path]:
             if not file.is_file():
                 raise BoltConfigError(
                     f"DJANGO_BOLT['DOCS_ASSETS_DIR'] = {assets_dir!r} has no {ASSETS[name][0]}; run "
-                    "`make docs-assets` (npm packages swagger-ui-dist, redoc, @scalar/api-reference) and "
+                    "`make docs-assets` (the npm packages of docs-assets/package.json) and "
                     "point the setting at its node_modules directory, or set it to None to use the CDN"
                 )
             out[name] = file.resolve()

@@ -1,7 +1,8 @@
 // Opens the Swagger UI of a running server in headless Debian chromium with the network
 // blocked (every host name fails to resolve; the server is reached by IP), checks that every
 // operation renders, runs "Try it out" on GET /hello and POST /items and reads the real
-// responses, checks that Redoc and Scalar render every operation too, and saves screenshots.
+// responses, checks that Redoc, Scalar, RapiDoc and Stoplight Elements render every operation
+// too, and saves screenshots.
 // Usage: node docs.mjs BASE_URL OUTPUT_DIR
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,6 +65,14 @@ try {
     const text = await page.locator("body").innerText();
     const missing = summaries.filter((s) => !text.includes(s));
     if (missing.length) throw new Error(`${ui}: operations not rendered: ${missing.join(", ")}`);
+    await page.screenshot({ path: join(outDir, `${ui}.png`) });
+    console.log(`${ui}: rendered ${summaries.length} operations`);
+  }
+  // RapiDoc and Elements draw inside shadow roots / late: wait for each summary by locator
+  // (Playwright's text locators pierce open shadow roots).
+  for (const ui of ["rapidoc", "stoplight"]) {
+    await page.goto(`${base}/docs/${ui}`);
+    for (const s of summaries) await page.getByText(s, { exact: true }).first().waitFor({ timeout: 30000 });
     await page.screenshot({ path: join(outDir, `${ui}.png`) });
     console.log(`${ui}: rendered ${summaries.length} operations`);
   }

@@ -32,4 +32,5 @@ def test_swagger_ui_try_it_out(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
         assert "hello_hello_get: 200" in done.stdout and "create_item_items_post: 201" in done.stdout
         assert "redoc: rendered" in done.stdout and "scalar: rendered" in done.stdout
+        assert "rapidoc: rendered" in done.stdout and "stoplight: rendered" in done.stdout
         assert (out / "swagger-ui.png").stat().st_size > 10_000

@@ -28,7 +28,14 @@ def test_wheel_installs_and_serves_without_go(tmp_path: Path) -> None:
     assert "django_bolt/py.typed" in names
     assert "django_bolt/management/commands/runbolt.py" in names
     # The docs UIs' assets ship inside the wheel (setup.py fetched them from npm).
-    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "redoc.standalone.js", "scalar.js"):
+    for asset in (
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "redoc.standalone.js",
+        "scalar.js",
+        "rapidoc-min.js",
+        "elements.js",
+    ):
         assert f"django_bolt/openapi/static/{asset}" in names, asset
 
     env_dir = tmp_path / "venv"

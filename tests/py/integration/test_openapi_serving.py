@@ -11,7 +11,13 @@ import yaml
 
 from django_bolt import BoltAPI, Request
 from django_bolt.exceptions import BoltConfigError
-from django_bolt.openapi import OpenAPIConfig, ui
+from django_bolt.openapi import (
+    JsonRenderPlugin,
+    OpenAPIConfig,
+    RapidocRenderPlugin,
+    StoplightRenderPlugin,
+    ui,
+)
 from django_bolt.testing import TestClient
 
 
@@ -55,6 +61,43 @@ def test_document_and_pages_served_by_default() -> None:
         bad = client.delete("/openapi.json")
         assert bad.status_code == 405 and bad.json() == {"detail": "Method Not Allowed"}
         assert client.post("/items", json={"name": "pen"}).json() == {"name": "pen"}  # routes unaffected
+
+
+def test_rapidoc_and_stoplight_served_offline() -> None:
+    """django-bolt's RapidocRenderPlugin and StoplightRenderPlugin: their pages and the real
+    bundles from the package, all from this server."""
+    plugins = [RapidocRenderPlugin(), StoplightRenderPlugin(), JsonRenderPlugin()]
+    with TestClient(make_api(OpenAPIConfig(title="Shop", render_plugins=plugins))) as client:
+        rapidoc, stoplight = client.get("/docs"), client.get("/docs/stoplight")  # the first plugin at /docs
+        assert rapidoc.status_code == 200 and stoplight.status_code == 200
+        assert rapidoc.headers["content-type"] == "text/html; charset=utf-8"
+        assert "<title>Shop - RapiDoc</title>" in rapidoc.text and 'spec-url="/openapi.json"' in rapidoc.text
+        assert '<script type="module" src="/docs/assets/rapidoc-min.js">' in rapidoc.text
+        assert 'load-fonts="false"' in rapidoc.text  # offline: no Google Fonts
+        assert 'apiDescriptionUrl="/openapi.json"' in stoplight.text
+        assert '<link rel="stylesheet" href="/docs/assets/elements.css">' in stoplight.text
+        assert '<script src="/docs/assets/elements.js">' in stoplight.text
+        assert "cdn." not in rapidoc.text + stoplight.text
+        for asset, kind, marker in (
+            ("rapidoc-min.js", "javascript", b"rapi-doc"),
+            ("elements.js", "javascript", b"elements-api"),
+            ("elements.css", "css", b"{"),
+        ):
+            r = client.get(f"/docs/assets/{asset}")
+            assert r.status_code == 200 and kind in r.headers["content-type"], asset
+            assert len(r.content) > 100_000 and marker in r.content, asset
+        assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 404  # only what is used
+        assert client.get("/docs/redoc").status_code == 404 and client.get("/docs/rapidoc").status_code == 404
+
+
+def test_rapidoc_and_stoplight_from_the_cdn() -> None:
+    config = OpenAPIConfig(uis=("swagger", "rapidoc", "stoplight"))
+    with TestClient(make_api(config), settings={"DOCS_CDN": True}) as client:
+        rapidoc = client.get("/docs/rapidoc").text
+        assert f"rapidoc@{ui.RAPIDOC_VERSION}/dist/rapidoc-min.js" in rapidoc and "load-fonts" not in rapidoc
+        page = client.get("/docs/stoplight").text
+        assert f"@stoplight/elements@{ui.ELEMENTS_VERSION}/web-components.min.js" in page
+        assert f"@stoplight/elements@{ui.ELEMENTS_VERSION}/styles.min.css" in page
 
 
 def test_config_title_paths_and_servers() -> None:
@@ -126,6 +169,9 @@ def fake_assets(root: Path) -> Path:
         "swagger-ui-dist/swagger-ui.css": "body {}",
         "redoc/bundles/redoc.standalone.js": "/* redoc */",
         "@scalar/api-reference/dist/browser/standalone.js": "/* scalar */",
+        "rapidoc/dist/rapidoc-min.js": "/* rapidoc */",
+        "@stoplight/elements/web-components.min.js": "/* elements */",
+        "@stoplight/elements/styles.min.css": "/* elements css */",
     }
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -135,13 +181,16 @@ def fake_assets(root: Path) -> Path:
 
 def test_local_assets_served_by_go(tmp_path: Path) -> None:
     root = fake_assets(tmp_path)
-    with TestClient(make_api(), settings={"DOCS_ASSETS_DIR": str(root)}) as client:
+    config = OpenAPIConfig(uis=("swagger", "redoc", "scalar", "rapidoc", "stoplight"))
+    with TestClient(make_api(config), settings={"DOCS_ASSETS_DIR": str(root)}) as client:
         page = client.get("/docs").text
         assert 'src="/docs/assets/swagger-ui-bundle.js"' in page and "cdn.jsdelivr" not in page
         js = client.get("/docs/assets/swagger-ui-bundle.js")
         assert js.text == "window.SwaggerUIBundle = function () {};"
         assert js.headers["content-type"] == "text/javascript; charset=utf-8"
         assert client.get("/docs/assets/scalar.js").text == "/* scalar */"
+        assert client.get("/docs/assets/rapidoc-min.js").text == "/* rapidoc */"
+        assert client.get("/docs/assets/elements.css").text == "/* elements css */"
         assert client.get("/docs/assets/other.js").status_code == 404
 
 

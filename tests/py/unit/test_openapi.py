@@ -205,7 +205,7 @@ def test_config_validation() -> None:
     with pytest.raises(BoltConfigError, match="plain path"):
         OpenAPIConfig(path="docs")
     with pytest.raises(BoltConfigError, match="uis"):
-        OpenAPIConfig(uis=("swagger", "rapidoc"))
+        OpenAPIConfig(uis=("swagger", "rapi-doc"))
     with pytest.raises(BoltConfigError, match="OpenAPIConfig"):
         BoltAPI(openapi_config={"title": "x"})  # type: ignore[arg-type]
 
