@@ -253,12 +253,18 @@ class Request:
     @property
     def user(self) -> Any:
         """The user (``AnonymousUser`` when nobody is logged in). Loading it is a query: in
-        async handlers call ``await request.auser()`` first."""
+        async handlers call ``await request.auser()`` first, except on routes with ``auth=``
+        backends whose handler reads ``request.user``: it is loaded before the handler there
+        (``None`` when the request carries no user), as in django-bolt."""
         return _session.user(self)
 
     @user.setter
     def user(self, value: Any) -> None:
         self._cache["user"] = value
+
+    def has_user(self) -> bool:
+        """Whether ``request.user`` is already a value (loaded or set), not yet to be loaded."""
+        return "user" in self._cache
 
     @property
     def auser(self) -> Callable[[], Awaitable[Any]]:

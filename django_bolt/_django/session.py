@@ -86,9 +86,8 @@ async def auser(request: Any) -> Any:
 def user(request: Any) -> Any:
     """``request.user``: the user ``auser()`` loaded, or a lazy object that loads it with
     the sync ORM when first touched (from async code, ``await request.auser()`` first)."""
-    cached = request._cache.get("user")
-    if cached is not None:
-        return cached
+    if "user" in request._cache:  # loaded, set, or preloaded (None: no user, on auth routes)
+        return request._cache["user"]
     if _source(request) == "anonymous":
         cached = request._cache["user"] = _anonymous()
         return cached

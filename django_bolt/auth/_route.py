@@ -5,6 +5,7 @@ the routes that need one (session auth, custom guards, shared revocation stores)
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,10 @@ def apply(route: Route, auth: Sequence[Any] | None, guards: Sequence[Any] | None
     backends, chosen = resolve(auth, guards, where)
     route.extra["auth"] = backends
     route.extra["guards"] = chosen
+    request_arg = next((a.name for a in route.params if a.source == "request"), None)
+    if backends and request_arg is not None and reads_user(route.handler):
+        # Inside the guard step (wrapped below), so a session login is already in the context.
+        route.endpoint = _with_user(route.endpoint, request_arg, backends)
     if needs_python(backends, chosen):
         route.binder = _binder_with_request(route.binder)
         route.endpoint = _guarded(route.endpoint, backends, chosen)
@@ -108,6 +113,48 @@ def _guarded(endpoint: Callable[..., Any], backends: list[Any], guards: list[Any
 
     call.__wrapped__ = endpoint  # type: ignore[attr-defined]
     return call
+
+
+def reads_user(func: Callable[..., Any]) -> bool:
+    """Whether the handler's code reads an attribute (or global) named ``user``, as in
+    ``request.user``, itself or in a function/comprehension defined inside it. Decided once at
+    registration, so routes that never read it pay nothing per request."""
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    stack = [code] if isinstance(code, types.CodeType) else []
+    while stack:
+        c = stack.pop()
+        if "user" in c.co_names:
+            return True
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return False
+
+
+def _with_user(endpoint: Callable[..., Any], request_arg: str, backends: list[Any]) -> Callable[..., Any]:
+    """Load the user before the handler (django-bolt's behaviour): ``request.user`` is then a
+    plain value in async code, the user or ``None`` when the request carries none."""
+    by_name = {b.scheme_name: b for b in reversed(backends)}
+
+    async def call(**kwargs: Any) -> Any:
+        request: Request = kwargs[request_arg]
+        await preload_user(request, by_name, backends[0])
+        return await endpoint(**kwargs)
+
+    call.__wrapped__ = endpoint  # type: ignore[attr-defined]
+    return call
+
+
+async def preload_user(request: Request, by_name: dict[str, Any], default: Any) -> None:
+    """Set ``request.user`` from the context's ``user_id`` through the authenticating
+    backend's ``get_user`` (a user some earlier step already loaded is kept)."""
+    if request.has_user():
+        return
+    context = request.context or {}
+    user_id = context.get("user_id")
+    user = None
+    if user_id is not None:
+        backend = by_name.get(context.get("auth_backend") or "", default)
+        user = await backend.get_user(user_id, context)
+    request.user = user
 
 
 async def _revoked(context: dict[str, Any], stores: list[Any]) -> bool:

@@ -116,3 +116,17 @@ def test_logout_flushes_the_session_and_kills_its_key(url: str) -> None:
     assert r.json() == {"n": 1}  # the old data is gone
     fresh = [h for h in r.headers.get_list("set-cookie") if h.startswith("sessionid=")]
     assert fresh and not fresh[0].startswith(f"sessionid={old};")  # a new key, not the old one
+
+
+def test_request_user_loaded_before_async_handlers_on_auth_routes(url: str) -> None:
+    """django-bolt's request.user in async code on auth routes: the user, or None."""
+    assert httpx.get(f"{url}/dj/jwt-user").json() == {"username": None}  # no token: anonymous
+    with httpx.Client(base_url=url) as c:
+        _login(c)
+        assert c.get("/dj/session-user").json() == {"username": SUPERUSER[0]}
+        token = c.get("/dj/token").json()["token"]
+        ghost = c.get("/dj/token", params={"ghost": "1"}).json()["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert httpx.get(f"{url}/dj/jwt-user", headers=bearer).json() == {"username": SUPERUSER[0]}
+    gone = {"Authorization": f"Bearer {ghost}"}
+    assert httpx.get(f"{url}/dj/jwt-user", headers=gone).json() == {"username": None}  # no such user

@@ -29,6 +29,7 @@ from django_bolt.auth import (
     JWTAuthentication,
     create_jwt_for_user,
 )
+from django_bolt.auth._route import reads_user as reads_user_of
 from django_bolt.testing import TestClient
 
 SECRET = "integration-tests-secret-" + "s" * 32
@@ -98,6 +99,30 @@ async def issue_token(user_id: int) -> dict[str, str]:
     user = SimpleNamespace(pk=user_id, is_staff=False, is_superuser=False, email="", get_username=lambda: "u")
     claims = {"aud": "bolt-tests", "iss": "tests"}
     return {"access_token": create_jwt_for_user(user, secret=SECRET, extra_claims=claims)}
+
+
+class CountingJWT(JWTAuthentication):
+    """get_user without a database, counting its calls."""
+
+    calls = 0
+
+    async def get_user(self, user_id: Any, auth_context: Any = None) -> Any:
+        CountingJWT.calls += 1
+        return None if user_id == "404" else SimpleNamespace(pk=user_id, name=f"user-{user_id}")
+
+
+counting = CountingJWT(secret=SECRET, audience="bolt-tests", issuer="tests")
+
+
+@api.get("/auth/user", auth=[counting])
+async def reads_user(request: Request) -> dict[str, Any]:
+    user = request.user  # a plain value in async code: loaded before the handler
+    return {"name": None if user is None else user.name}
+
+
+@api.get("/auth/user-untouched", auth=[counting], guards=[IsAuthenticated()])
+async def context_only(request: Request) -> dict[str, Any]:
+    return {"user_id": request.context["user_id"]}
 
 
 @pytest.fixture(scope="module")
@@ -271,3 +296,29 @@ def test_in_memory_revocation_reaches_go(client: TestClient) -> None:
 def test_create_jwt_for_user_round_trip(client: TestClient) -> None:
     tok = client.post("/auth/token/7").json()["access_token"]
     assert client.get("/auth/me", headers=bearer(tok)).json()["context"]["user_id"] == "7"
+
+
+def test_request_user_preloaded_only_where_the_handler_reads_it(client: TestClient) -> None:
+    """django-bolt's request.user on auth routes: loaded through the backend's get_user before
+    a handler that reads it (None without a user); routes that never read it pay no load."""
+    before = CountingJWT.calls
+    assert client.get("/auth/user", headers=bearer(token())).json() == {"name": "user-42"}
+    assert client.get("/auth/user", headers=bearer(token(sub="404"))).json() == {"name": None}
+    assert CountingJWT.calls == before + 2
+    assert client.get("/auth/user").json() == {"name": None}  # anonymous: no load at all
+    assert client.get("/auth/user-untouched", headers=bearer(token())).json() == {"user_id": "42"}
+    assert CountingJWT.calls == before + 2
+
+
+def test_reads_user_is_decided_from_the_code() -> None:
+    async def direct(request: Request) -> Any:
+        return request.user
+
+    async def nested(request: Request) -> Any:
+        return [request.user for _ in range(1)]
+
+    async def context(request: Request) -> Any:
+        user = request.context.get("user_id")  # a local named user is not request.user
+        return user
+
+    assert reads_user_of(direct) and reads_user_of(nested) and not reads_user_of(context)

@@ -8,7 +8,14 @@ from django.core.signals import request_finished, request_started
 from django.views.decorators.csrf import csrf_exempt
 
 from django_bolt import BoltAPI
-from django_bolt.auth import HasPermission, IsAuthenticated, SessionAuthentication
+from django_bolt.auth import (
+    HasPermission,
+    IsAuthenticated,
+    JWTAuthentication,
+    SessionAuthentication,
+    Token,
+    create_jwt_for_user,
+)
 from django_bolt.exceptions import NotFound, Unauthorized
 from django_bolt.request import Request
 
@@ -70,6 +77,29 @@ async def counter(request: Request) -> dict[str, int]:
     n = await request.session.aget("n", 0) + 1
     await request.session.aset("n", n)
     return {"n": n}
+
+
+@api.get("/token")
+async def token(request: Request, ghost: bool = False) -> dict[str, str]:
+    """A JWT for the session's user (or for a user id that does not exist)."""
+    if ghost:
+        return {"token": Token.create(999_999, expires_in=600).encode()}
+    user = await request.auser()
+    if not user.is_authenticated:
+        raise Unauthorized("log in first")
+    return {"token": create_jwt_for_user(user, expires_in=600)}
+
+
+@api.get("/jwt-user", auth=[JWTAuthentication()])
+async def jwt_user(request: Request) -> dict[str, str | None]:
+    """request.user in async code on an auth route: loaded before the handler (None: no user)."""
+    user = request.user
+    return {"username": None if user is None else user.get_username()}
+
+
+@api.get("/session-user", auth=[SessionAuthentication()], guards=[IsAuthenticated()])
+async def session_user(request: Request) -> dict[str, str]:
+    return {"username": request.user.get_username()}
 
 
 async def tiny_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
