@@ -216,6 +216,7 @@ def make_handler(
     handler.__qualname__ = f"{cls.__qualname__}.{attr}"
     handler.__module__ = cls.__module__
     handler.__doc__ = func.__doc__
+    handler.__bolt_view_class__ = cls  # type: ignore[attr-defined]  # auth: does the view read request.user?
     if hasattr(func, "__bolt_query_docs__"):  # @paginate / @filter on the method
         handler.__bolt_query_docs__ = list(func.__bolt_query_docs__)  # type: ignore[attr-defined]
     return handler

@@ -117,10 +117,22 @@ def _guarded(endpoint: Callable[..., Any], backends: list[Any], guards: list[Any
 
 def reads_user(func: Callable[..., Any]) -> bool:
     """Whether the handler's code reads an attribute (or global) named ``user``, as in
-    ``request.user``, itself or in a function/comprehension defined inside it. Decided once at
-    registration, so routes that never read it pay nothing per request."""
-    code = getattr(inspect.unwrap(func), "__code__", None)
-    stack = [code] if isinstance(code, types.CodeType) else []
+    ``request.user``, itself or in a function/comprehension defined inside it; for a view
+    class's route, any method the project's classes define (``self.request.user`` in
+    ``get_queryset``...). Decided once at registration, so routes that never read it pay
+    nothing per request."""
+    view = getattr(func, "__bolt_view_class__", None)
+    if view is not None:
+        funcs = [
+            inspect.unwrap(f)
+            for klass in view.__mro__
+            if not klass.__module__.startswith(("django_bolt.", "builtins"))
+            for f in vars(klass).values()
+            if inspect.isfunction(f)
+        ]
+    else:
+        funcs = [inspect.unwrap(func)]
+    stack = [c for f in funcs if isinstance(c := getattr(f, "__code__", None), types.CodeType)]
     while stack:
         c = stack.pop()
         if "user" in c.co_names:

@@ -18,7 +18,7 @@ import httpx
 import jwt
 import pytest
 
-from django_bolt import BoltAPI, Request
+from django_bolt import APIView, BoltAPI, Request
 from django_bolt.auth import (
     APIKeyAuthentication,
     HasPermission,
@@ -123,6 +123,16 @@ async def reads_user(request: Request) -> dict[str, Any]:
 @api.get("/auth/user-untouched", auth=[counting], guards=[IsAuthenticated()])
 async def context_only(request: Request) -> dict[str, Any]:
     return {"user_id": request.context["user_id"]}
+
+
+@api.view("/auth/view-user", auth=[counting])
+class ViewUser(APIView):
+    async def get(self) -> dict[str, Any]:
+        return {"name": self.who()}
+
+    def who(self) -> str | None:  # read in a helper method of the view: still seen
+        user = self.request.user
+        return None if user is None else str(user.name)
 
 
 @pytest.fixture(scope="module")
@@ -308,6 +318,8 @@ def test_request_user_preloaded_only_where_the_handler_reads_it(client: TestClie
     assert client.get("/auth/user").json() == {"name": None}  # anonymous: no load at all
     assert client.get("/auth/user-untouched", headers=bearer(token())).json() == {"user_id": "42"}
     assert CountingJWT.calls == before + 2
+    assert client.get("/auth/view-user", headers=bearer(token())).json() == {"name": "user-42"}
+    assert client.get("/auth/view-user").json() == {"name": None}
 
 
 def test_reads_user_is_decided_from_the_code() -> None:
