@@ -84,7 +84,7 @@ class Tag(_Spec):
 
 @dataclass
 class OpenAPIRenderPlugin:
-    """A docs page. Ours serves Swagger UI, ReDoc and Scalar from one page template each;
+    """A docs page. Ours serves Swagger UI, ReDoc, Scalar, RapiDoc and Stoplight Elements, one page each;
     a plugin picks which of them are served (``ui``), in order (the first at the docs path)."""
 
     path: str | None = None
