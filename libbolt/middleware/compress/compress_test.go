@@ -121,6 +121,8 @@ func TestCompressSkips(t *testing.T) {
 		{"HEAD", "HEAD", "application/json", 200, bigJSON, false},
 		{"204", "GET", "application/json", 204, bigJSON, false},
 		{"304", "GET", "application/json", 304, bigJSON, false},
+		{"206", "GET", "application/json", 206, bigJSON, false},
+		{"1xx", "GET", "application/json", 103, bigJSON, false},
 	}
 	for _, c := range cases {
 		ctx := respond(def, c.method, "gzip, br", c.ct, c.status, c.body)

@@ -86,3 +86,14 @@ def test_no_admin_turns_the_admin_off_only(tmp_path: Path, migrated_db: Path) ->
         assert httpx.get(f"{p.url}/django/plain/").status_code == 200  # the rest of the URLconf
     finally:
         p.stop()
+
+
+def test_django_fallback_off_gives_every_unmatched_path_the_json_404(tmp_path: Path, migrated_db: Path) -> None:
+    p = bolt_with_db(migrated_db, tmp_path, env={"TEST_BOLT_SETTINGS": '{"DJANGO_FALLBACK": false}'})
+    try:
+        for path in ("/django/plain/", "/admin/login/"):
+            r = httpx.get(f"{p.url}{path}")
+            assert r.status_code == 404 and r.json() == {"detail": "Not Found"}, path
+        assert httpx.get(f"{p.url}/hello").json() == {"message": "Hello, World!"}  # the API still serves
+    finally:
+        p.stop()
