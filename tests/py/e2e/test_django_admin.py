@@ -97,3 +97,14 @@ def test_django_fallback_off_gives_every_unmatched_path_the_json_404(tmp_path: P
         assert httpx.get(f"{p.url}/hello").json() == {"message": "Hello, World!"}  # the API still serves
     finally:
         p.stop()
+
+
+def test_max_body_size_applies_to_django_views(tmp_path: Path, migrated_db: Path) -> None:
+    p = bolt_with_db(migrated_db, tmp_path, env={"TEST_MAX_BODY": "1000"})
+    try:
+        small = httpx.post(f"{p.url}/django/plain/", content=b"x" * 10)
+        assert small.status_code == 403 and "CSRF" in small.text  # reached Django's CSRF check
+        big = httpx.post(f"{p.url}/django/plain/", content=b"x" * 5000)
+        assert big.status_code == 413 and "detail" in big.json()
+    finally:
+        p.stop()
