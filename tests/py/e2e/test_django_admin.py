@@ -70,6 +70,12 @@ def test_append_slash_redirect_and_other_urlconf_views(site: str) -> None:
     assert r.status_code == 200 and r.text == "django view GET /django/plain/?x=1"
 
 
+def test_streaming_http_response_is_collected_and_sent_whole(site: str) -> None:
+    r = httpx.get(f"{site}/django/streamed/")
+    assert r.status_code == 200 and r.text == "part0\npart1\npart2\n"
+    assert r.headers["content-length"] == str(len(r.content)) and "transfer-encoding" not in r.headers
+
+
 def test_unknown_paths_keep_the_json_404_and_api_paths_their_405(site: str) -> None:
     r = httpx.get(f"{site}/no/such/page")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
