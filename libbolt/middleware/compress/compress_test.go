@@ -186,3 +186,20 @@ func TestParseQ(t *testing.T) {
 		}
 	}
 }
+
+// The list in docs/compression.md, "What is never compressed".
+func TestCompressibleTypes(t *testing.T) {
+	t.Parallel()
+	for ct, want := range map[string]bool{
+		"text/html; charset=utf-8": true, "text/csv": true, "application/json": true,
+		"application/problem+json": true, "application/atom+xml": true, "application/xml": true,
+		"application/javascript": true, "application/x-ndjson": true, "application/yaml": true,
+		"application/toml": true, "application/wasm": true, "image/svg+xml": true, "Application/JSON": true,
+		"text/event-stream": false, "image/png": false, "application/octet-stream": false,
+		"application/zip": false, "font/woff2": false, "video/mp4": false, "": false,
+	} {
+		if got := CompressibleType([]byte(ct)); got != want {
+			t.Errorf("%q: compressible %v, want %v", ct, got, want)
+		}
+	}
+}
