@@ -84,8 +84,13 @@ def test_unknown_paths_keep_the_json_404_and_api_paths_their_405(site: str) -> N
     assert httpx.get(f"{site}/hello").json() == {"message": "Hello, World!"}
 
 
-def test_no_admin_turns_the_admin_off_only(tmp_path: Path, migrated_db: Path) -> None:
-    p = bolt_with_db(migrated_db, tmp_path, "--no-admin")
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_no_admin_turns_the_admin_off_only(tmp_path: Path, migrated_db: Path, how: str) -> None:
+    # docs/django.md: --no-admin reaches the workers as DJANGO_BOLT_NO_ADMIN=1; setting it works too.
+    if how == "flag":
+        p = bolt_with_db(migrated_db, tmp_path, "--no-admin")
+    else:
+        p = bolt_with_db(migrated_db, tmp_path, env={"DJANGO_BOLT_NO_ADMIN": "1"})
     try:
         r = httpx.get(f"{p.url}/admin/login/")
         assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
