@@ -214,7 +214,7 @@ func bolt_free(h C.int64_t) (ret C.int64_t) {
 	return 0
 }
 
-// minProcs keeps at least two Ps even when the process is pinned to one CPU. Python calls
+// minProcs keeps at least four Ps even when the process is pinned to one CPU. Python calls
 // into Go (bolt_poll, bolt_respond) need a P; with GOMAXPROCS=1 each call waits for the one
 // P that is busy running connection goroutines. Measured on /hello pinned to one CPU:
 // GOMAXPROCS=1 39.7k RPS; then median server CPU per request 2: 21.9 us, 4: 20.6 us,

@@ -74,6 +74,11 @@ func TestServesFileWithValidators(t *testing.T) {
 	if r := serve(h, "GET", "/static/css/site.css", "If-Modified-Since", lm); r.StatusCode() != 304 {
 		t.Fatalf("If-Modified-Since: %d", r.StatusCode())
 	}
+	// If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2): another ETag is a 200
+	// even though the date alone would be a 304.
+	if r := serve(h, "GET", "/static/css/site.css", "If-None-Match", `"other"`, "If-Modified-Since", lm); r.StatusCode() != 200 {
+		t.Fatalf("If-None-Match mismatch with a matching If-Modified-Since: %d", r.StatusCode())
+	}
 	past := time.Now().Add(-48 * time.Hour).UTC().Format(http.TimeFormat)
 	if r := serve(h, "GET", "/static/css/site.css", "If-Modified-Since", past); r.StatusCode() != 200 {
 		t.Fatalf("If-Modified-Since in the past: %d", r.StatusCode())

@@ -121,6 +121,8 @@ func TestCompressSkips(t *testing.T) {
 		{"HEAD", "HEAD", "application/json", 200, bigJSON, false},
 		{"204", "GET", "application/json", 204, bigJSON, false},
 		{"304", "GET", "application/json", 304, bigJSON, false},
+		{"206", "GET", "application/json", 206, bigJSON, false},
+		{"1xx", "GET", "application/json", 103, bigJSON, false},
 	}
 	for _, c := range cases {
 		ctx := respond(def, c.method, "gzip, br", c.ct, c.status, c.body)
@@ -181,6 +183,23 @@ func TestParseQ(t *testing.T) {
 	for in, want := range map[string]int{"1": 1000, "1.000": 1000, "0": 0, "0.5": 500, "0.123": 123, "0.1234": 0, "1.1": 0, "": 0, "x": 0, ".5": 0} {
 		if got := parseQ([]byte(in)); got != want {
 			t.Errorf("parseQ(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// The list in docs/compression.md, "What is never compressed".
+func TestCompressibleTypes(t *testing.T) {
+	t.Parallel()
+	for ct, want := range map[string]bool{
+		"text/html; charset=utf-8": true, "text/csv": true, "application/json": true,
+		"application/problem+json": true, "application/atom+xml": true, "application/xml": true,
+		"application/javascript": true, "application/x-ndjson": true, "application/yaml": true,
+		"application/toml": true, "application/wasm": true, "image/svg+xml": true, "Application/JSON": true,
+		"text/event-stream": false, "image/png": false, "application/octet-stream": false,
+		"application/zip": false, "font/woff2": false, "video/mp4": false, "": false,
+	} {
+		if got := CompressibleType([]byte(ct)); got != want {
+			t.Errorf("%q: compressible %v, want %v", ct, got, want)
 		}
 	}
 }

@@ -87,6 +87,21 @@ func TestRefusalHeaders(t *testing.T) {
 	}
 }
 
+// A config without burst (the RATE_LIMIT setting's; @rate_limit always sends one) holds
+// max(1, ceil(rps)) tokens, as docs/auth.md says.
+func TestDefaultBurstIsCeilRPS(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		rps  float64
+		want string
+	}{{2.5, "3"}, {0.2, "1"}, {10, "10"}} {
+		r := mustLimit(t, Config{RPS: c.rps}, NewBucketStore(0), nil, &fakeClock{t: time.Unix(1000, 0)})
+		if got := string(r.burstHdr); got != c.want {
+			t.Errorf("rps %v: burst %s, want %s", c.rps, got, c.want)
+		}
+	}
+}
+
 func TestRateLimitKeys(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{t: time.Unix(1000, 0)}

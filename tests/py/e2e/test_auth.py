@@ -12,10 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 
 from ..conftest import TEST_PROJECT, BoltProcess
 
+#: The test project's settings.SECRET_KEY (JWTAuthentication's default secret).
+SECRET_KEY = "tests-only-" + "k" * 40
 #: The server's frozen clock (DJANGO_BOLT["TEST_CLOCK"]): tokens are made relative to it.
 NOW = int(time.time())
 
@@ -34,6 +37,18 @@ def test_session_auth_is_a_python_hook(auth_client: httpx.Client) -> None:
     # SessionAuthentication.authenticate is the hook the Django integration completes;
     # until then nobody authenticates through it, and the guard answers 401.
     assert auth_client.get("/auth/session", headers={"Cookie": "sessionid=abc"}).status_code == 401
+
+
+def test_django_cache_revocation(auth_client: httpx.Client) -> None:
+    def bearer(**claims: object) -> dict[str, str]:
+        tok = jwt.encode({"sub": "7", "exp": NOW + 600, **claims}, SECRET_KEY, algorithm="HS256")
+        return {"Authorization": f"Bearer {tok}"}
+
+    assert auth_client.get("/auth/cache-revocable", headers=bearer(jti="cache-1")).json() == {"ok": True}
+    assert auth_client.get("/auth/cache-revocable", headers=bearer()).status_code == 401  # a store needs a jti
+    assert auth_client.post("/auth/cache-revoke/cache-1").status_code == 200
+    assert auth_client.get("/auth/cache-revocable", headers=bearer(jti="cache-1")).status_code == 401
+    assert auth_client.get("/auth/cache-revocable", headers=bearer(jti="cache-2")).status_code == 200
 
 
 def test_weak_secret_fails_start_up(tmp_path: Path) -> None:

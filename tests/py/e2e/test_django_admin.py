@@ -70,6 +70,12 @@ def test_append_slash_redirect_and_other_urlconf_views(site: str) -> None:
     assert r.status_code == 200 and r.text == "django view GET /django/plain/?x=1"
 
 
+def test_streaming_http_response_is_collected_and_sent_whole(site: str) -> None:
+    r = httpx.get(f"{site}/django/streamed/")
+    assert r.status_code == 200 and r.text == "part0\npart1\npart2\n"
+    assert r.headers["content-length"] == str(len(r.content)) and "transfer-encoding" not in r.headers
+
+
 def test_unknown_paths_keep_the_json_404_and_api_paths_their_405(site: str) -> None:
     r = httpx.get(f"{site}/no/such/page")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
@@ -78,11 +84,38 @@ def test_unknown_paths_keep_the_json_404_and_api_paths_their_405(site: str) -> N
     assert httpx.get(f"{site}/hello").json() == {"message": "Hello, World!"}
 
 
-def test_no_admin_turns_the_admin_off_only(tmp_path: Path, migrated_db: Path) -> None:
-    p = bolt_with_db(migrated_db, tmp_path, "--no-admin")
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_no_admin_turns_the_admin_off_only(tmp_path: Path, migrated_db: Path, how: str) -> None:
+    # docs/django.md: --no-admin reaches the workers as DJANGO_BOLT_NO_ADMIN=1; setting it works too.
+    if how == "flag":
+        p = bolt_with_db(migrated_db, tmp_path, "--no-admin")
+    else:
+        p = bolt_with_db(migrated_db, tmp_path, env={"DJANGO_BOLT_NO_ADMIN": "1"})
     try:
         r = httpx.get(f"{p.url}/admin/login/")
         assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
         assert httpx.get(f"{p.url}/django/plain/").status_code == 200  # the rest of the URLconf
+    finally:
+        p.stop()
+
+
+def test_django_fallback_off_gives_every_unmatched_path_the_json_404(tmp_path: Path, migrated_db: Path) -> None:
+    p = bolt_with_db(migrated_db, tmp_path, env={"TEST_BOLT_SETTINGS": '{"DJANGO_FALLBACK": false}'})
+    try:
+        for path in ("/django/plain/", "/admin/login/"):
+            r = httpx.get(f"{p.url}{path}")
+            assert r.status_code == 404 and r.json() == {"detail": "Not Found"}, path
+        assert httpx.get(f"{p.url}/hello").json() == {"message": "Hello, World!"}  # the API still serves
+    finally:
+        p.stop()
+
+
+def test_max_body_size_applies_to_django_views(tmp_path: Path, migrated_db: Path) -> None:
+    p = bolt_with_db(migrated_db, tmp_path, env={"TEST_MAX_BODY": "1000"})
+    try:
+        small = httpx.post(f"{p.url}/django/plain/", content=b"x" * 10)
+        assert small.status_code == 403 and "CSRF" in small.text  # reached Django's CSRF check
+        big = httpx.post(f"{p.url}/django/plain/", content=b"x" * 5000)
+        assert big.status_code == 413 and "detail" in big.json()
     finally:
         p.stop()

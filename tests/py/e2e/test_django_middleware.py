@@ -68,6 +68,9 @@ def test_signals_off_by_default(client: httpx.Client, bolt: BoltProcess) -> None
     before = _counts(bolt.url)
     after = _counts(bolt.url)
     assert after == before
+    # ...but the Django fallback always sends them, as Django does (docs/django.md, Signals).
+    assert httpx.get(f"{bolt.url}/django/plain/").status_code == 200
+    assert _counts(bolt.url) == {"started": before["started"] + 1, "finished": before["finished"] + 1}
 
 
 def test_signals_sent_when_enabled(start_bolt: object, tmp_path: Path) -> None:

@@ -196,6 +196,14 @@ BAD_BODIES: list[tuple[str, str, bytes, int, str]] = [
         "Invalid UTF-8",
     ),
     ("bad utf-8 urlencoded", "application/x-www-form-urlencoded", b"title=%ff", 400, "Invalid UTF-8"),
+    ("NUL urlencoded", "application/x-www-form-urlencoded", b"title=a%00b", 400, "or NUL"),
+    (
+        "NUL multipart field",
+        "multipart/form-data; boundary=XX",
+        b'--XX\r\nContent-Disposition: form-data; name="title"\r\n\r\na\x00b\r\n--XX--\r\n',
+        400,
+        "or NUL in form field 'title'",
+    ),
     ("garbage", "multipart/form-data; boundary=XX", b"\x00\x01garbage", 400, "Malformed multipart body"),
 ]
 

@@ -36,6 +36,15 @@ def test_login_then_authenticated_api_call(url: str) -> None:
         assert c.get("/dj/me").json() == {"authenticated": True, "username": SUPERUSER[0]}
 
 
+def test_request_user_loads_in_a_thread_and_explains_itself_on_the_loop(url: str) -> None:
+    assert httpx.get(f"{url}/dj/user-loop").json() == {"username": ""}  # anonymous: no query needed
+    with httpx.Client(base_url=url) as c:
+        _login(c)
+        assert c.get("/dj/user-thread").json() == {"username": SUPERUSER[0]}
+        error = c.get("/dj/user-loop").json()["error"]
+        assert "use `user = await request.auser()`" in error
+
+
 def test_session_authentication_backend_with_guards(url: str) -> None:
     r = httpx.get(f"{url}/dj/guarded")
     assert r.status_code == 401 and r.json() == {"detail": "Authentication credentials were not provided."}

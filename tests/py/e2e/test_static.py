@@ -113,3 +113,15 @@ def test_dev_serves_app_static_dirs(start_bolt: object) -> None:
 def test_without_static_root_nothing_is_served(client: httpx.Client) -> None:
     r = client.get("/static/admin/css/base.css")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
+
+
+def test_missing_static_root_is_logged_and_skipped(tmp_path: Path) -> None:
+    missing = tmp_path / "not-collected"
+    p = BoltProcess(TEST_PROJECT, tmp_path / "runbolt.log", env={"TEST_STATIC_ROOT": str(missing)})
+    p.wait_ready()
+    try:
+        r = httpx.get(f"{p.url}/static/css/site.css")
+        assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
+        assert f"STATIC_ROOT {missing} does not exist" in p.log()
+    finally:
+        p.stop()

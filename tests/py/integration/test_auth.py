@@ -21,12 +21,14 @@ import pytest
 from django_bolt import APIView, BoltAPI, Request
 from django_bolt.auth import (
     APIKeyAuthentication,
+    BasePermission,
     HasPermission,
     InMemoryRevocation,
     IsAdminUser,
     IsAuthenticated,
     IsStaff,
     JWTAuthentication,
+    Requires,
     create_jwt_for_user,
 )
 from django_bolt.auth._route import reads_user as reads_user_of
@@ -76,6 +78,30 @@ async def perm() -> dict[str, bool]:
 @api.get("/auth/custom", auth=[jwt_auth], guards=[IsAuthenticated(), even_user])
 async def custom() -> dict[str, bool]:
     return {"even": True}
+
+
+class OddUser(BasePermission):
+    """A guard class with a sync ``has_permission`` (docs/auth.md, "Your own guards")."""
+
+    def has_permission(self, request: Request) -> bool:
+        return int(request.context.get("user_id") or 0) % 2 == 1
+
+
+class AcmeTenant(BasePermission):
+    """The same with an async ``has_permission``."""
+
+    async def has_permission(self, request: Request) -> bool:
+        return bool(request.context.get("auth_claims", {}).get("tenant") == "acme")
+
+
+@api.get("/auth/class-guards", auth=[jwt_auth], guards=[OddUser(), AcmeTenant()])
+async def class_guards() -> dict[str, bool]:
+    return {"ok": True}
+
+
+@api.get("/auth/requires", auth=[jwt_auth], guards=[Requires("role", "admin", "ops")])
+async def requires_role() -> dict[str, bool]:
+    return {"ok": True}
 
 
 @api.get("/auth/cookie", auth=[JWTAuthentication(secret=SECRET, cookie="access")], guards=[IsAuthenticated()])
@@ -287,6 +313,21 @@ def test_custom_python_guard(client: TestClient) -> None:
     r = client.get("/auth/custom")
     assert r.status_code == 401
     assert r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_permission_subclasses_sync_and_async(client: TestClient) -> None:
+    assert client.get("/auth/class-guards", headers=bearer(token(sub="3", tenant="acme"))).json() == {"ok": True}
+    assert client.get("/auth/class-guards", headers=bearer(token(sub="4", tenant="acme"))).status_code == 403
+    r = client.get("/auth/class-guards", headers=bearer(token(sub="3", tenant="other")))
+    assert r.status_code == 403 and "detail" in r.json()
+
+
+def test_requires_claim_guard(client: TestClient) -> None:
+    for role in ("ops", ["viewer", "admin"]):
+        assert client.get("/auth/requires", headers=bearer(token(role=role))).status_code == 200, role
+    for role in ("viewer", ["viewer"], None):
+        assert client.get("/auth/requires", headers=bearer(token(role=role))).status_code == 403, role
+    assert client.get("/auth/requires").status_code == 401
 
 
 def test_token_from_cookie(client: TestClient) -> None:

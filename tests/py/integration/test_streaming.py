@@ -55,6 +55,13 @@ async def quiet_events() -> EventSourceResponse:
     return EventSourceResponse(gen(), ping_interval=0.05)
 
 
+@api.get("/stream/cookied")
+async def cookied() -> StreamingResponse:
+    """docs/streaming-and-uploads.md: status, headers and cookies work as on Response."""
+    r = StreamingResponse(["a", b"b"], status_code=201, headers={"x-kind": "list"})
+    return r.set_cookie("seen", "1").delete_cookie("old")
+
+
 @pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     with TestClient(api) as c:
@@ -86,3 +93,10 @@ def test_head_on_a_streaming_route(client: TestClient) -> None:
     assert r.status_code == 200
     assert r.content == b""
     assert client.get("/stream/chunks?n=1").text == "0\n"
+
+
+def test_status_headers_and_cookies_of_a_stream(client: TestClient) -> None:
+    r = client.get("/stream/cookied")
+    assert (r.status_code, r.text, r.headers["x-kind"]) == (201, "ab", "list")
+    cookies = r.headers.get_list("set-cookie")
+    assert any(c.startswith("seen=1") for c in cookies) and any(c.startswith("old=") for c in cookies)

@@ -233,6 +233,22 @@ def test_paginate_a_list_on_function_routes_and_viewset_methods() -> None:
     async def offsets(request: Request) -> list[Item]:
         return ITEMS
 
+    class Sized(PageNumberPagination):
+        page_size, max_page_size = 3, 5
+
+    class Fixed(PageNumberPagination):
+        page_size, page_size_query_param = 3, None
+
+    @api.get("/fixed")
+    @paginate(Fixed)
+    async def fixed(request: Request) -> list[Item]:
+        return ITEMS
+
+    @api.get("/sized")
+    @paginate(Sized)
+    async def sized(request: Request) -> list[Item]:
+        return ITEMS
+
     @api.viewset("/vs")
     class Paged(ViewSet):
         serializer_class = Item
@@ -253,6 +269,15 @@ def test_paginate_a_list_on_function_routes_and_viewset_methods() -> None:
             "has_previous": True, "limit": 2, "offset": 5,
         }  # fmt: skip
         assert c.get("/offsets", params={"limit": 0, "offset": -4}).json()["limit"] == 100
+        # docs/pagination.md: junk or < 1 pages mean 1, limits are capped, offsets < 0 mean 0,
+        # and ?page_size= is capped (< 1: the default) unless page_size_query_param is None.
+        assert c.get("/pages", params={"page": "junk"}).json()["page"] == 1
+        assert c.get("/pages", params={"page": 0}).json()["page"] == 1
+        assert c.get("/fixed", params={"page_size": 1}).json()["page_size"] == 3
+        capped = c.get("/offsets", params={"limit": 5000, "offset": -4}).json()
+        assert (capped["limit"], capped["offset"]) == (1000, 0)
+        sizes = [c.get("/sized", params={"page_size": n}).json()["page_size"] for n in (2, 50, 0)]
+        assert sizes == [2, 5, 3]
         assert c.get("/vs").json()["items"][0] == {"id": 0, "name": "item0"}
     doc = build_document(api.routes)
     ref = doc["paths"]["/pages"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]

@@ -12,7 +12,7 @@ import pytest
 
 from django_bolt import BoltAPI, Router, WebSocket, WebSocketDisconnect
 from django_bolt.auth import IsAuthenticated, JWTAuthentication
-from django_bolt.exceptions import BoltConfigError
+from django_bolt.exceptions import BoltConfigError, HTTPException
 from django_bolt.param_functions import Depends, Header
 from django_bolt.testing import ConnectionClosed, WebSocketTestClient
 from django_bolt.websocket import WS_1000_NORMAL_CLOSURE, CloseCode, WebSocketState
@@ -64,6 +64,21 @@ async def fail(websocket: WebSocket) -> None:
 @api.websocket("/private", auth=[JWTAuthentication(secret="s" * 40)], guards=[IsAuthenticated()])
 async def private(websocket: WebSocket) -> None:
     await websocket.accept()
+
+
+@api.websocket("/teapot")
+async def teapot(websocket: WebSocket) -> None:
+    raise HTTPException(418, "short and stout")  # before accept: the HTTP error reply
+
+
+@api.websocket("/crash-early")
+async def crash_early(websocket: WebSocket) -> None:
+    raise ValueError("before accept")
+
+
+@api.websocket("/silent")
+async def silent(websocket: WebSocket) -> None:
+    return  # never accepted: 403
 
 
 @chat.websocket("/{room}")
@@ -161,6 +176,23 @@ def test_refusals() -> None:
                 pass
         with pytest.raises(PermissionError, match="Origin not allowed"):
             async with WebSocketTestClient(api, "/echo", headers={"origin": "https://elsewhere.example"}):
+                pass
+
+    run(go())
+
+
+def test_handlers_that_end_before_accept_answer_http() -> None:
+    """docs/websockets.md, "How a handler ends": no handshake, an HTTP reply instead."""
+
+    async def go() -> None:
+        with pytest.raises(RuntimeError, match="refused with 418: short and stout"):
+            async with WebSocketTestClient(api, "/teapot"):
+                pass
+        with pytest.raises(RuntimeError, match="refused with 500"):
+            async with WebSocketTestClient(api, "/crash-early"):
+                pass
+        with pytest.raises(PermissionError, match="403"):
+            async with WebSocketTestClient(api, "/silent"):
                 pass
 
     run(go())

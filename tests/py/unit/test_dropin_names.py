@@ -297,6 +297,22 @@ def test_bolt_setting_aliases() -> None:
         apply_aliases(SimpleNamespace(BOLT_MAX_UPLOAD_SIZE=10), {"MAX_BODY_SIZE": 20})
 
 
+def test_ignored_bolt_settings_only_warn(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """docs/migrating-from-django-bolt.md: DJANGO_BOLT_LOG_LEVEL and BOLT_MAX_SYNC_STREAMING_THREADS
+    are ignored with a warning; an alias warns that it should move."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from django_bolt._server import aliases  # noqa: PLC0415
+
+    monkeypatch.setattr(aliases, "_warned", set())
+    legacy = SimpleNamespace(DJANGO_BOLT_LOG_LEVEL="DEBUG", BOLT_MAX_SYNC_STREAMING_THREADS=4, BOLT_EMIT_SIGNALS=True)
+    with caplog.at_level("WARNING", logger="django_bolt"):
+        assert aliases.apply_aliases(legacy, {}) == {"DJANGO_SIGNALS": True}
+    text = caplog.text
+    assert "DJANGO_BOLT_LOG_LEVEL is ignored" in text and "BOLT_MAX_SYNC_STREAMING_THREADS is ignored" in text
+    assert "BOLT_EMIT_SIGNALS is django-bolt's name for DJANGO_BOLT['DJANGO_SIGNALS']" in text
+
+
 def test_sync_handlers_setting_is_checked() -> None:
     from django_bolt.conf import load_settings  # noqa: PLC0415
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from django_bolt import BoltAPI, BoltConfigError, CompressionConfig
+from django_bolt import BoltAPI, BoltConfigError, CompressionConfig, Router
 from django_bolt._server.discovery import collect_routes
 from django_bolt._server.serve import ServeOptions, server_config
 from django_bolt.conf import load_settings
@@ -62,6 +62,21 @@ def test_api_config_no_compress_and_disabled_api() -> None:
         "1": {"disabled": True},
         "2": {"disabled": True},
     }
+
+
+def test_included_router_routes_take_the_serving_apis_config() -> None:
+    router = Router()
+
+    @router.get("/r")
+    async def r() -> None: ...
+
+    off = BoltAPI(prefix="/off", compression=False)
+    tuned = BoltAPI(prefix="/t", compression=CompressionConfig(minimum_size=7))
+    off.include_router(router)
+    tuned.include_router(router)
+    per_route = config_for([off, tuned])["route_compression"]
+    assert isinstance(per_route, dict)
+    assert per_route["0"] == {"disabled": True} and per_route["1"]["minimum_size"] == 7
 
 
 @pytest.mark.parametrize(

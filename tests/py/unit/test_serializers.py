@@ -198,3 +198,11 @@ def test_field_options_reach_the_schema() -> None:
     assert props["x"] == {"description": "old", "title": "X", "examples": [1], "deprecated": True, "type": "integer"}
     assert props["y"] == {"description": "twice x", "type": "integer"}
     assert Old(x=2).dump() == {"x": 2, "y": 4}
+
+
+def test_only_after_validators_are_supported() -> None:
+    """docs/serializers.md, "Not done yet": mode="before" is a start-up error, not ignored."""
+    with pytest.raises(BoltConfigError, match="mode='after'"):
+        field_validator("email", mode="before")
+    with pytest.raises(BoltConfigError, match="mode='after'"):
+        model_validator(mode="before")

@@ -4,6 +4,7 @@ app, and an API behind settings.MIDDLEWARE."""
 from typing import Any
 
 from django.contrib.auth import aauthenticate, alogin, alogout
+from django.core.exceptions import SynchronousOnlyOperation
 from django.core.signals import request_finished, request_started
 from django.views.decorators.csrf import csrf_exempt
 
@@ -47,6 +48,20 @@ async def add_note(request: Request) -> dict[str, int]:
     notes = await request.session.aget("notes", [])
     await request.session.aset("notes", [*notes, request.body.decode()])
     return {"notes": len(notes) + 1}
+
+
+@api.get("/user-loop")
+async def user_on_loop(request: Request) -> dict[str, str]:
+    """docs/django.md: request.user untouched by auser() cannot query on the event loop."""
+    try:
+        return {"username": request.user.get_username()}
+    except SynchronousOnlyOperation as exc:
+        return {"error": str(exc)}
+
+
+@api.get("/user-thread", sync_to_thread=True)
+def user_in_thread(request: Request) -> dict[str, str]:
+    return {"username": request.user.get_username()}
 
 
 @api.get("/guarded", auth=[SessionAuthentication()], guards=[IsAuthenticated()])
