@@ -87,7 +87,7 @@ def per_worker_notice(workers: int, s: BoltSettings) -> str | None:
     if workers < 2 or s.STATE is not None:
         return None
     return (
-        f"django-bolt-go: {workers} workers without DJANGO_BOLT['STATE']: rate limits and "
+        f"{workers} workers without DJANGO_BOLT['STATE']: rate limits and "
         f"InMemoryRevocation are per worker (a limit admits up to {workers}x); set STATE to a "
         "redis:// URL to share them (docs/deployment.md)"
     )

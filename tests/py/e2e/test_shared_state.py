@@ -105,7 +105,7 @@ def _wait_log(server: BoltProcess, text: str, timeout: float = 30) -> None:
 
 def test_limit_holds_across_two_workers(start_bolt: Start, redis_url: str) -> None:
     server = _serve(start_bolt, redis_url, "--workers", "2")
-    _wait_log(server, "2 workers ready")
+    _wait_log(server, "ready on http")
     assert "per worker" not in server.log()
     client = uuid.uuid4().hex
     replies = [_limited(server.url, client) for _ in range(60)]
@@ -131,7 +131,7 @@ def test_limit_holds_across_two_instances(start_bolt: Start, redis_url: str) -> 
 
 def test_multi_worker_start_without_state_says_limits_are_per_worker(start_bolt: Start) -> None:
     server = start_bolt(TEST_PROJECT, "--workers", "2")
-    _wait_log(server, "2 workers ready")
+    _wait_log(server, "ready on http")
     assert server.log().count("rate limits and InMemoryRevocation are per worker") == 1
 
 
