@@ -81,30 +81,53 @@ type countedConn struct {
 	// set, looked up and closed per request; BenchmarkChain/cors ~30 ns less, in noise).
 	peer   netip.Addr
 	origin []byte
-	// headDone is set once the head of the connection's first request was read; until
-	// then Read refuses a bare LF (see scanHead). last holds the bytes before the current
-	// read, to find CRLFCRLF across reads.
+	// headDone is set once the head of the request being read was read; until then Read
+	// refuses a bare LF (see scanHead). last holds the bytes before the current read, to
+	// find CRLFCRLF across reads.
 	headDone bool
 	bareLF   bool // scanHead found one: front refuses the request (fasthttp may parse it)
 	last     [3]byte
+	// served and nextHead find where a later request's head starts (see SetReadDeadline).
+	served   bool // front answered a request and the connection stays an HTTP one
+	nextHead bool // the next Read starts a request head
 }
 
-// errBareLF is returned by countedConn.Read for a bare LF in the first request's head;
-// fasthttp hands it to parseError (400 + close).
+// errBareLF is returned by countedConn.Read for a bare LF in a request head; fasthttp
+// hands it to parseError (400 + close).
 var errBareLF = errors.New("bare LF in the request head")
 
-// Read checks the head of the connection's first request for bare LFs (line ends must be
-// CRLF, RFC 9112 2.2): fasthttp takes LF as a line end but waits for CRLFCRLF to end the
-// block, so a request whose lines all end in LF would hang until the read timeout. Later
-// requests' heads are checked by scanHeaders once fasthttp parsed them. Speed: one branch
-// per read after the first head.
+// Read checks request heads for bare LFs (line ends must be CRLF, RFC 9112 2.2) as their
+// bytes arrive: fasthttp takes LF as a line end but waits for CRLFCRLF to end the block,
+// so a request whose lines all end in LF would hang until the read timeout. The
+// connection's first request starts at its first byte; a later one where SetReadDeadline
+// says so. Heads that arrived with an earlier request (pipelined) are checked by
+// scanHeaders once fasthttp parsed them. Speed: two branches per read after a head.
 func (c *countedConn) Read(p []byte) (int, error) {
+	if c.nextHead {
+		c.nextHead, c.headDone, c.last = false, false, [3]byte{}
+	}
 	n, err := c.Conn.Read(p)
 	if !c.headDone && n > 0 && !c.scanHead(p[:n]) {
 		c.bareLF, c.headDone = true, true
 		return n, errBareLF
 	}
 	return n, err
+}
+
+// SetReadDeadline marks where the next request's head starts. fasthttp's keep-alive loop
+// sets the idle deadline once the previous request is over (body read or discarded,
+// reply written), then reads the next request's first byte, then sets the read deadline:
+// so after front served a request, the first call arms nextHead and a read before the
+// second call starts the head. With no read between the two calls the next request was
+// already buffered with the previous one (pipelined), where no read starts a head: the
+// second call disarms.
+func (c *countedConn) SetReadDeadline(t time.Time) error {
+	if c.served {
+		c.served, c.nextHead = false, true
+	} else {
+		c.nextHead = false
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 // scanHead looks at the next bytes of the first request's head; false: a bare LF.

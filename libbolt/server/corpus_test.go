@@ -17,7 +17,11 @@ type corpusCase struct {
 	Name     string `json:"name"`
 	Request  string `json:"request"` // Latin-1: one character per byte
 	Statuses []int  `json:"statuses"`
-	Close    bool   `json:"close"`
+	// Then, when set, is sent on the same connection once the replies to Request were
+	// read (a later, not pipelined, request); ThenStatuses are its replies.
+	Then         string `json:"then"`
+	ThenStatuses []int  `json:"then_statuses"`
+	Close        bool   `json:"close"`
 }
 
 func loadCorpus(t *testing.T) []corpusCase {
@@ -61,14 +65,12 @@ func TestWireCorpus(t *testing.T) {
 			if _, err := c.conn.Write(latin1(tc.Request)); err != nil {
 				t.Fatalf("write: %v", err)
 			}
-			for i, want := range tc.Statuses {
-				resp := c.read(t)
-				if resp.StatusCode() != want {
-					t.Fatalf("reply %d: status %d, want %d (body %q)", i, resp.StatusCode(), want, resp.Body())
+			readReplies(t, c, tc.Statuses)
+			if tc.Then != "" {
+				if _, err := c.conn.Write(latin1(tc.Then)); err != nil {
+					t.Fatalf("write: %v", err)
 				}
-				if want >= 400 && !json.Valid(resp.Body()) {
-					t.Fatalf("reply %d: error body is not JSON: %q", i, resp.Body())
-				}
+				readReplies(t, c, tc.ThenStatuses)
 			}
 			if tc.Close {
 				assertClosedOrReset(t, c)
@@ -78,6 +80,20 @@ func TestWireCorpus(t *testing.T) {
 				t.Fatalf("follow-up on the kept connection: status %d", resp.StatusCode())
 			}
 		})
+	}
+}
+
+// readReplies reads one reply per expected status and checks it.
+func readReplies(t *testing.T, c *client, statuses []int) {
+	t.Helper()
+	for i, want := range statuses {
+		resp := c.read(t)
+		if resp.StatusCode() != want {
+			t.Fatalf("reply %d: status %d, want %d (body %q)", i, resp.StatusCode(), want, resp.Body())
+		}
+		if want >= 400 && !json.Valid(resp.Body()) {
+			t.Fatalf("reply %d: error body is not JSON: %q", i, resp.Body())
+		}
 	}
 }
 

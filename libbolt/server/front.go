@@ -186,6 +186,9 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 	// connection rather than wait for the rest of a body nobody needs (body.go).
 	defer closeIfBodyUnread(ctx)
 	if c, ok := ctx.Conn().(*countedConn); ok {
+		// Deferred: the next request's head is looked for only on a connection that stays
+		// HTTP (a hijacked one carries WebSocket frames or a stream).
+		defer func() { c.served = !ctx.Hijacked() }()
 		if c.bareLF { // in the request line, which fasthttp parsed with the LF as its end
 			refuse(ctx, fasthttp.StatusBadRequest, bareLFBody)
 			return

@@ -1,6 +1,7 @@
 """The raw-request corpus (tests/corpus/http/cases.json) over real sockets against runbolt.
 
-Each case: the status of every reply in order, and whether the server closed the
+Each case: the status of every reply in order (with "then": a later request sent once
+those replies were read, and its replies' statuses), and whether the server closed the
 connection afterwards (or, if not, still serves the next request on it).
 """
 
@@ -48,17 +49,24 @@ def _read_reply(stream: Any) -> tuple[int, dict[str, str], bytes]:
     return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
 
 
+def _check_replies(stream: Any, statuses: list[int]) -> None:
+    for i, want in enumerate(statuses):
+        status, headers, body = _read_reply(stream)
+        assert status == want, f"reply {i}: {status} {body!r}"
+        if status >= 400:
+            assert headers["content-type"] == "application/json"
+            assert "detail" in json.loads(body)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_corpus(bolt: BoltProcess, case: dict[str, Any]) -> None:
     with socket.create_connection(("127.0.0.1", bolt.port), timeout=5) as s:
         s.sendall(case["request"].encode("latin-1"))
         stream = s.makefile("rb")
-        for i, want in enumerate(case["statuses"]):
-            status, headers, body = _read_reply(stream)
-            assert status == want, f"reply {i}: {status} {body!r}"
-            if status >= 400:
-                assert headers["content-type"] == "application/json"
-                assert "detail" in json.loads(body)
+        _check_replies(stream, case["statuses"])
+        if "then" in case:  # a later request on the connection, sent after the replies
+            s.sendall(case["then"].encode("latin-1"))
+            _check_replies(stream, case["then_statuses"])
         if case["close"]:
             s.settimeout(3)
             try:

@@ -40,18 +40,23 @@ async def shared_limited_ip() -> dict[str, int]:
 
 @api.get("/shared/sse/{name}")
 async def sse(name: str) -> EventSourceResponse:
-    """One event, then a second one only once the test has created the marker file
-    ``name`` in TEST_MARKER_DIR: a proxy that buffered the stream would hold the first event
-    back and the test, waiting for it, would never create the marker."""
+    """Events ``1``, ``2``, ``3``, each after the one before and a signal: event n+1 is sent
+    once the test has created the marker file ``name.n`` in TEST_MARKER_DIR (each wait
+    bounded by 20 s). The test creates ``name.n`` only once event n reached it: a proxy
+    that held events back would stall the exchange. Event 1 may leave with the response
+    head (and a proxy may pass that part on whatever it buffers), so the test judges the
+    proxy on event 2, sent alone."""
 
     async def events() -> AsyncIterator[str]:
-        yield "first"
-        marker = Path(settings.MARKER_DIR, name)
-        for _ in range(400):
-            if marker.exists():
+        for n in (1, 2, 3):
+            yield str(n)
+            if n == 3:
                 break
-            await asyncio.sleep(0.05)
-        yield "second"
+            marker = Path(settings.MARKER_DIR, f"{name}.{n}")
+            for _ in range(400):
+                if marker.exists():
+                    break
+                await asyncio.sleep(0.05)
 
     return EventSourceResponse(events())
 
