@@ -81,7 +81,8 @@ def warn_socket_groups(routes: list[Route], workers: int) -> None:
     """Groups live in each worker's Go hub: with several workers and no broker, a broadcast
     reaches only the members connected to the worker that sent it. Say so at start-up."""
     if workers > 1 and any(r.flags & FLAG_WEBSOCKET for r in routes):
-        logging.getLogger("django_bolt").warning(
+        # Printed once, by the supervisor (the parent process), hence its logger.
+        logging.getLogger("django_bolt.supervisor").warning(
             "WebSocket groups are per worker: %d workers and no broker, so a broadcast reaches only "
             "the sockets of the worker that sends it (run --workers 1 for a single hub; see "
             "docs/websockets.md)",

@@ -139,7 +139,7 @@ class Command(BaseCommand):
         workers = options["workers"] or (1 if dev else conf.WORKERS or os.cpu_count() or 1)
         max_requests = options["max_requests"]
         if notice := per_worker_notice(workers, conf):
-            logging.getLogger("django_bolt").warning(notice)  # the common log format
+            logging.getLogger("django_bolt.supervisor").warning(notice)  # printed once, by the parent
         try:
             supervised = max_requests or options["max_rss"] or options["pin"] or dev
             if workers == 1 and not supervised:
