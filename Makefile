@@ -76,7 +76,7 @@ $(VENV313)/.installed: requirements/py313-django60.txt
 
 test-py313: build $(VENV313)/.installed  ## Python tests on Python 3.13 + Django 6.0 (second venv)
 	@$(VENV313)/bin/python -c 'import sys, django; print("test-py313: Python", sys.version.split()[0], "Django", django.get_version())'
-	PYTHONPATH=$(CURDIR) tests/pg/run.sh $(VENV313)/bin/python -m pytest -p no:cacheprovider tests/py \
+	PYTHONPATH=$(CURDIR) tests/pg/run.sh tests/redis/run.sh tests/nginx/run.sh $(VENV313)/bin/python -m pytest -p no:cacheprovider tests/py \
 		--deselect tests/py/e2e/test_wheel.py::test_wheel_installs_and_serves_without_go
 
 # The docs UIs' bundles from npm (ignored, never committed); setup.py copies the files that
