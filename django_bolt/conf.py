@@ -128,7 +128,7 @@ class BoltSettings:
     WS_QUERY_TOKEN: str | None = None
     #: Bytes of request bodies held in memory at once, across the process; a body that
     #: would go past it gets 503 with Retry-After (docs/reliability.md).
-    MAX_INFLIGHT_BODY: int = 64 << 20
+    MAX_INFLIGHT_BODY: int = 128 << 20
     #: The docs pages load their JavaScript and CSS from the public CDN (jsdelivr, pinned
     #: versions) instead of from this server; off by default: /docs works with no internet.
     DOCS_CDN: bool = False

@@ -152,7 +152,7 @@ func (c *Config) applyDefaults() {
 	def(&c.MaxConnections, 10_000)
 	def(&c.MaxHeaders, 100)
 	def(&c.MaxURIBytes, 8<<10)
-	def(&c.MaxInflightBody, 64<<20)
+	def(&c.MaxInflightBody, 128<<20)
 	def(&c.MultipartMaxFiles, 100)
 	def(&c.MultipartMaxFields, 1000)
 	def(&c.UploadMemoryMax, 1<<20)
