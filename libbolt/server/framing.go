@@ -1,5 +1,7 @@
 package server
 
+import "bytes"
+
 // framing follows the HTTP/1.1 message framing of the bytes a connection reads, request
 // after request, to find every request head and refuse one that holds a bare LF (RFC 9112
 // 2.2: a line ends in CRLF). fasthttp takes a bare LF as a line end inside a head but
@@ -23,11 +25,12 @@ type framing struct {
 	heads     int   // heads started on this connection (the one in progress counts)
 	bad       int   // ordinal of the first head with a bare LF; 0: none
 	started   bool  // frameHead: a byte of the head in progress was seen
-	// Within a head: the last bytes seen (a CRLF check needs one, CRLFCRLF three), and the
-	// start of the line in progress, enough to recognise the two framing headers.
-	p1, p2, p3 byte
-	line       [lineKeep]byte
-	lineLen    int
+	// Within a head: the lines seen, and of a line cut by the end of a read its length,
+	// its start (enough to recognise the two framing headers) and its last byte.
+	lines   int
+	line    [lineKeep]byte
+	lineLen int
+	last    byte
 	// What the head in progress declared.
 	contentLength int64 // -1: no Content-Length
 	chunked       bool
@@ -83,48 +86,70 @@ func (f *framing) startHead() {
 }
 
 // scanHead reads head bytes up to the end of the head (or of b) and returns the rest.
+// Speed: lines are found with bytes.IndexByte (vectorised) and looked at in place; only a
+// line cut by the end of a read is copied (its first lineKeep bytes).
 func (f *framing) scanHead(b []byte) []byte {
 	if !f.started { // the first byte of a head
 		f.started, f.heads = true, f.heads+1
-		f.p1, f.p2, f.p3, f.lineLen = 0, 0, 0, 0
+		f.lines, f.lineLen, f.last = 0, 0, 0
 		f.contentLength, f.chunked, f.unframed = -1, false, false
 	}
-	p3, p2, p1 := f.p3, f.p2, f.p1
-	for i, ch := range b {
-		if ch == '\n' {
-			if p1 != '\r' {
-				if f.bad == 0 {
-					f.bad = f.heads
-				}
-				f.state = frameOff // refused: the connection closes after it
-				return nil
-			}
-			if p2 == '\n' && p3 == '\r' { // CRLFCRLF: the head is over
-				f.endHead()
-				return b[i+1:]
-			}
-			f.endLine()
-		} else if f.lineLen < lineKeep {
-			f.line[f.lineLen] = ch
-			f.lineLen++
-		} else if f.lineLen == lineKeep {
-			f.lineLen++ // longer than kept: endLine checks the name only
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 { // a line continues in the next read
+			f.keep(b)
+			return nil
 		}
-		p3, p2, p1 = p2, p1, ch
+		line, cr := b[:i], f.last == '\r'
+		if i > 0 {
+			cr = b[i-1] == '\r'
+		}
+		if !cr {
+			if f.bad == 0 {
+				f.bad = f.heads
+			}
+			f.state = frameOff // refused: the connection closes after it
+			return nil
+		}
+		truncated := false
+		if f.lineLen > 0 { // the line began in an earlier read
+			f.keep(line)
+			line, truncated = f.line[:min(f.lineLen, lineKeep)], f.lineLen > lineKeep
+		}
+		f.lineLen, f.last = 0, 0
+		b = b[i+1:]
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if len(line) == 0 && !truncated {
+			if f.lines > 0 { // the blank line after the request line and headers
+				f.endHead()
+				return b
+			}
+			continue // blank lines before the request line are skipped, as fasthttp does
+		}
+		if f.lines++; f.lines > 1 { // a header line, not the request line
+			f.headerLine(line, truncated)
+		}
 	}
-	f.p3, f.p2, f.p1 = p3, p2, p1
 	return nil
 }
 
-// endLine looks at a finished head line (without its CRLF) for the framing headers.
-func (f *framing) endLine() {
-	n := min(f.lineLen, lineKeep)
-	line := f.line[:n]
-	truncated := f.lineLen > lineKeep
-	f.lineLen = 0
-	if n > 0 && line[n-1] == '\r' {
-		line = line[:n-1]
+// keep notes part of a line that a read cut: its length, its first lineKeep bytes and its
+// last byte (the CR of a CRLF split across reads).
+func (f *framing) keep(part []byte) {
+	if len(part) == 0 {
+		return
 	}
+	if f.lineLen < lineKeep {
+		copy(f.line[f.lineLen:], part)
+	}
+	f.lineLen += len(part)
+	f.last = part[len(part)-1]
+}
+
+// headerLine looks at a finished header line (without its CRLF) for the framing headers.
+func (f *framing) headerLine(line []byte, truncated bool) {
 	if value, ok := headerValue(line, "content-length"); ok {
 		cl, valid := parseLength(value)
 		if truncated || !valid || (f.contentLength >= 0 && f.contentLength != cl) {
