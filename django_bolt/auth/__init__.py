@@ -80,3 +80,22 @@ __all__ += [
     "load_user",
     "register_auth_backend",
 ]
+
+# Token pairs with refresh rotation (django-bolt 0.10+, django_bolt.auth.tokens)
+from .tokens import (  # noqa: E402
+    TokenPair,
+    TokenRotationError,
+    add_refresh_route,
+    create_token_pair,
+    rotate_refresh_token,
+    set_token_cookies,
+)
+
+__all__ += [
+    "TokenPair",
+    "TokenRotationError",
+    "add_refresh_route",
+    "create_token_pair",
+    "rotate_refresh_token",
+    "set_token_cookies",
+]

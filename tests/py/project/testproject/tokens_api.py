@@ -1,0 +1,56 @@
+"""Routes of tests/py/e2e/test_tokens.py (TEST_TOKENS): JWKS key sets (a URL served by the
+test on loopback, and a fixed set) and access/refresh token pairs with rotation."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from django_bolt import BoltAPI
+from django_bolt.auth import (
+    DjangoCacheRevocation,
+    InMemoryRevocation,
+    IsAuthenticated,
+    JWTAuthentication,
+    add_refresh_route,
+    create_token_pair,
+)
+
+api = BoltAPI()
+
+#: Keys from the test's JWKS server; a new kid is looked up again (first time at once).
+jwks_url = JWTAuthentication(jwks_url=os.environ["TEST_JWKS_URL"], algorithms=["RS256", "ES256"])
+#: A fixed key set given as a dict.
+jwks_fixed = JWTAuthentication(jwks=json.loads(os.environ["TEST_JWKS_DOC"]), algorithms=["ES256"])
+
+
+@api.get("/jwks/me", auth=[jwks_url], guards=[IsAuthenticated()])
+async def jwks_me(request: Any) -> dict[str, Any]:
+    return {"user_id": request.context["user_id"]}
+
+
+@api.get("/jwks-fixed/me", auth=[jwks_fixed], guards=[IsAuthenticated()])
+async def jwks_fixed_me(request: Any) -> dict[str, Any]:
+    return {"user_id": request.context["user_id"]}
+
+
+#: Spent refresh tokens and burnt families (checked in Go by the refresh backend too).
+refresh_store = InMemoryRevocation()
+
+
+@api.post("/tokens/login/{user_id}")
+async def login(user_id: str) -> dict[str, Any]:
+    pair = create_token_pair(user_id, claims={"role": "reader"}, method="pwd")
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token}
+
+
+@api.get("/tokens/me", auth=[JWTAuthentication()], guards=[IsAuthenticated()])
+async def tokens_me(request: Any) -> dict[str, Any]:
+    claims = request.context["auth_claims"]
+    return {"user_id": request.context["user_id"], "typ": claims["typ"], "amr": claims.get("amr")}
+
+
+add_refresh_route(api, "/tokens/refresh", store=refresh_store)
+#: The same endpoint over Django's cache (locmem here): consume is cache.add.
+add_refresh_route(api, "/tokens/refresh-cache", store=DjangoCacheRevocation(prefix="bolt:refresh:"))
