@@ -37,6 +37,16 @@ class RevocationStore:
         await self.revoke(jti, expires_in)
         return True
 
+    async def get_user_version(self, user_id: str) -> int:
+        """The user's token version (``ver`` in token pairs); 0 until bumped. Stores that
+        do not keep versions always answer 0."""
+        return 0
+
+    async def bump_user_version(self, user_id: str) -> int:
+        """ "Log out everywhere": refresh tokens minted before are refused at rotation.
+        Returns the new version."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no user versions")
+
 
 class InMemoryRevocation(RevocationStore):
     """Revoked ids in this process's memory (checked in Go)."""
@@ -44,6 +54,7 @@ class InMemoryRevocation(RevocationStore):
     def __init__(self, revoked: set[str] | None = None) -> None:
         self.id = next(_ids)
         self.revoked: set[str] = set(revoked or ())
+        self.versions: dict[str, int] = {}
 
     def revoke_now(self, jti: str) -> None:
         """Revoke ``jti``; servers running in this process refuse it from the next request."""
@@ -73,6 +84,13 @@ class InMemoryRevocation(RevocationStore):
         await self.revoke(jti, expires_in)
         return True
 
+    async def get_user_version(self, user_id: str) -> int:
+        return self.versions.get(str(user_id), 0)
+
+    async def bump_user_version(self, user_id: str) -> int:
+        v = self.versions[str(user_id)] = self.versions.get(str(user_id), 0) + 1
+        return v
+
 
 class DjangoCacheRevocation(RevocationStore):
     """Revoked ids in a Django cache (``CACHES[alias]``), shared across processes; each
@@ -97,6 +115,14 @@ class DjangoCacheRevocation(RevocationStore):
     async def consume(self, jti: str, expires_in: float | None = None) -> bool:
         # cache.add sets only a missing key, atomically in Redis and Memcached.
         return bool(await self._cache().aadd(self.prefix + jti, True, expires_in or self.default_ttl))
+
+    async def get_user_version(self, user_id: str) -> int:
+        return int(await self._cache().aget(f"{self.prefix}ver:{user_id}", 0))
+
+    async def bump_user_version(self, user_id: str) -> int:
+        cache, key = self._cache(), f"{self.prefix}ver:{user_id}"
+        await cache.aadd(key, 0, None)  # kept until bumped again (no expiry)
+        return int(await cache.aincr(key))
 
 
 class SharedRevocation(InMemoryRevocation):

@@ -161,7 +161,9 @@ async def rotate_refresh_token(
     ``store`` and a new pair of the same family is issued; presenting it again revokes the
     family. With ``rotate=False`` only a new access token is issued (``refresh_token`` is
     "") and the refresh token stays usable until it expires or is revoked. Raises
-    ``TokenRotationError`` whatever the reason."""
+    ``TokenRotationError`` whatever the reason. A token whose ``ver`` differs from
+    ``await store.get_user_version(sub)`` is refused: ``store.bump_user_version(user_id)``
+    logs a user out everywhere (their access tokens still live until ``exp``)."""
     _check_claims(claims)
     if str(refresh_claims.get("typ") or refresh_claims.get("token_type") or "").lower() != "refresh":
         raise TokenRotationError("not a refresh token")
@@ -189,7 +191,9 @@ async def rotate_refresh_token(
         access_ttl_now = min(access_ttl, left)
     carried: dict[str, Any] = {k: refresh_claims[k] for k in ("amr",) if k in refresh_claims}
     carried.update(claims or {})
-    version = _int_claim(refresh_claims, "ver") or 0
+    version = await store.get_user_version(sub)
+    if (_int_claim(refresh_claims, "ver") or 0) != version:  # "log out everywhere" since
+        raise TokenRotationError("refresh token is older than the user's token version")
     # Kept revoked while the token could still be accepted (its exp plus the leeway).
     spent_for = max(exp + leeway - now, 1)
     if not rotate:

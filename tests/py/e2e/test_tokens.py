@@ -205,6 +205,13 @@ def test_a_replayed_refresh_token_is_refused_and_burns_its_family(client: httpx.
     assert client.post(endpoint, headers=bearer(other["refresh_token"])).status_code == 200
 
 
+def test_logout_everywhere_refuses_older_refresh_tokens(client: httpx.Client) -> None:
+    pair = _login(client, "10")
+    assert client.post("/tokens/logout-everywhere/10").json() == {"version": 1}
+    r = client.post("/tokens/refresh-cache", headers=bearer(pair["refresh_token"]))
+    assert r.status_code == 401 and r.json() == {"detail": "Refresh token is invalid, revoked or already used"}
+
+
 def test_bad_jwks_url_fails_start_up(tmp_path: Path, keyset: KeySetServer) -> None:
     env = {"TEST_MARKER_DIR": str(tmp_path), "TEST_TOKENS": "1", "TEST_JWKS_DOC": json.dumps({"keys": [KEYS["f1"][1]]})}
     for url, why in (

@@ -131,3 +131,14 @@ def test_jwt_utils_names() -> None:
     assert jwt_utils.extract_user_id_from_context is extract_user_id_from_context
     assert jwt_utils.get_auth_context is get_auth_context
     assert set(jwt_utils.__all__) == set(top.__all__)
+
+
+def test_bumping_the_user_version_logs_out_everywhere() -> None:
+    store = InMemoryRevocation()
+    pair = create_token_pair(3, secret=SECRET)
+    assert asyncio.run(store.bump_user_version("3")) == 1
+    with pytest.raises(TokenRotationError, match="token version"):
+        asyncio.run(rotate_refresh_token(pair.refresh_claims, store=store, secret=SECRET))
+    fresh = create_token_pair(3, secret=SECRET, version=1)  # a login after the bump
+    new = asyncio.run(rotate_refresh_token(fresh.refresh_claims, store=store, secret=SECRET))
+    assert new.refresh_claims["ver"] == new.access_claims["ver"] == 1

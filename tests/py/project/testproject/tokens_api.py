@@ -53,4 +53,10 @@ async def tokens_me(request: Any) -> dict[str, Any]:
 
 add_refresh_route(api, "/tokens/refresh", store=refresh_store)
 #: The same endpoint over Django's cache (locmem here): consume is cache.add.
-add_refresh_route(api, "/tokens/refresh-cache", store=DjangoCacheRevocation(prefix="bolt:refresh:"))
+cache_store = DjangoCacheRevocation(prefix="bolt:refresh:")
+add_refresh_route(api, "/tokens/refresh-cache", store=cache_store)
+
+
+@api.post("/tokens/logout-everywhere/{user_id}")
+async def logout_everywhere(user_id: str) -> dict[str, int]:
+    return {"version": await cache_store.bump_user_version(user_id)}
