@@ -132,8 +132,17 @@ class JWTAuthentication(BaseAuthentication):
         jwks_url: str | None = None,
         jwks_refresh_interval: float = 60,
         token_type: str = "access",
+        oidc_issuer: str | None = None,
     ) -> None:
-        if algorithms is None and (jwks is not None or jwks_url is not None):
+        if oidc_issuer is not None:
+            if jwks is not None or jwks_url is not None:
+                raise BoltConfigError("JWTAuthentication: oidc_issuer finds the key set; give it or jwks/jwks_url")
+            if issuer is not None and issuer != oidc_issuer:
+                raise BoltConfigError("JWTAuthentication: issuer and oidc_issuer differ")
+            issuer = oidc_issuer
+        #: OpenID provider whose /.well-known/openid-configuration names the key set (Go reads it)
+        self.oidc_issuer = oidc_issuer
+        if algorithms is None and (jwks is not None or jwks_url is not None or oidc_issuer is not None):
             algorithms = ["RS256"]  # a key set holds public keys
         self.algorithms = ["HS256"] if algorithms is None else list(algorithms)
         if not self.algorithms:
@@ -146,13 +155,18 @@ class JWTAuthentication(BaseAuthentication):
                     "(unsigned 'none' tokens are never accepted)"
                 )
             families.add(_FAMILIES[alg])
-        self.jwks, self.jwks_url = _check_jwks(jwks, jwks_url, secret, public_key, families, jwks_refresh_interval)
+        self.jwks, self.jwks_url = _check_jwks(
+            jwks, jwks_url or oidc_issuer, secret, public_key, families, jwks_refresh_interval
+        )
+        if oidc_issuer is not None:
+            self.jwks_url = None  # found by Go through the issuer's configuration
         self.jwks_refresh_interval = jwks_refresh_interval
         if token_type not in ("access", "refresh"):
             raise BoltConfigError(f"JWTAuthentication: token_type must be 'access' or 'refresh', got {token_type!r}")
         #: "refresh": a rotation endpoint's backend, accepting refresh tokens only (checked in Go)
         self.token_type = token_type
-        if len(families) > 1 and self.jwks is None and self.jwks_url is None:
+        key_set = self.jwks is not None or self.jwks_url is not None or oidc_issuer is not None
+        if len(families) > 1 and not key_set:
             raise BoltConfigError(f"JWTAuthentication: algorithms {self.algorithms} mix key families (one key each)")
         self.family = "jwks" if len(families) > 1 else families.pop()
         if secret is not None and public_key is not None:
@@ -166,7 +180,7 @@ class JWTAuthentication(BaseAuthentication):
                 raise BoltConfigError("JWTAuthentication: HS* algorithms take a secret, not a public_key")
             if secret is not None:
                 self._check_secret(secret, "secret")
-        elif public_key is None and secret is None and self.jwks is None and self.jwks_url is None:
+        elif public_key is None and secret is None and not key_set:
             raise BoltConfigError(f"JWTAuthentication: {self.algorithms[0]} needs public_key (a PEM public key)")
         self.header = header.lower()
         self.cookie = cookie
@@ -214,11 +228,13 @@ class JWTAuthentication(BaseAuthentication):
             "leeway": self.leeway,
             "require_jti": self.require_jti,
         }
-        if self.jwks is not None or self.jwks_url is not None:
+        if self.jwks is not None or self.jwks_url is not None or self.oidc_issuer is not None:
             if self.jwks is not None:
                 meta["jwks"] = self.jwks
-            else:
+            elif self.jwks_url is not None:
                 meta["jwks_url"] = self.jwks_url
+            else:
+                meta["oidc_issuer"] = self.oidc_issuer
             meta["jwks_refresh_interval"] = self.jwks_refresh_interval
         elif self.family == "hmac":
             meta["secret"] = secret = self.secret

@@ -43,6 +43,9 @@ type BackendConfig struct {
 	JWKS        string  `json:"jwks"`
 	JWKSURL     string  `json:"jwks_url"`
 	JWKSRefresh float64 `json:"jwks_refresh_interval"`
+	// OIDCIssuer: find the key set through the issuer's OpenID configuration
+	// (/.well-known/openid-configuration, its jwks_uri) at start-up; the issuer is checked.
+	OIDCIssuer string `json:"oidc_issuer"`
 	// TokenType is the kind of token the backend accepts: "access" (default: refresh and
 	// ID tokens are refused) or "refresh" (a rotation endpoint: only refresh tokens).
 	TokenType string `json:"token_type"`

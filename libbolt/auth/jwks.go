@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -130,14 +131,23 @@ func checkJWKSURL(raw string) error {
 }
 
 func (ks *keySet) fetch() (map[string]setKey, error) {
+	body, err := getJSON(ks.client, ks.url)
+	if err != nil {
+		return nil, err
+	}
+	return parseJWKS(body, ks.families)
+}
+
+// getJSON fetches a small JSON document (a key set, an OpenID configuration).
+func getJSON(client *http.Client, rawURL string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), jwksFetchTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ks.url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json, application/jwk-set+json")
-	resp, err := ks.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -150,9 +160,37 @@ func (ks *keySet) fetch() (map[string]setKey, error) {
 		return nil, err
 	}
 	if len(body) > jwksMaxBytes {
-		return nil, fmt.Errorf("key set larger than %d bytes", jwksMaxBytes)
+		return nil, fmt.Errorf("document larger than %d bytes", jwksMaxBytes)
 	}
-	return parseJWKS(body, ks.families)
+	return body, nil
+}
+
+// discoverJWKS reads an OpenID provider's configuration (OpenID Connect Discovery 1.0,
+// section 4) and returns its jwks_uri. The document must name the same issuer it was
+// fetched for (section 4.3), so a configuration cannot vouch for another issuer's keys.
+func discoverJWKS(issuer string) (string, error) {
+	if err := checkJWKSURL(issuer); err != nil {
+		return "", fmt.Errorf("oidc_issuer: %w", err)
+	}
+	where := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	body, err := getJSON(&http.Client{Timeout: jwksFetchTimeout}, where)
+	if err != nil {
+		return "", fmt.Errorf("oidc_issuer %s: %w", where, err)
+	}
+	var doc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := jsoniter.ConfigCompatibleWithStandardLibrary.Unmarshal(body, &doc); err != nil {
+		return "", fmt.Errorf("oidc_issuer %s: not a JSON configuration: %w", where, err)
+	}
+	if doc.Issuer != issuer {
+		return "", fmt.Errorf("oidc_issuer: the configuration at %s names issuer %q, not %q", where, doc.Issuer, issuer)
+	}
+	if doc.JWKSURI == "" {
+		return "", fmt.Errorf("oidc_issuer: the configuration at %s has no jwks_uri", where)
+	}
+	return doc.JWKSURI, nil
 }
 
 // parseJWKS keeps the signature keys of the allowed families; a set with none is an error

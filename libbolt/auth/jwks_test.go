@@ -225,3 +225,37 @@ func TestJWTTokenTypes(t *testing.T) {
 		t.Fatal(failNotRefresh.Description)
 	}
 }
+
+// oidc_issuer: the key set is found through the issuer's OpenID configuration, and the
+// issuer claim is then required; a configuration naming another issuer is refused.
+func TestOIDCDiscovery(t *testing.T) {
+	t.Parallel()
+	k1, j1 := rsaJWK(t, "k1")
+	var issuer string
+	var claimed atomic.Value
+	mux := http.NewServeMux()
+	mux.HandleFunc("/tenant/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]string{"issuer": claimed.Load().(string), "jwks_uri": issuer + "/keys"})
+	})
+	mux.HandleFunc("/tenant/keys", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(jwksDoc(t, j1)))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	issuer = srv.URL + "/tenant"
+	claimed.Store(issuer)
+	b := compileOrFail(t, BackendConfig{Algorithms: []string{"RS256"}, OIDCIssuer: issuer})
+	good := validClaims()
+	good["iss"] = issuer
+	if _, f := b.validate(signKid(t, jwt.SigningMethodRS256, k1, "k1", good)); f != nil {
+		t.Fatalf("token of the issuer refused: %v", f)
+	}
+	if _, f := b.validate(signKid(t, jwt.SigningMethodRS256, k1, "k1", validClaims())); f == nil {
+		t.Fatal("a token without iss was accepted")
+	}
+	claimed.Store("https://other.example")
+	if _, err := compileJWT(&BackendConfig{Algorithms: []string{"RS256"}, OIDCIssuer: issuer}, nil); err == nil ||
+		!strings.Contains(err.Error(), "names issuer") {
+		t.Fatalf("a configuration for another issuer: %v", err)
+	}
+}

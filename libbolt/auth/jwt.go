@@ -54,6 +54,21 @@ func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 	if len(algs) == 0 {
 		algs = []string{"HS256"}
 	}
+	if c.OIDCIssuer != "" {
+		if c.JWKS != "" || c.JWKSURL != "" {
+			return nil, errors.New("oidc_issuer finds the key set: give it or jwks/jwks_url, not both")
+		}
+		if c.Issuer != "" && c.Issuer != c.OIDCIssuer {
+			return nil, errors.New("issuer and oidc_issuer differ")
+		}
+		u, err := discoverJWKS(c.OIDCIssuer)
+		if err != nil {
+			return nil, err
+		}
+		cc := *c // the caller's config stays as given
+		cc.JWKSURL, cc.Issuer = u, c.OIDCIssuer
+		c = &cc
+	}
 	family := ""
 	families := map[string]bool{}
 	keySetGiven := c.JWKS != "" || c.JWKSURL != ""

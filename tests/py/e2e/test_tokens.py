@@ -39,8 +39,11 @@ class KeySetServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 with outer.lock:
-                    outer.fetches += 1
-                    body = json.dumps(outer.doc).encode()
+                    if self.path.endswith("/.well-known/openid-configuration"):  # OIDC discovery
+                        body = json.dumps({"issuer": outer.issuer, "jwks_uri": outer.url}).encode()
+                    else:
+                        outer.fetches += 1
+                        body = json.dumps(outer.doc).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -52,6 +55,7 @@ class KeySetServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
+        self.issuer = f"http://127.0.0.1:{self.httpd.server_address[1]}/idp"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def set_keys(self, *keys: dict[str, Any]) -> None:
@@ -99,6 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, keyset: KeySetServer) -> It
         "TEST_MARKER_DIR": str(tmp),
         "TEST_TOKENS": "1",
         "TEST_JWKS_URL": keyset.url,
+        "TEST_OIDC_ISSUER": keyset.issuer,
         "TEST_JWKS_DOC": json.dumps({"keys": [KEYS["f1"][1]]}),
     }
     p = BoltProcess(TEST_PROJECT, tmp / "runbolt.log", env=env)
@@ -144,6 +149,13 @@ def test_a_rotated_key_is_fetched_once_and_made_up_kids_are_rate_limited(
         r = client.get("/jwks/me", headers=bearer(token(KEYS["r2"][0], "RS256", f"made-up-{i}")))
         assert r.status_code == 401 and r.json()["detail"] == "Token kid names no key of the key set"
     assert keyset.fetches == before + 1
+
+
+def test_oidc_issuer_discovers_the_key_set_and_requires_its_iss(client: httpx.Client, keyset: KeySetServer) -> None:
+    r = client.get("/oidc/me", headers=bearer(token(KEYS["r1"][0], "RS256", "r1", sub="o", iss=keyset.issuer)))
+    assert r.status_code == 200 and r.json() == {"user_id": "o"}
+    r = client.get("/oidc/me", headers=bearer(token(KEYS["r1"][0], "RS256", "r1", iss="https://evil.example")))
+    assert r.status_code == 401 and r.json() == {"detail": "Token issuer is not accepted"}
 
 
 def test_fixed_jwks_dict(client: httpx.Client) -> None:
@@ -213,7 +225,12 @@ def test_logout_everywhere_refuses_older_refresh_tokens(client: httpx.Client) ->
 
 
 def test_bad_jwks_url_fails_start_up(tmp_path: Path, keyset: KeySetServer) -> None:
-    env = {"TEST_MARKER_DIR": str(tmp_path), "TEST_TOKENS": "1", "TEST_JWKS_DOC": json.dumps({"keys": [KEYS["f1"][1]]})}
+    env = {
+        "TEST_MARKER_DIR": str(tmp_path),
+        "TEST_TOKENS": "1",
+        "TEST_JWKS_DOC": json.dumps({"keys": [KEYS["f1"][1]]}),
+        "TEST_OIDC_ISSUER": keyset.issuer,
+    }
     for url, why in (
         ("http://idp.example/.well-known/jwks.json", "must use https"),
         ("http://127.0.0.1:1/.well-known/jwks.json", "jwks_url http://127.0.0.1:1/"),  # nothing listens

@@ -111,6 +111,8 @@ def test_jwt_authentication_jwks_options() -> None:
         == "https://idp.example/jwks"
     )
     assert JWTAuthentication(secret=SECRET, token_type="refresh").to_metadata()["token_type"] == "refresh"
+    oidc = JWTAuthentication(oidc_issuer="https://idp.example").to_metadata()
+    assert oidc["oidc_issuer"] == oidc["issuer"] == "https://idp.example" and "jwks_url" not in oidc
     for kwargs, match in (
         ({"jwks": keys, "jwks_url": "https://x"}, "not both"),
         ({"jwks": keys, "public_key": "pem"}, "replaces"),
@@ -119,6 +121,8 @@ def test_jwt_authentication_jwks_options() -> None:
         ({"jwks_url": "ftp://x"}, "https"),
         ({"jwks": keys, "jwks_refresh_interval": 0}, "jwks_refresh_interval"),
         ({"secret": SECRET, "token_type": "id"}, "token_type"),
+        ({"oidc_issuer": "https://a.example", "jwks": keys}, "oidc_issuer"),
+        ({"oidc_issuer": "https://a.example", "issuer": "https://b.example"}, "differ"),
         ({"secret": SECRET, "algorithms": ["HS256", "RS256"]}, "mix key families"),
     ):
         with pytest.raises(BoltConfigError, match=match):

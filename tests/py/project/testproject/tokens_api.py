@@ -25,6 +25,15 @@ jwks_url = JWTAuthentication(jwks_url=os.environ["TEST_JWKS_URL"], algorithms=["
 jwks_fixed = JWTAuthentication(jwks=json.loads(os.environ["TEST_JWKS_DOC"]), algorithms=["ES256"])
 
 
+#: The key set found through the issuer's OpenID configuration; iss must be the issuer.
+oidc = JWTAuthentication(oidc_issuer=os.environ["TEST_OIDC_ISSUER"])
+
+
+@api.get("/oidc/me", auth=[oidc], guards=[IsAuthenticated()])
+async def oidc_me(request: Any) -> dict[str, Any]:
+    return {"user_id": request.context["user_id"]}
+
+
 @api.get("/jwks/me", auth=[jwks_url], guards=[IsAuthenticated()])
 async def jwks_me(request: Any) -> dict[str, Any]:
     return {"user_id": request.context["user_id"]}
