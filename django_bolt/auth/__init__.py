@@ -99,3 +99,8 @@ __all__ += [
     "rotate_refresh_token",
     "set_token_cookies",
 ]
+
+# django-bolt 0.11's ready-made cookie endpoints (django_bolt.auth.views)
+from .views import JWTAuthViews, LoginCredentials  # noqa: E402
+
+__all__ += ["JWTAuthViews", "LoginCredentials"]

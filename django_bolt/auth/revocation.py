@@ -42,6 +42,14 @@ class RevocationStore:
         do not keep versions always answer 0."""
         return 0
 
+    async def revoke_family(self, family: str, expires_in: float | None = None) -> None:
+        """Revoke every refresh token rotated from one login (kept as the id
+        ``family:<family>``, so any store can hold it)."""
+        await self.revoke(FAMILY_PREFIX + family, expires_in)
+
+    async def is_family_revoked(self, family: str) -> bool:
+        return await self.is_revoked(FAMILY_PREFIX + family)
+
     async def bump_user_version(self, user_id: str) -> int:
         """ "Log out everywhere": refresh tokens minted before are refused at rotation.
         Returns the new version."""
@@ -216,8 +224,8 @@ async def consume(store: RevocationStore, jti: str, expires_in: float | None = N
 
 async def revoke_family(store: RevocationStore, family: str, expires_in: float | None = None) -> None:
     """Revoke a refresh-token family (every token rotated from one login)."""
-    await store.revoke(FAMILY_PREFIX + family, expires_in)
+    await store.revoke_family(family, expires_in)
 
 
 async def is_family_revoked(store: RevocationStore, family: str) -> bool:
-    return await store.is_revoked(FAMILY_PREFIX + family)
+    return await store.is_family_revoked(family)

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ..conftest import bolt_with_db
+from ..conftest import SUPERUSER, bolt_with_db
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +50,12 @@ def test_no_admin_turns_the_admin_off(tmp_path: Path, migrated_db: Path) -> None
         assert httpx.get(f"{p.url}/bridge/admin-info").json()["info"]["enabled"] is False
     finally:
         p.stop()
+
+
+def test_jwt_auth_views_log_a_django_user_in(site: str) -> None:
+    with httpx.Client(base_url=site, timeout=10) as c:
+        bad = c.post("/db-auth/login", json={"username": SUPERUSER[0], "password": "wrong"})
+        assert bad.status_code == 401 and bad.json() == {"detail": "Invalid credentials"}
+        r = c.post("/db-auth/login", json={"username": SUPERUSER[0], "password": SUPERUSER[1]})
+        assert r.status_code == 200, r.text
+        assert c.get("/db-auth/me").json() == {"username": SUPERUSER[0]}

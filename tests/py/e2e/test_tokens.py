@@ -224,6 +224,35 @@ def test_logout_everywhere_refuses_older_refresh_tokens(client: httpx.Client) ->
     assert r.status_code == 401 and r.json() == {"detail": "Refresh token is invalid, revoked or already used"}
 
 
+def test_jwt_auth_views_cookie_flow(server: BoltProcess) -> None:
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        assert c.post("/cookie-auth/login", json={"username": "u5", "password": "bad"}).status_code == 401
+        r = c.post("/cookie-auth/login", json={"username": "u5", "password": "pw"})
+        assert r.status_code == 200 and r.json() == {"ok": True}
+        assert set(c.cookies) == {"access_token", "refresh_token"}
+        assert c.get("/cookie-auth/me").json() == {"user_id": "5"}
+        first_refresh = c.cookies["refresh_token"]
+        r = c.post("/cookie-auth/refresh")  # the refresh cookie is sent to /cookie-auth only
+        assert r.status_code == 200 and c.cookies["refresh_token"] != first_refresh
+        # the spent refresh token, replayed, is refused and burns the family
+        replay = httpx.post(f"{server.url}/cookie-auth/refresh", cookies={"refresh_token": first_refresh})
+        assert replay.status_code == 401 and replay.json() == {"detail": "Invalid token"}
+        assert c.post("/cookie-auth/refresh").status_code == 401
+        # a new login, then logout: the cookies are cleared and the refresh token is dead
+        c.post("/cookie-auth/login", json={"username": "u5", "password": "pw"})
+        kept = c.cookies["refresh_token"]
+        r = c.post("/cookie-auth/logout")
+        assert r.status_code == 200 and "refresh_token" not in c.cookies
+        dead = httpx.post(f"{server.url}/cookie-auth/refresh", cookies={"refresh_token": kept})
+        assert dead.status_code == 401
+        # logout-all: every refresh token of the user stops rotating
+        c.post("/cookie-auth/login", json={"username": "u6", "password": "pw"})
+        other = c.cookies["refresh_token"]
+        c.post("/cookie-auth/login", json={"username": "u6", "password": "pw"})
+        assert c.post("/cookie-auth/logout-all").status_code == 200
+        assert httpx.post(f"{server.url}/cookie-auth/refresh", cookies={"refresh_token": other}).status_code == 401
+
+
 def test_bad_jwks_url_fails_start_up(tmp_path: Path, keyset: KeySetServer) -> None:
     env = {
         "TEST_MARKER_DIR": str(tmp_path),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django_bolt import BoltAPI
 from django_bolt.admin import ASGIFallbackHandler, get_admin_info, get_admin_route_patterns
+from django_bolt.auth import InMemoryRevocation, IsAuthenticated, JWTAuthentication, JWTAuthViews
 
 api = BoltAPI()
 bridge = ASGIFallbackHandler()
@@ -23,3 +24,14 @@ async def login_page() -> dict[str, Any]:
         {"method": "GET", "path": "/admin/login/", "query_string": "next=/admin/", "headers": {"host": "testserver"}}
     )
     return {"status": status, "headers": dict(headers), "body": body.decode()}
+
+
+# django_bolt.auth.views.JWTAuthViews with its default check, Django's aauthenticate, against
+# the test database's superuser (tests/py/e2e/test_admin_bridge.py).
+JWTAuthViews(store=InMemoryRevocation(), prefix="/db-auth", secure_cookies=False).register(api)
+
+
+@api.get("/db-auth/me", auth=[JWTAuthentication(cookie="access_token")], guards=[IsAuthenticated()])
+async def db_me(request: Any) -> dict[str, Any]:
+    user = await request.auser()
+    return {"username": user.get_username()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from types import SimpleNamespace
 from typing import Any
 
 from django_bolt import BoltAPI
@@ -13,6 +14,8 @@ from django_bolt.auth import (
     InMemoryRevocation,
     IsAuthenticated,
     JWTAuthentication,
+    JWTAuthViews,
+    LoginCredentials,
     add_refresh_route,
     create_token_pair,
 )
@@ -69,3 +72,24 @@ add_refresh_route(api, "/tokens/refresh-cache", store=cache_store)
 @api.post("/tokens/logout-everywhere/{user_id}")
 async def logout_everywhere(user_id: str) -> dict[str, int]:
     return {"version": await cache_store.bump_user_version(user_id)}
+
+
+#: django-bolt's ready-made cookie endpoints under /cookie-auth (http in tests: not Secure).
+views_store = InMemoryRevocation()
+
+
+async def check_password(request: Any, credentials: LoginCredentials) -> Any:
+    """No database here: user "u<N>" with password "pw" (test_admin_bridge.py covers
+    the default, Django's aauthenticate)."""
+    ok = credentials.username.startswith("u") and credentials.password == "pw"
+    return SimpleNamespace(pk=credentials.username[1:], is_active=True) if ok else None
+
+
+JWTAuthViews(
+    store=views_store, prefix="/cookie-auth", secure_cookies=False, credential_validator=check_password
+).register(api)
+
+
+@api.get("/cookie-auth/me", auth=[JWTAuthentication(cookie="access_token")], guards=[IsAuthenticated()])
+async def cookie_me(request: Any) -> dict[str, Any]:
+    return {"user_id": request.context["user_id"]}
