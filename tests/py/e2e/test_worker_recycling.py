@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -102,3 +103,36 @@ def test_workers_kill_timeout_kills_a_worker_stuck_after_sigterm(start_bolt: Sta
     _wait_log(server, "did not stop 1s after SIGTERM; killing it (SIGKILL)", timeout=5)
     t.join(timeout=30)
     assert outcome and not isinstance(outcome[0], httpx.Response) or outcome[0].status_code != 200  # type: ignore[union-attr]
+
+
+def test_workers_kill_timeout_applies_to_a_recycled_worker(start_bolt: Start, tmp_path: Path) -> None:
+    # A worker replaced by --workers-lifetime while a request keeps it busy: SIGTERM, then
+    # SIGKILL once the kill timeout passed (the graceful timeout would wait 120 s).
+    settings = json.dumps({"HANDLER_TIMEOUT": 300, "GRACEFUL_TIMEOUT": 120})
+    server = start_bolt(
+        TEST_PROJECT,
+        "--workers",
+        "1",
+        "--workers-lifetime",
+        "3",
+        "--workers-kill-timeout",
+        "1",
+        env={"TEST_BOLT_SETTINGS": settings},
+    )
+    _wait_log(server, ": 1 worker,")
+    busy = next(iter(_pids(server, 1)))
+
+    def stuck() -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.get(f"{server.url}/block/recycled", params={"seconds": "200"}, timeout=250)
+
+    threading.Thread(target=stuck, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "recycled").exists():
+        assert time.monotonic() < deadline, server.log()
+        time.sleep(0.05)
+    _wait_log(server, f"(pid {busy}) did not stop 1s after SIGTERM; killing it (SIGKILL)", timeout=90)
+    _wait_log(server, f"(pid {busy}) retired (was killed by SIGKILL)", timeout=30)
+    assert _fresh_get(f"{server.url}/hello").status_code == 200  # the replacement serves
+    # (no exit-code check: a 1 s kill timeout may also cut the last worker's own teardown)
+    server.stop()
