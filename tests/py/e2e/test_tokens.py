@@ -130,7 +130,7 @@ def test_jwks_url_keys_are_selected_by_kid(client: httpx.Client, keyset: KeySetS
     # no kid while the set has two keys
     r = client.get("/jwks/me", headers=bearer(token(KEYS["r1"][0], "RS256", None)))
     assert r.status_code == 401 and r.json()["detail"] == "Token has no kid and the key set has several keys"
-    # HS256 with the RSA key's public numbers as a secret: not an accepted algorithm
+    # an HS256 token (algorithm confusion): HS* is not among the allowed algorithms
     r = client.get("/jwks/me", headers=bearer(jwt.encode({"sub": "1", "exp": 2**31}, SECRET_KEY, algorithm="HS256")))
     assert r.status_code == 401
 
