@@ -1,0 +1,269 @@
+"""Compiled SELECTs of a ViewSet's class ``queryset``: ``list`` and ``retrieve`` without
+Django's SQL compiler per request.
+
+Speed: for ``queryset = Member.objects.filter(...).order_by("id")`` answered through a
+``.values(...)`` projection, Django spends ~170 of the ~200 µs of thread CPU a ten-row
+``list(qs.values(...))`` costs in cloning the query, ``values()``, the compiler and the
+values iterable; the query itself (execute + fetchall) is ~25 µs (bench/RESULTS.md, issue
+19 second pass). The SQL of that QuerySet is the same for every request, so it is compiled
+once per database connection and reused; only the lookup value of ``retrieve`` changes,
+and it is prepared for the database exactly as Django's ``exact`` lookup does. Rows are
+still read from the database on every request, with Django's own converters: this caches
+a statement, never a result.
+
+When it applies: the QuerySet is the one ``ViewSet.get_queryset()`` made from the class
+attribute (``mark``), with nothing chained on it (any ``filter()``/``order_by()``/... makes
+a new, unmarked QuerySet) and, for ``retrieve``, only the lookup as a deferred filter
+(Django's own ``_defer_next_filter``: touching ``.query`` applies it the normal way, so the
+QuerySet stays a correct QuerySet for any code that uses it). Anything else, or a query
+this module cannot prove it reproduces (see ``_compile``), takes Django's normal path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connections
+from django.db.models import Field, QuerySet
+from django.db.models.query import ModelIterable
+from django.utils import timezone
+
+#: the attribute a marked QuerySet carries: the class-level QuerySet it was cloned from
+ORIGIN = "_bolt_origin"
+#: the per-connection cache, an attribute of Django's connection wrapper (one thread uses a
+#: connection at a time, so no lock is needed)
+_CACHE = "_bolt_compiled_selects"
+
+#: two values of each supported key type, to find the lookup's parameter in the SQL
+_SENTINELS: dict[type, tuple[Any, Any]] = {
+    int: (1, 2),
+    str: ("a", "b"),
+    uuid.UUID: (uuid.UUID(int=1), uuid.UUID(int=2)),
+}
+
+
+def mark(queryset: QuerySet[Any], origin: QuerySet[Any]) -> QuerySet[Any]:
+    """Tag a fresh clone of the class queryset ``origin`` as eligible (see module doc)."""
+    queryset.__dict__[ORIGIN] = origin
+    return queryset
+
+
+def defer_lookup(queryset: QuerySet[Any], lookup: dict[str, Any]) -> QuerySet[Any]:
+    """``queryset.filter(**lookup)`` with the filter deferred (Django applies it when the
+    query is first used) and the mark kept: ``select`` reads the lookup from it instead."""
+    queryset._defer_next_filter = True  # type: ignore[attr-defined]
+    found = queryset.filter(**lookup)
+    origin = queryset.__dict__.get(ORIGIN)
+    if origin is not None:
+        found.__dict__[ORIGIN] = origin
+    return found
+
+
+class _Compiled:
+    """One compiled SELECT on one connection."""
+
+    __slots__ = (
+        "col_count",
+        "compiler",
+        "converters",
+        "fingerprint",
+        "index",
+        "names",
+        "params",
+        "prep",
+        "sql",
+        "trim",
+    )
+
+    def __init__(self) -> None:
+        #: the class queryset's query as compiled (a clone edited in place differs: not eligible)
+        self.fingerprint: tuple[Any, ...] = ()
+        self.sql: str | None = ""
+        self.params: list[Any] = []
+        self.names: tuple[str, ...] = ()
+        self.compiler: Any = None
+        self.converters: dict[int, Any] = {}
+        self.col_count = 0
+        self.trim = False
+        #: position of the lookup's parameter, and its value -> database value function
+        self.index = -1
+        self.prep: Callable[[Any], Any] | None = None
+
+
+_UNSUPPORTED: Any = object()  # compiled differently than expected: Django's path
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _fingerprint(q: Any) -> tuple[Any, ...]:
+    """What chaining changes on a Query, to notice a clone edited in place (``qs.query.x = ``)."""
+    return (
+        len(q.where.children),
+        q.order_by,
+        q.low_mark,
+        q.high_mark,
+        q.distinct,
+        q.distinct_fields,
+        q.select_related,
+        tuple(q.annotations),
+        q.values_select,
+        q.default_ordering,
+        q.standard_ordering,
+        tuple(q.extra),
+        q.deferred_loading[1],
+        tuple(q.deferred_loading[0]),
+        q.select_for_update,
+        q.combinator,
+        q.group_by,
+    )
+
+
+def select(result: QuerySet[Any], origin: QuerySet[Any], fields: tuple[str, ...]) -> list[dict[str, Any]] | None:
+    """The rows of the marked ``result`` as ``.values(*fields)`` dicts from the compiled
+    statement, or None when it is not eligible (the caller takes Django's path).
+    Runs on an ORM thread."""
+    if (
+        result._result_cache is not None
+        or result._prefetch_related_lookups  # type: ignore[attr-defined]
+        or result._iterable_class is not ModelIterable
+    ):
+        return None
+    lookup_name: str | None = None
+    value: Any = None
+    deferred = result._deferred_filter  # type: ignore[attr-defined]
+    if deferred is not None:
+        negate, args, kwargs = deferred
+        if negate or args or len(kwargs) != 1:
+            return None
+        ((lookup_name, value),) = kwargs.items()
+    alias = result.db
+    conn = connections[alias]
+    cache: dict[tuple[Any, ...], Any] | None = conn.__dict__.get(_CACHE)
+    if cache is None:
+        cache = conn.__dict__[_CACHE] = {}
+    key = (origin, fields, lookup_name, timezone.get_current_timezone_name())
+    compiled = cache.get(key)
+    if compiled is None:
+        compiled = cache[key] = _compile(origin, alias, fields, lookup_name)
+    if compiled is _UNSUPPORTED:
+        return None
+    if _fingerprint(result._query) != compiled.fingerprint:  # type: ignore[attr-defined]
+        return None
+    if compiled.sql is None:  # the query can have no rows (``filter(id__in=[])``)
+        return []
+    params = compiled.params
+    if compiled.prep is not None:
+        try:
+            db_value = compiled.prep(value)
+        except (ValueError, TypeError, ValidationError):  # not a value of the key: no such row
+            return []
+        params = list(params)
+        params[compiled.index] = db_value
+    with conn.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows: Any = cursor.fetchall()
+    if compiled.trim:
+        rows = [row[: compiled.col_count] for row in rows]
+    if compiled.converters:
+        rows = compiled.compiler.apply_converters(rows, compiled.converters)
+    names = compiled.names
+    return [dict(zip(names, row)) for row in rows]
+
+
+def _key_field(model: Any, name: str) -> Field[Any, Any] | None:
+    """The model field a ``retrieve`` lookup names, when it is a plain column."""
+    try:
+        field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+    except Exception:
+        return None
+    if field is None or field.is_relation or not getattr(field, "concrete", False):
+        return None
+    return field  # type: ignore[no-any-return]
+
+
+def _sentinels(field: Field[Any, Any]) -> tuple[Any, Any] | None:
+    internal = field.get_internal_type()
+    if internal.endswith("AutoField") or internal.endswith("IntegerField"):
+        return _SENTINELS[int]
+    if internal in ("CharField", "SlugField", "TextField", "EmailField"):
+        return _SENTINELS[str]
+    if internal == "UUIDField":
+        return _SENTINELS[uuid.UUID]
+    return None
+
+
+def _compile(origin: QuerySet[Any], alias: str, fields: tuple[str, ...], lookup_name: str | None) -> Any:
+    try:
+        return _compile_select(origin, alias, fields, lookup_name)
+    except _Unsupported:
+        return _UNSUPPORTED
+
+
+def _compile_select(origin: QuerySet[Any], alias: str, fields: tuple[str, ...], lookup_name: str | None) -> Any:
+    """Compile ``origin.values(*fields)`` (filtered by the lookup) on this thread's
+    connection of ``alias``; _UNSUPPORTED unless the lookup's parameter is found and
+    reproduced exactly (see module doc)."""
+    base = origin.using(alias).values(*fields)
+    conn = connections[alias]
+    fingerprint = _fingerprint(origin._query)  # type: ignore[attr-defined]
+    if lookup_name is None:
+        out = _compile_one(base)
+        out.fingerprint = fingerprint
+        return out
+    field = _key_field(origin.model, lookup_name)
+    sentinels = _sentinels(field) if field is not None else None
+    if field is None or sentinels is None:
+        return _UNSUPPORTED
+    one = _compile_one(base.filter(**{lookup_name: sentinels[0]}))
+    two = _compile_one(base.filter(**{lookup_name: sentinels[1]}))
+    one.fingerprint = fingerprint
+    if one.sql is None and two.sql is None:  # no rows whatever the value
+        return one
+    if one.sql is None or two.sql is None or one.sql != two.sql or len(one.params) != len(two.params):
+        return _UNSUPPORTED
+    differ = [i for i, (a, b) in enumerate(zip(one.params, two.params, strict=True)) if a != b]
+    if len(differ) != 1:
+        return _UNSUPPORTED
+
+    key_field = field
+
+    def prep(value: Any) -> Any:
+        # Django's exact lookup: get_prep_value, then get_db_prep_value(prepared=True).
+        return key_field.get_db_prep_value(key_field.get_prep_value(value), conn, prepared=True)
+
+    index = differ[0]
+    if prep(sentinels[0]) != one.params[index] or prep(sentinels[1]) != two.params[index]:
+        return _UNSUPPORTED
+    one.index, one.prep = index, prep
+    return one
+
+
+def _compile_one(queryset: QuerySet[Any]) -> _Compiled:
+    out = _Compiled()
+    query = queryset.query
+    compiler = query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        sql = ""
+    if not sql:
+        out.sql = None
+        return out
+    out.sql = sql
+    out.params = list(params)
+    selected = getattr(query, "selected", None)
+    out.names = tuple(selected) if selected else (*query.extra_select, *query.values_select, *query.annotation_select)
+    out.compiler = compiler
+    out.col_count = compiler.col_count
+    out.trim = bool(compiler.has_extra_select)
+    columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    composite = getattr(compiler, "has_composite_fields", None)  # Django >= 5.2
+    if composite is not None and composite(columns):
+        raise _Unsupported  # a composite key read as a tuple: Django's path
+    out.converters = compiler.get_converters(columns)
+    return out
