@@ -82,7 +82,7 @@ class _Compiled:
         #: the class queryset's query as compiled (a clone edited in place differs: not eligible)
         self.fingerprint: tuple[Any, ...] = ()
         self.sql: str | None = ""
-        self.params: list[Any] = []
+        self.params: Any = ()
         self.names: tuple[str, ...] = ()
         self.compiler: Any = None
         self.converters: dict[int, Any] = {}
@@ -136,10 +136,9 @@ def _plain(cls: type) -> bool:
     return known
 
 
-def select(result: QuerySet[Any], origin: QuerySet[Any], fields: tuple[str, ...]) -> list[dict[str, Any]] | None:
-    """The rows of the marked ``result`` as ``.values(*fields)`` dicts from the compiled
-    statement, or None when it is not eligible (the caller takes Django's path).
-    Runs on an ORM thread."""
+def _lookup_of(result: QuerySet[Any]) -> tuple[str | None, Any] | None:
+    """(the deferred lookup's name or None, its value) of a marked QuerySet; None when it
+    is not eligible at all."""
     if (
         not _plain(type(result))
         or result._result_cache is not None
@@ -147,30 +146,62 @@ def select(result: QuerySet[Any], origin: QuerySet[Any], fields: tuple[str, ...]
         or result._iterable_class is not ModelIterable
     ):
         return None
-    lookup_name: str | None = None
-    value: Any = None
     deferred = result._deferred_filter  # type: ignore[attr-defined]
-    if deferred is not None:
-        negate, args, kwargs = deferred
-        if negate or args or len(kwargs) != 1:
-            return None
-        ((lookup_name, value),) = kwargs.items()
-    alias = result.db
+    if deferred is None:
+        return None, None
+    negate, args, kwargs = deferred
+    if negate or args or len(kwargs) != 1:
+        return None
+    ((name, value),) = kwargs.items()
+    return name, value
+
+
+def _entry(
+    result: QuerySet[Any], origin: QuerySet[Any], kind: tuple[Any, ...], compile_on: Callable[[str], Any]
+) -> tuple[Any, _Compiled] | None:
+    """(connection, compiled statement) of ``kind`` for ``result`` on its database,
+    compiled on first use there; None when unsupported or ``result`` was edited in place."""
+    alias = result.db  # routers are asked per request, as Django does
     conn = connections[alias]
     cache: dict[tuple[Any, ...], Any] | None = conn.__dict__.get(_CACHE)
     if cache is None:
         cache = conn.__dict__[_CACHE] = {}
-    key = (origin, fields, lookup_name, timezone.get_current_timezone_name())
+    key = (origin, *kind, timezone.get_current_timezone_name())
     compiled = cache.get(key)
     if compiled is None:
-        compiled = cache[key] = _compile(origin, alias, fields, lookup_name)
-    if compiled is _UNSUPPORTED:
+        compiled = cache[key] = compile_on(alias)
+    if compiled is _UNSUPPORTED or _fingerprint(result._query) != compiled.fingerprint:  # type: ignore[attr-defined]
         return None
-    if _fingerprint(result._query) != compiled.fingerprint:  # type: ignore[attr-defined]
+    return conn, compiled
+
+
+def select(
+    result: QuerySet[Any], origin: QuerySet[Any], fields: tuple[str, ...], window: tuple[int, int] | None = None
+) -> list[dict[str, Any]] | None:
+    """The rows of the marked ``result`` as ``.values(*fields)`` dicts from the compiled
+    statement (``window``: rows ``[start:stop]``, a page), or None when it is not eligible
+    (the caller takes Django's path). Runs on an ORM thread."""
+    lookup = _lookup_of(result)
+    if lookup is None or (window is not None and lookup[0] is not None):
         return None
+    lookup_name, value = lookup
+    entry = _entry(
+        result,
+        origin,
+        (fields, lookup_name, window is not None),
+        lambda alias: _compile(origin, alias, fields, lookup_name, window is not None),
+    )
+    if entry is None:
+        return None
+    conn, compiled = entry
     if compiled.sql is None:  # the query can have no rows (``filter(id__in=[])``)
         return []
-    params = compiled.params
+    sql, params = compiled.sql, compiled.params
+    if window is not None:
+        start, stop = window
+        if stop <= start:
+            return []
+        sql = f"{sql} {conn.ops.limit_offset_sql(start, stop)}"  # proven at compile time (_compile_window)
     if compiled.prep is not None:
         try:
             db_value = compiled.prep(value)
@@ -179,7 +210,7 @@ def select(result: QuerySet[Any], origin: QuerySet[Any], fields: tuple[str, ...]
         params = list(params)
         params[compiled.index] = db_value
     with conn.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
+        cursor.execute(sql, params)
         rows: Any = cursor.fetchall()
     if compiled.trim:
         rows = [row[: compiled.col_count] for row in rows]
@@ -187,6 +218,47 @@ def select(result: QuerySet[Any], origin: QuerySet[Any], fields: tuple[str, ...]
         rows = compiled.compiler.apply_converters(rows, compiled.converters)
     names = compiled.names
     return [dict(zip(names, row)) for row in rows]
+
+
+def count(result: QuerySet[Any], origin: QuerySet[Any]) -> int | None:
+    """``result.count()`` of a marked QuerySet with the statement Django ran for it the first
+    time on this connection; None when not eligible. Runs on an ORM thread."""
+    lookup = _lookup_of(result)
+    if lookup is None or lookup[0] is not None:
+        return None
+    entry = _entry(result, origin, ("count",), lambda alias: _compile_count(origin, alias))
+    if entry is None:
+        return None
+    conn, compiled = entry
+    if compiled.sql is None:
+        return 0
+    with conn.cursor() as cursor:
+        cursor.execute(compiled.sql, compiled.params)
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def _compile_count(origin: QuerySet[Any], alias: str) -> Any:
+    """The statement ``origin.count()`` runs, captured as Django executes it (an execute
+    wrapper: the same SQL and parameters, whatever the backend), once per connection."""
+    out = _Compiled()
+    out.fingerprint = _fingerprint(origin._query)  # type: ignore[attr-defined]
+    captured: list[tuple[str, Any]] = []
+
+    def capture(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        captured.append((sql, params))
+        return execute(sql, params, many, context)
+
+    conn = connections[alias]
+    with conn.execute_wrapper(capture):
+        total = origin.using(alias).count()
+    if not captured and total == 0:  # Django knew there is nothing to count (none())
+        out.sql = None
+        return out
+    if len(captured) != 1 or not isinstance(total, int):
+        return _UNSUPPORTED
+    out.sql, out.params = captured[0]
+    return out
 
 
 def _key_field(model: Any, name: str) -> Field[Any, Any] | None:
@@ -211,11 +283,31 @@ def _sentinels(field: Field[Any, Any]) -> tuple[Any, Any] | None:
     return None
 
 
-def _compile(origin: QuerySet[Any], alias: str, fields: tuple[str, ...], lookup_name: str | None) -> Any:
+def _compile(
+    origin: QuerySet[Any], alias: str, fields: tuple[str, ...], lookup_name: str | None, windowed: bool
+) -> Any:
     try:
-        return _compile_select(origin, alias, fields, lookup_name)
+        compiled = _compile_select(origin, alias, fields, lookup_name)
+        if windowed and compiled is not _UNSUPPORTED:
+            return _compile_window(origin, alias, fields, compiled)
+        return compiled
     except _Unsupported:
         return _UNSUPPORTED
+
+
+def _compile_window(origin: QuerySet[Any], alias: str, fields: tuple[str, ...], base: _Compiled) -> Any:
+    """``base`` for pages: its SQL followed by the backend's ``limit_offset_sql(start,
+    stop)``, which is what Django's compiler appends for a slice; proven here on two
+    slices (else _UNSUPPORTED)."""
+    if origin.query.is_sliced or base.sql is None:
+        return _UNSUPPORTED if origin.query.is_sliced else base
+    conn = connections[alias]
+    sliceable = origin.using(alias).values(*fields)
+    for start, stop in ((0, 7), (20, 45)):
+        sliced = _compile_one(sliceable[start:stop])
+        if sliced.sql != f"{base.sql} {conn.ops.limit_offset_sql(start, stop)}" or sliced.params != base.params:
+            return _UNSUPPORTED
+    return base
 
 
 def _compile_select(origin: QuerySet[Any], alias: str, fields: tuple[str, ...], lookup_name: str | None) -> Any:
@@ -269,7 +361,7 @@ def _compile_one(queryset: QuerySet[Any]) -> _Compiled:
         out.sql = None
         return out
     out.sql = sql
-    out.params = list(params)
+    out.params = params
     selected = getattr(query, "selected", None)
     out.names = tuple(selected) if selected else (*query.extra_select, *query.values_select, *query.annotation_select)
     out.compiler = compiler

@@ -15,7 +15,7 @@ import datetime, decimal, uuid
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.sql.compiler import SQLCompiler
-from django_bolt._runtime.prepared import defer_lookup, mark, select
+from django_bolt._runtime.prepared import count, defer_lookup, mark, select
 from viewsapp.models import Gadget
 
 made = datetime.datetime(2026, 3, 1, 8, 30, tzinfo=datetime.timezone.utc)
@@ -76,6 +76,25 @@ assert select(mark(custom_origin.all(), custom_origin), custom_origin, F) is Non
 empty = Gadget.objects.none()
 assert select(mark(empty.all(), empty), empty, F) == []
 assert select(defer_lookup(mark(empty.all(), empty), {"pk": 1}), empty, F) == []
+
+# pages: the count and a window of rows, compiled once
+compiles = 0
+def page(start, stop):
+    return select(mark(origin.all(), origin), origin, F, window=(start, stop))
+assert page(0, 2) == reference[0:2] and page(1, 3) == reference[1:3] and page(3, 10) == reference[3:]
+assert page(10, 20) == [] and page(2, 2) == []
+with_window = compiles
+assert with_window == 3, compiles        # the base, and two slices to prove LIMIT/OFFSET
+assert page(2, 4) == reference[2:4] and compiles == with_window
+assert count(mark(origin.all(), origin), origin) == 4
+assert count(mark(origin.all(), origin), origin) == 4
+Gadget.objects.filter(name="g3").delete()
+assert count(mark(origin.all(), origin), origin) == 3 and page(0, 10) == reference[:3]  # read every time
+assert count(mark(empty.all(), empty), empty) == 0
+assert count(defer_lookup(mark(origin.all(), origin), {"pk": 1}), origin) is None
+assert select(defer_lookup(mark(origin.all(), origin), {"pk": 1}), origin, F, window=(0, 2)) is None
+sliced_origin = Gadget.objects.order_by("id")[:2]
+assert select(mark(sliced_origin._chain(), sliced_origin), sliced_origin, F, window=(0, 1)) is None
 
 # a deferred lookup is still a correct QuerySet for any other use
 found = defer_lookup(mark(origin.all(), origin), {"pk": first["id"]})
