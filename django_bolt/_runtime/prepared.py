@@ -1,5 +1,5 @@
-"""Compiled SELECTs of a ViewSet's class ``queryset``: ``list`` and ``retrieve`` without
-Django's SQL compiler per request.
+"""Compiled SELECTs of a ViewSet's class ``queryset``: ``list``, ``retrieve`` and pages
+(count + window) without Django's SQL compiler per request.
 
 Speed: for ``queryset = Member.objects.filter(...).order_by("id")`` answered through a
 ``.values(...)`` projection, Django spends ~170 of the ~200 µs of thread CPU a ten-row
@@ -9,7 +9,9 @@ values iterable; the query itself (execute + fetchall) is ~25 µs (bench/RESULTS
 once per database connection and reused; only the lookup value of ``retrieve`` changes,
 and it is prepared for the database exactly as Django's ``exact`` lookup does. Rows are
 still read from the database on every request, with Django's own converters: this caches
-a statement, never a result.
+a statement, never a result. Pages: the ``COUNT`` Django ran for the queryset (captured
+once with an execute wrapper) and the SELECT followed by the backend's own
+``limit_offset_sql`` (proven at compile time to be what Django appends for a slice).
 
 When it applies: the QuerySet is the one ``ViewSet.get_queryset()`` made from the class
 attribute (``mark``), with nothing chained on it (any ``filter()``/``order_by()``/... makes
@@ -115,8 +117,7 @@ def _fingerprint(q: Any) -> tuple[Any, ...]:
         q.default_ordering,
         q.standard_ordering,
         tuple(q.extra),
-        q.deferred_loading[1],
-        tuple(q.deferred_loading[0]),
+        q.deferred_loading,
         q.select_for_update,
         q.combinator,
         q.group_by,
@@ -125,7 +126,9 @@ def _fingerprint(q: Any) -> tuple[Any, ...]:
 
 #: QuerySet methods whose override (a custom QuerySet class) could change what evaluating
 #: it returns: such classes take Django's path
-_EVALUATION = ("_fetch_all", "__iter__", "iterator", "values", "_values", "_clone", "_chain", "_filter_or_exclude")
+_EVALUATION = (
+    "_fetch_all", "__iter__", "iterator", "values", "_values", "_clone", "_chain", "_filter_or_exclude", "count",
+)  # fmt: skip
 _plain_classes: dict[type, bool] = {}
 
 
