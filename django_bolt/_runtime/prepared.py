@@ -48,8 +48,10 @@ _SENTINELS: dict[type, tuple[Any, Any]] = {
 
 
 def mark(queryset: QuerySet[Any], origin: QuerySet[Any]) -> QuerySet[Any]:
-    """Tag a fresh clone of the class queryset ``origin`` as eligible (see module doc)."""
-    queryset.__dict__[ORIGIN] = origin
+    """Tag a fresh clone of the class queryset ``origin`` as eligible (see module doc);
+    ``origin`` must be a QuerySet (a Manager there, or a clone of another class: untagged)."""
+    if isinstance(origin, QuerySet) and isinstance(queryset, QuerySet) and queryset.model is origin.model:
+        queryset.__dict__[ORIGIN] = origin
     return queryset
 
 

@@ -73,6 +73,8 @@ class Custom(QuerySet):
 custom_origin = Custom(model=Gadget).order_by("id")
 assert select(mark(custom_origin.all(), custom_origin), custom_origin, F) is None
 
+assert "_bolt_origin" not in mark(Gadget.objects.all(), Gadget.objects).__dict__  # a Manager: untagged
+
 empty = Gadget.objects.none()
 assert select(mark(empty.all(), empty), empty, F) == []
 assert select(defer_lookup(mark(empty.all(), empty), {"pk": 1}), empty, F) == []
