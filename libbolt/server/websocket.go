@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	fws "github.com/fasthttp/websocket"
@@ -37,6 +39,9 @@ type SocketConfig struct {
 	// header (clients that cannot set headers, such as browsers). Off by default: a token
 	// in a URL ends up in logs and histories.
 	QueryToken string `json:"query_token"`
+	// Compression offers permessage-deflate (RFC 7692, no context takeover) to clients
+	// that ask for it. Off by default: it costs CPU and a deflate state per message.
+	Compression bool `json:"compression"`
 }
 
 func (c *SocketConfig) hubConfig(writeTimeout time.Duration) (websocket.Config, error) {
@@ -205,18 +210,20 @@ func (s *Server) socketHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	}
 }
 
-// socketWriteBuffers lends write buffers to sockets only while they write a message.
+// socketWriteBuffers lends write buffers to compressing sockets only while they write a
+// message (the others are framed by the hub's writers, libbolt/websocket/writer.go).
 var socketWriteBuffers sync.Pool
 
 // upgrade completes the handshake Python accepted, with its subprotocol and headers.
 //
-// Memory: an idle socket holds a 1 KiB read buffer and no write buffer (the pool lends one
-// per message); the library's defaults, 4 KiB each held for the socket's life, measured
-// about 37 KiB per idle socket in all (bench/RESULTS.md, issue 17). Reads of bigger
-// messages go straight into the message buffer, so the small read buffer costs no copies.
+// Memory: an idle socket holds a 1 KiB read buffer and no write buffer; the library's
+// defaults, 4 KiB each held for the socket's life, measured about 37 KiB per idle socket
+// in all (bench/RESULTS.md, issue 17). Reads of bigger messages go straight into the
+// message buffer, so the small read buffer costs no copies.
 func (s *Server) upgrade(ctx *fasthttp.RequestCtx, slot *bridge.Slot) {
+	compression := s.cfg.WebSocket != nil && s.cfg.WebSocket.Compression
 	up := fws.FastHTTPUpgrader{CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
-		ReadBufferSize: 1024, WriteBufferPool: &socketWriteBuffers}
+		ReadBufferSize: 1024, WriteBufferPool: &socketWriteBuffers, EnableCompression: compression}
 	if sub := slot.Reply.Body; len(sub) > 0 {
 		up.Subprotocols = []string{string(sub)}
 	}
@@ -227,12 +234,35 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx, slot *bridge.Slot) {
 		ctx.Response.Header.AddBytesKV(name, value)
 		h = rest2
 	}
-	err := up.Upgrade(ctx, func(ws *fws.Conn) { s.sockets.Serve(ws, s.Bridge, slot) })
+	// tr is complete before the socket runs: fasthttp starts the hijack handler only
+	// after this handler has returned.
+	var tr websocket.Transport
+	err := up.Upgrade(ctx, func(ws *fws.Conn) { s.sockets.Serve(ws, s.Bridge, slot, tr) })
 	if err != nil {
 		// The library answered the bad handshake; Python hears the socket closed.
 		s.sockets.Unreserve()
 		s.Bridge.EndSocket(slot, 1006, handshakeFailure)
+		return
 	}
+	tr.Compressed = compression && len(ctx.Response.Header.Peek("Sec-WebSocket-Extensions")) > 0
+	tr.Raw = rawSocket(ctx.Conn())
+}
+
+// rawSocket is the TCP socket under a server connection, for the WebSocket writers'
+// non-blocking writes; nil when there is none (in-memory connections).
+func rawSocket(c net.Conn) syscall.RawConn {
+	if cc, ok := c.(*countedConn); ok {
+		c = cc.Conn
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
 }
 
 // originAllowed: no Origin header (not a browser) and same-origin requests are allowed;
