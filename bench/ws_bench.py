@@ -152,7 +152,11 @@ def echo(rounds: int, conns: int, seconds: int) -> None:
 
 
 def broadcast(
-    members: int, rounds: int, workers: int | None = None, state: str | None = None
+    members: int,
+    rounds: int,
+    workers: int | None = None,
+    state: str | None = None,
+    reader: str = "goroutines",
 ) -> None:
     """One sitting; with workers > 1 and state (a redis:// URL), the members are spread over
     the workers and the broadcast reaches the other worker through Redis pub/sub."""
@@ -164,7 +168,7 @@ def broadcast(
         cpu0 = tree_cpu(server.proc.pid)
         res = wsload(
             "-mode", "broadcast", "-url", f"ws://127.0.0.1:{server.port}/ws/bench/group",
-            "-conns", str(members), "-rounds", str(rounds),
+            "-conns", str(members), "-rounds", str(rounds), "-reader", reader,
         )  # fmt: skip
         res["server_cpu_s"] = tree_cpu(server.proc.pid) - cpu0
         res["server_rss_kib"] = tree_rss_kib(server.proc.pid)
@@ -230,6 +234,12 @@ def main() -> None:
     b.add_argument(
         "--state", default=None, help="DJANGO_BOLT_STATE: a redis:// URL (groups across workers)"
     )
+    b.add_argument(
+        "--reader",
+        choices=("goroutines", "epoll"),
+        default="goroutines",
+        help="members read by one goroutine each (the first sittings) or one epoll loop",
+    )
     c = sub.add_parser("capacity")
     c.add_argument("--conns", type=int, nargs="+", default=[10_000, 25_000, 50_000])
     c.add_argument("--workers", type=int, default=4)
@@ -240,7 +250,7 @@ def main() -> None:
     if args.cmd == "echo":
         echo(args.rounds, args.conns, args.seconds)
     elif args.cmd == "broadcast":
-        broadcast(args.members, args.rounds, args.workers, args.state)
+        broadcast(args.members, args.rounds, args.workers, args.state, args.reader)
     else:
         capacity(args.conns, args.workers, args.seconds, args.every)
 
