@@ -90,6 +90,15 @@ type countedConn struct {
 	// served and nextHead find where a later request's head starts (see SetReadDeadline).
 	served   bool // front answered a request and the connection stays an HTTP one
 	nextHead bool // the next Read starts a request head
+	// detached: a WebSocket took the connection over (websocket.go); fasthttp's Close
+	// after the hijack leaves it open, and closeDetached closes it when the socket ends.
+	detached atomic.Bool
+}
+
+// closeDetached closes a connection a WebSocket took over.
+func (c *countedConn) closeDetached() error {
+	c.detached.Store(false)
+	return c.Close()
 }
 
 // errBareLF is returned by countedConn.Read for a bare LF in a request head; fasthttp
@@ -158,6 +167,9 @@ func (c *countedConn) Write(p []byte) (int, error) {
 }
 
 func (c *countedConn) Close() error {
+	if c.detached.Load() {
+		return nil
+	}
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
 	}
