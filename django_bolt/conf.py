@@ -126,6 +126,9 @@ class BoltSettings:
     #: A query parameter whose value a WebSocket upgrade without an Authorization header
     #: presents as ``Bearer <value>`` to auth (for clients that cannot set headers); None: off.
     WS_QUERY_TOKEN: str | None = None
+    #: Offer permessage-deflate (RFC 7692, no context takeover) to WebSocket clients that
+    #: ask for it; off by default (CPU per message for bandwidth).
+    WS_COMPRESSION: bool = False
     #: Bytes of request bodies held in memory at once, across the process; a body that
     #: would go past it gets 503 with Retry-After (docs/reliability.md).
     MAX_INFLIGHT_BODY: int = 64 << 20
@@ -182,6 +185,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "WS_HEARTBEAT_INTERVAL": (int, float),
     "WS_CLIENT_TIMEOUT": (int, float),
     "WS_QUERY_TOKEN": (str, type(None)),
+    "WS_COMPRESSION": (bool,),
 }
 #: Keys for this project's own tests: accepted, but not listed in errors or the README table.
 INTERNAL_KEYS = frozenset({"TEST_CLOCK"})
