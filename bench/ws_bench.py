@@ -129,12 +129,14 @@ def wsload(*args: str, cpu: str = "1") -> dict[str, object]:
     return result
 
 
-def echo(rounds: int, conns: int, seconds: int) -> None:
-    ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
-    ensure_venv(VENV_DJBOLT, find_python((3, 12)), BENCH / "requirements-djbolt.txt")
-    rows: dict[str, list[dict[str, object]]] = {t: [] for t in ECHO_TARGETS}
+def echo(rounds: int, conns: int, seconds: int, targets: tuple[str, ...] = ECHO_TARGETS) -> None:
+    if "fastapi" in targets:
+        ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
+    if "djbolt" in targets:
+        ensure_venv(VENV_DJBOLT, find_python((3, 12)), BENCH / "requirements-djbolt.txt")
+    rows: dict[str, list[dict[str, object]]] = {t: [] for t in targets}
     for r in range(rounds):
-        for name in ECHO_TARGETS:
+        for name in targets:
             server = Server(name)
             try:
                 url = f"ws://127.0.0.1:{server.port}/ws/echo"
@@ -225,6 +227,7 @@ def main() -> None:
     e.add_argument("--rounds", type=int, default=3)
     e.add_argument("--conns", type=int, default=1000)
     e.add_argument("--seconds", type=int, default=10)
+    e.add_argument("--targets", nargs="+", choices=ECHO_TARGETS, default=list(ECHO_TARGETS))
     b = sub.add_parser("broadcast")
     b.add_argument("--members", type=int, default=10_000)
     b.add_argument("--rounds", type=int, default=20)
@@ -248,7 +251,7 @@ def main() -> None:
     args = p.parse_args()
     subprocess.run(["go", "build", "-o", str(WSLOAD), "./bench/wsload"], cwd=REPO, check=True)
     if args.cmd == "echo":
-        echo(args.rounds, args.conns, args.seconds)
+        echo(args.rounds, args.conns, args.seconds, tuple(args.targets))
     elif args.cmd == "broadcast":
         broadcast(args.members, args.rounds, args.workers, args.state, args.reader)
     else:
