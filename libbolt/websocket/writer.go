@@ -34,6 +34,9 @@ import (
 // maxHeader is the longest server frame header (no mask): 2 + 8 bytes.
 const maxHeader = 10
 
+// yieldEvery: a shard yields the CPU after this many sockets written in a row.
+const yieldEvery = 64
+
 // maxKeptBuf: a shard keeps a write buffer up to this size between rounds.
 const maxKeptBuf = 256 << 10
 
@@ -129,6 +132,11 @@ func (s *shard) run(stop <-chan struct{}) {
 			for i, c := range q {
 				s.flush(c)
 				q[i] = nil
+				if i%yieldEvery == yieldEvery-1 {
+					// Fairness: with one CPU the socket readers wait for this goroutine;
+					// a long round (a broadcast to thousands) lets them in now and then.
+					runtime.Gosched()
+				}
 			}
 			s.next = q
 		}
