@@ -358,8 +358,12 @@ func (c *Conn) writeBy(b []byte, deadline time.Time) error {
 	if err := nc.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
-	_, err := nc.Write(b)
-	return err
+	if _, err := nc.Write(b); err != nil {
+		return err
+	}
+	// The writers' non-blocking writes honour the deadline too: left set, it would fail
+	// the socket's first write after it passed.
+	return nc.SetWriteDeadline(time.Time{})
 }
 
 // writeEach writes msgs through fasthttp/websocket, which compresses data messages
