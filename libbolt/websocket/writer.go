@@ -37,6 +37,9 @@ const maxHeader = 10
 // yieldEvery: a shard yields the CPU after this many sockets written in a row.
 const yieldEvery = 64
 
+// writeChunk: a blocking write gets a fresh write timeout for each this many bytes.
+const writeChunk = 64 << 10
+
 // maxKeptBuf: a shard keeps a write buffer up to this size between rounds.
 const maxKeptBuf = 256 << 10
 
@@ -347,9 +350,18 @@ func (c *Conn) drain(msgs []bridge.OutMsg) {
 	}
 }
 
-// writeBlocking writes b, waiting for the socket up to the write deadline.
+// writeBlocking writes b, waiting for the socket: each writeChunk of it must leave within
+// the write timeout (b may hold many queued frames: the timeout is for a peer that takes
+// nothing, not for the whole backlog).
 func (c *Conn) writeBlocking(b []byte) error {
-	return c.writeBy(b, time.Now().Add(c.hub.cfg.WriteTimeout))
+	for len(b) > 0 {
+		n := min(len(b), writeChunk)
+		if err := c.writeBy(b[:n], time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // writeBy writes b, waiting for the socket until deadline.

@@ -287,16 +287,21 @@ func TestSocketRecoversFromASlowPatch(t *testing.T) {
 	big := bytes.Repeat([]byte("b"), 1<<20)
 	// More than the socket buffers hold while the client does not read: the write is cut
 	// and finished on the socket's own goroutine once the client reads.
-	for range 24 {
-		r.respond(&bridge.Response{Kind: bridge.KindSocketBroadcast, ContentType: bridge.SocketBinary, Headers: []byte("g"), Body: big})
-	}
-	time.Sleep(100 * time.Millisecond)
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		for range 24 {
+			r.respond(&bridge.Response{Kind: bridge.KindSocketBroadcast, ContentType: bridge.SocketBinary, Headers: []byte("g"), Body: big})
+		}
+	}()
+	time.Sleep(20 * time.Millisecond)
 	for i := range 24 {
 		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, data, err := c.ReadMessage(); err != nil || len(data) != len(big) {
 			t.Fatalf("big message %d: %d bytes, %v", i, len(data), err)
 		}
 	}
+	<-sent
 	time.Sleep(700 * time.Millisecond) // past the write timeout of that wait
 	r.respond(&bridge.Response{Kind: bridge.KindSocketBroadcast, ContentType: bridge.SocketText, Headers: []byte("g"), Body: []byte("later")})
 	if got := readText(t, c); got != "1:later" {
