@@ -121,21 +121,36 @@ func (o *Outbox) wakeLocked() func() {
 	return o.wake
 }
 
-// Take appends the queued messages to dst and returns it (the writer reuses dst between
-// calls, so the queue costs no allocation per message). An empty result makes the outbox
-// idle: the next Push or Fail wakes a writer again. After Fail, Take still returns what
-// is queued; the writer asks Failed.
-func (o *Outbox) Take(dst []OutMsg) []OutMsg {
+// Take appends queued messages to dst and returns it (the writer reuses dst between
+// calls, so the queue costs no allocation per message): all of them, or as many as make
+// maxBytes of payload (at least one), so that a writer's batch stays bounded; the rest
+// stays queued for its next Take. An empty result makes the outbox idle: the next Push or
+// Fail wakes a writer again. After Fail, Take still returns what is queued; the writer
+// asks Failed.
+func (o *Outbox) Take(dst []OutMsg, maxBytes int) []OutMsg {
 	o.mu.Lock()
 	if len(o.q) == 0 {
 		o.busy = false
 		o.mu.Unlock()
 		return dst
 	}
-	dst = append(dst, o.q...)
-	clear(o.q)
-	o.q = o.q[:0]
-	o.credited, o.shared = 0, 0
+	n, size := 0, 0
+	for n < len(o.q) && (n == 0 || size < maxBytes) {
+		m := &o.q[n]
+		size += len(m.Data)
+		switch {
+		case m.Op == OpClose || m.Op == OpPing || m.Op == OpPong:
+		case m.Credited:
+			o.credited--
+		default:
+			o.shared--
+		}
+		n++
+	}
+	dst = append(dst, o.q[:n]...)
+	left := copy(o.q, o.q[n:])
+	clear(o.q[left:])
+	o.q = o.q[:left]
 	o.mu.Unlock()
 	return dst
 }

@@ -40,6 +40,10 @@ const yieldEvery = 64
 // writeChunk: a blocking write gets a fresh write timeout for each this many bytes.
 const writeChunk = 64 << 10
 
+// maxBatch: a writer takes about this many bytes of a socket's queue at a time (the
+// rest on its next round), so its buffer stays bounded whatever is queued.
+const maxBatch = 256 << 10
+
 // maxKeptBuf: a shard keeps a write buffer up to this size between rounds.
 const maxKeptBuf = 256 << 10
 
@@ -149,7 +153,7 @@ func (s *shard) run(stop <-chan struct{}) {
 // flush writes what c's outbox holds with one non-blocking write; the rest, if the
 // socket does not take it all, goes on to c's own goroutine.
 func (s *shard) flush(c *Conn) {
-	msgs := c.out.Take(s.msgs[:0])
+	msgs := c.out.Take(s.msgs[:0], maxBatch)
 	defer func() {
 		clear(msgs)
 		s.msgs = msgs[:0]
@@ -320,7 +324,7 @@ func (c *Conn) finish(rest []byte, msgs []bridge.OutMsg, closing bool) {
 func (c *Conn) drain(msgs []bridge.OutMsg) {
 	for {
 		if msgs == nil {
-			msgs = c.out.Take(nil)
+			msgs = c.out.Take(nil, maxBatch)
 			if len(msgs) == 0 && !c.mustClose() {
 				return
 			}

@@ -308,3 +308,43 @@ func TestSocketRecoversFromASlowPatch(t *testing.T) {
 		t.Fatalf("read %q after the slow patch", got)
 	}
 }
+
+// Take hands a writer a bounded batch (at least one message); what is taken no longer
+// counts toward the queue's bounds; an empty Take makes the outbox idle, and the next push
+// wakes the writer again.
+func TestOutboxTakeInBatches(t *testing.T) {
+	o := bridge.NewOutbox()
+	woken := 0
+	o.SetWake(func() { woken++ }, nil)
+	for range 5 {
+		o.Push(bridge.OutMsg{Op: bridge.SocketText, Data: make([]byte, 100)})
+	}
+	if woken != 1 {
+		t.Fatalf("woken %d times for 5 pushes, want 1", woken)
+	}
+	if got := len(o.Take(nil, 250)); got != 3 {
+		t.Fatalf("took %d, want 3 (300 bytes >= 250)", got)
+	}
+	if got := len(o.Take(nil, 1)); got != 1 {
+		t.Fatalf("took %d with a 1-byte batch, want 1", got)
+	}
+	if got := len(o.Take(nil, 1<<20)); got != 1 {
+		t.Fatalf("took %d, want the last 1", got)
+	}
+	for i := range bridge.MaxSharedBacklog {
+		if !o.Push(bridge.OutMsg{Op: bridge.SocketText}) {
+			t.Fatalf("push %d refused after the queue was taken", i)
+		}
+	}
+	if woken != 1 {
+		t.Fatalf("woken %d times while busy, want 1", woken)
+	}
+	o.Take(nil, 1<<30)
+	if got := len(o.Take(nil, 1<<30)); got != 0 {
+		t.Fatalf("took %d from an empty outbox", got)
+	}
+	o.Push(bridge.OutMsg{Op: bridge.SocketText})
+	if woken != 2 {
+		t.Fatalf("woken %d times after the outbox went idle and got a push, want 2", woken)
+	}
+}
