@@ -274,7 +274,12 @@ func (s *Server) detachedUpgrade(ctx *fasthttp.RequestCtx, slot *bridge.Slot, cc
 	if sub := slot.Reply.Body; len(sub) > 0 {
 		up.Subprotocols = []string{string(sub)}
 	}
+	// The 101 carries what the route's middleware set (X-Request-Id) and Python's headers,
+	// as fasthttp's response would.
 	respHeader := http.Header{}
+	for k, v := range ctx.Response.Header.All() {
+		respHeader.Add(string(k), string(v))
+	}
 	for h := slot.Reply.Headers; len(h) > 0; {
 		name, rest, _ := bytes.Cut(h, []byte{0})
 		value, rest2, _ := bytes.Cut(rest, []byte{0})

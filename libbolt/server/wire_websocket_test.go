@@ -143,6 +143,9 @@ func TestSocketDetachedCompressed(t *testing.T) {
 	if ext := resp.Header.Get("Sec-Websocket-Extensions"); !strings.Contains(ext, "permessage-deflate") {
 		t.Fatalf("extensions %q", ext)
 	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Fatal("the 101 lost the request id the middleware set")
+	}
 	if n := ts.srv.capped.open.Load(); n != 1 {
 		t.Fatalf("open connections %d with one socket, want 1", n)
 	}
