@@ -84,11 +84,12 @@ func (o *Outbox) SetWake(wake, stall func()) {
 
 // Push queues m for the writer. It returns false when the socket's bound is exceeded:
 // more credited messages than SocketWindow (Python broke the contract) or a shared
-// backlog over MaxSharedBacklog. Control messages are always queued.
+// backlog over MaxSharedBacklog (broadcasts, and pongs: a peer that pings faster than it
+// reads is bounded too). Close and ping are always queued.
 func (o *Outbox) Push(m OutMsg) bool {
 	o.mu.Lock()
 	switch {
-	case m.Op == OpClose || m.Op == OpPing || m.Op == OpPong:
+	case m.Op == OpClose || m.Op == OpPing:
 	case m.Credited:
 		if o.credited >= SocketWindow {
 			o.mu.Unlock()
@@ -139,7 +140,7 @@ func (o *Outbox) Take(dst []OutMsg, maxBytes int) []OutMsg {
 		m := &o.q[n]
 		size += len(m.Data)
 		switch {
-		case m.Op == OpClose || m.Op == OpPing || m.Op == OpPong:
+		case m.Op == OpClose || m.Op == OpPing:
 		case m.Credited:
 			o.credited--
 		default:

@@ -67,14 +67,15 @@ func (c *Conn) end(code uint16, frame bool) {
 	})
 }
 
-// kill makes the reader's and any writer's blocked calls fail at once. Closing would not
-// do: a hijacked fasthttp connection ignores Close (fasthttp closes it when Serve returns).
+// kill makes the reader's and any writer's blocked calls fail at once. The connection is
+// closed by whoever runs Serve once it returns (fasthttp for a hijacked connection, which
+// ignores Close until then; the detached upgrade's goroutine, server/websocket.go).
 func (c *Conn) kill() { _ = c.ws.NetConn().SetDeadline(time.Unix(1, 0)) }
 
 // Serve runs an accepted socket until it ends: reads messages into bridge records under
 // the inbound window (its outbox is written by the hub's writers, writer.go), then
 // reports the close to Python and releases the slot. It returns when the connection is
-// done (fasthttp closes it then).
+// done; the caller closes it then.
 func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot, tr Transport) {
 	c := &Conn{hub: h, b: b, slot: slot, id: slot.ID(), ws: ws, out: slot.Socket, raw: tr.Raw,
 		compressed: tr.Compressed, done: make(chan struct{})}

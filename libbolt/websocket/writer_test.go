@@ -348,3 +348,20 @@ func TestOutboxTakeInBatches(t *testing.T) {
 		t.Fatalf("woken %d times after the outbox went idle and got a push, want 2", woken)
 	}
 }
+
+// Pongs count toward the shared backlog: a peer that pings without reading cannot queue
+// them without bound.
+func TestPongsAreBounded(t *testing.T) {
+	o := bridge.NewOutbox()
+	for i := range bridge.MaxSharedBacklog {
+		if !o.Push(bridge.OutMsg{Op: bridge.OpPong, Data: []byte("p")}) {
+			t.Fatalf("pong %d refused", i)
+		}
+	}
+	if o.Push(bridge.OutMsg{Op: bridge.OpPong}) {
+		t.Fatal("a pong beyond the backlog was queued")
+	}
+	if !o.Push(bridge.OutMsg{Op: bridge.OpPing}) || !o.Push(bridge.OutMsg{Op: bridge.OpClose, Code: 1000}) {
+		t.Fatal("a ping or close was refused")
+	}
+}
