@@ -15,8 +15,9 @@ import (
 // socket's writer (Outbox.SetWake), which is
 //
 //   - for a plain socket (a real TCP connection, no compression), one of the hub's few
-//     writer goroutines (one per CPU, the socket's shard). It takes everything queued,
-//     frames it into its own buffer and makes ONE non-blocking write(2). A broadcast's
+//     writer goroutines (one per CPU, the socket's shard). It takes what is queued (up to
+//     maxBatch), frames it into its own buffer and makes ONE non-blocking write(2); it
+//     yields the CPU every yieldEvery sockets, for the readers. A broadcast's
 //     frame was encoded once for all members (OutMsg.Frame) and is written as it is. What
 //     the kernel does not take at once (a slow reader: its socket buffer is full) goes on
 //     to a goroutine of the socket's own, which waits for it with the write deadline
