@@ -126,6 +126,9 @@ class BoltSettings:
     #: A query parameter whose value a WebSocket upgrade without an Authorization header
     #: presents as ``Bearer <value>`` to auth (for clients that cannot set headers); None: off.
     WS_QUERY_TOKEN: str | None = None
+    #: Offer permessage-deflate (RFC 7692, no context takeover) to WebSocket clients that
+    #: ask for it; off by default (CPU per message for bandwidth).
+    WS_COMPRESSION: bool = False
     #: Bytes of request bodies held in memory at once, across the process; a body that
     #: would go past it gets 503 with Retry-After (docs/reliability.md).
     MAX_INFLIGHT_BODY: int = 128 << 20
@@ -190,6 +193,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "WS_QUERY_TOKEN": (str, type(None)),
     "STATIC_MAX_AGE": (int, type(None)),
     "MEDIA_MAX_AGE": (int, type(None)),
+    "WS_COMPRESSION": (bool,),
 }
 #: Numeric keys for which 0 is a meaningful value (max-age=0: revalidate every time).
 _ZERO_OK = frozenset({"STATIC_MAX_AGE", "MEDIA_MAX_AGE"})

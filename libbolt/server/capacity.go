@@ -86,6 +86,15 @@ type countedConn struct {
 	// frame's heads.
 	frame framing
 	reqs  int
+	// detached: a WebSocket took the connection over (websocket.go); fasthttp's Close
+	// after the hijack leaves it open, and closeDetached closes it when the socket ends.
+	detached atomic.Bool
+}
+
+// closeDetached closes a connection a WebSocket took over.
+func (c *countedConn) closeDetached() error {
+	c.detached.Store(false)
+	return c.Close()
 }
 
 // errBareLF is returned by countedConn.Read when fasthttp reads on after a head with a
@@ -129,6 +138,9 @@ func (c *countedConn) Write(p []byte) (int, error) {
 }
 
 func (c *countedConn) Close() error {
+	if c.detached.Load() {
+		return nil
+	}
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
 	}
