@@ -43,6 +43,7 @@ from .encoding import (
     logger,
 )
 from .jsonenc import json_encode
+from .middleware import ChainJSON, untouched
 from .orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, bind_lane, current_pool, encode_orm
 from .streaming import Streamer
 from .websocket import Sockets
@@ -206,6 +207,10 @@ class Dispatcher:
                 # _finish, inlined: this is the path of every handler that does not await.
                 if (kind is dict or kind is list) and not route.outputs:
                     self._append_json(rid, route, result)
+                elif kind is ChainJSON and len(result.__dict__) == 2 and result.status_code == route.status_code:
+                    # A Python middleware route whose handler's dict/list nobody changed
+                    # (untouched() of _runtime/middleware.py, inlined): the same fast path.
+                    self._append_json(rid, route, result.content)
                 elif kind is not dict and kind is not list and isinstance(result, ORM_TYPES):
                     self._start_orm(rid, route, result)
                 else:
@@ -232,8 +237,10 @@ class Dispatcher:
     def _finish(self, rid: int, route: Route, result: Any) -> None:
         """Answer a handler's return value."""
         kind = type(result)
+        if kind is ChainJSON and untouched(result, route.status_code):
+            self._append_json(rid, route, result.content)
         # Plain dicts and lists skip the isinstance test.
-        if kind is not dict and kind is not list and isinstance(result, ORM_TYPES):
+        elif kind is not dict and kind is not list and isinstance(result, ORM_TYPES):
             self._start_orm(rid, route, result)
         else:
             self.append(rid, self._encode(result, route))
