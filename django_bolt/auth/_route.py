@@ -129,8 +129,8 @@ def graph_reads_user(route: Route) -> bool:
     by a ``Depends`` function anywhere in its dependency tree, or by a function or class
     of the project that one of them names (a helper called with the request, followed
     through module globals and project modules, transitively). An over-approximation:
-    any attribute or global named ``user`` (or the string ``"user"``, as in
-    ``getattr(request, "user")``) counts, so a false positive costs one user query, never
+    any attribute or global named ``user`` (or the string ``"user"`` in code that calls
+    ``getattr``, as ``getattr(request, "user")``) counts, so a false positive costs one user query, never
     a wrong answer; what the analysis cannot see (a method reached through an object
     attribute, code outside the project) raises an explicit error naming
     ``await request.auser()`` when it reads ``request.user`` (``_django/session.py``)."""
@@ -172,7 +172,7 @@ def reads_user(func: Callable[..., Any]) -> bool:
             stack.append((c, getattr(f, "__globals__", {})))
         while stack:
             c, names = stack.pop()
-            if "user" in c.co_names or "user" in c.co_consts:
+            if "user" in c.co_names or ("getattr" in c.co_names and "user" in c.co_consts):
                 return True
             stack.extend((k, names) for k in c.co_consts if isinstance(k, types.CodeType))
             funcs.extend(_project_callees(c, names))
