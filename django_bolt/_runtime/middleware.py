@@ -269,6 +269,20 @@ def chain_endpoint(route: Route, wrap: Wrap) -> tuple[Callable[..., dict[str, An
                 return response
             return respond(result)
 
+    elif len(path_args) == 1:
+        ((path_key, path_name),) = path_args
+
+        async def get_response(request: Request) -> Response:
+            kwargs = binder(*request._raw)
+            request.path_params[path_key] = kwargs[path_name]
+            result = await endpoint(**kwargs)
+            if output is None and (type(result) is dict or type(result) is list):
+                response = _new(ChainJSON)
+                response.content = result
+                response.status_code = status
+                return response
+            return respond(result)
+
     elif path_args:
 
         async def get_response(request: Request) -> Response:
@@ -280,7 +294,13 @@ def chain_endpoint(route: Route, wrap: Wrap) -> tuple[Callable[..., dict[str, An
     else:
 
         async def get_response(request: Request) -> Response:
-            return respond(await endpoint(**binder(*request._raw)))
+            result = await endpoint(**binder(*request._raw))
+            if output is None and (type(result) is dict or type(result) is list):
+                response = _new(ChainJSON)
+                response.content = result
+                response.status_code = status
+                return response
+            return respond(result)
 
     chain = wrap(get_response)
     key = _keyword_of(chain)
@@ -309,7 +329,7 @@ def chain_endpoint(route: Route, wrap: Wrap) -> tuple[Callable[..., dict[str, An
         request = _new(ChainRequest)
         request._method = method
         request._path = path
-        request._query = query.decode()
+        request._query = query.decode() if query else ""
         request._headers = headers
         request.body = body
         request.path_params = {}

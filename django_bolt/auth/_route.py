@@ -206,8 +206,10 @@ def _library_roots() -> tuple[str, ...]:
 
 
 def _project_callees(code: types.CodeType, names: dict[str, Any]) -> list[Any]:
-    """The project's functions (and the methods of its classes) that ``code`` names as a
-    global, or as an attribute of a project module it names (``helpers.owner_of(...)``)."""
+    """The project's functions that ``code`` names as a global, or as an attribute of a
+    project module it names (``helpers.owner_of(...)``), and of the project's classes it
+    names the methods it also names (and their constructors): a model class named for a
+    query does not bring in every method of the model."""
     out: list[Any] = []
     for name in code.co_names:
         obj = names.get(name)
@@ -216,12 +218,23 @@ def _project_callees(code: types.CodeType, names: dict[str, Any]) -> list[Any]:
         elif obj is not None and _callable_code(obj):
             out.append(obj)
     flat: list[Any] = []
+    called = {*code.co_names, *_CONSTRUCTION}
     for obj in out:
-        if isinstance(obj, type):
-            flat.extend(inspect.unwrap(f) for f in vars(obj).values() if inspect.isfunction(f))
+        if isinstance(obj, type):  # the methods this code names (Service(request).owner())
+            flat.extend(
+                inspect.unwrap(f)
+                for klass in obj.__mro__
+                if _project(klass)
+                for n, f in vars(klass).items()
+                if n in called and inspect.isfunction(f)
+            )
         else:
             flat.append(inspect.unwrap(obj))
     return flat
+
+
+#: Methods a class runs when it is called (made or, for an instance, invoked).
+_CONSTRUCTION = ("__init__", "__new__", "__post_init__", "__call__")
 
 
 def _callable_code(obj: Any) -> bool:

@@ -100,3 +100,18 @@ def test_library_code_is_not_followed() -> None:
 def test_recursive_helpers_terminate() -> None:
     assert helpers.ping(0) == 0
     assert not graph_reads_user(_route(helpers.recursive_handler))
+
+
+class Article:
+    def author_name(self) -> Any:
+        return self.user  # type: ignore[attr-defined]
+
+
+def test_a_class_named_for_another_reason_does_not_bring_its_methods() -> None:
+    async def handler(request: Request) -> Any:
+        return Article.__name__
+
+    async def calls_it(request: Request) -> Any:
+        return Article().author_name()
+
+    assert not graph_reads_user(_route(handler)) and graph_reads_user(_route(calls_it))
