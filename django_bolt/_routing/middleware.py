@@ -17,6 +17,7 @@ from .._native.wire import FLAG_HEADERS
 from .._runtime.middleware import BaseMiddleware, GetResponse, Middleware, chain_endpoint
 from ..exceptions import BoltConfigError
 from ..request import Request
+from .passthrough import passes_through
 from .route import Route
 
 __all__ = [
@@ -164,7 +165,7 @@ def wrap_route(route: Route, entries: Sequence[Any]) -> Route:
             chain = _link(_factory(entry), chain)
         return chain
 
-    binder, endpoint = chain_endpoint(route, wrap)
+    binder, endpoint = chain_endpoint(route, wrap, all(passes_through(e) for e in chosen))
     binder.__bolt_chain__ = True  # type: ignore[attr-defined]
     # Middleware reads headers and the request: Go copies them for this route.
     return replace(route, endpoint=endpoint, binder=binder, outputs={}, flags=route.flags | FLAG_HEADERS)

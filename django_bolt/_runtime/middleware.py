@@ -148,22 +148,37 @@ class ErrorHandlerMiddleware(BaseMiddleware):
 class ChainJSON(JSON):
     """A handler's plain dict or list inside a middleware chain: a JSON response whose
     headers, cookies and status middleware may change. Speed: made with two attribute
-    sets; ``headers`` and ``cookies`` are created on first use (``__getattr__``), so an
-    instance whose ``__dict__`` still holds only those two was not touched, and the chain
-    hands the plain value back to the dispatcher's fast path (see ``chain_endpoint``)."""
+    sets; ``headers`` and ``cookies`` are created on first use, so an instance whose
+    ``__dict__`` still holds only those two was not touched, and the dispatcher encodes the
+    plain value on its fast path (``untouched``). They are properties, not ``__getattr__``:
+    a missed attribute raises (and formats) an AttributeError before ``__getattr__`` runs,
+    ~1 us per first use (bench/pymiddleware_micro.py, "stamp")."""
 
     def __init__(self, content: Any, status_code: int) -> None:
         self.content = content
         self.status_code = status_code
 
-    def __getattr__(self, name: str) -> Any:
-        if name == "headers":
-            self.headers = {}
-            return self.headers
-        if name == "cookies":
-            self.cookies = []
-            return self.cookies
-        raise AttributeError(name)
+    @property
+    def headers(self) -> dict[str, str]:
+        made: dict[str, str] | None = self.__dict__.get("_headers")
+        if made is None:
+            made = self.__dict__["_headers"] = {}
+        return made
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self.__dict__["_headers"] = value
+
+    @property
+    def cookies(self) -> list[str]:
+        made: list[str] | None = self.__dict__.get("_cookies")
+        if made is None:
+            made = self.__dict__["_cookies"] = []
+        return made
+
+    @cookies.setter
+    def cookies(self, value: list[str]) -> None:
+        self.__dict__["_cookies"] = value
 
 
 def to_response(result: Any, status: int) -> Response:
@@ -214,7 +229,9 @@ def untouched(response: Any, status: int) -> bool:
     return type(response) is ChainJSON and len(response.__dict__) == 2 and response.status_code == status
 
 
-def chain_endpoint(route: Route, wrap: Wrap) -> tuple[Callable[..., dict[str, Any]], Callable[..., Any]]:
+def chain_endpoint(
+    route: Route, wrap: Wrap, passthrough: bool = False
+) -> tuple[Callable[..., dict[str, Any]], Callable[..., Any]]:
     """The binder and endpoint of a route with Python middleware.
 
     The binder makes the Request the chain sees (none of the handler's arguments is bound
@@ -223,7 +240,10 @@ def chain_endpoint(route: Route, wrap: Wrap) -> tuple[Callable[..., dict[str, An
     first middleware's coroutine directly; the innermost step binds the handler's
     arguments (the same Request object when it takes one), runs the handler and makes a
     Response. A ``ChainJSON`` nobody changed is encoded by the dispatcher's JSON fast path
-    (``untouched``).
+    (``untouched``). With ``passthrough`` (no middleware of the chain reads the response:
+    ``_routing/passthrough.py``) and no response model, the innermost step is a plain
+    function returning the handler's own coroutine: the handler's value goes up the chain
+    and to the dispatcher as it is, exactly as on a route without middleware.
 
     Speed (issue 18: a no-op middleware must cost <= 1 us on the Python thread; each step
     measured with bench/pymiddleware_micro.py, the real dispatcher's drain): no coroutine
@@ -247,7 +267,10 @@ def chain_endpoint(route: Route, wrap: Wrap) -> tuple[Callable[..., dict[str, An
             result = output(result)
         return to_response(result, status)
 
-    if shares:
+    get_response: Callable[[Request], Awaitable[Any]]
+    if passthrough and output is None:
+        get_response = _passing(route)
+    elif shares:
         extractors = compile_extractors(route.params)
         has_deps = any(a.source == "depends" for a in route.params)
 
@@ -339,7 +362,64 @@ def chain_endpoint(route: Route, wrap: Wrap) -> tuple[Callable[..., dict[str, An
         request._raw = (method, path, params, query, headers, body, extra)
         return {key: request}
 
+    if binder is None:  # nothing to bind later: no raw record to keep
+
+        def bind_bare(
+            method: int, path: bytes, params: bytes, query: bytes, headers: bytes, body: bytes, extra: bytes
+        ) -> dict[str, Any]:
+            request = _new(ChainRequest)
+            request._method = method
+            request._path = path
+            request._query = query.decode() if query else ""
+            request._headers = headers
+            request.body = body
+            request.path_params = {}
+            request.state = {}
+            request._extra = extra
+            request._cache = {}
+            return {key: request}
+
+        return bind_bare, outer
     return bind, outer
+
+
+def _passing(route: Route) -> Callable[[Request], Awaitable[Any]]:
+    """The innermost step of a pass-through chain: bind, then return the handler's
+    coroutine itself (no frame of ours between the middleware and the handler)."""
+    endpoint, binder = route.endpoint, route.binder
+    path_args = [(a.key, a.name) for a in route.params if a.source == "path"]
+    if any(a.source in ("request", "depends") for a in route.params):
+        extractors = compile_extractors(route.params)
+        has_deps = any(a.source == "depends" for a in route.params)
+
+        def shared(request: Request) -> Awaitable[Any]:
+            data = request._cache["data"]
+            kwargs = bind_all(extractors, data)
+            if has_deps:
+                kwargs[DATA_KEY] = data
+            return endpoint(**kwargs)  # type: ignore[no-any-return]
+
+        return shared
+    if binder is None:
+
+        def bare(request: Request) -> Awaitable[Any]:
+            return endpoint()  # type: ignore[no-any-return]
+
+        return bare
+    if path_args:
+
+        def with_path(request: Request) -> Awaitable[Any]:
+            kwargs = binder(*request._raw)
+            for key, name in path_args:
+                request.path_params[key] = kwargs[name]
+            return endpoint(**kwargs)  # type: ignore[no-any-return]
+
+        return with_path
+
+    def bound(request: Request) -> Awaitable[Any]:
+        return endpoint(**binder(*request._raw))  # type: ignore[no-any-return]
+
+    return bound
 
 
 def _keyword_of(link: Callable[..., Any]) -> str | None:
