@@ -127,4 +127,3 @@ def test_middleware_that_read_keep_or_wrap_the_response() -> None:
     django = DjangoMiddleware("django.middleware.common.CommonMiddleware")
     for entry in (Stamps, Keeps, Aliases, Wraps, Inner, NamedLink, fn_stamps, django):
         assert not passes_through(entry), entry
-
