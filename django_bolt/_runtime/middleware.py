@@ -20,13 +20,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from .._native.wire import CONTENT_TYPES, CT_NONE
+from .._native.wire import CONTENT_TYPES, CT_JSON, CT_NONE
 from .._routing.route import Route
 from ..exceptions import HTTPException, RequestValidationError
 from ..request import Request, RequestData, split_pairs
 from ..responses import JSON, Response
 from .binding import DATA_KEY, bind_all, compile_extractors
-from .encoding import encode_result
+from .encoding import Encoded, encode_result, header_block
+from .jsonenc import json_encode
 
 __all__ = [
     "BaseMiddleware",
@@ -36,6 +37,7 @@ __all__ = [
     "MiddlewareProtocol",
     "TimingMiddleware",
     "chain_endpoint",
+    "encode_chain_json",
     "to_response",
     "untouched",
 ]
@@ -227,6 +229,17 @@ def untouched(response: Any, status: int) -> bool:
     """Whether ``response`` is a chain's ``ChainJSON`` that no middleware changed: the
     dispatcher then encodes its plain content on the JSON fast path."""
     return type(response) is ChainJSON and len(response.__dict__) == 2 and response.status_code == status
+
+
+def encode_chain_json(response: ChainJSON) -> Encoded | None:
+    """A ChainJSON that middleware changed, encoded as ``encode_response`` would; None when
+    its media type was changed too (the general path handles that)."""
+    made = response.__dict__
+    if "media_type" in made:
+        return None
+    cookies = made.get("_cookies")
+    extra = [("set-cookie", c) for c in cookies] if cookies else None
+    return response.status_code, CT_JSON, header_block(made.get("_headers"), extra), json_encode(response.content)
 
 
 def chain_endpoint(

@@ -244,6 +244,7 @@ def test_openapi_documents_stream_media_types_and_item_schema(client: httpx.Clie
 def test_chain_with_odd_parameter_names_and_positional_only_call(client: httpx.Client) -> None:
     r = client.get("/b/chain/7")
     assert (r.status_code, r.json(), r.headers["x-odd"]) == (202, {"n": 7}, "1")
+    assert r.headers["content-type"] == "application/json" and r.headers["set-cookie"].startswith("seen=1;")
     bad = client.get("/b/chain/x")  # bound inside the chain: the error travels up through it
     assert bad.status_code == 422 and "x-odd" not in bad.headers
 

@@ -138,7 +138,7 @@ class OddName(Middleware):
     async def process_request(self, req: Request) -> Response:  # not called "request"
         response = await self.get_response(req)
         response.headers["X-Odd"] = "1"
-        return response
+        return response.set_cookie("seen", "1")
 
 
 class Positional:
