@@ -28,9 +28,11 @@ as an optional ``str`` parameter (``Annotated[int | None, Header(alias="Last-Eve
 when the ids are numbers), so the handler starts after it.
 
 Handlers may also be plain ``async def`` functions that return an iterable (sync or async)
-of items; a returned ``Response`` is sent as it is. An item that does not match ``T`` ends
-the stream: it is logged (with the validation error) and the connection is closed after
-what was sent, as for any exception in a streaming generator.
+of items; a returned ``Response`` is sent as it is. The first item is taken before the
+response starts: an ``HTTPException`` raised before it (a permission check) is answered
+with its status, and an invalid first item with a 500. A later item that does not match
+``T`` ends the stream: it is logged (with the validation error) and the connection is
+closed after what was sent, as for any exception in a streaming generator.
 
 To a type checker ``SSE[T]`` and ``JSONL[T]`` are ``AsyncIterator[T]``, so an
 ``async def`` with ``yield`` annotated with them type-checks.
@@ -142,25 +144,39 @@ def _encoder(item_type: Any) -> Callable[[Any], bytes]:
     return msgspec_json
 
 
-async def _sse_items(source: Any, encode: Callable[[Any], bytes]) -> AsyncIterator[ServerSentEvent]:
-    async for item in _source(source):
-        if isinstance(item, ServerSentEvent):
-            if item.data is None:  # a comment, retry or id only
-                yield item
-            else:
-                yield ServerSentEvent(encode(item.data).decode(), item.event, item.id, item.retry, item.comment)
-        else:
-            yield ServerSentEvent(encode(item).decode())
+def _sse_event(item: Any, encode: Callable[[Any], bytes]) -> ServerSentEvent:
+    if isinstance(item, ServerSentEvent):
+        if item.data is None:  # a comment, retry or id only
+            return item
+        return ServerSentEvent(encode(item.data).decode(), item.event, item.id, item.retry, item.comment)
+    return ServerSentEvent(encode(item).decode())
 
 
-async def _jsonl_lines(source: Any, encode: Callable[[Any], bytes]) -> AsyncIterator[bytes]:
-    async for item in _source(source):
-        yield encode(item) + b"\n"
+def _jsonl_line(item: Any, encode: Callable[[Any], bytes]) -> bytes:
+    return encode(item) + b"\n"
+
+
+async def _rest(first: Any, items: AsyncIterator[Any], frame: Callable[[Any], Any]) -> AsyncIterator[Any]:
+    """The first (already framed) item, then the others framed as they come; the
+    handler's generator is closed when the stream ends or is abandoned."""
+    try:
+        yield first
+        async for item in items:
+            yield frame(item)
+    finally:
+        close = getattr(items, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def typed_stream_endpoint(func: Callable[..., Any], stream: type[TypedStream]) -> Callable[..., Any]:
     """The endpoint of a handler annotated ``-> SSE[T]`` / ``-> JSONL[T]``: a generator
-    handler's items (or a plain handler's returned iterable) as a validated stream."""
+    handler's items (or a plain handler's returned iterable) as a validated stream.
+
+    The first item is taken (and validated) before the response starts, so that an
+    ``HTTPException`` raised before the first ``yield`` (a permission check...) or an
+    invalid first item is answered with its own status (500 for the item), not with a
+    200 stream cut short."""
     where = f"{func.__module__}.{func.__qualname__}"
     encode = _encoder(stream.item)
     sse = stream.media_type == "text/event-stream"
@@ -168,27 +184,40 @@ def typed_stream_endpoint(func: Callable[..., Any], stream: type[TypedStream]) -
     if not generator and not inspect.iscoroutinefunction(func):
         raise BoltConfigError(f"{where}: a {stream.__name__} handler is a generator or an `async def`")
 
-    def respond(content: Any) -> Response:
+    def frame(item: Any) -> Any:
+        return _sse_event(item, encode) if sse else _jsonl_line(item, encode)
+
+    async def respond(content: Any) -> Response:
         if isinstance(content, Response):
             return content
         if isinstance(content, (str, bytes, dict)) or not (
             hasattr(content, "__aiter__") or hasattr(content, "__iter__")
         ):
             raise TypeError(f"{where} is annotated {stream.__name__}: return an iterable of items")
-        if sse:
-            return EventSourceResponse(_sse_items(content, encode))
-        return JSONLResponse(_jsonl_lines(content, encode))
+        items = _source(content)
+        try:
+            first = frame(await anext(items))
+        except StopAsyncIteration:
+            body: Any = []
+        except BaseException:
+            close = getattr(items, "aclose", None)
+            if close is not None:
+                await close()
+            raise
+        else:
+            body = _rest(first, items, frame)
+        return EventSourceResponse(body) if sse else JSONLResponse(body)
 
     if generator:
 
         async def from_generator(**kwargs: Any) -> Response:
-            return respond(func(**kwargs))
+            return await respond(func(**kwargs))
 
         endpoint = from_generator
     else:
 
         async def from_result(**kwargs: Any) -> Response:
-            return respond(await func(**kwargs))
+            return await respond(await func(**kwargs))
 
         endpoint = from_result
     endpoint.__wrapped__ = func  # type: ignore[attr-defined]

@@ -210,6 +210,17 @@ def test_a_returned_response_is_sent_as_it_is(bolt: BoltProcess) -> None:
     assert httpx.get(f"{bolt.url}/b/rows/refused?ok=true").text == '{"n":1,"label":"tick"}\n'
 
 
+def test_an_error_before_the_first_item_keeps_its_status(bolt: BoltProcess) -> None:
+    r = httpx.get(f"{bolt.url}/b/rows/guarded")
+    assert (r.status_code, r.json()) == (403, {"detail": "no rows for you"})
+    assert httpx.get(f"{bolt.url}/b/rows/guarded?key=open").text == '{"n":1,"label":"tick"}\n'
+    bad = httpx.get(f"{bolt.url}/b/rows/bad-first")
+    assert (bad.status_code, bad.json()) == (500, {"detail": "Internal Server Error"})
+    empty = httpx.get(f"{bolt.url}/b/ticks/none")
+    assert (empty.status_code, empty.text) == (200, "")
+    assert empty.headers["content-type"].startswith("text/event-stream")
+
+
 def test_an_invalid_item_ends_the_stream_after_the_valid_ones(bolt: BoltProcess) -> None:
     got = b""
     with (

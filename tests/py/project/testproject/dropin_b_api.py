@@ -10,6 +10,7 @@ import msgspec
 
 from django_bolt import BoltAPI, Depends, Header, Request
 from django_bolt.auth import JWTAuthentication, SessionAuthentication
+from django_bolt.exceptions import HTTPException
 from django_bolt.middleware import Middleware, middleware
 from django_bolt.responses import JSON, Response, ServerSentEvent
 from django_bolt.streams import JSONL, SSE, LastEventID
@@ -120,6 +121,24 @@ async def rows_refused(ok: bool = False) -> JSONL[Tick]:
     if not ok:
         return JSON({"detail": "no rows for you"}, status_code=403)
     return iter([{"n": 1}])
+
+
+@api.get("/rows/guarded")
+async def rows_guarded(key: str = "") -> JSONL[Tick]:
+    if key != "open":
+        raise HTTPException(403, "no rows for you")  # before the first item: a real 403
+    yield {"n": 1}
+
+
+@api.get("/rows/bad-first")
+async def rows_bad_first() -> JSONL[Tick]:
+    yield {"n": "one"}
+
+
+@api.get("/ticks/none")
+async def ticks_none() -> SSE[Tick]:
+    if False:
+        yield Tick(n=0)
 
 
 def sync_rows() -> Any:
