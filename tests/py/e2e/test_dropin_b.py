@@ -235,6 +235,19 @@ def test_an_invalid_item_ends_the_stream_after_the_valid_ones(bolt: BoltProcess)
     assert "rows_bad" in log or "/b/rows/bad" in log
 
 
+def test_pydantic_items(bolt: BoltProcess) -> None:
+    got = b""
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.Client(base_url=bolt.url, timeout=10) as c,
+        c.stream("GET", "/b/prices") as r,
+    ):
+        for chunk in r.iter_raw():
+            got += chunk
+    lines = [json.loads(line) for line in got.decode().splitlines()]
+    assert lines == [{"symbol": "ABC", "cents": 100}, {"symbol": "XYZ", "cents": 250}]
+
+
 def test_openapi_documents_stream_media_types_and_item_schema(client: httpx.Client) -> None:
     doc = client.get("/docs/openapi.json").json()
     validate(doc)
@@ -245,6 +258,8 @@ def test_openapi_documents_stream_media_types_and_item_schema(client: httpx.Clie
         assert media["schema"]["type"] == "string"
         assert media["x-itemSchema"] == {"$ref": "#/components/schemas/Tick"}
     assert doc["components"]["schemas"]["Tick"]["required"] == ["n"]
+    price = doc["paths"]["/b/prices"]["get"]["responses"]["200"]["content"]["application/jsonl"]
+    assert price["x-itemSchema"] == {"$ref": "#/components/schemas/Price"}
     params = {p["name"].lower(): p["in"] for p in doc["paths"]["/b/ticks"]["get"]["parameters"]}
     assert params["last-event-id"] == "header"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
+from pydantic import BaseModel
 
 from django_bolt import BoltAPI, Depends, Header, Request
 from django_bolt.auth import JWTAuthentication, SessionAuthentication
@@ -139,6 +140,18 @@ async def rows_bad_first() -> JSONL[Tick]:
 async def ticks_none() -> SSE[Tick]:
     if False:
         yield Tick(n=0)
+
+
+class Price(BaseModel):
+    symbol: str
+    cents: int
+
+
+@api.get("/prices")
+async def prices() -> JSONL[Price]:
+    yield Price(symbol="ABC", cents=100)
+    yield {"symbol": "XYZ", "cents": "250"}  # lax Pydantic: "250" -> 250
+    yield {"symbol": "BAD"}  # missing cents: the stream ends here
 
 
 def sync_rows() -> Any:
