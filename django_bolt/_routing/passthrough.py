@@ -82,7 +82,7 @@ def _class_passes_through(cls: type) -> bool:
         return False
     call = cls.__call__
     runs = cls.process_request if call in (Middleware.__call__, BaseMiddleware.__call__) else call  # type: ignore[attr-defined]
-    code = getattr(inspect.unwrap(runs), "__code__", None)
+    code = getattr(runs, "__code__", None)  # not unwrapped: a decorator around it may read the response
     if not isinstance(code, types.CodeType) or not code.co_varnames or not inspect.iscoroutinefunction(runs):
         return False
     me = code.co_varnames[0]

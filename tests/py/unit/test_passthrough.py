@@ -4,6 +4,7 @@ both kinds of chains)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django_bolt._routing.passthrough import passes_through
@@ -127,3 +128,23 @@ def test_middleware_that_read_keep_or_wrap_the_response() -> None:
     django = DjangoMiddleware("django.middleware.common.CommonMiddleware")
     for entry in (Stamps, Keeps, Aliases, Wraps, Inner, NamedLink, fn_stamps, django):
         assert not passes_through(entry), entry
+
+
+def _adds_header(method: Any) -> Any:
+    @functools.wraps(method)
+    async def wrapper(self: Any, request: Any) -> Any:
+        response = await method(self, request)
+        response.headers["X-Deco"] = "1"
+        return response
+
+    return wrapper
+
+
+class Decorated(Middleware):
+    @_adds_header
+    async def process_request(self, request: Any) -> Any:
+        return await self.get_response(request)
+
+
+def test_a_decorated_process_request_is_read_as_written_not_unwrapped() -> None:
+    assert not passes_through(Decorated)
