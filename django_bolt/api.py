@@ -36,6 +36,7 @@ from .logging import check_logging_config
 from .middleware import cors, rate_limit
 from .openapi._guarded import register_guarded_routes
 from .openapi.config import OpenAPIConfig
+from .streams import stream_of, typed_stream_endpoint
 
 __all__ = ["METHODS", "BoltAPI", "Route", "Router", "path_param_names"]
 
@@ -199,6 +200,8 @@ class Router:
         params.extend(plan_router_dependencies(self.dependencies, method, names))
         if response_class is not None:
             endpoint = generator_endpoint(func, response_class)
+        elif (typed := stream_of(func)) is not None:  # -> SSE[T] / JSONL[T] (django_bolt.streams)
+            endpoint = typed_stream_endpoint(func, typed)
         else:
             endpoint = _endpoint(func, sync_to_thread)
         legacy_sync = bool(getattr(endpoint, "__bolt_legacy_sync__", False))

@@ -351,6 +351,12 @@ class Request:
 
     @property
     def query_string(self) -> str:
+        """The query string as the client sent it (``META["QUERY_STRING"]``): Go attaches it
+        for routes whose handler or middleware takes the request; elsewhere (a request made
+        for a guard or a test) it is re-encoded from the decoded pairs."""
+        raw = self.extra.get("query_string") if self._extra else None
+        if isinstance(raw, str):
+            return raw
         items = split_pairs(self._query)
         return urlencode(list(zip(items[::2], items[1::2])))
 

@@ -17,9 +17,20 @@ from .._native.wire import FLAG_HEADERS
 from .._runtime.middleware import BaseMiddleware, GetResponse, Middleware, chain_endpoint
 from ..exceptions import BoltConfigError
 from ..request import Request
+from .passthrough import passes_through
 from .route import Route
 
-__all__ = ["FUNC_ATTR", "GO_ATTRS", "SKIP_ATTR", "Factory", "GoEntry", "check_entries", "middleware_name", "wrap_route"]
+__all__ = [
+    "FUNC_ATTR",
+    "GO_ATTRS",
+    "SKIP_ATTR",
+    "Factory",
+    "GoEntry",
+    "check_entries",
+    "is_chain_binder",
+    "middleware_name",
+    "wrap_route",
+]
 
 #: Attribute ``@middleware`` sets on a handler: its own entries, outermost first.
 FUNC_ATTR = "__bolt_middleware__"
@@ -154,14 +165,13 @@ def wrap_route(route: Route, entries: Sequence[Any]) -> Route:
             chain = _link(_factory(entry), chain)
         return chain
 
-    call = chain_endpoint(route, wrap)
-    call.__wrapped__ = route.endpoint  # type: ignore[attr-defined]
+    binder, endpoint = chain_endpoint(route, wrap, all(passes_through(e) for e in chosen))
+    binder.__bolt_chain__ = True  # type: ignore[attr-defined]
     # Middleware reads headers and the request: Go copies them for this route.
-    return replace(route, endpoint=call, binder=raw_record_binder, outputs={}, flags=route.flags | FLAG_HEADERS)
+    return replace(route, endpoint=endpoint, binder=binder, outputs={}, flags=route.flags | FLAG_HEADERS)
 
 
-def raw_record_binder(
-    method: int, path: bytes, params: bytes, query: bytes, headers: bytes, body: bytes, extra: bytes
-) -> dict[str, Any]:
-    """The record's pieces, as they are, for the chain's ``call(raw)``."""
-    return {"raw": (method, path, params, query, headers, body, extra)}
+def is_chain_binder(binder: Any) -> bool:
+    """Whether ``binder`` is a Python middleware chain's (its route's requests carry the
+    client address: the chain's Request has ``META["REMOTE_ADDR"]``)."""
+    return getattr(binder, "__bolt_chain__", False) is True

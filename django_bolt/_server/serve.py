@@ -16,7 +16,7 @@ from .. import compression
 from .._django.asgi import FALLBACK_METHOD, raw_binder
 from .._django.prepare import prepare as prepare_django
 from .._native import library as native
-from .._routing.middleware import raw_record_binder
+from .._routing.middleware import is_chain_binder
 from .._routing.route import Route
 from .._runtime import background
 from .._runtime.dispatch import Dispatcher
@@ -55,7 +55,7 @@ class ServeOptions:
 
 
 #: binders of routes whose middleware sees the whole request (Python chains, django_middleware)
-_WHOLE_RECORD = (raw_binder, raw_record_binder)
+_WHOLE_RECORD = (raw_binder,)
 
 
 def server_config(
@@ -97,7 +97,9 @@ def server_config(
     # The client address travels only for handlers that take the request (META["REMOTE_ADDR"]).
     # (and routes whose middleware builds one: Python chains, django_middleware).
     client = [
-        i for i, r in enumerate(routes) if r.binder in _WHOLE_RECORD or any(a.source == "request" for a in r.params)
+        i
+        for i, r in enumerate(routes)
+        if r.binder in _WHOLE_RECORD or is_chain_binder(r.binder) or any(a.source == "request" for a in r.params)
     ]
     if client:
         config["route_client"] = client

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .._routing.models import response_model_from
 from ..exceptions import BoltConfigError, HTTPException
 from ..responses import FileResponse, Redirect, Response
+from ..streams import TypedStream
 from ._components import REF, Components
 
 if TYPE_CHECKING:
@@ -96,6 +97,8 @@ def _annotation_response(route: Route, components: Components) -> tuple[int, dic
         ret = typing.get_type_hints(route.handler).get("return", Any)
     except NameError:
         ret = Any
+    if isinstance(ret, type) and issubclass(ret, TypedStream) and ret.item is not None:
+        return status, _stream_response(ret, status, components)
     if isinstance(ret, type) and issubclass(ret, Response):
         return _class_response(ret, status)
     if status in _NO_BODY or ret is type(None):
@@ -112,6 +115,19 @@ def _annotation_response(route: Route, components: Components) -> tuple[int, dic
         # one the schema libraries cannot describe is documented as any JSON, not refused.
         schema = {}
     return status, {"description": _description(status), "content": _json(schema)}
+
+
+def _stream_response(stream: type[TypedStream], status: int, components: Components) -> dict[str, Any]:
+    """``-> SSE[T]`` / ``-> JSONL[T]``: the stream's media type, with the item's schema as
+    ``x-itemSchema`` (OpenAPI 3.2's ``itemSchema`` for sequential media types; a 3.1
+    document may only carry it as an extension). The body as a whole is text."""
+    item = components.schema_for(stream.item, "serialization")
+    if stream.media_type == "text/event-stream":
+        note = "Server-Sent Events; each event's data is one item as JSON (x-itemSchema)"
+    else:
+        note = "JSON Lines; each line is one item as JSON (x-itemSchema)"
+    media = {"schema": {"type": "string", "description": note}, "x-itemSchema": item}
+    return {"description": _description(status), "content": {stream.media_type: media}}
 
 
 def _class_response(cls: type[Response], status: int) -> tuple[int, dict[str, Any]]:

@@ -25,6 +25,9 @@ func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	if rt.Flags&bridge.FlagASGI != 0 || slices.Contains(s.cfg.RouteClient, rt.ID) {
 		serve = withClientAddr(serve)
 	}
+	if rt.Flags&bridge.FlagASGI == 0 && slices.Contains(s.cfg.RouteClient, rt.ID) {
+		serve = withRawQuery(serve) // an ASGI route's query section is the raw query already
+	}
 	return s.routeMiddleware(rt, serve)
 }
 
