@@ -1,6 +1,10 @@
 package server
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/header"
+)
 
 // framing follows the HTTP/1.1 message framing of the bytes a connection reads, request
 // after request, to find every request head and refuse one that holds a bare LF (RFC 9112
@@ -58,22 +62,19 @@ func (f *framing) scan(b []byte) {
 		switch f.state {
 		case frameHead:
 			b = f.scanHead(b)
-		case frameBody:
-			if int64(len(b)) < f.remaining {
-				f.remaining -= int64(len(b))
-				return
-			}
-			b = b[f.remaining:]
-			f.startHead()
 		case frameChunkSize, frameTrailer:
 			b = f.scanChunkLine(b)
-		case frameChunkData:
+		case frameBody, frameChunkData: // skipped by arithmetic
 			if int64(len(b)) < f.remaining {
 				f.remaining -= int64(len(b))
 				return
 			}
 			b = b[f.remaining:]
-			f.state, f.lineLen = frameChunkSize, 0
+			if f.state == frameBody {
+				f.startHead()
+			} else {
+				f.state, f.lineLen = frameChunkSize, 0
+			}
 		default: // frameOff
 			return
 		}
@@ -158,7 +159,7 @@ func (f *framing) headerLine(line []byte, truncated bool) {
 		}
 		f.contentLength = cl
 	} else if value, ok := headerValue(line, "transfer-encoding"); ok {
-		if truncated || !asciiEqualFold(lastCoding(value), "chunked") {
+		if truncated || !header.EqualFoldLower(lastCoding(value), "chunked") {
 			f.unframed = true
 			return
 		}
@@ -219,10 +220,10 @@ func (f *framing) scanChunkLine(b []byte) []byte {
 
 // headerValue is the value of line when its name is name (ASCII case-insensitive).
 func headerValue(line []byte, name string) ([]byte, bool) {
-	if len(line) <= len(name) || line[len(name)] != ':' || !asciiEqualFold(line[:len(name)], name) {
+	if len(line) <= len(name) || line[len(name)] != ':' || !header.EqualFoldLower(line[:len(name)], name) {
 		return nil, false
 	}
-	return trimOWS(line[len(name)+1:]), true
+	return header.TrimOWS(line[len(name)+1:]), true
 }
 
 // parseLength reads a Content-Length value: digits only, as RFC 9110 8.6 has it.
@@ -270,34 +271,8 @@ func chunkSize(line []byte) (int64, bool) {
 func lastCoding(v []byte) []byte {
 	for i := len(v) - 1; i >= 0; i-- {
 		if v[i] == ',' {
-			return trimOWS(v[i+1:])
+			return header.TrimOWS(v[i+1:])
 		}
 	}
-	return trimOWS(v)
-}
-
-func trimOWS(v []byte) []byte {
-	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
-		v = v[1:]
-	}
-	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
-		v = v[:len(v)-1]
-	}
-	return v
-}
-
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range len(b) {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
+	return header.TrimOWS(v)
 }
