@@ -69,6 +69,8 @@ type countedConn struct {
 	net.Conn
 	l      *capListener
 	closed atomic.Bool
+	// detached: a streamed reply owns the socket through a second descriptor (stream.go)
+	detached atomic.Bool
 	// Per-connection state read on the hot path. Speed: a struct every request touches
 	// (fasthttp reads and writes through it), so no cache miss and no per-request
 	// allocation or user value.
@@ -158,11 +160,23 @@ func (c *countedConn) Write(p []byte) (int, error) {
 }
 
 func (c *countedConn) Close() error {
-	if c.closed.CompareAndSwap(false, true) {
+	if c.detached.Load() {
+		c.closed.Store(true)
+		if tc := tcpConnOf(c.Conn); tc != nil {
+			return tc.Close() // this descriptor only: no linger, the socket stays the stream's
+		}
+	} else if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
 	}
 	return c.Conn.Close()
 }
+
+// detach hands the connection's place under MAX_CONNECTIONS to a detached stream (see
+// detachStream), which gives it back with release; Close then only closes this descriptor.
+func (c *countedConn) detach() { c.detached.Store(true) }
+
+// release gives back the place of a detached connection.
+func (c *countedConn) release() { c.l.open.Add(-1) }
 
 // peerAddr is the client's address (the TCP peer).
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
