@@ -36,6 +36,7 @@ do not change while the process runs. Results are never cached.
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
@@ -190,7 +191,10 @@ def values_rows(qs: QuerySet[Any], fields: tuple[str, ...] | None) -> list[dict[
     where = _where(query, alias)
     if where is None:
         return []
-    key = (*key, where[0])
+    # Per ORM thread as well: a plan's converters are bound to the operations of the
+    # connection that compiled it, and each thread has its own (a compile per thread and
+    # shape, once).
+    key = (*key, where[0], threading.get_ident())
     plan = _plans.get(key, _NO_DEFAULT)
     if plan is _NO_DEFAULT:
         plan = _plan(qs, fields, alias, where)

@@ -298,6 +298,8 @@ async def shaped_by_django(
 
 @api.get("/shaped/plans")
 async def shaped_plans():
-    """How many shapes have a plan (kept SQL) and how many were left to Django."""
-    kept = sum(plan is not None for plan in orm_sql._plans.values())
-    return {"kept": kept, "refused": len(orm_sql._plans) - kept}
+    """How many shapes have a plan (kept SQL) and how many were left to Django (plans are
+    kept per ORM thread: the key's last part)."""
+    kept = {key[:-1] for key, plan in orm_sql._plans.items() if plan is not None}
+    refused = {key[:-1] for key, plan in orm_sql._plans.items() if plan is None}
+    return {"kept": len(kept), "refused": len(refused)}
