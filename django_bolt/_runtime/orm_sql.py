@@ -123,10 +123,11 @@ def _shape(qs: QuerySet[Any], fields: tuple[str, ...] | None) -> tuple[Query, tu
             return None
     elif query.table_map:
         return None
-    order_by = query.order_by
-    for item in order_by:
-        if type(item) is not str:
-            return None  # an expression may carry parameters of its own
+    # Strings only (an expression may carry parameters of its own), in tuples: the key
+    # holds them and must hash.
+    for names in (query.order_by, query.distinct_fields):
+        if type(names) is not tuple or any(type(item) is not str for item in names):
+            return None
     where = query.where
     if where.children and (where.contains_aggregate or where.contains_over_clause):
         return None  # parts of it would go to HAVING / QUALIFY
@@ -167,8 +168,14 @@ def _plan(
     except (EmptyResultSet, FullResultSet):
         return None
     where_sql, where_params = where
-    if not sql or len(params) != len(where_params) or tuple(params) != where_params or where_sql not in sql:
+    if not sql or len(params) != len(where_params) or where_sql not in sql:
         return None  # something besides the WHERE clause carries a value
+    try:
+        same = tuple(params) == where_params
+    except Exception:  # a parameter type whose == is not a plain bool
+        same = False
+    if not same:
+        return None
     columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
     if compiler.has_extra_select or compiler.has_composite_fields(columns):
         return None
