@@ -116,8 +116,7 @@ def _pg_counters(url: str) -> tuple[Callable[[], int], Callable[[], int]]:
             # Client backends only: an autovacuum worker (ANALYZE after the tests' inserts)
             # shows up under the database too, and is not one of the server's connections.
             sql = (
-                "SELECT count(*) FROM pg_stat_activity"
-                f" WHERE datname = %s AND backend_type = 'client backend' {extra}"
+                f"SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' {extra}"
             )
             row = conn.execute(sql, (name,)).fetchone()
         assert row is not None
