@@ -129,12 +129,14 @@ def wsload(*args: str, cpu: str = "1") -> dict[str, object]:
     return result
 
 
-def echo(rounds: int, conns: int, seconds: int) -> None:
-    ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
-    ensure_venv(VENV_DJBOLT, find_python((3, 12)), BENCH / "requirements-djbolt.txt")
-    rows: dict[str, list[dict[str, object]]] = {t: [] for t in ECHO_TARGETS}
+def echo(rounds: int, conns: int, seconds: int, targets: tuple[str, ...] = ECHO_TARGETS) -> None:
+    if "fastapi" in targets:
+        ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
+    if "djbolt" in targets:
+        ensure_venv(VENV_DJBOLT, find_python((3, 12)), BENCH / "requirements-djbolt.txt")
+    rows: dict[str, list[dict[str, object]]] = {t: [] for t in targets}
     for r in range(rounds):
-        for name in ECHO_TARGETS:
+        for name in targets:
             server = Server(name)
             try:
                 url = f"ws://127.0.0.1:{server.port}/ws/echo"
@@ -152,7 +154,11 @@ def echo(rounds: int, conns: int, seconds: int) -> None:
 
 
 def broadcast(
-    members: int, rounds: int, workers: int | None = None, state: str | None = None
+    members: int,
+    rounds: int,
+    workers: int | None = None,
+    state: str | None = None,
+    reader: str = "goroutines",
 ) -> None:
     """One sitting; with workers > 1 and state (a redis:// URL), the members are spread over
     the workers and the broadcast reaches the other worker through Redis pub/sub."""
@@ -164,7 +170,7 @@ def broadcast(
         cpu0 = tree_cpu(server.proc.pid)
         res = wsload(
             "-mode", "broadcast", "-url", f"ws://127.0.0.1:{server.port}/ws/bench/group",
-            "-conns", str(members), "-rounds", str(rounds),
+            "-conns", str(members), "-rounds", str(rounds), "-reader", reader,
         )  # fmt: skip
         res["server_cpu_s"] = tree_cpu(server.proc.pid) - cpu0
         res["server_rss_kib"] = tree_rss_kib(server.proc.pid)
@@ -221,6 +227,7 @@ def main() -> None:
     e.add_argument("--rounds", type=int, default=3)
     e.add_argument("--conns", type=int, default=1000)
     e.add_argument("--seconds", type=int, default=10)
+    e.add_argument("--targets", nargs="+", choices=ECHO_TARGETS, default=list(ECHO_TARGETS))
     b = sub.add_parser("broadcast")
     b.add_argument("--members", type=int, default=10_000)
     b.add_argument("--rounds", type=int, default=20)
@@ -230,6 +237,12 @@ def main() -> None:
     b.add_argument(
         "--state", default=None, help="DJANGO_BOLT_STATE: a redis:// URL (groups across workers)"
     )
+    b.add_argument(
+        "--reader",
+        choices=("goroutines", "epoll"),
+        default="goroutines",
+        help="members read by one goroutine each (the first sittings) or one epoll loop",
+    )
     c = sub.add_parser("capacity")
     c.add_argument("--conns", type=int, nargs="+", default=[10_000, 25_000, 50_000])
     c.add_argument("--workers", type=int, default=4)
@@ -238,9 +251,9 @@ def main() -> None:
     args = p.parse_args()
     subprocess.run(["go", "build", "-o", str(WSLOAD), "./bench/wsload"], cwd=REPO, check=True)
     if args.cmd == "echo":
-        echo(args.rounds, args.conns, args.seconds)
+        echo(args.rounds, args.conns, args.seconds, tuple(args.targets))
     elif args.cmd == "broadcast":
-        broadcast(args.members, args.rounds, args.workers, args.state)
+        broadcast(args.members, args.rounds, args.workers, args.state, args.reader)
     else:
         capacity(args.conns, args.workers, args.seconds, args.every)
 

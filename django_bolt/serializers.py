@@ -42,23 +42,27 @@ from ._routing.serializer_meta import (
     FieldSpec,
     Nested,
     SerializerMeta,
+    absent_as_unset,
     derive_forms,
     field_info,
     msgspec_field,
     nested_of,
+    schema_hidden,
 )
 from ._routing.validation import msgspec_error
-from ._runtime.serializer_errors import all_errors, json_name
+from ._runtime.serializer_errors import all_errors, json_name, run_before
 from .exceptions import BoltConfigError, RequestValidationError
 from .field_types import *  # noqa: F403 - the constrained aliases are part of this module's API
 from .field_types import __all__ as _field_types
 
 __all__ = [
     "FieldConfig", "Meta", "Nested", "Serializer", "SerializerView", "computed_field", "create_serializer",
-    "create_serializer_set", "field", "field_validator", "model_validator", *_field_types,
+    "create_serializer_set", "field", "field_validator", "model_validator", *_field_types, "UNSET",
 ]  # fmt: skip
 
 Meta = msgspec.Meta
+#: the value of a field a PATCH body did not send (``Serializer.partial()``)
+UNSET = msgspec.UNSET
 S = TypeVar("S", bound="Serializer")
 _NODEFAULT: Any = msgspec.NODEFAULT
 # from_model builds instances of data that is already valid: validators are not re-run.
@@ -92,20 +96,26 @@ def field(
 
 
 def field_validator(name: str, mode: str = "after") -> Callable[[Callable[..., Any]], Any]:
-    """``(cls, value) -> value`` run on ``name`` after decoding; raise ValueError to reject."""
-    if mode != "after":
-        raise BoltConfigError("field_validator supports mode='after'")
+    """``(cls, value) -> value`` run on ``name``; raise ValueError to reject.
+
+    ``mode="after"`` (the default) gets the decoded, typed value. ``mode="before"`` gets
+    the raw value of a JSON body or of ``model_validate``'s data (any JSON type: check it)
+    before msgspec converts and checks it; what it returns is what gets converted."""
+    if mode not in ("before", "after"):
+        raise BoltConfigError(f"field_validator: mode must be 'before' or 'after', not {mode!r}")
 
     def decorator(func: Callable[..., Any]) -> Any:
         target: Any = getattr(func, "__func__", func)  # also under @classmethod
         target.__bolt_field_validator__ = name
+        target.__bolt_validator_mode__ = mode
         return target
 
     return decorator
 
 
 def model_validator(mode: str = "after") -> Callable[[Callable[..., Any]], Any]:
-    """``(self) -> None`` run once every field is valid; raise ValueError to reject."""
+    """``(self) -> None`` run once every field is valid; raise ValueError to reject.
+    Also on PATCH bodies (``partial()``), where the fields not sent are ``UNSET``."""
     if mode != "after":
         raise BoltConfigError("model_validator supports mode='after'")
 
@@ -136,6 +146,7 @@ class Serializer(msgspec.Struct, metaclass=SerializerMeta):
     __bolt_field_configs__: ClassVar[dict[str, FieldConfig]]
     __bolt_computed__: ClassVar[dict[str, Computed]]
     __bolt_field_validators__: ClassVar[dict[str, list[Callable[..., Any]]]]
+    __bolt_before_validators__: ClassVar[dict[str, list[Callable[..., Any]]]]
     __bolt_model_validators__: ClassVar[list[Callable[..., Any]]]
     __bolt_validates__: ClassVar[bool]
     __bolt_output__: ClassVar[Any]
@@ -180,6 +191,8 @@ class Serializer(msgspec.Struct, metaclass=SerializerMeta):
     def model_validate(cls: type[S], data: Any) -> S:
         """``data`` (a dict, or an object with attributes) as an instance; a 422
         ``RequestValidationError`` listing every error otherwise."""
+        if cls.__bolt_before_validators__:
+            return cls._validate_raw(data if isinstance(data, dict) else _attributes(cls, data))
         try:
             return msgspec.convert(data, cls, from_attributes=True)
         except msgspec.ValidationError as exc:
@@ -187,6 +200,12 @@ class Serializer(msgspec.Struct, metaclass=SerializerMeta):
 
     @classmethod
     def model_validate_json(cls: type[S], data: bytes | str) -> S:
+        if cls.__bolt_before_validators__:
+            try:
+                raw = msgspec.json.decode(data)
+            except msgspec.DecodeError as exc:
+                raise RequestValidationError([msgspec_error(["body"], exc)]) from None
+            return cls._validate_raw(raw)
         try:
             return msgspec.json.decode(data, type=cls)
         except msgspec.ValidationError as exc:
@@ -197,6 +216,25 @@ class Serializer(msgspec.Struct, metaclass=SerializerMeta):
             raise RequestValidationError(all_errors(cls, raw, exc)) from None
         except msgspec.DecodeError as exc:
             raise RequestValidationError([msgspec_error(["body"], exc)]) from None
+
+    @classmethod
+    def _validate_raw(cls: type[S], raw: Any) -> S:
+        """The ``mode="before"`` validators on the raw values, then msgspec's conversion
+        (and the after validators); every error of the body in one 422."""
+        if not isinstance(raw, dict):
+            try:
+                return msgspec.convert(raw, cls)
+            except msgspec.ValidationError as exc:
+                raise RequestValidationError([msgspec_error(["body"], exc)]) from None
+        data, errors, failed = run_before(cls, raw)
+        if errors:
+            # The other fields' errors too (those are checked as they are).
+            others = all_errors(cls, data, None, skip=failed)
+            raise RequestValidationError(errors + others)
+        try:
+            return msgspec.convert(data, cls)
+        except msgspec.ValidationError as exc:
+            raise RequestValidationError(all_errors(cls, data, exc)) from None
 
     @classmethod
     def __bolt_decode__(cls: type[S], body: bytes) -> S:
@@ -339,8 +377,8 @@ class Serializer(msgspec.Struct, metaclass=SerializerMeta):
     @classmethod
     def partial(cls, name: str | None = None) -> Any:
         """A serializer whose every field is optional and ``UNSET`` unless sent (PATCH
-        bodies): the field validators run on the fields that are sent; model validators
-        do not run (the object is incomplete)."""
+        bodies): the field validators run on the fields that are sent, and the model
+        validators run too, seeing the fields that were not sent as ``UNSET``."""
         ns: dict[str, Any] = {"__module__": cls.__module__, "__annotations__": {}, "__bolt_partial_of__": cls}
         for i in field_info(cls):
             ns["__annotations__"][i.name] = i.type | msgspec.UnsetType
@@ -351,7 +389,10 @@ class Serializer(msgspec.Struct, metaclass=SerializerMeta):
                     ns.setdefault(attr_name, attr)
         part = SerializerMeta(name or f"{cls.__name__}Patch", (Serializer,), ns)
         part.__bolt_field_configs__ = dict(cls.__bolt_field_configs__)
-        part.__bolt_model_validators__ = []
+        part.__bolt_model_validators__ = list(cls.__bolt_model_validators__)
+        absent_as_unset(part, (*cls.__bolt_field_configs__, *getattr(cls, "__bolt_absent__", ())))
+        part.__bolt_validates__ = bool(part.__bolt_field_validators__ or part.__bolt_model_validators__)
+        part.__bolt_schema_hidden__ = schema_hidden(part)
         return part
 
     @classmethod
@@ -398,6 +439,17 @@ class SerializerView:
 
 
 _MISSING: Any = object()
+
+
+def _attributes(cls: Any, obj: Any) -> dict[str, Any]:
+    """The fields of ``cls`` an object has, as a dict keyed by their JSON names (the data
+    ``model_validate`` gives the before validators when it is given an object)."""
+    out: dict[str, Any] = {}
+    for info in field_info(cls):
+        value = getattr(obj, info.name, _MISSING)
+        if value is not _MISSING:
+            out[info.encode_name] = value
+    return out
 
 
 def _read(obj: Any, path: str) -> Any:

@@ -29,6 +29,7 @@ from django.db.models import Model, QuerySet
 
 from ._routing.views import ActionSpec, make_handler, output_type
 from ._runtime.pages import NOT_FOUND, fetch_one
+from ._runtime.prepared import defer_lookup, mark
 from .exceptions import BoltConfigError, HTTPException
 from .filtering import apply_filters, documented_parameters
 from .pagination import PaginationBase, default_pagination_class
@@ -169,7 +170,10 @@ class ViewSet(APIView):
         """A fresh QuerySet of ``queryset`` (override to filter by user, ...)."""
         if self.queryset is None:
             raise BoltConfigError(f"{type(self).__qualname__}: set queryset or override get_queryset()")
-        return self.queryset.all()
+        # Speed: marked as the class queryset unchanged; returned as it is by list/retrieve,
+        # the server runs its SELECT compiled once instead of through Django's compiler
+        # per request (_runtime/prepared.py). Chaining anything on it drops the mark.
+        return mark(self.queryset.all(), self.queryset)
 
     async def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """``queryset`` narrowed by the ``filter_backends`` from the request's query."""
@@ -272,8 +276,10 @@ class RetrieveMixin:
         if self.get_serializer_class() is not None:
             # Speed: the route turns the evaluated QuerySet into its one object or a 404
             # (_routing/views.one_or_404): the server evaluates and encodes it on the ORM
-            # pool in one batched hop, fetching only the serializer's columns.
-            return queryset.filter(**(kwargs or self.kwargs))
+            # pool in one batched hop, fetching only the serializer's columns. The filter is
+            # deferred (Django applies it when the query is used): the class queryset's
+            # compiled SELECT takes the lookup value instead (_runtime/prepared.py).
+            return defer_lookup(queryset, kwargs or self.kwargs)
         # No serializer: the query and the shaping in one hop (fetch_one).
         found = await fetch_one(queryset, kwargs or dict(self.kwargs), output_type(self.get_serializer_class()))
         if found is NOT_FOUND:

@@ -36,6 +36,7 @@ func main() {
 	every := flag.Duration("every", time.Minute, "idle: one echo per connection this often")
 	sources := flag.Int("sources", 8, "idle/broadcast: source addresses 127.0.0.2 ... to spread over")
 	rounds := flag.Int("rounds", 20, "broadcast: messages sent")
+	reader := flag.String("reader", "goroutines", "broadcast: members read by one goroutine each, or by one epoll loop (epoll)")
 	flag.Parse()
 
 	var out any
@@ -45,7 +46,7 @@ func main() {
 	case "idle":
 		out = idle(*url, *conns, *duration, *every, *sources)
 	case "broadcast":
-		out = broadcast(*url, *conns, *rounds, *sources)
+		out = broadcast(*url, *conns, *rounds, *sources, *reader == "epoll")
 	default:
 		fmt.Fprintln(os.Stderr, "unknown -mode", *mode)
 		os.Exit(2)
@@ -208,6 +209,7 @@ func idle(url string, n int, d, every time.Duration, sources int) idleResult {
 
 type broadcastResult struct {
 	Mode    string    `json:"mode"`
+	Reader  string    `json:"reader"`
 	Members int       `json:"members"`
 	Failed  int       `json:"failed_to_open"`
 	Rounds  []float64 `json:"last_member_ms"`
@@ -215,12 +217,28 @@ type broadcastResult struct {
 	Maxms   float64   `json:"max_ms"`
 }
 
-func broadcast(url string, n, rounds, sources int) broadcastResult {
+func broadcast(url string, n, rounds, sources int, lean bool) broadcastResult {
 	cs, failed := openAll(url, n, sources)
 	// Each member counts the broadcasts it received; the round ends when all have it.
 	got := make([]atomic.Int64, rounds+1)
 	var wg sync.WaitGroup
+	var ep *epollReader
+	if lean {
+		var err error
+		if ep, err = newEpollReader(cs); err != nil {
+			fmt.Fprintln(os.Stderr, "epoll:", err)
+			os.Exit(1)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ep.run(got, rounds)
+		}()
+	}
 	for _, c := range cs {
+		if lean {
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -248,13 +266,17 @@ func broadcast(url string, n, rounds, sources int) broadcastResult {
 		times = append(times, float64(time.Since(t0))/1e6)
 		time.Sleep(100 * time.Millisecond)
 	}
+	if ep != nil {
+		ep.stop.Store(true)
+	}
 	for _, c := range cs {
 		_ = c.Close()
 	}
 	wg.Wait()
 	sorted := append([]float64(nil), times...)
 	sort.Float64s(sorted)
-	res := broadcastResult{Mode: "broadcast", Members: len(cs), Failed: failed, Rounds: times}
+	res := broadcastResult{Mode: "broadcast", Reader: map[bool]string{false: "goroutines", true: "epoll"}[lean],
+		Members: len(cs), Failed: failed, Rounds: times}
 	if len(sorted) > 0 {
 		res.P50ms = sorted[len(sorted)/2]
 		res.Maxms = sorted[len(sorted)-1]

@@ -47,8 +47,14 @@ class Nested:
     (``many=True``: a related manager's objects) serialized with ``serializer``."""
 
     def __init__(self, serializer: type[Any], *, many: bool = False, max_items: int | None = None) -> None:
+        if max_items is not None:
+            if not many:
+                raise BoltConfigError("Nested(max_items=...) needs many=True")
+            if isinstance(max_items, bool) or not isinstance(max_items, int) or max_items < 0:
+                raise BoltConfigError(f"Nested(max_items=...) must be an int >= 0, not {max_items!r}")
         self.serializer = serializer
         self.many = many
+        #: a request body with more items is a 422 (responses are not limited)
         self.max_items = max_items
 
 
@@ -90,6 +96,10 @@ class SerializerMeta(type(msgspec.Struct)):  # type: ignore[misc]
             elif isinstance(value, Computed):
                 computed[key] = value
                 del ns[key]
+        for key, annotation in annotations.items():
+            limited = _limit_items(_resolve(annotation, module) if "max_items" in str(annotation) else annotation)
+            if limited is not None:
+                annotations[key] = limited
         ns["__annotations__"] = annotations
         cls = super().__new__(mcls, name, bases, ns, **kwargs)
         for base in reversed(cls.__mro__[1:]):
@@ -107,18 +117,21 @@ class SerializerMeta(type(msgspec.Struct)):  # type: ignore[misc]
         cls.__bolt_field_configs__ = configs
         cls.__bolt_computed__ = computed
         field_validators: dict[str, list[Callable[..., Any]]] = {}
+        before_validators: dict[str, list[Callable[..., Any]]] = {}
         model_validators: list[Callable[..., Any]] = []
         for klass in reversed(cls.__mro__):
             for attr in vars(klass).values():
                 target = getattr(attr, "__func__", attr)
                 if (fname := getattr(target, "__bolt_field_validator__", None)) is not None:
-                    field_validators.setdefault(fname, []).append(target)
+                    before = getattr(target, "__bolt_validator_mode__", "after") == "before"
+                    (before_validators if before else field_validators).setdefault(fname, []).append(target)
                 if getattr(target, "__bolt_model_validator__", False):
                     model_validators.append(target)
         names = set(cls.__struct_fields__)
-        if unknown := [f for f in field_validators if f not in names]:
+        if unknown := [f for f in [*field_validators, *before_validators] if f not in names]:
             raise BoltConfigError(f"{name}: field_validator for unknown field(s) {unknown}")
         cls.__bolt_field_validators__ = field_validators
+        cls.__bolt_before_validators__ = before_validators
         cls.__bolt_model_validators__ = model_validators
         cls.__bolt_validates__ = bool(field_validators or model_validators)
         if (module, name) != _BASE:
@@ -157,19 +170,18 @@ def derive_forms(cls: Any) -> None:
     except (NameError, TypeError):  # forward references not resolvable yet: no derived forms
         cls.__bolt_output__ = cls.__bolt_input__ = None
         return
+    cls.__bolt_schema_hidden__ = schema_hidden(cls)
     hidden = {n for n, c in configs.items() if c.write_only or c.exclude}
     sourced = any(c.source for c in configs.values())
     nested = any(nested_of(i.type) is not None for i in infos)
-    if hidden or cls.__bolt_computed__ or sourced or nested:
+    limited = any(_unlimited(i.type) is not i.type for i in infos)
+    if hidden or cls.__bolt_computed__ or sourced or nested or limited:
         fields: list[Any] = []
         for i in infos:
             if i.name in hidden:
                 continue
-            default = i.default if i.default is not _NODEFAULT else msgspec.field(default_factory=i.default_factory)
-            if i.default is _NODEFAULT and i.default_factory is _NODEFAULT:
-                fields.append((i.name, i.type, msgspec.field(name=i.encode_name)))
-            else:
-                fields.append((i.name, i.type, msgspec.field(default=default, name=i.encode_name)))
+            tp = _unlimited(i.type)  # max_items limits request bodies, not responses
+            fields.append((i.name, tp, msgspec_field(i.default, i.default_factory, i.encode_name)))
         hints = {}
         for comp_name, comp in cls.__bolt_computed__.items():
             try:
@@ -182,17 +194,34 @@ def derive_forms(cls: Any) -> None:
                 computed_type = Annotated[computed_type, msgspec.Meta(description=comp.description)]
             fields.append((comp_name, computed_type, msgspec.field(default=msgspec.UNSET, name=comp.alias)))
         out = msgspec.defstruct(f"{cls.__name__}Response", fields, kw_only=True, module=cls.__module__)
+        out.__bolt_schema_hidden__ = frozenset(  # type: ignore[attr-defined]
+            [*(i.encode_name for i in infos if i.name in configs and not configs[i.name].include_in_schema)]
+            + [comp.alias or n for n, comp in cls.__bolt_computed__.items() if not comp.include_in_schema]
+        )
         out.__bolt_prepare__ = staticmethod(cls._prepare_output)  # type: ignore[attr-defined]
         out.__bolt_prepare_many__ = staticmethod(cls._prepare_many)  # type: ignore[attr-defined]
         cls.__bolt_output__ = out
     else:
         cls.__bolt_output__ = None
     read_only = [n for n, c in configs.items() if c.read_only and n in cls.__struct_fields__]
-    cls.__bolt_input__ = (
-        cls.subset(*[n for n in cls.__struct_fields__ if n not in read_only], name=f"{cls.__name__}Input")
-        if read_only
-        else None
-    )
+    if not read_only:
+        cls.__bolt_input__ = None
+        return
+    form = cls.subset(*[n for n in cls.__struct_fields__ if n not in read_only], name=f"{cls.__name__}Input")
+    # The request form is the same serializer: its model validators run on bodies too.
+    form.__bolt_model_validators__ = list(cls.__bolt_model_validators__)
+    form.__bolt_validates__ = bool(form.__bolt_field_validators__ or form.__bolt_model_validators__)
+    absent_as_unset(form, read_only)
+    cls.__bolt_input__ = form
+
+
+def absent_as_unset(form: Any, names: Any) -> None:
+    """Class attributes ``UNSET`` for fields a form leaves out (read-only ones in a request
+    body): a model validator reading ``self.id`` there sees ``UNSET``, not an AttributeError."""
+    absent = tuple(n for n in names if n not in form.__struct_fields__)
+    for name in absent:
+        setattr(form, name, msgspec.UNSET)
+    form.__bolt_absent__ = absent  # its partial() form leaves them out too
 
 
 def nested_of(tp: Any) -> Nested | None:
@@ -203,3 +232,57 @@ def nested_of(tp: Any) -> Nested | None:
             if isinstance(extra, Nested):
                 return extra
     return None
+
+
+def schema_hidden(cls: Any) -> frozenset[str]:
+    """The JSON names of the fields declared ``include_in_schema=False``: left out of the
+    OpenAPI schema (openapi/_msgspec_schema.py), still decoded and encoded."""
+    configs: dict[str, FieldConfig] = getattr(cls, "__bolt_field_configs__", {})
+    try:
+        infos = field_info(cls)
+    except (NameError, TypeError):
+        return frozenset()
+    return frozenset(i.encode_name for i in infos if i.name in configs and not configs[i.name].include_in_schema)
+
+
+def _limit_items(tp: Any) -> Any:
+    """``tp`` with ``msgspec.Meta(max_length=N)`` added next to each ``Nested(max_items=N)``
+    (msgspec then rejects a longer list when decoding: a 422), or None when it has none."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        limited = [_limit_items(a) for a in args]
+        if all(a is None for a in limited):
+            return None
+        new = [n if n is not None else a for a, n in zip(args, limited, strict=True)]
+        return typing.Union[tuple(new)]  # noqa: UP007 - built from a tuple
+    if origin is Annotated:
+        extras = typing.get_args(tp)[1:]
+        nested = next((e for e in extras if isinstance(e, Nested)), None)
+        if nested is None or nested.max_items is None:
+            return None
+        if any(isinstance(e, msgspec.Meta) and e.max_length == nested.max_items for e in extras):
+            return None  # already limited (a subclass re-reading its base's annotation)
+        return Annotated[tp, msgspec.Meta(max_length=nested.max_items)]
+    return None
+
+
+def _unlimited(tp: Any) -> Any:
+    """``tp`` without the ``max_length`` that ``_limit_items`` added (``tp`` itself if none)."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        new = [_unlimited(a) for a in args]
+        if all(n is a for n, a in zip(new, args, strict=True)):
+            return tp
+        return typing.Union[tuple(new)]  # noqa: UP007 - built from a tuple
+    if origin is Annotated:
+        inner, *extras = typing.get_args(tp)
+        nested = next((e for e in extras if isinstance(e, Nested)), None)
+        if nested is None or nested.max_items is None:
+            return tp
+        kept = [e for e in extras if not (isinstance(e, msgspec.Meta) and e.max_length == nested.max_items)]
+        if len(kept) == len(extras):
+            return tp
+        return Annotated[(inner, *kept)]
+    return tp

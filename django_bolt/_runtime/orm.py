@@ -39,6 +39,7 @@ from .._routing.models import response_model_from
 from .._routing.plans import list_item
 from ..db import default_orm_threads
 from .orm_sql import values_rows
+from .prepared import ORIGIN, select
 
 if TYPE_CHECKING:
     from .._routing.route import Route
@@ -406,6 +407,12 @@ def _evaluate(result: Any, route: Route) -> Any:
         if result._iterable_class is not ModelIterable:  # .values() / .values_list() already
             return list(result)
         if route.outputs:
+            origin = result.__dict__.get(ORIGIN)  # a ViewSet's class queryset, unchanged
+            if origin is not None:
+                fields = _projection(route, origin)  # not result: its .query applies a deferred filter
+                rows = select(result, origin, fields) if fields else None
+                if rows is not None:
+                    return rows
             fields = _projection(route, result)
             # Without a projection the response model reads the instances' attributes.
             return values_rows(result, fields) if fields else list(result)

@@ -140,6 +140,8 @@ def server_config(
     }
     if s.WS_QUERY_TOKEN:
         config["websocket"]["query_token"] = s.WS_QUERY_TOKEN
+    if s.WS_COMPRESSION:
+        config["websocket"]["compression"] = True
     config.update(logs.go_config(opts.dev, opts.worker_id))
     if "access_log" in config and opts.worker_id is not None:
         config["access_log"]["worker"] = opts.worker_id

@@ -13,8 +13,9 @@ import (
 
 // Outbox opcodes that are not data messages (Go-internal, never on the wire format).
 const (
-	OpClose uint8 = 8 // a close frame: Code and Data (the reason)
-	OpPing  uint8 = 9 // a heartbeat ping
+	OpClose uint8 = 8  // a close frame: Code and Data (the reason)
+	OpPing  uint8 = 9  // a heartbeat ping
+	OpPong  uint8 = 10 // the answer to the peer's ping: Data
 )
 
 // MaxSharedBacklog bounds the broadcast messages (which no credit limits) queued for one
@@ -27,22 +28,31 @@ type OutMsg struct {
 	Op   uint8
 	Code uint16 // OpClose
 	Data []byte // may be shared by every member of a broadcast: never modified
+	// Frame, when set, is Data already framed as one unmasked, uncompressed server frame
+	// (a broadcast's, encoded once for every member); shared like Data.
+	Frame []byte
+	// Prepared is a broadcast's form for compressing sockets (package websocket's
+	// *fws.PreparedMessage: compressed once for all of them); nil otherwise.
+	Prepared any
 	// Credited messages came from Python's send credits; writing one returns the credit.
 	Credited bool
 }
 
 // Outbox is the queue of messages for one socket's writer, and the socket's inbound
-// credits. Push never blocks (it runs on Python's thread inside bolt_respond); Next blocks
-// the writer goroutine.
+// credits. Push never blocks (it runs on Python's thread inside bolt_respond). No
+// goroutine waits on an idle outbox: the push that finds it idle calls the wake function
+// (package websocket schedules the socket on a writer), and the writer Takes until it
+// finds the queue empty, which makes the outbox idle again.
 type Outbox struct {
 	mu       sync.Mutex
 	q        []OutMsg
-	head     int
-	credited int // credited messages queued (at most SocketWindow)
-	shared   int // other data messages queued (at most MaxSharedBacklog)
-	ready    chan struct{}
+	credited int  // credited messages queued (at most SocketWindow)
+	shared   int  // other data messages queued (at most MaxSharedBacklog)
+	busy     bool // a writer was woken and has not yet found the queue empty
+	wake     func()
+	stall    func() // makes a write in progress fail (Overflow)
 	stop     chan struct{}
-	once     sync.Once
+	failed   bool
 	failCode uint16
 	// In holds the inbound credits: the reader takes one before reading each message and
 	// Python's KindSocketAck records put them back.
@@ -51,16 +61,31 @@ type Outbox struct {
 
 // NewOutbox returns an outbox with a full inbound window.
 func NewOutbox() *Outbox {
-	o := &Outbox{ready: make(chan struct{}, 1), stop: make(chan struct{}), In: make(chan struct{}, SocketWindow)}
+	o := &Outbox{stop: make(chan struct{}), In: make(chan struct{}, SocketWindow)}
 	for range SocketWindow {
 		o.In <- struct{}{}
 	}
 	return o
 }
 
+// SetWake sets the function that schedules the socket's writer, and the one that makes a
+// write in progress fail; messages queued before (Python may send right after its
+// accept, before the connection runs) wake the writer at once.
+func (o *Outbox) SetWake(wake, stall func()) {
+	o.mu.Lock()
+	o.wake, o.stall = wake, stall
+	now := !o.busy && (len(o.q) > 0 || o.failed)
+	o.busy = o.busy || now
+	o.mu.Unlock()
+	if now {
+		wake()
+	}
+}
+
 // Push queues m for the writer. It returns false when the socket's bound is exceeded:
 // more credited messages than SocketWindow (Python broke the contract) or a shared
-// backlog over MaxSharedBacklog. Control messages are always queued.
+// backlog over MaxSharedBacklog (broadcasts, and pongs: a peer that pings faster than it
+// reads is bounded too). Close and ping are always queued.
 func (o *Outbox) Push(m OutMsg) bool {
 	o.mu.Lock()
 	switch {
@@ -79,61 +104,99 @@ func (o *Outbox) Push(m OutMsg) bool {
 		o.shared++
 	}
 	o.q = append(o.q, m)
+	wake := o.wakeLocked()
 	o.mu.Unlock()
-	select {
-	case o.ready <- struct{}{}:
-	default:
+	if wake != nil {
+		wake()
 	}
 	return true
 }
 
-// Next returns the next message, waiting for one; false once the outbox was failed or
-// stopped.
-func (o *Outbox) Next() (OutMsg, bool) {
-	for {
-		o.mu.Lock()
-		if o.head < len(o.q) {
-			m := o.q[o.head]
-			o.q[o.head] = OutMsg{}
-			o.head++
-			if o.head == len(o.q) {
-				o.q, o.head = o.q[:0], 0
-			}
-			switch {
-			case m.Op == OpClose || m.Op == OpPing:
-			case m.Credited:
-				o.credited--
-			default:
-				o.shared--
-			}
-			o.mu.Unlock()
-			return m, true
-		}
+// wakeLocked marks the outbox busy and returns the wake function when no writer was
+// woken yet (nil otherwise).
+func (o *Outbox) wakeLocked() func() {
+	if o.busy || o.wake == nil {
+		return nil
+	}
+	o.busy = true
+	return o.wake
+}
+
+// Take appends queued messages to dst and returns it (the writer reuses dst between
+// calls, so the queue costs no allocation per message): all of them, or as many as make
+// maxBytes of payload (at least one), so that a writer's batch stays bounded; the rest
+// stays queued for its next Take. An empty result makes the outbox idle: the next Push or
+// Fail wakes a writer again. After Fail, Take still returns what is queued; the writer
+// asks Failed.
+func (o *Outbox) Take(dst []OutMsg, maxBytes int) []OutMsg {
+	o.mu.Lock()
+	if len(o.q) == 0 {
+		o.busy = false
 		o.mu.Unlock()
-		select {
-		case <-o.ready:
-		case <-o.stop:
-			return OutMsg{}, false
+		return dst
+	}
+	n, size := 0, 0
+	for n < len(o.q) && (n == 0 || size < maxBytes) {
+		m := &o.q[n]
+		size += len(m.Data)
+		switch {
+		case m.Op == OpClose || m.Op == OpPing:
+		case m.Credited:
+			o.credited--
+		default:
+			o.shared--
 		}
+		n++
+	}
+	dst = append(dst, o.q[:n]...)
+	left := copy(o.q, o.q[n:])
+	clear(o.q[left:])
+	o.q = o.q[:left]
+	o.mu.Unlock()
+	return dst
+}
+
+// Fail stops the socket: the writer sends a close frame with code (when not 0) and ends
+// the connection. The first call wins; it wakes an idle writer.
+func (o *Outbox) Fail(code uint16) { o.fail(code, false) }
+
+// Overflow fails a socket that fell MaxSharedBacklog messages behind (or a peer that pings
+// faster than it reads) with 1013, try again later. A writer busy with it is most likely
+// waiting for the peer's full socket buffer: its write is made to fail, so the member's
+// memory is freed now rather than after the write timeout.
+func (o *Outbox) Overflow() { o.fail(1013, true) }
+
+func (o *Outbox) fail(code uint16, stallBusy bool) {
+	o.mu.Lock()
+	if o.failed {
+		o.mu.Unlock()
+		return
+	}
+	o.failed, o.failCode = true, code
+	wasBusy := o.busy
+	wake := o.wakeLocked()
+	stall := o.stall
+	o.mu.Unlock()
+	close(o.stop)
+	switch {
+	case wake != nil:
+		wake()
+	case stallBusy && wasBusy && stall != nil:
+		stall()
 	}
 }
 
-// Fail stops the writer; code, when not 0, is the close code it sends before it closes
-// the connection. The first call wins.
-func (o *Outbox) Fail(code uint16) {
-	o.once.Do(func() {
-		o.mu.Lock()
-		o.failCode = code
-		o.mu.Unlock()
-		close(o.stop)
-	})
+// Failed reports whether Fail was called, and its code.
+func (o *Outbox) Failed() (code uint16, failed bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.failCode, o.failed
 }
 
 // FailCode is the code given to the first Fail.
 func (o *Outbox) FailCode() uint16 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.failCode
+	code, _ := o.Failed()
+	return code
 }
 
 // Stopped is closed by Fail.

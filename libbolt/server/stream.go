@@ -32,8 +32,8 @@ func (s *Server) startStream(ctx *fasthttp.RequestCtx, slot *bridge.Slot) {
 	}
 	// 204 and 304 carry no body: fasthttp writes their head alone.
 	if cc, ok := ctx.Conn().(*countedConn); ok && !ctx.IsHead() && slot.Reply.Status != 204 && slot.Reply.Status != 304 {
-		if tc := tcpConnOf(cc.Conn); tc != nil {
-			s.detachStream(ctx, cc, tc, st, wt)
+		if isTCP(cc.Conn) {
+			s.detachStream(ctx, cc, st, wt)
 			return
 		}
 	}
@@ -46,20 +46,20 @@ func (s *Server) startStream(ctx *fasthttp.RequestCtx, slot *bridge.Slot) {
 	ctx.SetBodyStream(st, -1) // -1: chunked transfer encoding
 }
 
-// detachStream sends a streamed reply from a goroutine of its own, on a second descriptor
-// of the connection, so that fasthttp lets go of the connection once the head is out.
+// detachStream sends a streamed reply from a goroutine of its own, so that fasthttp lets
+// go of the connection once the head is out.
 //
 // Memory: served by fasthttp, an open stream held the connection's 16 KiB read buffer,
 // 16 KiB write buffer, RequestCtx and the grown stack of its worker goroutine for its whole
-// life: ~33 KB of RSS per stream, 360 MB for 10,000 SSE streams (bench/RESULTS.md, issue
-// 20). A hijack alone does not help: fasthttp keeps the read buffer and the ctx until the
-// hijack handler returns, and closes the connection then. So the handler writes the head
-// (built by fasthttp after every middleware ran, as it would have written it), dups the
-// socket and returns; fasthttp releases everything and closes its descriptor, and the
-// stream goroutine writes the chunks to the dup (a goroutine stack, the Stream and its
-// queue: a few KB per stream). The price: the connection closes after the body
-// (Connection: close in the head), where it was kept alive before.
-func (s *Server) detachStream(ctx *fasthttp.RequestCtx, cc *countedConn, tc *net.TCPConn, st *bridge.Stream, wt time.Duration) {
+// life: ~30 KB of RSS per stream, 374 MB for 10,000 SSE streams (bench/RESULTS.md, issue
+// 20). So the hijack handler writes the head (built by fasthttp after every middleware ran,
+// as it would have written it), marks the connection detached (fasthttp's Close after the
+// handler is then a no-op, as for WebSockets) and returns: fasthttp releases its buffers,
+// ctx and worker, and the stream goroutine writes the chunks (a goroutine stack, the Stream
+// and its queue: a few KB per stream) and closes the connection at the end. The price: the
+// connection closes after the body (Connection: close in the head), where it was kept
+// alive before.
+func (s *Server) detachStream(ctx *fasthttp.RequestCtx, cc *countedConn, st *bridge.Stream, wt time.Duration) {
 	held := &heldStream{Stream: st}
 	// Middleware after this handler see a streamed reply (compression leaves it alone); if
 	// fasthttp never runs the hijack handler, resetting the ctx closes the stream.
@@ -73,20 +73,12 @@ func (s *Server) detachStream(ctx *fasthttp.RequestCtx, cc *countedConn, tc *net
 			_ = c.SetWriteDeadline(time.Now().Add(wt))
 		}
 		if _, err := c.Write(head); err != nil {
-			return // the client is gone: closing the ctx closes the stream
+			return // the client is gone: fasthttp closes the connection, the ctx the stream
 		}
-		own, err := dupConn(tc)
-		if err != nil {
-			logger.Printf("streamed reply: %v", err)
-			return
-		}
-		// The connection's place under MAX_CONNECTIONS goes with the stream; fasthttp's
-		// Close of cc now only closes its descriptor (no linger: that would shut down the
-		// socket the stream writes to).
-		cc.detach()
+		cc.detached.Store(true) // fasthttp's Close after this returns leaves it open
 		s.detached.Add(1)
 		held.detached = true // resetting the ctx (after this returns) leaves the stream open
-		go s.pumpStream(own, cc, st, wt)
+		go s.pumpStream(cc, st, wt)
 	})
 }
 
@@ -105,38 +97,26 @@ func (h *heldStream) Close() error {
 	return h.Stream.Close()
 }
 
-// pumpStream writes a detached stream to its connection until the body ends or fails.
-func (s *Server) pumpStream(c net.Conn, cc *countedConn, st *bridge.Stream, wt time.Duration) {
+// pumpStream writes a detached stream to its connection until the body ends or fails,
+// then closes the connection (which gives its place under MAX_CONNECTIONS back).
+func (s *Server) pumpStream(cc *countedConn, st *bridge.Stream, wt time.Duration) {
 	defer s.detached.Add(-1)
-	defer cc.release()
-	defer c.Close()
+	defer func() { _ = cc.closeDetached() }()
 	defer st.Close() // a body that did not end: Python cancels the generator
 	if wt > 0 {
-		st.BeforeWrite = func() { _ = c.SetWriteDeadline(time.Now().Add(wt)) }
+		st.BeforeWrite = func() { _ = cc.SetWriteDeadline(time.Now().Add(wt)) }
 	}
-	_ = st.WriteChunks(c)
+	_ = st.WriteChunks(cc)
 }
 
-// tcpConnOf is the TCP connection under a listener wrapper (linger), or nil.
-func tcpConnOf(c net.Conn) *net.TCPConn {
-	switch v := c.(type) {
-	case *net.TCPConn:
-		return v
-	case *lingerConn:
-		return v.TCPConn
+// isTCP: a TCP connection under the listener wrappers (linger). The in-memory listener of
+// the test client keeps fasthttp's own body stream.
+func isTCP(c net.Conn) bool {
+	switch c.(type) {
+	case *net.TCPConn, *lingerConn:
+		return true
 	}
-	return nil
-}
-
-// dupConn is a second descriptor of tc's socket as a net.Conn of its own: closing tc then
-// leaves the connection open.
-func dupConn(tc *net.TCPConn) (net.Conn, error) {
-	f, err := tc.File()
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return net.FileConn(f)
+	return false
 }
 
 // streamUntilClose answers an HTTP/1.0 request, which cannot read chunked coding (RFC 9112

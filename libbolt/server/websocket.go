@@ -1,11 +1,16 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	fws "github.com/fasthttp/websocket"
@@ -37,6 +42,9 @@ type SocketConfig struct {
 	// header (clients that cannot set headers, such as browsers). Off by default: a token
 	// in a URL ends up in logs and histories.
 	QueryToken string `json:"query_token"`
+	// Compression offers permessage-deflate (RFC 7692, no context takeover) to clients
+	// that ask for it. Off by default: it costs CPU and a deflate state per message.
+	Compression bool `json:"compression"`
 }
 
 func (c *SocketConfig) hubConfig(writeTimeout time.Duration) (websocket.Config, error) {
@@ -205,18 +213,27 @@ func (s *Server) socketHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	}
 }
 
-// socketWriteBuffers lends write buffers to sockets only while they write a message.
+// socketWriteBuffers lends write buffers to compressing sockets only while they write a
+// message (the others are framed by the hub's writers, libbolt/websocket/writer.go).
 var socketWriteBuffers sync.Pool
 
 // upgrade completes the handshake Python accepted, with its subprotocol and headers.
 //
-// Memory: an idle socket holds a 1 KiB read buffer and no write buffer (the pool lends one
-// per message); the library's defaults, 4 KiB each held for the socket's life, measured
-// about 37 KiB per idle socket in all (bench/RESULTS.md, issue 17). Reads of bigger
-// messages go straight into the message buffer, so the small read buffer costs no copies.
+// Memory: an idle socket holds a 1 KiB read buffer and no write buffer (the library's
+// defaults, 4 KiB each held for the socket's life, measured about 37 KiB per idle socket
+// in all; bench/RESULTS.md, issue 17). Reads of bigger messages go straight into the
+// message buffer, so the small read buffer costs no copies. On the server's own
+// connections (countedConn) the socket is also detached from fasthttp (detachedUpgrade):
+// a socket served inside fasthttp's hijack handler keeps the request's context and its
+// 16 KiB read buffer (MaxHeaderBytes) for its whole life.
 func (s *Server) upgrade(ctx *fasthttp.RequestCtx, slot *bridge.Slot) {
+	if cc, ok := ctx.Conn().(*countedConn); ok {
+		s.detachedUpgrade(ctx, slot, cc)
+		return
+	}
+	compression := s.cfg.WebSocket != nil && s.cfg.WebSocket.Compression
 	up := fws.FastHTTPUpgrader{CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
-		ReadBufferSize: 1024, WriteBufferPool: &socketWriteBuffers}
+		ReadBufferSize: 1024, WriteBufferPool: &socketWriteBuffers, EnableCompression: compression}
 	if sub := slot.Reply.Body; len(sub) > 0 {
 		up.Subprotocols = []string{string(sub)}
 	}
@@ -227,12 +244,132 @@ func (s *Server) upgrade(ctx *fasthttp.RequestCtx, slot *bridge.Slot) {
 		ctx.Response.Header.AddBytesKV(name, value)
 		h = rest2
 	}
-	err := up.Upgrade(ctx, func(ws *fws.Conn) { s.sockets.Serve(ws, s.Bridge, slot) })
+	// tr is complete before the socket runs: fasthttp starts the hijack handler only
+	// after this handler has returned.
+	var tr websocket.Transport
+	err := up.Upgrade(ctx, func(ws *fws.Conn) { s.sockets.Serve(ws, s.Bridge, slot, tr) })
 	if err != nil {
 		// The library answered the bad handshake; Python hears the socket closed.
 		s.sockets.Unreserve()
 		s.Bridge.EndSocket(slot, 1006, handshakeFailure)
+		return
 	}
+	tr.Compressed = compression && len(ctx.Response.Header.Peek("Sec-WebSocket-Extensions")) > 0
+	tr.Raw = rawSocket(ctx.Conn())
+}
+
+// detachedUpgrade writes the 101 itself (fasthttp/websocket's net/http upgrader, on the
+// TCP connection under cc), then hands the connection to fasthttp as hijacked with no
+// response: fasthttp releases the request's context and read buffer at once (its Close
+// of the connection is a no-op while cc is detached), and the socket runs on a goroutine
+// of its own, which closes cc when it ends. A client must not send frames before it has
+// the 101 (RFC 6455 4.1); bytes it sent early would be lost.
+func (s *Server) detachedUpgrade(ctx *fasthttp.RequestCtx, slot *bridge.Slot, cc *countedConn) {
+	compression := s.cfg.WebSocket != nil && s.cfg.WebSocket.Compression
+	up := fws.Upgrader{CheckOrigin: func(*http.Request) bool { return true },
+		ReadBufferSize: 1024, WriteBufferPool: &socketWriteBuffers, EnableCompression: compression,
+		Error: func(_ http.ResponseWriter, _ *http.Request, status int, reason error) {
+			httperr.Write(ctx, status, httperr.Body(reason.Error()))
+		}}
+	if sub := slot.Reply.Body; len(sub) > 0 {
+		up.Subprotocols = []string{string(sub)}
+	}
+	// The 101 carries what the route's middleware set (X-Request-Id) and Python's headers,
+	// as fasthttp's response would.
+	respHeader := http.Header{}
+	for k, v := range ctx.Response.Header.All() {
+		respHeader.Add(string(k), string(v))
+	}
+	for h := slot.Reply.Headers; len(h) > 0; {
+		name, rest, _ := bytes.Cut(h, []byte{0})
+		value, rest2, _ := bytes.Cut(rest, []byte{0})
+		respHeader.Add(string(name), string(value))
+		h = rest2
+	}
+	req := &http.Request{Method: http.MethodGet, Host: string(ctx.Host()), Header: http.Header{}}
+	for k, v := range ctx.Request.Header.All() {
+		for _, name := range handshakeHeaders {
+			if len(k) == len(name) && bytes.EqualFold(k, []byte(name)) {
+				req.Header.Add(name, string(v))
+			}
+		}
+	}
+	w := &handshakeWriter{conn: cc.Conn}
+	ws, err := up.Upgrade(w, req, respHeader)
+	if err != nil {
+		s.sockets.Unreserve()
+		s.Bridge.EndSocket(slot, 1006, handshakeFailure)
+		if w.hijacked {
+			closeSilently(ctx) // the 101 could not be written: the connection is gone
+		}
+		return
+	}
+	tr := websocket.Transport{Raw: rawSocket(cc), Compressed: compression && offersDeflate(req.Header)}
+	cc.detached.Store(true)
+	ctx.SetStatusCode(fasthttp.StatusSwitchingProtocols) // for the access log and metrics
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(net.Conn) {
+		go func() {
+			s.sockets.Serve(ws, s.Bridge, slot, tr)
+			_ = cc.closeDetached()
+		}()
+	})
+}
+
+// offersDeflate: the client offered permessage-deflate (fasthttp/websocket's upgrader
+// accepts any offer of it, whatever its parameters).
+func offersDeflate(h http.Header) bool {
+	for _, v := range h.Values("Sec-Websocket-Extensions") {
+		for _, ext := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(ext, ";")
+			if strings.TrimSpace(name) == "permessage-deflate" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// handshakeWriter is the http.ResponseWriter and Hijacker the net/http upgrader needs:
+// its refusals go to the fasthttp response (Upgrader.Error), its hijack returns the
+// connection with empty buffers.
+type handshakeWriter struct {
+	conn     net.Conn
+	hdr      http.Header
+	hijacked bool
+}
+
+func (w *handshakeWriter) Header() http.Header {
+	if w.hdr == nil {
+		w.hdr = http.Header{}
+	}
+	return w.hdr
+}
+
+func (w *handshakeWriter) Write(b []byte) (int, error) { return len(b), nil }
+
+func (w *handshakeWriter) WriteHeader(int) {}
+
+func (w *handshakeWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.hijacked = true
+	return w.conn, bufio.NewReadWriter(bufio.NewReaderSize(w.conn, 16), bufio.NewWriterSize(w.conn, 512)), nil
+}
+
+// rawSocket is the TCP socket under a server connection, for the WebSocket writers'
+// non-blocking writes; nil when there is none (in-memory connections).
+func rawSocket(c net.Conn) syscall.RawConn {
+	if cc, ok := c.(*countedConn); ok {
+		c = cc.Conn
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return raw
 }
 
 // originAllowed: no Origin header (not a browser) and same-origin requests are allowed;

@@ -113,3 +113,58 @@ func TestSocketUpgradesRefusedWhileStopping(t *testing.T) {
 	assertJSONError(t, resp, 503, "Server is shutting down")
 	ts.srv.socketsClosing.Store(false)
 }
+
+// The upgrader's own refusals (after Python accepted) are JSON like every other, and give
+// the socket's reservation back.
+func TestSocketBadHandshakeRefusedJSON(t *testing.T) {
+	ts := socketServer(t, &SocketConfig{MaxConnections: 1})
+	c := ts.dial(t)
+	resp := c.do(t, "GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n")
+	if resp.StatusCode() != 400 || !strings.Contains(string(resp.Body()), `"detail":"websocket: not a websocket handshake`) {
+		t.Fatalf("bad key: %d %q", resp.StatusCode(), resp.Body())
+	}
+	if _, err := dialSocket(t, ts, ""); err != nil {
+		t.Fatalf("the refused upgrade kept the only socket of the cap: %v", err)
+	}
+}
+
+// A socket is detached from fasthttp after the handshake: it counts toward MAX_CONNECTIONS
+// while open and gives its place back when it ends; with Compression the handshake accepts
+// permessage-deflate and messages cross compressed.
+func TestSocketDetachedCompressed(t *testing.T) {
+	ts := socketServer(t, &SocketConfig{Compression: true})
+	d := fws.Dialer{NetDial: func(string, string) (net.Conn, error) { return ts.ln.Dial() },
+		HandshakeTimeout: ioTimeout, EnableCompression: true}
+	c, resp, err := d.Dial("ws://test/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ext := resp.Header.Get("Sec-Websocket-Extensions"); !strings.Contains(ext, "permessage-deflate") {
+		t.Fatalf("extensions %q", ext)
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Fatal("the 101 lost the request id the middleware set")
+	}
+	if n := ts.srv.capped.open.Load(); n != 1 {
+		t.Fatalf("open connections %d with one socket, want 1", n)
+	}
+	msg := strings.Repeat("deflate me ", 300)
+	_ = c.SetReadDeadline(time.Now().Add(ioTimeout))
+	if err := c.WriteMessage(fws.TextMessage, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := c.ReadMessage(); err != nil || string(got) != msg {
+		t.Fatalf("echo %.20q %v", got, err)
+	}
+	_ = c.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(1000, ""), time.Now().Add(time.Second))
+	_, _, _ = c.ReadMessage() // the server's close
+	_ = c.Close()
+	deadline := time.Now().Add(ioTimeout)
+	for ts.srv.capped.open.Load() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := ts.srv.capped.open.Load(); n != 0 {
+		t.Fatalf("open connections %d after the socket ended, want 0", n)
+	}
+}

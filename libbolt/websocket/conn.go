@@ -2,9 +2,11 @@ package websocket
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -16,15 +18,32 @@ import (
 // closeWait is how long a socket that sent a close frame waits for the peer's.
 const closeWait = 2 * time.Second
 
-// Conn is one open socket: its reader runs on the connection's goroutine (Serve), its
-// writer on a second one that drains the outbox.
+// Transport says how Serve may write a socket.
+type Transport struct {
+	// Raw is the TCP socket under the connection: the hub's writers write it without
+	// blocking (writer.go). Nil (a connection that is not a real socket): every write is
+	// made on a goroutine of the socket's own.
+	Raw syscall.RawConn
+	// Compressed: permessage-deflate was negotiated in the handshake; messages are
+	// compressed by fasthttp/websocket on the socket's own goroutine.
+	Compressed bool
+}
+
+// Conn is one open socket: its reader runs on the connection's goroutine (Serve); it has
+// no writer goroutine of its own while it has nothing to write (writer.go).
 type Conn struct {
-	hub  *Hub
-	b    *bridge.Bridge
-	slot *bridge.Slot
-	id   uint64
-	ws   *fws.Conn
-	out  *bridge.Outbox
+	hub        *Hub
+	b          *bridge.Bridge
+	slot       *bridge.Slot
+	id         uint64
+	ws         *fws.Conn
+	out        *bridge.Outbox
+	raw        syscall.RawConn
+	compressed bool
+	// wmu is held while a frame is written: frames never interleave. Under it:
+	wmu       sync.Mutex
+	closeSent bool // a close frame went out: nothing more is written
+	dead      bool // the connection is over: nothing more is written or counted
 	// lastSeen and lastPing are nanoseconds on the hub's clock.
 	lastSeen atomic.Int64
 	lastPing atomic.Int64
@@ -48,15 +67,18 @@ func (c *Conn) end(code uint16, frame bool) {
 	})
 }
 
-// kill makes the reader's and the writer's blocked calls fail at once. Closing would not
-// do: a hijacked fasthttp connection ignores Close (fasthttp closes it when Serve returns).
+// kill makes the reader's and any writer's blocked calls fail at once. The connection is
+// closed by whoever runs Serve once it returns (fasthttp for a hijacked connection, which
+// ignores Close until then; the detached upgrade's goroutine, server/websocket.go).
 func (c *Conn) kill() { _ = c.ws.NetConn().SetDeadline(time.Unix(1, 0)) }
 
 // Serve runs an accepted socket until it ends: reads messages into bridge records under
-// the inbound window, writes the outbox, then reports the close to Python and releases
-// the slot. It returns when the connection is done (fasthttp closes it then).
-func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot) {
-	c := &Conn{hub: h, b: b, slot: slot, id: slot.ID(), ws: ws, out: slot.Socket, done: make(chan struct{})}
+// the inbound window (its outbox is written by the hub's writers, writer.go), then
+// reports the close to Python and releases the slot. It returns when the connection is
+// done; the caller closes it then.
+func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot, tr Transport) {
+	c := &Conn{hub: h, b: b, slot: slot, id: slot.ID(), ws: ws, out: slot.Socket, raw: tr.Raw,
+		compressed: tr.Compressed, done: make(chan struct{})}
 	now := h.cfg.Now().UnixNano()
 	c.lastSeen.Store(now)
 	c.lastPing.Store(now)
@@ -64,19 +86,46 @@ func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot) {
 		ws.SetReadLimit(h.cfg.MaxMessageSize)
 	}
 	ws.SetPongHandler(func(string) error { c.lastSeen.Store(h.cfg.Now().UnixNano()); return nil })
+	// The pong goes through the outbox, after what is queued, so that it never lands
+	// inside another frame; a peer that pings faster than it reads is bounded like a
+	// slow broadcast member.
+	ws.SetPingHandler(func(data string) error {
+		c.lastSeen.Store(h.cfg.Now().UnixNano())
+		if !c.out.Push(bridge.OutMsg{Op: bridge.OpPong, Data: []byte(data)}) {
+			c.out.Overflow()
+		}
+		return nil
+	})
+	ws.SetCloseHandler(func(code int, _ string) error {
+		if code == fws.CloseNoStatusReceived {
+			code = fws.CloseNormalClosure
+		}
+		c.writeClose(uint16(code), "") // the answer to the peer's close
+		return nil
+	})
+	if c.compressed {
+		h.compressing.Add(1)
+		defer h.compressing.Add(-1)
+	}
+	h.writers.start()
 	h.add(c)
+	stall := func() { _ = ws.NetConn().SetWriteDeadline(time.Unix(1, 0)) }
+	if c.raw != nil && !c.compressed {
+		slot.Socket.SetWake(func() { h.writers.schedule(c) }, stall)
+	} else {
+		slot.Socket.SetWake(func() { go c.drain(nil) }, stall)
+	}
 	if code := h.closing.Load(); code != 0 {
 		c.end(uint16(code), true) // opened while the server was closing its sockets
 	}
-	wrote := make(chan struct{})
-	go func() {
-		defer close(wrote)
-		c.write()
-	}()
 	code, reason := c.read()
-	// The writer may still be sending a close frame; the read side is finished.
+	// The read side is finished, and with it the connection: a write still waiting on
+	// the socket fails now, and none starts after.
+	c.kill()
+	c.wmu.Lock()
+	c.dead = true
+	c.wmu.Unlock()
 	c.out.Fail(0)
-	<-wrote
 	h.Stats.closed(code)
 	h.remove(c)
 	b.EndSocket(slot, code, reason)
@@ -99,7 +148,7 @@ func (c *Conn) read() (uint16, string) {
 			c.paused.Store(false)
 			c.lastSeen.Store(h.cfg.Now().UnixNano())
 		}
-		op, data, err := c.ws.ReadMessage()
+		op, data, err := c.readMessage()
 		if err != nil {
 			return c.readError(err)
 		}
@@ -140,58 +189,51 @@ func (c *Conn) readError(err error) (uint16, string) {
 	return 1006, ""
 }
 
-// closeWith sends a close frame from the reader's side (the writer may be busy; control
-// frames may be written concurrently).
+// closeWith sends a close frame from the reader's side.
 func (c *Conn) closeWith(code uint16, reason string) {
 	c.code.CompareAndSwap(0, uint32(code))
-	_ = c.ws.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(int(code), reason), time.Now().Add(time.Second))
+	c.writeClose(code, reason)
 }
 
-// write drains the outbox until it is stopped or a close frame went out.
-func (c *Conn) write() {
-	h := c.hub
-	for {
-		m, ok := c.out.Next()
-		if !ok {
-			if code := c.out.FailCode(); code != 0 {
-				_ = c.ws.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(int(code), ""), time.Now().Add(time.Second))
-				c.afterClose()
-			} else {
-				c.kill() // stopped without a close frame: end the reader too
-			}
-			return
-		}
-		deadline := time.Now().Add(h.cfg.WriteTimeout)
-		switch m.Op {
-		case bridge.OpPing:
-			if c.ws.WriteControl(fws.PingMessage, nil, deadline) != nil {
-				c.end(1006, false)
-				return
-			}
-			c.hub.Stats.Pings.Add(1)
-		case bridge.OpClose:
-			reason := m.Data
-			if len(reason) > 123 { // a control frame's payload is at most 125 bytes
-				reason = reason[:123]
-			}
-			c.code.CompareAndSwap(0, uint32(m.Code))
-			_ = c.ws.WriteControl(fws.CloseMessage, fws.FormatCloseMessage(int(m.Code), string(reason)), deadline)
-			c.afterClose()
-			return
-		default:
-			_ = c.ws.SetWriteDeadline(deadline)
-			if err := c.ws.WriteMessage(int(m.Op), m.Data); err != nil {
-				c.end(1006, false)
-				return
-			}
-			h.Stats.MessagesOut.Add(1)
-			h.Stats.BytesOut.Add(uint64(len(m.Data)))
-			if m.Credited {
-				c.b.SocketSent(c.slot)
-			}
-		}
+// writeClose writes a close frame now, from the reader's goroutine (after any frame being
+// written), unless one went out already.
+func (c *Conn) writeClose(code uint16, reason string) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent || c.dead {
+		return
 	}
+	c.closeSent = true
+	if c.compressed {
+		_ = c.ws.WriteControl(fws.CloseMessage, closePayload(code, []byte(reason)), time.Now().Add(time.Second))
+		return
+	}
+	_ = c.writeBy(appendFrame(nil, fws.CloseMessage, closePayload(code, []byte(reason))), time.Now().Add(time.Second))
 }
+
+// readMessage reads one message. A compressed message is limited by its inflated size
+// (fasthttp/websocket's read limit counts the bytes on the wire): bigger closes 1009.
+func (c *Conn) readMessage() (int, []byte, error) {
+	if !c.compressed || c.hub.cfg.MaxMessageSize <= 0 {
+		return c.ws.ReadMessage()
+	}
+	op, r, err := c.ws.NextReader()
+	if err != nil {
+		return op, nil, err
+	}
+	limit := c.hub.cfg.MaxMessageSize
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return op, nil, err
+	}
+	if int64(len(data)) > limit {
+		c.closeWith(1009, "")
+		return op, nil, errInflatedTooBig
+	}
+	return op, data, nil
+}
+
+var errInflatedTooBig = errors.New("inflated message over the size limit")
 
 // afterClose gives the peer closeWait to answer our close frame; the reader then ends
 // with its close (or the deadline).

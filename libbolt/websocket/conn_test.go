@@ -1,10 +1,12 @@
 package websocket
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,19 +22,43 @@ type nopWaker struct{}
 func (nopWaker) Wake()  {}
 func (nopWaker) Reset() {}
 
-// rig is a bridge and hub behind a fasthttp server on an in-memory listener; every
-// upgrade is accepted at once, as Python's accept record would.
+// rig is a bridge and hub behind a fasthttp server on an in-memory listener (or, with
+// rigTCP, a loopback TCP one, whose sockets the hub's writers write without blocking);
+// every upgrade is accepted at once, as Python's accept record would.
 type rig struct {
 	t     *testing.T
 	b     *bridge.Bridge
 	hub   *Hub
-	ln    *fasthttputil.InmemoryListener
+	ln    net.Listener
+	dialf func() (net.Conn, error)
 	slots chan *bridge.Slot
 	clock atomic.Int64 // the hub's clock, nanoseconds
 }
 
-func newRig(t *testing.T, cfg Config) *rig {
-	r := &rig{t: t, b: bridge.New(nopWaker{}, 64), ln: fasthttputil.NewInmemoryListener(), slots: make(chan *bridge.Slot, 8)}
+type rigOpt int
+
+const (
+	rigTCP      rigOpt = 1 << iota // a loopback TCP listener
+	rigCompress                    // the upgrader offers permessage-deflate
+)
+
+func newRig(t *testing.T, cfg Config, opts ...rigOpt) *rig {
+	var opt rigOpt
+	for _, o := range opts {
+		opt |= o
+	}
+	r := &rig{t: t, b: bridge.New(nopWaker{}, 64), slots: make(chan *bridge.Slot, 64)}
+	if opt&rigTCP != 0 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.ln = ln
+		r.dialf = func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) }
+	} else {
+		ln := fasthttputil.NewInmemoryListener()
+		r.ln, r.dialf = ln, ln.Dial
+	}
 	r.clock.Store(time.Unix(1000, 0).UnixNano())
 	cfg.Now = func() time.Time { return time.Unix(0, r.clock.Load()) }
 	if cfg.MaxConnections == 0 {
@@ -50,12 +76,19 @@ func newRig(t *testing.T, cfg Config) *rig {
 			return
 		}
 		r.respond(&bridge.Response{ID: slot.ID(), Kind: bridge.KindSocketAccept, Status: 101})
-		up := fws.FastHTTPUpgrader{CheckOrigin: func(*fasthttp.RequestCtx) bool { return true }}
+		up := fws.FastHTTPUpgrader{CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
+			EnableCompression: opt&rigCompress != 0}
 		if !r.hub.Reserve() {
 			t.Error("reserve refused")
 		}
 		r.slots <- slot
-		_ = up.Upgrade(ctx, func(ws *fws.Conn) { r.hub.Serve(ws, r.b, slot) })
+		var tr Transport
+		if up.Upgrade(ctx, func(ws *fws.Conn) { r.hub.Serve(ws, r.b, slot, tr) }) == nil {
+			tr.Compressed = len(ctx.Response.Header.Peek("Sec-WebSocket-Extensions")) > 0
+			if sc, ok := ctx.Conn().(syscall.Conn); ok {
+				tr.Raw, _ = sc.SyscallConn()
+			}
+		}
 	}}
 	go func() { _ = srv.Serve(r.ln) }()
 	t.Cleanup(func() { _ = r.ln.Close() })
@@ -70,8 +103,13 @@ func (r *rig) respond(resp *bridge.Response) {
 }
 
 func (r *rig) dial() (*fws.Conn, *bridge.Slot) {
+	return r.dialWith(fws.Dialer{})
+}
+
+func (r *rig) dialWith(d fws.Dialer) (*fws.Conn, *bridge.Slot) {
 	r.t.Helper()
-	d := fws.Dialer{NetDial: func(string, string) (net.Conn, error) { return r.ln.Dial() }, HandshakeTimeout: 5 * time.Second}
+	d.NetDial = func(string, string) (net.Conn, error) { return r.dialf() }
+	d.HandshakeTimeout = 5 * time.Second
 	c, _, err := d.Dial("ws://test/ws", nil)
 	if err != nil {
 		r.t.Fatalf("dial: %v", err)
@@ -138,38 +176,42 @@ func expectClose(t *testing.T, c *fws.Conn, code int) {
 }
 
 func TestMessagesBothWays(t *testing.T) {
-	r := newRig(t, Config{MaxMessageSize: 1 << 20})
-	c, slot := r.dial()
-	if err := c.WriteMessage(fws.TextMessage, []byte("hello")); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.WriteMessage(fws.BinaryMessage, []byte{0, 1, 2}); err != nil {
-		t.Fatal(err)
-	}
-	recs := r.poll(2)
-	if recs[0].Kind != bridge.KindSocketMessage || recs[0].Flags != uint16(bridge.SocketText) || string(recs[0].Body) != "hello" {
-		t.Fatalf("first record %+v", recs[0])
-	}
-	if recs[1].Flags != uint16(bridge.SocketBinary) || string(recs[1].Body) != "\x00\x01\x02" || recs[1].ID != slot.ID() {
-		t.Fatalf("second record %+v", recs[1])
-	}
-	r.respond(&bridge.Response{ID: slot.ID(), Kind: bridge.KindSocketSend, ContentType: bridge.SocketText, Body: []byte("back")})
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	op, data, err := c.ReadMessage()
-	if err != nil || op != fws.TextMessage || string(data) != "back" {
-		t.Fatalf("read %d %q %v", op, data, err)
-	}
-	// The written message returns its credit.
-	if cr := r.poll(1)[0]; cr.Kind != bridge.KindCredit || cr.Flags != 1 {
-		t.Fatalf("credit record %+v", cr)
-	}
-	r.respond(&bridge.Response{ID: slot.ID(), Kind: bridge.KindSocketClose, Status: 4000, Body: []byte("done")})
-	expectClose(t, c, 4000)
-	_ = c.Close()
-	r.closedWith(4000)
-	// The slot is free again: a late send is refused.
-	if refused, _ := r.b.Respond(bridge.AppendResponse(nil, &bridge.Response{ID: slot.ID(), Kind: bridge.KindSocketSend, ContentType: 1, Body: []byte("x")})); refused != 1 {
-		t.Fatalf("late send refused %d, want 1", refused)
+	for _, opt := range []rigOpt{0, rigTCP} {
+		t.Run(fmt.Sprint(opt), func(t *testing.T) {
+			r := newRig(t, Config{MaxMessageSize: 1 << 20}, opt)
+			c, slot := r.dial()
+			if err := c.WriteMessage(fws.TextMessage, []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.WriteMessage(fws.BinaryMessage, []byte{0, 1, 2}); err != nil {
+				t.Fatal(err)
+			}
+			recs := r.poll(2)
+			if recs[0].Kind != bridge.KindSocketMessage || recs[0].Flags != uint16(bridge.SocketText) || string(recs[0].Body) != "hello" {
+				t.Fatalf("first record %+v", recs[0])
+			}
+			if recs[1].Flags != uint16(bridge.SocketBinary) || string(recs[1].Body) != "\x00\x01\x02" || recs[1].ID != slot.ID() {
+				t.Fatalf("second record %+v", recs[1])
+			}
+			r.respond(&bridge.Response{ID: slot.ID(), Kind: bridge.KindSocketSend, ContentType: bridge.SocketText, Body: []byte("back")})
+			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			op, data, err := c.ReadMessage()
+			if err != nil || op != fws.TextMessage || string(data) != "back" {
+				t.Fatalf("read %d %q %v", op, data, err)
+			}
+			// The written message returns its credit.
+			if cr := r.poll(1)[0]; cr.Kind != bridge.KindCredit || cr.Flags != 1 {
+				t.Fatalf("credit record %+v", cr)
+			}
+			r.respond(&bridge.Response{ID: slot.ID(), Kind: bridge.KindSocketClose, Status: 4000, Body: []byte("done")})
+			expectClose(t, c, 4000)
+			_ = c.Close()
+			r.closedWith(4000)
+			// The slot is free again: a late send is refused.
+			if refused, _ := r.b.Respond(bridge.AppendResponse(nil, &bridge.Response{ID: slot.ID(), Kind: bridge.KindSocketSend, ContentType: 1, Body: []byte("x")})); refused != 1 {
+				t.Fatalf("late send refused %d, want 1", refused)
+			}
+		})
 	}
 }
 
@@ -182,11 +224,15 @@ func TestTooBigMessageCloses1009(t *testing.T) {
 }
 
 func TestInvalidUTF8Closes1007(t *testing.T) {
-	r := newRig(t, Config{})
-	c, _ := r.dial()
-	_ = c.WriteMessage(fws.TextMessage, []byte{0xff, 0xfe})
-	expectClose(t, c, 1007)
-	r.closedWith(1007)
+	for _, opt := range []rigOpt{0, rigTCP} {
+		t.Run(fmt.Sprint(opt), func(t *testing.T) {
+			r := newRig(t, Config{}, opt)
+			c, _ := r.dial()
+			_ = c.WriteMessage(fws.TextMessage, []byte{0xff, 0xfe})
+			expectClose(t, c, 1007)
+			r.closedWith(1007)
+		})
+	}
 }
 
 func TestProtocolErrorCloses1002(t *testing.T) {
@@ -246,76 +292,88 @@ func TestSendWindowIsEnforced(t *testing.T) {
 }
 
 func TestHeartbeatPingsAndTimesOut(t *testing.T) {
-	r := newRig(t, Config{HeartbeatInterval: 20 * time.Second, ClientTimeout: 60 * time.Second})
-	c, _ := r.dial()
-	var pings atomic.Int32
-	c.SetPingHandler(func(string) error { pings.Add(1); return nil }) // no pong: a dead peer
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the client's reader runs the ping handler
-		defer wg.Done()
-		for {
-			if _, _, err := c.ReadMessage(); err != nil {
-				return
+	for _, opt := range []rigOpt{0, rigTCP} {
+		t.Run(fmt.Sprint(opt), func(t *testing.T) {
+			r := newRig(t, Config{HeartbeatInterval: 20 * time.Second, ClientTimeout: 60 * time.Second}, opt)
+			c, _ := r.dial()
+			var pings atomic.Int32
+			c.SetPingHandler(func(string) error { pings.Add(1); return nil }) // no pong: a dead peer
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { // the client's reader runs the ping handler
+				defer wg.Done()
+				for {
+					if _, _, err := c.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+			start := r.clock.Load()
+			r.hub.Tick(time.Unix(0, start+int64(10*time.Second)))
+			r.hub.Tick(time.Unix(0, start+int64(21*time.Second)))
+			deadline := time.Now().Add(5 * time.Second)
+			for pings.Load() == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
 			}
-		}
-	}()
-	start := r.clock.Load()
-	r.hub.Tick(time.Unix(0, start+int64(10*time.Second)))
-	r.hub.Tick(time.Unix(0, start+int64(21*time.Second)))
-	deadline := time.Now().Add(5 * time.Second)
-	for pings.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if pings.Load() != 1 {
-		t.Fatalf("pings %d after one interval, want 1", pings.Load())
-	}
-	r.hub.Tick(time.Unix(0, start+int64(61*time.Second)))
-	wg.Wait() // the server dropped the connection
-	r.closedWith(1006)
-	if r.hub.OpenCount() != 0 {
-		t.Fatalf("open sockets %d after the timeout", r.hub.OpenCount())
+			if pings.Load() != 1 {
+				t.Fatalf("pings %d after one interval, want 1", pings.Load())
+			}
+			r.hub.Tick(time.Unix(0, start+int64(61*time.Second)))
+			wg.Wait() // the server dropped the connection
+			r.closedWith(1006)
+			if r.hub.OpenCount() != 0 {
+				t.Fatalf("open sockets %d after the timeout", r.hub.OpenCount())
+			}
+		})
 	}
 }
 
 func TestGroupsFanOut(t *testing.T) {
-	r := newRig(t, Config{})
-	a, sa := r.dial()
-	b, sb := r.dial()
-	r.respond(&bridge.Response{ID: sa.ID(), Kind: bridge.KindSocketJoin, Body: []byte("room")})
-	r.respond(&bridge.Response{ID: sb.ID(), Kind: bridge.KindSocketJoin, Body: []byte("room")})
-	if r.hub.Members("room") != 2 {
-		t.Fatalf("members %d", r.hub.Members("room"))
-	}
-	r.respond(&bridge.Response{Kind: bridge.KindSocketBroadcast, ContentType: bridge.SocketText, Headers: []byte("room"), Body: []byte("hi all")})
-	for _, c := range []*fws.Conn{a, b} {
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		if _, data, err := c.ReadMessage(); err != nil || string(data) != "hi all" {
-			t.Fatalf("member read %q %v", data, err)
-		}
-	}
-	r.respond(&bridge.Response{ID: sb.ID(), Kind: bridge.KindSocketLeave, Body: []byte("room")})
-	_ = a.Close() // a ends: it leaves its groups
-	deadline := time.Now().Add(5 * time.Second)
-	for r.hub.Members("room") != 0 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if r.hub.Members("room") != 0 {
-		t.Fatalf("members %d after leave and close", r.hub.Members("room"))
+	for _, opt := range []rigOpt{0, rigTCP} {
+		t.Run(fmt.Sprint(opt), func(t *testing.T) {
+			r := newRig(t, Config{}, opt)
+			a, sa := r.dial()
+			b, sb := r.dial()
+			r.respond(&bridge.Response{ID: sa.ID(), Kind: bridge.KindSocketJoin, Body: []byte("room")})
+			r.respond(&bridge.Response{ID: sb.ID(), Kind: bridge.KindSocketJoin, Body: []byte("room")})
+			if r.hub.Members("room") != 2 {
+				t.Fatalf("members %d", r.hub.Members("room"))
+			}
+			r.respond(&bridge.Response{Kind: bridge.KindSocketBroadcast, ContentType: bridge.SocketText, Headers: []byte("room"), Body: []byte("hi all")})
+			for _, c := range []*fws.Conn{a, b} {
+				_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, data, err := c.ReadMessage(); err != nil || string(data) != "hi all" {
+					t.Fatalf("member read %q %v", data, err)
+				}
+			}
+			r.respond(&bridge.Response{ID: sb.ID(), Kind: bridge.KindSocketLeave, Body: []byte("room")})
+			_ = a.Close() // a ends: it leaves its groups
+			deadline := time.Now().Add(5 * time.Second)
+			for r.hub.Members("room") != 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if r.hub.Members("room") != 0 {
+				t.Fatalf("members %d after leave and close", r.hub.Members("room"))
+			}
+		})
 	}
 }
 
 func TestCloseAllSends1012(t *testing.T) {
-	r := newRig(t, Config{})
-	c, _ := r.dial()
-	go func() {
-		if n := r.hub.CloseAll(1012, 5*time.Second); n != 1 {
-			t.Errorf("CloseAll closed %d", n)
-		}
-	}()
-	expectClose(t, c, 1012)
-	_ = c.Close()
-	r.closedWith(1012)
+	for _, opt := range []rigOpt{0, rigTCP} {
+		t.Run(fmt.Sprint(opt), func(t *testing.T) {
+			r := newRig(t, Config{}, opt)
+			c, _ := r.dial()
+			go func() {
+				if n := r.hub.CloseAll(1012, 5*time.Second); n != 1 {
+					t.Errorf("CloseAll closed %d", n)
+				}
+			}()
+			expectClose(t, c, 1012)
+			_ = c.Close()
+			r.closedWith(1012)
+		})
+	}
 }
 
 func TestReserveCapsConnections(t *testing.T) {

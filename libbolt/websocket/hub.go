@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	fws "github.com/fasthttp/websocket"
+
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 )
 
@@ -83,7 +85,12 @@ type Hub struct {
 	// closing is CloseAll's code once it ran: a socket that opens afterwards is closed
 	// with it at once.
 	closing atomic.Uint32
-	Stats   Stats
+	// writers write the plain sockets (writer.go); compressing counts the open sockets
+	// that negotiated permessage-deflate (a broadcast prepares its compressed form only
+	// when there are some).
+	writers     *writers
+	compressing atomic.Int64
+	Stats       Stats
 }
 
 // NewHub returns a hub; Run starts its heartbeat.
@@ -92,7 +99,7 @@ func NewHub(cfg Config) *Hub {
 		cfg.Now = time.Now
 	}
 	return &Hub{cfg: cfg, conns: map[*Conn]struct{}{}, groups: map[string]map[uint64]*bridge.Outbox{},
-		member: map[uint64][]string{}, stop: make(chan struct{})}
+		member: map[uint64][]string{}, stop: make(chan struct{}), writers: newWriters()}
 }
 
 // SetBroker makes broadcasts reach the other processes through br.
@@ -135,8 +142,13 @@ func (h *Hub) Run() {
 	}()
 }
 
-// Stop ends the heartbeat.
-func (h *Hub) Stop() { h.stopOnce.Do(func() { close(h.stop) }) }
+// Stop ends the heartbeat and the writers.
+func (h *Hub) Stop() {
+	h.stopOnce.Do(func() {
+		close(h.stop)
+		close(h.writers.stop)
+	})
+}
 
 // Tick runs one heartbeat round at now: a peer silent for ClientTimeout is dropped (the
 // handler sees 1006), one silent for HeartbeatInterval is pinged. A socket whose reader
@@ -263,9 +275,18 @@ func (h *Hub) Broadcast(group string, op uint8, data []byte) {
 	}
 }
 
-// fanOut queues msg for each local member. A member whose shared backlog is full is
-// closed with 1013 (try again later) instead of being buffered without bound.
+// fanOut queues msg for each local member. The frame is encoded once here, and shared by
+// every member's queue (and, with compressing members, compressed once: a prepared
+// message); each member costs a push onto its outbox and, when the member was idle, onto
+// its writer's queue (writer.go). A member whose shared backlog is full is closed with
+// 1013 (try again later) instead of being buffered without bound.
 func (h *Hub) fanOut(group string, op uint8, msg []byte) {
+	m := bridge.OutMsg{Op: op, Data: msg, Frame: appendFrame(make([]byte, 0, maxHeader+len(msg)), op, msg)}
+	if h.compressing.Load() > 0 {
+		if pm, err := fws.NewPreparedMessage(int(op), msg); err == nil {
+			m.Prepared = pm
+		}
+	}
 	h.mu.Lock()
 	members := h.groups[group]
 	outs := make([]*bridge.Outbox, 0, len(members))
@@ -274,8 +295,8 @@ func (h *Hub) fanOut(group string, op uint8, msg []byte) {
 	}
 	h.mu.Unlock()
 	for _, o := range outs {
-		if !o.Push(bridge.OutMsg{Op: op, Data: msg}) {
-			o.Fail(1013)
+		if !o.Push(m) {
+			o.Overflow()
 		}
 	}
 }

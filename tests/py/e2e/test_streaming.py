@@ -186,7 +186,7 @@ def _read_to_close(sock: socket.socket) -> bytes:
     return data
 
 
-def test_a_stream_is_sent_from_its_own_descriptor_and_closes_the_connection(bolt: BoltProcess) -> None:
+def test_a_stream_is_sent_by_its_own_goroutine_and_closes_the_connection(bolt: BoltProcess) -> None:
     """Streamed replies leave fasthttp after the head (libbolt/server/stream.go,
     detachStream): the head, built after every middleware, says chunked and Connection:
     close, the body is framed by the stream itself and the socket closes after the last

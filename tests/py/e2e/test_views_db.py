@@ -5,6 +5,7 @@ Routes: tests/py/project/viewsapp/api.py."""
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -355,3 +356,103 @@ def test_serializer_patch_runs_field_validators_and_pages_use_the_serializer(cli
     assert page["page_size"] == 3 and len(page["items"]) == 3
     first = page["items"][0]
     assert "body" not in first and first["headline"] == f"{first['title']} ({first['rating']})"
+
+
+# ---- the compiled SELECT of list and retrieve (django_bolt/_runtime/prepared.py) ---------------
+
+
+def _gadgets(c: httpx.Client) -> list[dict[str, Any]]:
+    made = []
+    for i, (active, price) in enumerate([(True, "12.50"), (False, "0.99"), (True, "100.00")]):
+        body = {
+            "uid": str(uuid.uuid4()),
+            "name": f"gadget {i}",
+            "made": f"2026-03-0{i + 1}T10:30:00+02:00",
+            "active": active,
+            "price": price,
+        }
+        r = c.post("/v/gadgets", json=body)
+        assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
+    # as read back (the created objects answer the offsets they were sent with)
+    return [c.get(f"/v/fn-gadgets/{pk}").json()[0] for pk in made]
+
+
+def test_compiled_list_and_retrieve_read_columns_as_django_does(client: httpx.Client) -> None:
+    c = client
+    made = _gadgets(c)
+    assert made[1]["active"] is False and made[0]["price"] == "12.50"
+    reference = c.get("/v/fn-gadgets").json()  # Django's own evaluation of the same QuerySet
+    for _ in range(6):  # the first request compiles, the next ones reuse it, on each ORM thread
+        assert c.get("/v/gadgets").json() == reference
+    assert all(g in reference for g in made)
+    assert made[0]["made"] in ("2026-03-01T08:30:00Z", "2026-03-01T08:30:00+00:00")
+    for g in made:
+        for _ in range(3):
+            assert c.get(f"/v/gadgets/{g['id']}").json() == g
+            assert c.get(f"/v/gadgets-by-uid/{g['uid']}").json() == g
+    assert c.get("/v/gadgets/99999999").json() == {"detail": "Not found"}
+    assert c.get("/v/gadgets/99999999").status_code == 404
+    assert c.get(f"/v/gadgets-by-uid/{uuid.uuid4()}").status_code == 404
+    assert c.get("/v/gadgets-by-uid/not-a-uuid").status_code == 422
+    # rows are read on every request: a deleted row is gone at once
+    assert c.delete(f"/v/gadgets/{made[2]['id']}").status_code == 204
+    assert made[2] not in c.get("/v/gadgets").json()
+    assert c.get(f"/v/gadgets/{made[2]['id']}").status_code == 404
+    assert c.get(f"/v/gadgets-by-uid/{made[2]['uid']}").status_code == 404
+
+
+def test_a_chained_get_queryset_keeps_its_filter(client: httpx.Client) -> None:
+    c = client
+    made = _gadgets(c)
+    active = c.get("/v/active-gadgets").json()
+    assert made[0] in active and made[1] not in active
+    assert all(g["active"] for g in active)
+    assert c.get(f"/v/active-gadgets/{made[1]['id']}").status_code == 404
+    assert c.get(f"/v/active-gadgets/{made[0]['id']}").json() == made[0]
+    # an empty class queryset (none()): no query at all, and the same answers
+    assert c.get("/v/no-gadgets").json() == []
+    assert c.get(f"/v/no-gadgets/{made[0]['id']}").status_code == 404
+
+
+# ---- serializer options over the socket -------------------------------------------------------
+
+
+def test_before_validators_max_items_and_hidden_fields(client: httpx.Client) -> None:
+    c = client
+    body = {"title": "  hi ", "count": " 7 ", "tags": [{"name": "a"}], "note": "kept"}
+    r = c.post("/v/ser-post", json=body)
+    assert r.status_code == 200, r.text
+    # the before validators saw the raw strings; the hidden field is still read and answered
+    assert r.json() == {"title": "hi", "count": 7, "tags": [{"name": "a"}], "note": "kept"}
+    r = c.post("/v/ser-post", json={"title": "x", "tags": [{"name": "a"}, {"name": "b"}, {"name": "c"}]})
+    assert r.status_code == 422
+    assert [(e["loc"], e["type"]) for e in r.json()["detail"]] == [(["body", "tags"], "too_long")]
+    r = c.post("/v/ser-post", json={"title": 5, "count": "seven", "tags": "no"})
+    assert r.status_code == 422
+    assert sorted(tuple(e["loc"]) for e in r.json()["detail"]) == [
+        ("body", "count"),
+        ("body", "tags"),
+        ("body", "title"),
+    ]
+    assert c.post("/v/ser-post", content=b"{broken").status_code == 422
+    schemas = c.get("/openapi.json").json()["components"]["schemas"]
+    request_schema = schemas["PostIn"]
+    assert "note" not in request_schema["properties"] and "title" in request_schema["properties"]
+    assert request_schema["properties"]["tags"]["maxItems"] == 2
+    response_schema = next(v for k, v in schemas.items() if k.startswith("PostInResponse"))
+    assert "note" not in response_schema["properties"]
+    assert "maxItems" not in response_schema["properties"]["tags"]  # responses are not limited
+
+
+def test_model_validators_run_on_patch_with_the_sent_fields(client: httpx.Client) -> None:
+    c = client
+    pk = c.post("/v/ser-articles", json={"title": "Patch model", "slug": "patch-model"}).json()["id"]
+    r = c.patch(f"/v/ser-articles/{pk}", json={"title": "same-thing", "slug": "same-thing"})
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {"type": "value_error", "loc": ["body"], "msg": "slug and title must differ", "input": None}
+    ]
+    assert c.get(f"/v/ser-articles/{pk}").json()["title"] == "Patch model"  # nothing saved
+    r = c.patch(f"/v/ser-articles/{pk}", json={"rating": 3})  # slug and title UNSET: the validator passes
+    assert r.status_code == 200 and r.json()["rating"] == 3

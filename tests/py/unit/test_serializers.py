@@ -3,7 +3,7 @@ responses through the in-process TestClient. Model-backed behaviour: tests/py/e2
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import pytest
@@ -11,7 +11,9 @@ import pytest
 from django_bolt import BoltAPI, BoltConfigError, RequestValidationError
 from django_bolt.openapi.document import build_document
 from django_bolt.serializers import (
+    UNSET,
     Email,
+    Nested,
     PositiveInt,
     Serializer,
     computed_field,
@@ -46,6 +48,10 @@ class User(Serializer):
     @computed_field
     def domain(self) -> str:
         return self.email.split("@")[1]
+
+
+class Line(Serializer):
+    sku: str
 
 
 class Account:
@@ -172,7 +178,9 @@ def test_excluded_fields_and_partial_form() -> None:
 
         @model_validator()
         def whole(self) -> None:
-            raise ValueError("model validators do not run on partial bodies")
+            # On a partial body the fields not sent are UNSET.
+            if self.title is not UNSET and self.title == self.internal:
+                raise ValueError("title and internal must differ")
 
     Patch = Doc.partial()
     p = Patch.model_validate({"internal": "y"})
@@ -180,8 +188,13 @@ def test_excluded_fields_and_partial_form() -> None:
     with pytest.raises(RequestValidationError) as info:
         Patch.model_validate({"title": ""})
     assert [e["loc"] for e in info.value.errors()] == [["body", "title"]]
+    with pytest.raises(RequestValidationError) as info:
+        Patch.model_validate({"title": "z", "internal": "z"})  # the model validator runs on PATCH too
+    assert info.value.errors() == [
+        {"type": "value_error", "loc": ["body"], "msg": "title and internal must differ", "input": None}
+    ]
     with pytest.raises(RequestValidationError):
-        Doc.model_validate({"title": "t"})  # the full form runs the model validator
+        Doc.model_validate({"title": "x"})  # the full form: internal defaults to "x"
     out = Doc.__bolt_output__
     assert "internal" not in out.__struct_fields__
 
@@ -200,9 +213,107 @@ def test_field_options_reach_the_schema() -> None:
     assert Old(x=2).dump() == {"x": 2, "y": 4}
 
 
-def test_only_after_validators_are_supported() -> None:
-    """docs/serializers.md, "Not done yet": mode="before" is a start-up error, not ignored."""
-    with pytest.raises(BoltConfigError, match="mode='after'"):
-        field_validator("email", mode="before")
+def test_unknown_validator_modes_are_start_up_errors() -> None:
+    with pytest.raises(BoltConfigError, match="'before' or 'after'"):
+        field_validator("email", mode="wrap")
     with pytest.raises(BoltConfigError, match="mode='after'"):
         model_validator(mode="before")
+
+
+class Order(Serializer):
+    id: int = field(read_only=True, default=0)
+    code: str
+    qty: int = 1
+    lines: Annotated[list[Line], Nested(Line, many=True, max_items=2)] = field(default_factory=list)
+    note: str = field(default="", include_in_schema=False)
+
+    @field_validator("qty", mode="before")
+    def qty_from_text(cls, value: Any) -> Any:
+        # before: the raw value (here "3" or " 3 "), converted to int by msgspec afterwards
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("qty", mode="before")
+    def no_words(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.isdigit():
+            raise ValueError("qty must be a number")
+        return int(value)
+
+    @field_validator("code")
+    def upper(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator()
+    def not_both(self) -> None:
+        if self.id is not UNSET and self.code == "X" and self.qty == 0:
+            raise ValueError("no X order of 0")
+
+    @computed_field(include_in_schema=False)
+    def twice(self) -> int:
+        return self.qty * 2
+
+
+def test_before_validators_see_the_raw_value_and_errors_are_collected() -> None:
+    o = Order.model_validate_json(b'{"code": "ab", "qty": " 3 "}')
+    assert (o.code, o.qty) == ("AB", 3)  # before (strip, int) then msgspec, then after (upper)
+    assert Order.model_validate({"code": "ab", "qty": "4"}).qty == 4
+    with pytest.raises(RequestValidationError) as info:
+        Order.model_validate_json(b'{"qty": "three", "lines": [1, 2, 3]}')
+    assert sorted((tuple(e["loc"]), e["type"]) for e in info.value.errors()) == [
+        (("body", "code"), "missing"),
+        (("body", "lines"), "too_long"),
+        (("body", "qty"), "value_error"),
+    ]
+    assert next(e for e in info.value.errors() if e["loc"] == ["body", "qty"])["input"] == "three"
+    with pytest.raises(RequestValidationError):
+        Order.model_validate_json(b"[1, 2]")
+    with pytest.raises(RequestValidationError):
+        Order.model_validate_json(b"{nope")
+    # an object with attributes goes through the before validators too
+    o = Order.model_validate(type("Obj", (), {"code": "cd", "qty": "5"})())
+    assert (o.code, o.qty) == ("CD", 5)
+    # a PATCH body: before validators only on the fields sent
+    Patch = Order.__bolt_input__.partial()
+    assert Patch.model_validate({"qty": " 2 "}).qty == 2 and Patch.model_validate({}).qty is UNSET
+
+
+def test_max_items_limits_request_bodies_not_responses() -> None:
+    with pytest.raises(RequestValidationError) as info:
+        Order.model_validate({"code": "a", "lines": [{"sku": "1"}, {"sku": "2"}, {"sku": "3"}]})
+    assert [e["loc"] for e in info.value.errors()] == [["body", "lines"]]
+    assert len(Order.model_validate({"code": "a", "lines": [{"sku": "1"}, {"sku": "2"}]}).lines) == 2
+    out = Order.__bolt_output__
+    many = msgspec.convert({"code": "a", "lines": [{"sku": str(i)} for i in range(5)]}, out)
+    assert len(many.lines) == 5  # a response may hold more
+    with pytest.raises(BoltConfigError, match="many=True"):
+        Nested(Line, max_items=2)
+    with pytest.raises(BoltConfigError, match=">= 0"):
+        Nested(Line, many=True, max_items=-1)
+
+
+def test_request_form_runs_model_validators_with_read_only_fields_unset() -> None:
+    form = Order.__bolt_input__
+    assert "id" not in form.__struct_fields__
+    assert form.model_validate({"code": "x", "qty": 0}).qty == 0  # id is UNSET: the validator passes
+    with pytest.raises(RequestValidationError):
+        Order.model_validate({"code": "x", "qty": 0})  # the full form has id = 0
+
+
+def test_hidden_fields_are_left_out_of_the_schema_but_still_work() -> None:
+    api = BoltAPI()
+
+    @api.post("/orders")
+    async def create(data: Order) -> Order:
+        return data
+
+    doc = build_document(api.routes)
+    schemas = doc["components"]["schemas"]
+    assert "note" not in schemas["Order"]["properties"] and "code" in schemas["Order"]["properties"]
+    assert schemas["Order"]["properties"]["lines"]["maxItems"] == 2
+    response = next(v for k, v in schemas.items() if k.startswith("OrderResponse"))
+    assert set(response["properties"]) == {"id", "code", "qty", "lines"}  # no note, no twice
+    with TestClient(api) as c:
+        r = c.post("/orders", json={"code": "ab", "qty": "2", "note": "hi"})
+        assert r.status_code == 200, r.text
+        assert r.json() == {"id": 0, "code": "AB", "qty": 2, "lines": [], "note": "hi", "twice": 4}
+        r = c.post("/orders", json={"code": "ab", "lines": [{"sku": "a"}] * 3})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "lines"]

@@ -1,6 +1,9 @@
 """Class-based views, pagination and filtering over real models, for tests/py/e2e/test_views_db.py."""
 
-from typing import Annotated, Literal
+import datetime
+import decimal
+import uuid
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -19,6 +22,7 @@ from django_bolt import (
 )
 from django_bolt.filtering import filter as filter_by
 from django_bolt.serializers import (
+    UNSET,
     Nested,
     Serializer,
     Slug,
@@ -30,7 +34,7 @@ from django_bolt.serializers import (
     model_validator,
 )
 
-from .models import Article, Author
+from .models import Article, Author, Gadget
 from .paging import ThreePerPage
 
 api = BoltAPI(prefix="/v")
@@ -155,7 +159,8 @@ class ArticleSerializer(Serializer):
 
     @model_validator()
     def slug_differs(self) -> None:
-        if self.slug == self.title:
+        # Also runs on PATCH bodies, where the fields not sent are UNSET.
+        if self.slug is not UNSET and self.slug == self.title:
             raise ValueError("slug and title must differ")
 
     @computed_field
@@ -235,3 +240,96 @@ class SerializedPaged(ReadOnlyModelViewSet):
     queryset = Article.objects.select_related("author").order_by("id")
     serializer_class = ArticleSerializer
     pagination_class = ThreePerPage
+
+
+# ---- the compiled SELECT of ViewSets (django_bolt/_runtime/prepared.py) -----------------------
+
+
+class GadgetOut(msgspec.Struct):
+    id: int
+    uid: uuid.UUID
+    name: str
+    active: bool
+    price: decimal.Decimal
+    made: datetime.datetime
+
+
+class GadgetIn(msgspec.Struct):
+    uid: uuid.UUID
+    name: str
+    made: datetime.datetime
+    active: bool = True
+    price: decimal.Decimal = decimal.Decimal(0)
+
+
+@api.viewset("/gadgets")
+class Gadgets(ModelViewSet):
+    queryset = Gadget.objects.order_by("id")
+    serializer_class = GadgetOut
+    create_serializer_class = GadgetIn
+
+
+@api.viewset("/gadgets-by-uid")
+class GadgetsByUid(ReadOnlyModelViewSet):
+    queryset = Gadget.objects.order_by("id")
+    serializer_class = GadgetOut
+    lookup_field = "uid"
+
+
+@api.viewset("/active-gadgets")
+class ActiveGadgets(ReadOnlyModelViewSet):
+    """get_queryset chains a filter on the class queryset: Django's path, with the filter."""
+
+    queryset = Gadget.objects.order_by("id")
+    serializer_class = GadgetOut
+
+    async def get_queryset(self) -> Any:
+        queryset = await super().get_queryset()
+        return queryset.filter(active=True)
+
+
+@api.viewset("/no-gadgets")
+class NoGadgets(ReadOnlyModelViewSet):
+    queryset = Gadget.objects.none()
+    serializer_class = GadgetOut
+
+
+@api.get("/fn-gadgets")
+async def fn_gadgets() -> list[GadgetOut]:
+    """The same rows through Django's own path (a function route): the reference."""
+    return Gadget.objects.order_by("id")  # type: ignore[return-value]
+
+
+@api.get("/fn-gadgets/{pk}")
+async def fn_gadget(pk: int) -> list[GadgetOut]:
+    return Gadget.objects.filter(pk=pk)  # type: ignore[return-value]
+
+
+# ---- serializer options through a real server ---------------------------------------------
+
+
+class TagIn(Serializer):
+    name: str
+
+
+class PostIn(Serializer):
+    title: str
+    count: int = 0
+    tags: Annotated[list[TagIn], Nested(TagIn, many=True, max_items=2)] = field(default_factory=list)
+    note: str = field(default="", include_in_schema=False)
+
+    @field_validator("count", mode="before")
+    def count_from_text(cls, value: Any) -> Any:
+        # before: the raw JSON value, which may be a string like " 7 "
+        return int(value.strip()) if isinstance(value, str) else value
+
+    @field_validator("title", mode="before")
+    def title_is_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("title must be text")
+        return value.strip()
+
+
+@api.post("/ser-post")
+async def ser_post(data: PostIn) -> PostIn:
+    return data

@@ -16,3 +16,14 @@ class Article(models.Model):
     rating = models.IntegerField(default=0)
     author = models.ForeignKey(Author, on_delete=models.CASCADE, null=True, related_name="articles")
     slug = models.SlugField(max_length=100, unique=True)
+
+
+class Gadget(models.Model):
+    """Columns whose values Django converts after reading (booleans and datetimes on SQLite,
+    decimals, UUIDs): the compiled-SELECT path of ViewSets must read them as Django does."""
+
+    uid = models.UUIDField(unique=True)
+    name = models.CharField(max_length=50)
+    active = models.BooleanField(default=True)
+    price = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    made = models.DateTimeField()
