@@ -45,7 +45,7 @@ from .encoding import (
 from .jsonenc import json_encode
 from .middleware import ChainJSON, encode_chain_json, untouched
 from .orm import ORM_TYPES, OrmJob, OrmReturns, Outcome, bind_lane, current_pool, encode_orm
-from .streaming import Streamer
+from .streaming import NO_CONTEXT, Streamer
 from .websocket import Sockets
 
 _REQ_SIZE = REQ_HEADER.size
@@ -371,7 +371,7 @@ class Dispatcher:
         self.streams[rid] = streamer
         task = self.loop.create_task(streamer.run())
         self.tasks[rid] = task
-        task.add_done_callback(functools.partial(self._stream_done, rid))
+        task.add_done_callback(functools.partial(self._stream_done, rid), context=NO_CONTEXT)
 
     def _stream_done(self, rid: int, task: asyncio.Task[Any]) -> None:
         if self.tasks.get(rid) is task:

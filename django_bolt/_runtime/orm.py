@@ -38,6 +38,7 @@ from django.db.models.query import ModelIterable
 from .._routing.models import response_model_from
 from .._routing.plans import list_item
 from ..db import default_orm_threads
+from .orm_sql import values_rows
 from .prepared import ORIGIN, select
 
 if TYPE_CHECKING:
@@ -414,8 +415,8 @@ def _evaluate(result: Any, route: Route) -> Any:
                     return rows
             fields = _projection(route, result)
             # Without a projection the response model reads the instances' attributes.
-            return list(result.values(*fields)) if fields else list(result)
-        return list(result.values())
+            return values_rows(result, fields) if fields else list(result)
+        return values_rows(result, None)
     if route.outputs:
         return result
     return {f.attname: getattr(result, f.attname) for f in result._meta.concrete_fields}

@@ -11,6 +11,7 @@ closes the generator.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import json
 import re
@@ -33,6 +34,11 @@ WINDOW = STREAM_WINDOW
 PING = b": ping\n\n"
 
 _DONE: Any = object()
+#: The context of the server's own per-stream callbacks (ping timers, the end of a stream's
+#: task), which read no context variable. Passed explicitly: asyncio copies the current
+#: context for every callback otherwise, one more object per stream that each full
+#: collection walks (bench/RESULTS.md, issue 20).
+NO_CONTEXT = contextvars.Context()
 _LINES = re.compile(r"\r\n|\r|\n")
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -130,14 +136,21 @@ async def _aclose(it: Any) -> None:
         await close()
 
 
+def item_encoder(response: StreamingResponse) -> Callable[[Any], bytes]:
+    """How each item of the response's content becomes body bytes: SSE framing for an
+    EventSourceResponse, else str (UTF-8) or bytes as they are."""
+    return sse_frame if isinstance(response, EventSourceResponse) else _as_bytes
+
+
 async def chunks(response: StreamingResponse) -> AsyncGenerator[bytes, None]:
-    """The response's body as bytes chunks, SSE framing included. An EventSourceResponse's
-    keep-alive pings are not here: ``Streamer`` sends them from a timer of its own."""
+    """The response's body as bytes chunks, SSE framing included (``Streamer`` iterates the
+    same way without this generator). An EventSourceResponse's keep-alive pings are not
+    here: ``Streamer`` sends them from a timer of its own."""
     source = _source(response.stream)
-    sse = isinstance(response, EventSourceResponse)
+    encode = item_encoder(response)
     try:
         async for item in source:
-            yield sse_frame(item) if sse else _as_bytes(item)
+            yield encode(item)
     finally:
         await _aclose(source)
 
@@ -195,7 +208,7 @@ class Streamer:
                 self.dispatcher.schedule_flush()
             self.last_sent = now
             wait = interval
-        self.ping_timer = loop.call_later(wait, self._ping, interval)
+        self.ping_timer = loop.call_later(wait, self._ping, interval, context=NO_CONTEXT)
 
     def grant(self, n: int) -> None:
         """Go took ``n`` more chunks off the stream's queue."""
@@ -207,14 +220,20 @@ class Streamer:
     async def run(self) -> None:
         d, rid, response = self.dispatcher, self.rid, self.response
         loop = d.loop
-        body = chunks(response)
+        # What chunks() does, without its generator: iterated here, the handler's generator
+        # is the only one per stream (one async generator, its frame, its finalizer weakref
+        # and an `asend` per event fewer; every object a stream keeps alive is walked by each
+        # full collection of the loop thread, see bench/RESULTS.md, issue 20).
+        source = _source(response.stream)
+        encode = item_encoder(response)
         interval = response.ping_interval if isinstance(response, EventSourceResponse) else None
         if interval is not None:
             self.last_sent = loop.time()
-            self.ping_timer = loop.call_later(interval, self._ping, interval)
+            self.ping_timer = loop.call_later(interval, self._ping, interval, context=NO_CONTEXT)
         failed = STREAM_OK
         try:
-            async for chunk in body:
+            async for item in source:
+                chunk = encode(item)
                 if not chunk:
                     continue
                 while self.credits <= 0:
@@ -235,7 +254,7 @@ class Streamer:
             if self.ping_timer is not None:
                 self.ping_timer.cancel()  # no ping after the end record
                 self.ping_timer = None
-            await body.aclose()  # closes the handler's generator (GeneratorExit at its yield)
+            await _aclose(source)  # closes the handler's generator (GeneratorExit at its yield)
             d.streams.pop(rid, None)
         d.append_record(rid, KIND_STREAM_END, 0, failed, b"", b"")
         d.schedule_flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -260,6 +261,12 @@ async def _serve_http(
     set_file_roots(file_roots_with_docs(opts.settings.FILE_RESPONSE_ROOTS, opts.settings.DOCS_ASSETS_DIR))
     dispatcher = Dispatcher(lib, handle, routes, loop, opts.debug)
     fd = lib.bolt_wake_fd(handle)
+    # Latency: what is alive now (Django, the apps, the route table) lives as long as the
+    # process. Frozen (after collecting start-up garbage), it is no longer walked by every
+    # full collection, a pause of the loop thread that grew with it: ~25 ms for the
+    # example project's 68k objects here (bench/RESULTS.md, issue 20).
+    gc.collect()
+    gc.freeze()
     try:
         port = lib.bolt_start(handle)
         if port < 0:

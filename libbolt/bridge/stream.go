@@ -18,10 +18,41 @@ const StreamWindow = 16
 // without the final chunk, so the client sees a truncated body rather than a complete one.
 var ErrStreamAborted = errors.New("bridge: streamed reply aborted")
 
+// chunkRoom is the room put leaves before a chunk for its HTTP/1.1 chunk-size line (up to
+// 8 hex digits and CRLF; a record body is below 4 GiB); the CRLF that ends the chunk follows
+// the data. A detached stream (WriteChunks) writes a chunk with its framing in one Write,
+// without copying it again.
+const chunkRoom = 10
+
+// lastChunk ends a chunked body (no trailers).
+var lastChunk = []byte("0\r\n\r\n")
+
 type streamMsg struct {
-	data   []byte
+	frame  []byte // [chunkRoom][data]["\r\n"]; the size line ends at chunkRoom
+	start  int    // where the size line starts in frame
 	end    bool
 	failed bool
+}
+
+// data is the chunk's bytes without the framing.
+func (m *streamMsg) data() []byte { return m.frame[chunkRoom : len(m.frame)-2] }
+
+// frameChunk copies body into a buffer laid out as "<hex size>\r\n<body>\r\n", the size
+// line right-aligned in the chunkRoom bytes before the body.
+func frameChunk(body []byte) ([]byte, int) {
+	f := make([]byte, chunkRoom+len(body)+2)
+	copy(f[chunkRoom:], body)
+	f[len(f)-2], f[len(f)-1] = '\r', '\n'
+	i := chunkRoom - 2
+	f[i], f[i+1] = '\r', '\n'
+	for v := len(body); ; v >>= 4 {
+		i--
+		f[i] = "0123456789abcdef"[v&15]
+		if v < 16 {
+			break
+		}
+	}
+	return f, i
 }
 
 // Stream is the body of a streamed reply, read by fasthttp as the response body stream
@@ -54,7 +85,7 @@ func (st *Stream) put(r *Response) bool {
 		if len(r.Body) == 0 {
 			return true
 		}
-		m.data = append([]byte(nil), r.Body...) // the batch buffer is reused after the call
+		m.frame, m.start = frameChunk(r.Body) // the batch buffer is reused after the call
 	}
 	select {
 	case st.msgs <- m:
@@ -82,7 +113,7 @@ func (st *Stream) Read(p []byte) (int, error) {
 				st.ended = true
 				return 0, io.EOF
 			}
-			st.cur = m.data
+			st.cur = m.data()
 			st.b.credit(st.slot)
 		case <-st.stop:
 			return 0, ErrStreamAborted
@@ -120,7 +151,7 @@ func (st *Stream) WriteTo(w io.Writer) (int64, error) {
 					st.ended = true
 					return written, nil
 				}
-				st.cur = m.data
+				st.cur = m.data()
 				st.b.credit(st.slot)
 			case <-st.stop:
 				return written, ErrStreamAborted
@@ -134,6 +165,37 @@ func (st *Stream) WriteTo(w io.Writer) (int64, error) {
 		st.cur = st.cur[n:]
 		if err != nil {
 			return written, err
+		}
+	}
+}
+
+// WriteChunks writes the body in HTTP/1.1 chunked coding straight to w, a connection the
+// stream owns (see server.detachStream): each chunk with its framing in one Write, then the
+// last chunk once the end record arrives. No buffer is held between chunks.
+func (st *Stream) WriteChunks(w io.Writer) error {
+	for {
+		select {
+		case m := <-st.msgs:
+			if m.end {
+				if m.failed {
+					return ErrStreamAborted
+				}
+				st.ended = true
+				if st.BeforeWrite != nil {
+					st.BeforeWrite()
+				}
+				_, err := w.Write(lastChunk)
+				return err
+			}
+			st.b.credit(st.slot)
+			if st.BeforeWrite != nil {
+				st.BeforeWrite()
+			}
+			if _, err := w.Write(m.frame[m.start:]); err != nil {
+				return err
+			}
+		case <-st.stop:
+			return ErrStreamAborted
 		}
 	}
 }

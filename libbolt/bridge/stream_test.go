@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -259,4 +260,67 @@ func TestStreamWriteToReportsAFailedGenerator(t *testing.T) {
 		t.Fatalf("writes %q", w.writes)
 	}
 	_ = s.Stream.Close()
+}
+
+// WriteChunks frames each chunk itself (size line, data, CRLF) in one Write, skips empty
+// chunks and ends with the last chunk; a failed generator gets no last chunk.
+func TestStreamWriteChunksFramesEachChunkInOneWrite(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	id := s.ID()
+	big := string(make([]byte, 0x1abc))
+	var batch []byte
+	for _, c := range []string{"ab", "", big, "0123456789abcdef"} {
+		batch = append(batch, streamRecord(id, KindChunk, 0, c)...)
+	}
+	batch = append(batch, streamRecord(id, KindStreamEnd, 0, "")...)
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	var w writesRecorder
+	if err := s.Stream.WriteChunks(&w); err != nil {
+		t.Fatalf("WriteChunks: %v", err)
+	}
+	want := []string{"2\r\nab\r\n", "1abc\r\n" + big + "\r\n", "10\r\n0123456789abcdef\r\n", "0\r\n\r\n"}
+	if len(w.writes) != len(want) {
+		t.Fatalf("writes %q", w.writes)
+	}
+	for i := range want {
+		if w.writes[i] != want[i] {
+			t.Fatalf("write %d = %q, want %q", i, w.writes[i], want[i])
+		}
+	}
+	_ = s.Stream.Close()
+	if recs := pollAll(t, b); len(recs) != 0 { // complete: no cancel
+		t.Fatalf("unexpected records %+v", recs)
+	}
+
+	s = startStream(t, b)
+	batch = append(streamRecord(s.ID(), KindChunk, 0, "ab"), streamRecord(s.ID(), KindStreamEnd, 1, "")...)
+	if refused, err := b.Respond(batch); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	w = writesRecorder{}
+	if err := s.Stream.WriteChunks(&w); !errors.Is(err, ErrStreamAborted) {
+		t.Fatalf("WriteChunks error %v, want ErrStreamAborted", err)
+	}
+	if len(w.writes) != 1 || w.writes[0] != "2\r\nab\r\n" {
+		t.Fatalf("writes %q", w.writes)
+	}
+	_ = s.Stream.Close()
+}
+
+func TestFrameChunkSizeLines(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 15, 16, 255, 4096, 1 << 20} {
+		f, start := frameChunk(make([]byte, n))
+		line := string(f[start:chunkRoom])
+		if want := strconv.FormatInt(int64(n), 16) + "\r\n"; line != want {
+			t.Fatalf("size line for %d = %q, want %q", n, line, want)
+		}
+		if string(f[len(f)-2:]) != "\r\n" || len(f) != chunkRoom+n+2 {
+			t.Fatalf("frame of %d bytes is %d long", n, len(f))
+		}
+	}
 }

@@ -86,7 +86,8 @@ type countedConn struct {
 	// frame's heads.
 	frame framing
 	reqs  int
-	// detached: a WebSocket took the connection over (websocket.go); fasthttp's Close
+	// detached: a WebSocket or a streamed reply took the connection over (websocket.go,
+	// stream.go); fasthttp's Close
 	// after the hijack leaves it open, and closeDetached closes it when the socket ends.
 	detached atomic.Bool
 }

@@ -66,6 +66,8 @@ type Server struct {
 	socketsClosing atomic.Bool    // Stop began: upgrades are refused 503
 
 	connErrors *logline.ConnErrors // fasthttp's Logger: no request bytes in log lines
+
+	detached atomic.Int64 // streamed replies written from their own goroutine (stream.go)
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -254,6 +256,7 @@ func (s *Server) Stop(grace time.Duration) error {
 	// the 503s were written, and the stopping flag was cleared, so those connections were
 	// kept alive instead of closed.
 	s.socketsClosing.Store(true)
+	stopDeadline := time.Now().Add(grace + time.Second)
 	socketsDeadline := time.Now().Add(grace - min(grace/4, time.Second))
 	abandon := time.AfterFunc(grace, func() {
 		n := s.Bridge.AbandonAll()
@@ -272,6 +275,12 @@ func (s *Server) Stop(grace time.Duration) error {
 	// Open WebSockets may end on their own until the deadline; the rest are closed 1012
 	// (Service Restart) early enough for Python to hear it before requests are abandoned.
 	s.closeSockets(socketsDeadline)
+	// Streamed replies that left fasthttp (detachStream) get the grace period fasthttp's
+	// Shutdown gave them when it served them: they end on their own or are aborted by the
+	// abandon timer.
+	for s.detached.Load() > 0 && time.Now().Before(stopDeadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	// Shutdown does not wait for hijacked connections (HTTP/1.0 streamed replies, see
 	// stream.go): end their streams now rather than leave them waiting for Python.
 	s.Bridge.AbandonAll()

@@ -20,18 +20,103 @@ func (s *Server) startStream(ctx *fasthttp.RequestCtx, slot *bridge.Slot) {
 		st.Close() // cancels the generator and releases the slot
 		return
 	}
-	// Headers go out at once: an event-stream client waits for them before the first event.
-	ctx.Response.ImmediateHeaderFlush = true
-	// fasthttp sets the write deadline once per response; a stream may run far longer, so
-	// each chunk gets WRITE_TIMEOUT of its own (a client that stops reading is cut off).
-	if conn, wt := ctx.Conn(), ms(s.cfg.WriteTimeoutMs); conn != nil {
-		st.BeforeWrite = func() { _ = conn.SetWriteDeadline(time.Now().Add(wt)) }
-	}
+	wt := ms(s.cfg.WriteTimeoutMs)
 	if !ctx.Request.Header.IsHTTP11() {
+		// fasthttp sets the write deadline once per response; a stream may run far longer,
+		// so each chunk gets WRITE_TIMEOUT of its own (a client that stops reading is cut off).
+		if conn := ctx.Conn(); conn != nil && wt > 0 {
+			st.BeforeWrite = func() { _ = conn.SetWriteDeadline(time.Now().Add(wt)) }
+		}
 		streamUntilClose(ctx, st)
 		return
 	}
+	// 204 and 304 carry no body: fasthttp writes their head alone.
+	if cc, ok := ctx.Conn().(*countedConn); ok && !ctx.IsHead() && slot.Reply.Status != 204 && slot.Reply.Status != 304 {
+		if isTCP(cc.Conn) {
+			s.detachStream(ctx, cc, st, wt)
+			return
+		}
+	}
+	// Not a TCP connection (the in-memory test listener), HEAD, 204 or 304: fasthttp writes
+	// the head and the body (if any) from the stream.
+	ctx.Response.ImmediateHeaderFlush = true // an event-stream client waits for the head
+	if conn := ctx.Conn(); conn != nil && wt > 0 {
+		st.BeforeWrite = func() { _ = conn.SetWriteDeadline(time.Now().Add(wt)) }
+	}
 	ctx.SetBodyStream(st, -1) // -1: chunked transfer encoding
+}
+
+// detachStream sends a streamed reply from a goroutine of its own, so that fasthttp lets
+// go of the connection once the head is out.
+//
+// Memory: served by fasthttp, an open stream held the connection's 16 KiB read buffer,
+// 16 KiB write buffer, RequestCtx and the grown stack of its worker goroutine for its whole
+// life: ~30 KB of RSS per stream, 374 MB for 10,000 SSE streams (bench/RESULTS.md, issue
+// 20). So the hijack handler writes the head (built by fasthttp after every middleware ran,
+// as it would have written it), marks the connection detached (fasthttp's Close after the
+// handler is then a no-op, as for WebSockets) and returns: fasthttp releases its buffers,
+// ctx and worker, and the stream goroutine writes the chunks (a goroutine stack, the Stream
+// and its queue: a few KB per stream) and closes the connection at the end. The price: the
+// connection closes after the body (Connection: close in the head), where it was kept
+// alive before.
+func (s *Server) detachStream(ctx *fasthttp.RequestCtx, cc *countedConn, st *bridge.Stream, wt time.Duration) {
+	held := &heldStream{Stream: st}
+	// Middleware after this handler see a streamed reply (compression leaves it alone); if
+	// fasthttp never runs the hijack handler, resetting the ctx closes the stream.
+	ctx.SetBodyStream(held, -1)
+	ctx.SetConnectionClose()
+	ctx.HijackSetNoResponse(true)
+	ctx.Hijack(func(c net.Conn) {
+		// Still fasthttp's ctx here (released once this returns): its head is final now.
+		head := ctx.Response.Header.Header()
+		if wt > 0 {
+			_ = c.SetWriteDeadline(time.Now().Add(wt))
+		}
+		if _, err := c.Write(head); err != nil {
+			return // the client is gone: fasthttp closes the connection, the ctx the stream
+		}
+		cc.detached.Store(true) // fasthttp's Close after this returns leaves it open
+		s.detached.Add(1)
+		held.detached = true // resetting the ctx (after this returns) leaves the stream open
+		go s.pumpStream(cc, st, wt)
+	})
+}
+
+// heldStream is a detached reply's body stream as fasthttp's ctx holds it until the hijack
+// handler returns; Close does nothing once the stream goroutine owns the stream. Read on
+// the same goroutine as Close (fasthttp resets the ctx in the hijack goroutine).
+type heldStream struct {
+	*bridge.Stream
+	detached bool
+}
+
+func (h *heldStream) Close() error {
+	if h.detached {
+		return nil
+	}
+	return h.Stream.Close()
+}
+
+// pumpStream writes a detached stream to its connection until the body ends or fails,
+// then closes the connection (which gives its place under MAX_CONNECTIONS back).
+func (s *Server) pumpStream(cc *countedConn, st *bridge.Stream, wt time.Duration) {
+	defer s.detached.Add(-1)
+	defer func() { _ = cc.closeDetached() }()
+	defer st.Close() // a body that did not end: Python cancels the generator
+	if wt > 0 {
+		st.BeforeWrite = func() { _ = cc.SetWriteDeadline(time.Now().Add(wt)) }
+	}
+	_ = st.WriteChunks(cc)
+}
+
+// isTCP: a TCP connection under the listener wrappers (linger). The in-memory listener of
+// the test client keeps fasthttp's own body stream.
+func isTCP(c net.Conn) bool {
+	switch c.(type) {
+	case *net.TCPConn, *lingerConn:
+		return true
+	}
+	return false
 }
 
 // streamUntilClose answers an HTTP/1.0 request, which cannot read chunked coding (RFC 9112

@@ -151,3 +151,11 @@ def test_dev_mode_logs_are_readable_text(start_bolt: Callable[..., BoltProcess])
     line = next(x for x in server.log().splitlines() if "GET /raise: unhandled exception" in x)
     assert not line.startswith("{")
     assert " ERROR django_bolt[worker " in line
+
+
+def test_start_up_objects_are_frozen_out_of_the_collector(bolt: BoltProcess) -> None:
+    """Everything alive when serving starts (Django, the apps, the routes) is frozen, so a full
+    collection walks only what requests created since (django_bolt/_server/serve.py)."""
+    state = httpx.get(f"{bolt.url}/gc", timeout=10).json()
+    assert state["frozen"] > 10_000  # the test project's modules, settings, routes...
+    assert state["tracked"] < state["frozen"]  # what the collector still walks

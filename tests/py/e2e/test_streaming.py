@@ -177,3 +177,62 @@ def test_sigterm_with_an_open_stream_ends_it_and_exits(start_bolt: Callable[...,
     sock.close()
     assert not data.endswith(b"0\r\n\r\n"), "a stream cut by shutdown must not look complete"
     assert (tmp_path / "closed-term").exists(), "the generator was not closed at shutdown"
+
+
+def _read_to_close(sock: socket.socket) -> bytes:
+    data = b""
+    while more := sock.recv(65536):
+        data += more
+    return data
+
+
+def test_a_stream_is_sent_by_its_own_goroutine_and_closes_the_connection(bolt: BoltProcess) -> None:
+    """Streamed replies leave fasthttp after the head (libbolt/server/stream.go,
+    detachStream): the head, built after every middleware, says chunked and Connection:
+    close, the body is framed by the stream itself and the socket closes after the last
+    chunk."""
+    with socket.create_connection(("127.0.0.1", bolt.port), timeout=10) as sock:
+        sock.sendall(b"GET /stream/chunks?n=3 HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\n\r\n")
+        data = _read_to_close(sock)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Transfer-Encoding: chunked" in head and b"Connection: close" in head
+    assert b"Content-Length" not in head
+    assert b"Access-Control-Allow-Origin: https://app.example" in head  # CORS runs after the handler
+    assert b"x-kind: chunks" in head.lower()
+    assert body == b"2\r\n0\n\r\n2\r\n1\n\r\n2\r\n2\n\r\n0\r\n\r\n"
+
+
+def test_open_streams_keep_their_place_under_max_connections(start_bolt: Callable[..., BoltProcess]) -> None:
+    """A detached stream still counts as an open connection until its body ends, once."""
+    server = start_bolt(env={"TEST_MAX_CONNECTIONS": "2"})
+    streams: list[socket.socket] = []
+    deadline = time.monotonic() + 10
+    try:
+        while len(streams) < 2:  # the readiness probe's connection may linger briefly
+            sock = _raw_get(server, "/stream/forever?tag=cap")
+            if b"tick" in _read_until(sock, b"tick"):
+                streams.append(sock)
+                continue
+            sock.close()
+            assert time.monotonic() < deadline, "never got two streams open"
+            time.sleep(0.05)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert _read_to_close(sock).startswith(b"HTTP/1.1 503 "), "a third connection was served"
+        streams.pop().close()  # its place comes back once the server notices (next tick's write)
+        while True:
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+                sock.sendall(b"GET /stream/chunks?n=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+                reply = _read_to_close(sock)
+            if reply.startswith(b"HTTP/1.1 200 "):
+                break
+            assert time.monotonic() < deadline + 10, "the closed stream's place never came back"
+            time.sleep(0.1)
+        # The finished stream gave its place back too: another one fits, and the cap still holds.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"GET /stream/chunks?n=1 HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert _read_to_close(sock).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in streams:
+            sock.close()

@@ -127,3 +127,23 @@ async def ws_echo(websocket: WebSocket) -> None:
     await websocket.accept()
     async for text in websocket.iter_text():
         await websocket.send_text(text)
+
+
+# ---- issue 20: SSE streams for bench/sseload, the same handler as examples/demo/api.py's.
+import asyncio  # noqa: E402
+import time  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
+
+from django_bolt import EventSourceResponse  # noqa: E402
+
+
+@api.get("/bench/sse", response_class=EventSourceResponse)
+async def bench_sse(interval: float = 1.0) -> AsyncIterator[str]:
+    """One event per `interval` seconds, its data the server's clock (time.time_ns()) at the
+    moment the generator yields it (bench/sseload measures arrival minus data). django-bolt
+    0.13 sends a yielded str as it is (its framing is for objects and ServerSentEvent), so
+    the event is framed here, the cheapest form; its keep-alive pings keep their default
+    (15 s), as ours."""
+    while True:
+        yield f"data: {time.time_ns()}\n\n"
+        await asyncio.sleep(interval)

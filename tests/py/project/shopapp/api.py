@@ -4,14 +4,17 @@ model returns, and the mistakes the server must survive."""
 import asyncio
 import threading
 import time
+from typing import Any
 
 import msgspec
 from asgiref.sync import sync_to_async
 from django.core.exceptions import PermissionDenied, SuspiciousOperation, ValidationError
 from django.db import connection
+from django.db.models import F, Q
 from django.http import Http404
 
 from django_bolt import BoltAPI, HTTPException
+from django_bolt._runtime import orm_sql
 from django_bolt.shortcuts import aget_list_or_404, aget_object_or_404
 
 from .models import Order, Product
@@ -241,3 +244,62 @@ async def raise_plain_validation_error():
 @api.get("/django-errors/suspicious")
 async def raise_suspicious():
     raise SuspiciousOperation("attacker-controlled detail")
+
+
+# ---- returned QuerySets of many shapes: the compiled-SQL cache (django_bolt/_runtime/orm_sql.py)
+
+
+def _shaped(shape: str, a: int, b: int, names: str, order: str, start: int, stop: int) -> Any:
+    """The QuerySet of one shape: the same arguments give the same query."""
+    qs = Product.objects.all()
+    if shape == "range":
+        qs = qs.filter(price__gte=a, price__lt=b)
+    elif shape == "in":
+        qs = qs.filter(name__in=names.split(","))  # another length: another SQL
+    elif shape == "or":
+        qs = qs.filter(Q(price=a) | Q(stock=b))
+    elif shape == "not":
+        qs = qs.exclude(price__gte=a)
+    elif shape == "null":
+        qs = qs.filter(name__startswith=names) if names else qs.filter(name__isnull=True)
+    elif shape == "none":
+        qs = qs.none()
+    elif shape == "empty-in":
+        qs = qs.filter(name__in=[])
+    elif shape == "join":  # not cached: a join
+        qs = qs.filter(orders__quantity__gte=a).distinct()
+    elif shape == "annotated":  # not cached: an annotation
+        qs = qs.annotate(doubled=F("price") * 2).filter(doubled__gte=a)
+    if order:
+        qs = qs.order_by(*order.split(","))
+    if stop:
+        qs = qs[start:stop]
+    elif start:
+        qs = qs[start:]
+    return qs
+
+
+@api.get("/shaped", response_model=list[ProductOut])
+async def shaped(
+    shape: str = "", a: int = 0, b: int = 0, names: str = "", order: str = "", start: int = 0, stop: int = 0
+):
+    """Returned: evaluated on the ORM threads (with a cached plan when the shape allows)."""
+    return _shaped(shape, a, b, names, order, start, stop)
+
+
+@api.get("/shaped/django")
+async def shaped_by_django(
+    shape: str = "", a: int = 0, b: int = 0, names: str = "", order: str = "", start: int = 0, stop: int = 0
+):
+    """The same rows as Django's own iteration gives them."""
+    qs = _shaped(shape, a, b, names, order, start, stop).values("id", "name", "price")
+    return [row async for row in qs]
+
+
+@api.get("/shaped/plans")
+async def shaped_plans():
+    """How many shapes have a plan (kept SQL) and how many were left to Django (plans are
+    kept per ORM thread: the key's last part)."""
+    kept = {key[:-1] for key, plan in orm_sql._plans.items() if plan is not None}
+    refused = {key[:-1] for key, plan in orm_sql._plans.items() if plan is None}
+    return {"kept": len(kept), "refused": len(refused)}

@@ -1,6 +1,7 @@
 """Routes that the e2e tests call through a real runbolt server."""
 
 import asyncio
+import gc
 import os
 import uuid
 from pathlib import Path
@@ -19,6 +20,12 @@ api = BoltAPI()
 @api.get("/hello")
 async def hello():
     return {"message": "Hello, World!"}
+
+
+@api.get("/gc")
+async def gc_state():
+    """The process's garbage collector: objects frozen at start-up, and live tracked ones."""
+    return {"frozen": gc.get_freeze_count(), "tracked": len(gc.get_objects())}
 
 
 @api.get("/items/{item_id}")
