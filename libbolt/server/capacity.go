@@ -24,6 +24,8 @@ type capListener struct {
 	// writeErrors counts failed writes (the client went away mid-response); set when
 	// metrics are on.
 	writeErrors *atomic.Uint64
+	// sweeper enforces the open connections' read and write deadlines (deadlines.go).
+	sweeper deadlineSweeper
 }
 
 // capacityReply is written whole to a refused connection.
@@ -43,7 +45,9 @@ func (l *capListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if l.open.Add(1) <= l.max {
-			return &countedConn{Conn: c, l: l, peer: peerOf(c.RemoteAddr())}, nil
+			cc := &countedConn{Conn: c, l: l, peer: peerOf(c.RemoteAddr())}
+			l.sweeper.add(cc)
+			return cc, nil
 		}
 		l.open.Add(-1)
 		// Off the accept loop: a slow client must not stall accepting.
@@ -90,6 +94,8 @@ type countedConn struct {
 	// served and nextHead find where a later request's head starts (see SetReadDeadline).
 	served   bool // front answered a request and the connection stays an HTTP one
 	nextHead bool // the next Read starts a request head
+	// dl holds the read and write deadlines until they pass (deadlines.go).
+	dl connDeadlines
 }
 
 // errBareLF is returned by countedConn.Read for a bare LF in a request head; fasthttp
@@ -127,8 +133,14 @@ func (c *countedConn) SetReadDeadline(t time.Time) error {
 	} else {
 		c.nextHead = false
 	}
-	return c.Conn.SetReadDeadline(t)
+	return c.setDeadline(t, sideRead)
 }
+
+// SetWriteDeadline records the deadline for the sweeper (deadlines.go).
+func (c *countedConn) SetWriteDeadline(t time.Time) error { return c.setDeadline(t, sideWrite) }
+
+// SetDeadline records both deadlines for the sweeper (deadlines.go).
+func (c *countedConn) SetDeadline(t time.Time) error { return c.setDeadline(t, sideRead|sideWrite) }
 
 // scanHead looks at the next bytes of the first request's head; false: a bare LF.
 func (c *countedConn) scanHead(b []byte) bool {
@@ -160,6 +172,7 @@ func (c *countedConn) Write(p []byte) (int, error) {
 func (c *countedConn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
+		c.l.sweeper.remove(c)
 	}
 	return c.Conn.Close()
 }
