@@ -127,7 +127,7 @@ def main() -> None:
     cases = {
         "/hello": lambda i: record(i, ids["/hello"], b"/hello"),
         "/items/42?q=abc": lambda i: record(
-            i, ids["/items/{item_id}"], b"/items/42", b"42", b"q\0abc\0"
+            i, ids["/items/{item_id}"], b"/items/42", b"42", b"q\0abc"
         ),
         "/bench/big": lambda i: record(i, ids["/bench/big"], b"/bench/big"),
     }
