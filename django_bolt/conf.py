@@ -128,10 +128,16 @@ class BoltSettings:
     WS_QUERY_TOKEN: str | None = None
     #: Bytes of request bodies held in memory at once, across the process; a body that
     #: would go past it gets 503 with Retry-After (docs/reliability.md).
-    MAX_INFLIGHT_BODY: int = 64 << 20
+    MAX_INFLIGHT_BODY: int = 128 << 20
     #: The docs pages load their JavaScript and CSS from the public CDN (jsdelivr, pinned
     #: versions) instead of from this server; off by default: /docs works with no internet.
     DOCS_CDN: bool = False
+    #: Seconds of ``Cache-Control: public, max-age=N`` on STATIC_URL files served by Go;
+    #: ``None``: no Cache-Control (django-bolt's BOLT_STATIC_MAX_AGE).
+    STATIC_MAX_AGE: int | None = None
+    #: Seconds of ``Cache-Control: private, max-age=N`` on MEDIA_URL files (uploads, served
+    #: by Go from MEDIA_ROOT); ``None``: no Cache-Control (django-bolt's BOLT_MEDIA_MAX_AGE).
+    MEDIA_MAX_AGE: int | None = None
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -182,7 +188,11 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "WS_HEARTBEAT_INTERVAL": (int, float),
     "WS_CLIENT_TIMEOUT": (int, float),
     "WS_QUERY_TOKEN": (str, type(None)),
+    "STATIC_MAX_AGE": (int, type(None)),
+    "MEDIA_MAX_AGE": (int, type(None)),
 }
+#: Numeric keys for which 0 is a meaningful value (max-age=0: revalidate every time).
+_ZERO_OK = frozenset({"STATIC_MAX_AGE", "MEDIA_MAX_AGE"})
 #: Keys for this project's own tests: accepted, but not listed in errors or the README table.
 INTERNAL_KEYS = frozenset({"TEST_CLOCK"})
 #: The keys offered to users (the README's settings table is generated from them).
@@ -208,7 +218,15 @@ def _check(key: str, value: Any) -> None:
     if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be {names}, got {value!r}")
-    if key != "PORT" and isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
+    if key in _ZERO_OK and isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be a number of seconds >= 0, got {value!r}")
+    if (
+        key != "PORT"
+        and key not in _ZERO_OK
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and value <= 0
+    ):
         raise BoltConfigError(f"DJANGO_BOLT[{key!r}] must be positive, got {value!r}")
     if key == "PORT" and isinstance(value, int) and not 0 <= value <= 65535:
         raise BoltConfigError(f"DJANGO_BOLT['PORT'] must be 0-65535, got {value!r}")

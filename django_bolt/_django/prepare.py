@@ -48,9 +48,12 @@ def prepare(
         routes = [r if r.flags & (FLAG_ASGI | FLAG_WEBSOCKET) else _with_signals(r) for r in routes]
     config: dict[str, Any] = {}
     # As runserver does: the finders' directories while developing (--dev or DEBUG).
-    static = static_config(dev=bool(os.environ.get(ENV_DEV)) or bool(settings.DEBUG))
+    static = static_config(dev=bool(os.environ.get(ENV_DEV)) or bool(settings.DEBUG), max_age=conf.STATIC_MAX_AGE)
     if static is not None:
         config["static"] = static
+    media = media_config(conf.MEDIA_MAX_AGE)
+    if media is not None:
+        config["media"] = media
     if conf.DJANGO_FALLBACK and getattr(settings, "ROOT_URLCONF", None):
         from django.core.asgi import get_asgi_application  # noqa: PLC0415 - lazy: Django's handler loads only for the fallback
 
@@ -107,7 +110,7 @@ def _excluded(conf: BoltSettings) -> list[str]:
 # ---- static files -------------------------------------------------------------------------
 
 
-def static_config(dev: bool) -> dict[str, Any] | None:
+def static_config(dev: bool, max_age: int | None = None) -> dict[str, Any] | None:
     """STATIC_URL and the directories Go serves it from: STATIC_ROOT, and with ``dev``
     (``--dev`` or DEBUG) the staticfiles finders' directories (STATICFILES_DIRS, each app's
     static/)."""
@@ -126,10 +129,25 @@ def static_config(dev: bool) -> dict[str, Any] | None:
     if not dirs:
         return None
     out: dict[str, Any] = {"url": url if url.endswith("/") else url + "/", "dirs": dirs}
-    max_age = getattr(settings, "BOLT_STATIC_MAX_AGE", None)  # django-bolt's setting
-    if max_age is not None:
-        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
-            raise BoltConfigError(f"settings.BOLT_STATIC_MAX_AGE must be a number of seconds >= 0, got {max_age!r}")
+    if max_age is not None:  # DJANGO_BOLT["STATIC_MAX_AGE"] (alias BOLT_STATIC_MAX_AGE)
+        out["max_age"] = max_age
+    return out
+
+
+def media_config(max_age: int | None) -> dict[str, Any] | None:
+    """MEDIA_URL and MEDIA_ROOT for Go (user uploads; ``libbolt/static`` Config.Media), or
+    None when either is unset, MEDIA_URL is on another host, or MEDIA_ROOT is missing."""
+    url = getattr(settings, "MEDIA_URL", None)
+    root = getattr(settings, "MEDIA_ROOT", None)
+    if not url or not root or not url.startswith("/") or url.startswith("//"):
+        return None
+    if not os.path.isabs(root):
+        raise BoltConfigError(f"settings.MEDIA_ROOT must be an absolute path, got {str(root)!r}")
+    if not os.path.isdir(root):
+        logger.warning("MEDIA_ROOT %s does not exist; not serving MEDIA_URL", root)
+        return None
+    out: dict[str, Any] = {"url": url if url.endswith("/") else url + "/", "dirs": [{"prefix": "", "root": str(root)}]}
+    if max_age is not None:  # DJANGO_BOLT["MEDIA_MAX_AGE"] (alias BOLT_MEDIA_MAX_AGE)
         out["max_age"] = max_age
     return out
 

@@ -28,6 +28,8 @@ ALIASES = {
     "BOLT_TRUSTED_PROXIES": "TRUSTED_PROXIES",
     "DJANGO_BOLT_LOG_SAMPLE": "ACCESS_LOG_SAMPLE",
     "DJANGO_BOLT_LOG_SLOW_MS": "ACCESS_LOG_SLOW_MS",
+    "BOLT_STATIC_MAX_AGE": "STATIC_MAX_AGE",
+    "BOLT_MEDIA_MAX_AGE": "MEDIA_MAX_AGE",
 }
 
 #: django-bolt settings with no counterpart here (read elsewhere or not needed): why.

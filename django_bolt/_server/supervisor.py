@@ -44,6 +44,9 @@ STABLE_AFTER = 30.0
 START_TIMEOUT = 120.0
 #: On top of the graceful timeout before a worker that does not stop is killed.
 STOP_MARGIN = 5.0
+#: --workers-lifetime: each worker's lifetime is lengthened by up to this fraction at
+#: random, so that workers started together are not all replaced together.
+LIFETIME_JITTER = 0.1
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,14 @@ class SupervisorOptions:
     routes: int = 0
     docs: str | None = None
     loop: str = "asyncio"
+    #: ``--workers-lifetime``: replace a worker this many seconds after it started serving
+    #: (0: never); replacements are staggered, one at a time.
+    workers_lifetime: float = 0.0
+    #: ``--no-respawn-failed-workers`` sets False: a crashed worker is not replaced.
+    respawn_failed: bool = True
+    #: ``--workers-kill-timeout``: SIGKILL a worker this many seconds after its SIGTERM
+    #: (None: the graceful timeout plus a margin).
+    kill_timeout: float | None = None
 
 
 @dataclass(eq=False)
@@ -78,6 +89,10 @@ class _Worker:
     ready_at: float | None = None
     retiring: bool = False
     buf: bytes = b""
+    #: When --workers-lifetime replaces it (monotonic; None: never).
+    expires_at: float | None = None
+    #: When it was sent SIGTERM (for --workers-kill-timeout).
+    term_at: float | None = None
 
 
 def check_address(host: str, port: int) -> int:
@@ -177,6 +192,9 @@ class Supervisor:
             if self.opts.max_rss and now - self.rss_checked >= 1.0:
                 self.rss_checked = now
                 self._check_rss()
+            if self.opts.workers_lifetime:
+                self._check_lifetimes(now)
+            self._kill_overdue(now)
             if self.changed_file is not None:
                 self._reload()
         return None
@@ -237,11 +255,14 @@ class Supervisor:
 
     def _on_ready(self, w: _Worker) -> None:
         w.ready_at = time.monotonic()
+        if self.opts.workers_lifetime:
+            life = self.opts.workers_lifetime
+            w.expires_at = w.ready_at + life + random.uniform(0, life * LIFETIME_JITTER)
         old = w.replaces
         if old is not None and old.proc.poll() is None:
             # The replacement listens already, so the old worker can stop accepting.
             old.retiring = True
-            old.proc.terminate()
+            self._terminate(old)
             logger.info("worker %d recycled: pid %d replaces pid %d", w.slot, w.proc.pid, old.proc.pid)
         w.replaces = None
         if not self.announced and all(any(x.slot == s and x.ready_at for x in self.workers) for s in self._slots()):
@@ -258,6 +279,36 @@ class Supervisor:
             return
         logger.info("worker %d (pid %d) %s; starting its replacement", w.slot, w.proc.pid, reason)
         self._spawn(w.slot, replaces=w)
+
+    def _terminate(self, w: _Worker) -> None:
+        w.term_at = time.monotonic()
+        w.proc.terminate()
+
+    def _kill_timeout(self) -> float:
+        k = self.opts.kill_timeout
+        return self.opts.graceful_timeout + STOP_MARGIN if k is None else k
+
+    def _kill_overdue(self, now: float) -> None:
+        """SIGKILL a retiring worker that outlived its SIGTERM by the kill timeout."""
+        limit = self._kill_timeout()
+        for w in self.workers:
+            if w.term_at is not None and now - w.term_at >= limit and w.proc.poll() is None:
+                logger.error(
+                    "worker %d (pid %d) did not stop %gs after SIGTERM; killing it (SIGKILL)", w.slot, w.proc.pid, limit
+                )
+                w.proc.kill()
+                w.term_at = None  # killed once; _reap reports the exit
+
+    def _check_lifetimes(self, now: float) -> None:
+        """Replace the first worker past its lifetime, unless a replacement is under way:
+        one at a time, so most workers keep accepting while one is replaced."""
+        if any(x.replaces is not None for x in self.workers):
+            return
+        due = [w for w in self.workers if w.expires_at is not None and not w.retiring and now >= w.expires_at]
+        if due:
+            w = min(due, key=lambda x: x.expires_at or 0.0)
+            w.expires_at = None
+            self._on_recycle(w, f"reached its --workers-lifetime ({self.opts.workers_lifetime:g}s)")
 
     def _check_rss(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE")
@@ -286,6 +337,21 @@ class Supervisor:
             self._forget(w)
             if w.retiring:
                 logger.info("worker %d (pid %d) retired (%s)", w.slot, w.proc.pid, _describe(code))
+                continue
+            if (
+                w.ready_at is not None
+                and not self.opts.respawn_failed
+                and not any(x.replaces is w for x in self.workers)
+            ):
+                logger.warning(
+                    "worker %d (pid %d) %s unexpectedly; not respawned (--no-respawn-failed-workers), %d left",
+                    w.slot,
+                    w.proc.pid,
+                    _describe(code),
+                    len(self.workers),
+                )
+                if not self.workers and not self.restart_at:
+                    return "every worker failed and --no-respawn-failed-workers is set"
                 continue
             if w.ready_at is None and self.opts.reload and w.replaces is not None:
                 logger.error(
@@ -355,7 +421,7 @@ class Supervisor:
             if w.ready_at is None and w.replaces is not None:
                 w.retiring = True  # a replacement still starting runs the code from before the change
                 w.replaces = None
-                w.proc.terminate()
+                self._terminate(w)
         for w in list(self.workers):
             if not w.retiring and w.ready_at is not None:
                 self._spawn(w.slot, replaces=w)
@@ -371,13 +437,16 @@ class Supervisor:
         for w in self.workers:
             if w.proc.poll() is None:
                 w.proc.terminate()
-        deadline = time.monotonic() + self.opts.graceful_timeout + STOP_MARGIN
+        limit = self._kill_timeout()
+        deadline = time.monotonic() + limit
         clean = True
         for w in list(self.workers):
             try:
                 code = w.proc.wait(timeout=max(deadline - time.monotonic(), 0.0))
             except subprocess.TimeoutExpired:
-                logger.error("worker %d (pid %d) did not stop in time; killing it", w.slot, w.proc.pid)
+                logger.error(
+                    "worker %d (pid %d) did not stop %gs after SIGTERM; killing it (SIGKILL)", w.slot, w.proc.pid, limit
+                )
                 w.proc.kill()
                 code = w.proc.wait()
             # Killed by our SIGTERM before it installed its handler: it was still starting.

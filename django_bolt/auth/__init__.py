@@ -80,3 +80,27 @@ __all__ += [
     "load_user",
     "register_auth_backend",
 ]
+
+# Token pairs with refresh rotation (django-bolt 0.10+, django_bolt.auth.tokens)
+from .tokens import (  # noqa: E402
+    TokenPair,
+    TokenRotationError,
+    add_refresh_route,
+    create_token_pair,
+    rotate_refresh_token,
+    set_token_cookies,
+)
+
+__all__ += [
+    "TokenPair",
+    "TokenRotationError",
+    "add_refresh_route",
+    "create_token_pair",
+    "rotate_refresh_token",
+    "set_token_cookies",
+]
+
+# django-bolt 0.11's ready-made cookie endpoints (django_bolt.auth.views)
+from .views import JWTAuthViews, LoginCredentials  # noqa: E402
+
+__all__ += ["JWTAuthViews", "LoginCredentials"]

@@ -8,6 +8,7 @@ such as ``IsAuthenticated()`` requires it, exactly as in django-bolt.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,13 @@ class JWTAuthentication(BaseAuthentication):
     in Go, other stores in Python). A token read from ``cookie`` on an unsafe method must
     come from the same origin (its Origin, else Referer, names the Host), as in django-bolt;
     ``cookie_csrf=False`` turns that check off.
+
+    ``jwks`` (a key set, dict or JSON) or ``jwks_url`` (fetched by Go at start-up, and again
+    when a token names an unknown ``kid``, at most every ``jwks_refresh_interval`` seconds)
+    replace the key: each token's ``kid`` picks its public key (``algorithms`` default
+    ``["RS256"]`` then, and may span RSA and EC). Refresh and ID tokens (``typ`` or
+    ``token_type`` claim) are refused with 401; ``token_type="refresh"`` makes a backend
+    for a rotation endpoint that accepts refresh tokens only (``django_bolt.auth.tokens``).
     """
 
     scheme_name = "jwt"
@@ -120,7 +128,22 @@ class JWTAuthentication(BaseAuthentication):
         public_key: str | None = None,
         revoked_token_handler: Any = None,
         cookie_csrf: bool = True,
+        jwks: Mapping[str, Any] | str | None = None,
+        jwks_url: str | None = None,
+        jwks_refresh_interval: float = 60,
+        token_type: str = "access",
+        oidc_issuer: str | None = None,
     ) -> None:
+        if oidc_issuer is not None:
+            if jwks is not None or jwks_url is not None:
+                raise BoltConfigError("JWTAuthentication: oidc_issuer finds the key set; give it or jwks/jwks_url")
+            if issuer is not None and issuer != oidc_issuer:
+                raise BoltConfigError("JWTAuthentication: issuer and oidc_issuer differ")
+            issuer = oidc_issuer
+        #: OpenID provider whose /.well-known/openid-configuration names the key set (Go reads it)
+        self.oidc_issuer = oidc_issuer
+        if algorithms is None and (jwks is not None or jwks_url is not None or oidc_issuer is not None):
+            algorithms = ["RS256"]  # a key set holds public keys
         self.algorithms = ["HS256"] if algorithms is None else list(algorithms)
         if not self.algorithms:
             raise BoltConfigError("JWTAuthentication: algorithms must not be empty")
@@ -132,9 +155,20 @@ class JWTAuthentication(BaseAuthentication):
                     "(unsigned 'none' tokens are never accepted)"
                 )
             families.add(_FAMILIES[alg])
-        if len(families) > 1:
+        self.jwks, self.jwks_url = _check_jwks(
+            jwks, jwks_url or oidc_issuer, secret, public_key, families, jwks_refresh_interval
+        )
+        if oidc_issuer is not None:
+            self.jwks_url = None  # found by Go through the issuer's configuration
+        self.jwks_refresh_interval = jwks_refresh_interval
+        if token_type not in ("access", "refresh"):
+            raise BoltConfigError(f"JWTAuthentication: token_type must be 'access' or 'refresh', got {token_type!r}")
+        #: "refresh": a rotation endpoint's backend, accepting refresh tokens only (checked in Go)
+        self.token_type = token_type
+        key_set = self.jwks is not None or self.jwks_url is not None or oidc_issuer is not None
+        if len(families) > 1 and not key_set:
             raise BoltConfigError(f"JWTAuthentication: algorithms {self.algorithms} mix key families (one key each)")
-        self.family = families.pop()
+        self.family = "jwks" if len(families) > 1 else families.pop()
         if secret is not None and public_key is not None:
             raise BoltConfigError("JWTAuthentication takes either secret (HS*) or public_key (RS*/ES*/...), not both")
         if isinstance(leeway, bool) or not isinstance(leeway, (int, float)) or leeway < 0:
@@ -146,7 +180,7 @@ class JWTAuthentication(BaseAuthentication):
                 raise BoltConfigError("JWTAuthentication: HS* algorithms take a secret, not a public_key")
             if secret is not None:
                 self._check_secret(secret, "secret")
-        elif public_key is None and secret is None:
+        elif public_key is None and secret is None and not key_set:
             raise BoltConfigError(f"JWTAuthentication: {self.algorithms[0]} needs public_key (a PEM public key)")
         self.header = header.lower()
         self.cookie = cookie
@@ -194,7 +228,15 @@ class JWTAuthentication(BaseAuthentication):
             "leeway": self.leeway,
             "require_jti": self.require_jti,
         }
-        if self.family == "hmac":
+        if self.jwks is not None or self.jwks_url is not None or self.oidc_issuer is not None:
+            if self.jwks is not None:
+                meta["jwks"] = self.jwks
+            elif self.jwks_url is not None:
+                meta["jwks_url"] = self.jwks_url
+            else:
+                meta["oidc_issuer"] = self.oidc_issuer
+            meta["jwks_refresh_interval"] = self.jwks_refresh_interval
+        elif self.family == "hmac":
             meta["secret"] = secret = self.secret
             if secret is not None and _secret_bytes(secret) < MIN_HMAC_SECRET_BYTES:
                 meta["short_secret_ok"] = True  # only reached with DEBUG on (_check_secret)
@@ -205,6 +247,8 @@ class JWTAuthentication(BaseAuthentication):
                 meta[key] = getattr(self, key)
         if self.cookie and not self.cookie_csrf:
             meta["cookie_csrf_off"] = True
+        if self.token_type != "access":
+            meta["token_type"] = self.token_type
         store = self.revocation_store
         if isinstance(store, InMemoryRevocation):
             meta["revoked"] = sorted(store.revoked)
@@ -218,6 +262,45 @@ class JWTAuthentication(BaseAuthentication):
         if self.header == "authorization":
             return "BearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
         return f"JWTHeader_{self.header}", {"type": "apiKey", "in": "header", "name": self.header}
+
+
+def _check_jwks(
+    jwks: Mapping[str, Any] | str | None,
+    url: str | None,
+    secret: str | None,
+    public_key: str | None,
+    families: set[str],
+    refresh: float,
+) -> tuple[str | None, str | None]:
+    """Validate the key-set options; returns (the set as JSON text, the URL). Go parses and
+    fetches (``libbolt/auth/jwks.go``), so a bad set or an unreachable URL stops start-up."""
+    if jwks is None and url is None:
+        return None, None
+    where = "JWTAuthentication"
+    if jwks is not None and url is not None:
+        raise BoltConfigError(f"{where}: give jwks or jwks_url, not both")
+    if secret is not None or public_key is not None:
+        raise BoltConfigError(f"{where}: a key set (jwks/jwks_url) replaces secret/public_key; give one or the other")
+    if "hmac" in families:
+        raise BoltConfigError(f"{where}: a key set holds public keys; use RS*/PS*/ES*/EdDSA algorithms with it")
+    if isinstance(refresh, bool) or not isinstance(refresh, (int, float)) or refresh <= 0:
+        raise BoltConfigError(f"{where}: jwks_refresh_interval must be a number of seconds > 0, got {refresh!r}")
+    if url is not None:
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise BoltConfigError(f"{where}: jwks_url must be an https URL, got {url!r}")
+        return None, url
+    if isinstance(jwks, str):
+        text = jwks
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            raise BoltConfigError(f"{where}: jwks is not JSON") from None
+    else:
+        parsed = jwks
+        text = json.dumps(dict(jwks or {}))
+    if not isinstance(parsed, Mapping) or not isinstance(parsed.get("keys"), list):
+        raise BoltConfigError(f"{where}: jwks must be a key set, {{'keys': [...]}}")
+    return text, None
 
 
 class APIKeyAuthentication(BaseAuthentication):

@@ -29,6 +29,32 @@ class RevocationStore:
     async def is_revoked(self, jti: str) -> bool:
         raise NotImplementedError
 
+    async def consume(self, jti: str, expires_in: float | None = None) -> bool:
+        """Revoke ``jti``; True if it was not revoked before (refresh-token rotation). This
+        default checks then revokes; stores that can do it in one step override it."""
+        if await self.is_revoked(jti):
+            return False
+        await self.revoke(jti, expires_in)
+        return True
+
+    async def get_user_version(self, user_id: str) -> int:
+        """The user's token version (``ver`` in token pairs); 0 until bumped. Stores that
+        do not keep versions always answer 0."""
+        return 0
+
+    async def revoke_family(self, family: str, expires_in: float | None = None) -> None:
+        """Revoke every refresh token rotated from one login (kept as the id
+        ``family:<family>``, so any store can hold it)."""
+        await self.revoke(FAMILY_PREFIX + family, expires_in)
+
+    async def is_family_revoked(self, family: str) -> bool:
+        return await self.is_revoked(FAMILY_PREFIX + family)
+
+    async def bump_user_version(self, user_id: str) -> int:
+        """ "Log out everywhere": refresh tokens minted before are refused at rotation.
+        Returns the new version."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no user versions")
+
 
 class InMemoryRevocation(RevocationStore):
     """Revoked ids in this process's memory (checked in Go)."""
@@ -36,6 +62,7 @@ class InMemoryRevocation(RevocationStore):
     def __init__(self, revoked: set[str] | None = None) -> None:
         self.id = next(_ids)
         self.revoked: set[str] = set(revoked or ())
+        self.versions: dict[str, int] = {}
 
     def revoke_now(self, jti: str) -> None:
         """Revoke ``jti``; servers running in this process refuse it from the next request."""
@@ -58,6 +85,20 @@ class InMemoryRevocation(RevocationStore):
     async def is_revoked(self, jti: str) -> bool:
         return jti in self.revoked
 
+    async def consume(self, jti: str, expires_in: float | None = None) -> bool:
+        # revoke() never suspends here, so the check and the add are one step of the loop.
+        if jti in self.revoked:
+            return False
+        await self.revoke(jti, expires_in)
+        return True
+
+    async def get_user_version(self, user_id: str) -> int:
+        return self.versions.get(str(user_id), 0)
+
+    async def bump_user_version(self, user_id: str) -> int:
+        v = self.versions[str(user_id)] = self.versions.get(str(user_id), 0) + 1
+        return v
+
 
 class DjangoCacheRevocation(RevocationStore):
     """Revoked ids in a Django cache (``CACHES[alias]``), shared across processes; each
@@ -78,6 +119,18 @@ class DjangoCacheRevocation(RevocationStore):
 
     async def is_revoked(self, jti: str) -> bool:
         return bool(await self._cache().aget(self.prefix + jti))
+
+    async def consume(self, jti: str, expires_in: float | None = None) -> bool:
+        # cache.add sets only a missing key, atomically in Redis and Memcached.
+        return bool(await self._cache().aadd(self.prefix + jti, True, expires_in or self.default_ttl))
+
+    async def get_user_version(self, user_id: str) -> int:
+        return int(await self._cache().aget(f"{self.prefix}ver:{user_id}", 0))
+
+    async def bump_user_version(self, user_id: str) -> int:
+        cache, key = self._cache(), f"{self.prefix}ver:{user_id}"
+        await cache.aadd(key, 0, None)  # kept until bumped again (no expiry)
+        return int(await cache.aincr(key))
 
 
 class SharedRevocation(InMemoryRevocation):
@@ -145,6 +198,11 @@ class DjangoORMRevocation(RevocationStore):
     async def is_revoked(self, jti: str) -> bool:
         return bool(await self._model().objects.filter(**{self.field: jti}).aexists())
 
+    async def consume(self, jti: str, expires_in: float | None = None) -> bool:
+        # One row per jti (make the field unique): the database decides who created it.
+        _, created = await self._model().objects.aget_or_create(**{self.field: jti})
+        return bool(created)
+
 
 def create_revocation_handler(store: RevocationStore) -> Any:
     """A ``revoked_token_handler`` backed by ``store`` (django-bolt's helper)."""
@@ -153,3 +211,21 @@ def create_revocation_handler(store: RevocationStore) -> Any:
         return await store.is_revoked(jti)
 
     return handler
+
+
+#: Prefix of a token family's id in a store (refresh-token reuse detection).
+FAMILY_PREFIX = "family:"
+
+
+async def consume(store: RevocationStore, jti: str, expires_in: float | None = None) -> bool:
+    """Spend ``jti`` in ``store``: True the first time, False once spent or revoked."""
+    return await store.consume(jti, expires_in)
+
+
+async def revoke_family(store: RevocationStore, family: str, expires_in: float | None = None) -> None:
+    """Revoke a refresh-token family (every token rotated from one login)."""
+    await store.revoke_family(family, expires_in)
+
+
+async def is_family_revoked(store: RevocationStore, family: str) -> bool:
+    return await store.is_family_revoked(family)

@@ -38,6 +38,17 @@ type BackendConfig struct {
 	// Redis; RevocationTTL is how long a revocation lasts there (seconds).
 	RevocationShared bool    `json:"revocation_shared"`
 	RevocationTTL    float64 `json:"revocation_ttl"`
+	// JWKS is a fixed RFC 7517 key set (JSON); JWKSURL one fetched at start-up and again on
+	// an unknown kid, at most every JWKSRefresh seconds (jwks.go). Either replaces the key.
+	JWKS        string  `json:"jwks"`
+	JWKSURL     string  `json:"jwks_url"`
+	JWKSRefresh float64 `json:"jwks_refresh_interval"`
+	// OIDCIssuer: find the key set through the issuer's OpenID configuration
+	// (/.well-known/openid-configuration, its jwks_uri) at start-up; the issuer is checked.
+	OIDCIssuer string `json:"oidc_issuer"`
+	// TokenType is the kind of token the backend accepts: "access" (default: refresh and
+	// ID tokens are refused) or "refresh" (a rotation endpoint: only refresh tokens).
+	TokenType string `json:"token_type"`
 
 	// API keys.
 	APIKeys        []string            `json:"api_keys"`

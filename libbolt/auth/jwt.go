@@ -31,8 +31,11 @@ const MinHMACSecret = 32
 type jwtBackend struct {
 	parser *jwt.Parser
 	key    any
-	header string // lower-case header name; "" when the token comes from a cookie
-	cookie string
+	keys   *keySet // a JWKS: the token's kid picks the key (key is then nil)
+	// refreshOnly: a rotation endpoint's backend, accepting refresh tokens only
+	refreshOnly bool
+	header      string // lower-case header name; "" when the token comes from a cookie
+	cookie      string
 	// cookieCSRF: cookie tokens on unsafe methods must come from the same origin
 	cookieCSRF bool
 	bearer     bool // the header value is "Bearer <token>" (Authorization)
@@ -51,20 +54,59 @@ func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 	if len(algs) == 0 {
 		algs = []string{"HS256"}
 	}
+	if c.OIDCIssuer != "" {
+		if c.JWKS != "" || c.JWKSURL != "" {
+			return nil, errors.New("oidc_issuer finds the key set: give it or jwks/jwks_url, not both")
+		}
+		if c.Issuer != "" && c.Issuer != c.OIDCIssuer {
+			return nil, errors.New("issuer and oidc_issuer differ")
+		}
+		u, err := discoverJWKS(c.OIDCIssuer)
+		if err != nil {
+			return nil, err
+		}
+		cc := *c // the caller's config stays as given
+		cc.JWKSURL, cc.Issuer = u, c.OIDCIssuer
+		c = &cc
+	}
 	family := ""
+	families := map[string]bool{}
+	keySetGiven := c.JWKS != "" || c.JWKSURL != ""
 	for _, a := range algs {
 		f := algFamily(a)
 		if f == "" {
 			return nil, fmt.Errorf("algorithm %q is not supported (use HS256/384/512, RS*, PS*, ES*, EdDSA; never none)", a)
 		}
-		if family != "" && f != family {
+		// A key set holds one key per kid, so its algorithms may span families; a single
+		// key has one family.
+		if family != "" && f != family && !keySetGiven {
 			return nil, fmt.Errorf("algorithms %v mix key families: one backend has one key", algs)
 		}
 		family = f
+		families[f] = true
 	}
-	key, err := parseKey(family, c)
+	var key any
+	var keys *keySet
+	var err error
+	switch {
+	case c.JWKS != "" && c.JWKSURL != "":
+		return nil, errors.New("give jwks or jwks_url, not both")
+	case keySetGiven && families["hmac"]:
+		return nil, errors.New("a JWKS holds public keys: use RS*, PS*, ES* or EdDSA algorithms with it")
+	case keySetGiven && (c.Secret != "" || c.PublicKey != ""):
+		return nil, errors.New("a JWKS replaces secret/public_key: give one or the other")
+	case keySetGiven:
+		keys, err = newKeySet(c.JWKS, c.JWKSURL, families, c.JWKSRefresh)
+	default:
+		key, err = parseKey(family, c)
+	}
 	if err != nil {
 		return nil, err
+	}
+	switch c.TokenType {
+	case "", "access", "refresh":
+	default:
+		return nil, fmt.Errorf("token_type %q: use \"access\" or \"refresh\"", c.TokenType)
 	}
 	if c.LeewaySec < 0 {
 		return nil, errors.New("leeway must be >= 0 seconds")
@@ -84,7 +126,7 @@ func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 	if c.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(c.Issuer))
 	}
-	b := &jwtBackend{parser: jwt.NewParser(opts...), key: key, cookie: c.Cookie, cookieCSRF: !c.CookieCSRFOff, requireID: c.RequireJTI,
+	b := &jwtBackend{parser: jwt.NewParser(opts...), key: key, keys: keys, refreshOnly: c.TokenType == "refresh", cookie: c.Cookie, cookieCSRF: !c.CookieCSRFOff, requireID: c.RequireJTI,
 		cache: newTokenCache(), clock: now, leeway: time.Duration(c.LeewaySec * float64(time.Second))}
 	if c.Cookie == "" {
 		b.header = strings.ToLower(c.Header)
@@ -168,9 +210,11 @@ var (
 	// The shared revocation store did not answer and revocation fails closed.
 	failUnchecked = &Failure{"invalid_token", "Token revocation could not be checked; try again"}
 	// A refresh or ID token presented where an access token is expected (django-bolt
-	// 0.11+ marks them with a "token_type" claim; tokens without the claim are access tokens).
-	failNotAccess = &Failure{"invalid_token", "Token is not an access token"}
-	failCrossSite = &Failure{"invalid_token", "Cross-origin request with a cookie token"}
+	// 0.10+ marks them with a "typ" claim, others with "token_type"; tokens without either
+	// are access tokens), and the reverse at a rotation endpoint.
+	failNotAccess  = &Failure{"invalid_token", "Token is not an access token"}
+	failNotRefresh = &Failure{"invalid_token", "Token is not a refresh token"}
+	failCrossSite  = &Failure{"invalid_token", "Cross-origin request with a cookie token"}
 )
 
 // sameOrigin is the CSRF check of cookie tokens: a request with an unsafe method must not
@@ -255,8 +299,8 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	if _, err := b.parser.ParseWithClaims(string(tok), claims, b.keyFunc); err != nil {
 		return nil, tokenFailure(err)
 	}
-	if typ, _ := claims["token_type"].(string); typ == "refresh" || typ == "id" {
-		return nil, failNotAccess
+	if f := b.checkType(claims); f != nil {
+		return nil, f
 	}
 	jti, _ := claims["jti"].(string)
 	if b.requireID && jti == "" {
@@ -274,6 +318,32 @@ func (b *jwtBackend) validate(tok []byte) (*Identity, *Failure) {
 	id.jti = jti
 	b.cache.put(tok, id, claims["exp"], b.leeway)
 	return id, nil
+}
+
+// tokenType is the kind a token declares: its "typ" claim (django-bolt's; Keycloak's
+// "Bearer"/"Refresh"/"ID") or its "token_type" claim, lower-cased; "" when unmarked.
+func tokenType(claims jwt.MapClaims) string {
+	typ, _ := claims["typ"].(string)
+	if typ == "" {
+		typ, _ = claims["token_type"].(string)
+	}
+	return strings.ToLower(typ)
+}
+
+// checkType refuses a refresh or ID token where an access token is expected, and anything
+// but a refresh token at a rotation endpoint.
+func (b *jwtBackend) checkType(claims jwt.MapClaims) *Failure {
+	typ := tokenType(claims)
+	if b.refreshOnly {
+		if typ != "refresh" {
+			return failNotRefresh
+		}
+		return nil
+	}
+	if typ == "refresh" || typ == "id" {
+		return failNotAccess
+	}
+	return nil
 }
 
 // revocation refuses a revoked jti (nil: not revoked, or no revocation store).
@@ -299,7 +369,12 @@ func (b *jwtBackend) now() time.Time {
 	return time.Now()
 }
 
-func (b *jwtBackend) keyFunc(*jwt.Token) (any, error) { return b.key, nil }
+func (b *jwtBackend) keyFunc(t *jwt.Token) (any, error) {
+	if b.keys != nil {
+		return b.keys.keyFor(t)
+	}
+	return b.key, nil
+}
 
 func (b *jwtBackend) challenge(f *Failure) []byte {
 	if f == nil {
@@ -332,6 +407,10 @@ func tokenFailure(err error) *Failure {
 		desc = "Token audience is not accepted"
 	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
 		desc = "Token issuer is not accepted"
+	case errors.Is(err, errUnknownKid):
+		desc = "Token kid names no key of the key set"
+	case errors.Is(err, errNoKid):
+		desc = "Token has no kid and the key set has several keys"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
 		desc = "Token signature or algorithm is not accepted"
 	case errors.Is(err, jwt.ErrTokenMalformed):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -33,19 +34,53 @@ var (
 )
 
 const (
-	// bodyStep is how much budget (and buffer) a body grows by at a time: a client is
-	// charged for what it has sent, not for what it declared.
-	bodyStep = 64 << 10
-	// pooledBodyMax: buffers up to this size are reused; larger ones are left to the
-	// garbage collector, so a burst of big bodies does not stay allocated in a pool.
-	pooledBodyMax = 64 << 10
+	// bodyStep is how much budget (and buffer) a body starts with: a client is charged for
+	// what it has sent, not for what it declared; past a step the buffer grows fourfold
+	// (bodyGrowth), so a 1 MiB upload is copied twice (64 KiB, then 256 KiB), not four times.
+	bodyStep   = 64 << 10
+	bodyGrowth = 4
 	// freeOSInterval rate-limits returning memory to the OS after a burst (a forced GC).
 	freeOSInterval = 5 * time.Second
 )
 
-// bodyPool holds the small body buffers. Speed: one buffer per request would be an
-// allocation on every POST; the pool makes the copy out of fasthttp's stream free of it.
-var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, pooledBodyMax); return &b }}
+// Body buffers are pooled by size class, powers of two from bodyStep to the largest
+// class. Speed: a fresh buffer per body was the upload path's main cost (issue 15's
+// budget made bodies grow in steps): zeroing it (memclr) and faulting its pages in took a
+// third of the server's CPU on 1 MiB uploads, more than Python's handling of them. A
+// pooled buffer is neither zeroed nor faulted again. Memory: a pool keeps only buffers of
+// finished bodies, which were charged to the budget while in use, and sync.Pool drops
+// what is unused for two garbage collections; afterBurst runs both at once.
+const (
+	bodyClassMin   = 16 // log2 of the smallest class: bodyStep
+	bodyClassCount = 9  // 64 KiB ... 16 MiB; larger bodies get a buffer of their own
+)
+
+var bodyPools [bodyClassCount]sync.Pool
+
+// bodyClass is the index of the smallest class holding n bytes, or -1 past the largest.
+func bodyClass(n int) int {
+	c := 0
+	for size := bodyStep; size < n; size <<= 1 {
+		if c++; c == bodyClassCount {
+			return -1
+		}
+	}
+	return c
+}
+
+// getBodyBuf returns an empty buffer with room for n bytes, and its class (-1: unpooled).
+func getBodyBuf(n int) (*[]byte, int) {
+	c := bodyClass(n)
+	if c < 0 {
+		b := make([]byte, 0, n)
+		return &b, -1
+	}
+	if v := bodyPools[c].Get(); v != nil {
+		return v.(*[]byte), c
+	}
+	b := make([]byte, 0, 1<<(bodyClassMin+c))
+	return &b, c
+}
 
 // bodyBudget counts the bytes of request bodies held in memory across the process.
 type bodyBudget struct {
@@ -89,6 +124,7 @@ func (b *bodyBudget) afterBurst() {
 	b.lastFree.Store(now)
 	go func() {
 		defer b.freeing.Store(false)
+		runtime.GC() // the pools' buffers go to their victim caches, which the next drops
 		debug.FreeOSMemory()
 	}()
 }
@@ -96,7 +132,8 @@ func (b *bodyBudget) afterBurst() {
 // heldBody is a body read for a handler; done returns its buffer and budget.
 type heldBody struct {
 	req     *fasthttp.Request
-	buf     *[]byte // pooled buffer, or nil
+	buf     *[]byte // the body's buffer, or nil
+	class   int     // buf's pool (bodyPools), or -1
 	charged int
 	budget  *bodyBudget
 }
@@ -113,13 +150,13 @@ func (h *heldBody) done() {
 	h.charged = 0
 }
 
-// putBack returns the pooled buffer, if the body used one.
+// putBack returns the buffer to its pool, if it has one.
 func (h *heldBody) putBack() {
-	if h.buf != nil {
+	if h.buf != nil && h.class >= 0 {
 		*h.buf = (*h.buf)[:0]
-		bodyPool.Put(h.buf)
-		h.buf = nil
+		bodyPools[h.class].Put(h.buf)
 	}
+	h.buf = nil
 }
 
 // routeBodyLimit is the body limit of route id: its own (Config.RouteMaxBody; 0 for a
@@ -164,16 +201,15 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, h *heldBody) bool
 		return false
 	}
 	h.charged = target
-	// The first step always fits a pooled buffer (bodyStep == pooledBodyMax).
-	h.buf = bodyPool.Get().(*[]byte)
-	buf := (*h.buf)[:0]
+	h.buf, h.class = getBodyBuf(target)
+	buf := *h.buf
 	stream := req.BodyStream()
 	for {
 		if len(buf) == target {
 			if declared >= 0 && len(buf) == declared {
 				break
 			}
-			next := 2 * target
+			next := bodyGrowth * target
 			if declared >= 0 {
 				next = min(next, declared)
 			} else {
@@ -185,10 +221,10 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, h *heldBody) bool
 			}
 			h.charged, target = next, next
 			if cap(buf) < next {
-				grown := make([]byte, len(buf), next)
-				copy(grown, buf)
+				grown, class := getBodyBuf(next)
+				*grown = append(*grown, buf...)
 				h.putBack()
-				buf = grown
+				h.buf, h.class, buf = grown, class, *grown
 			}
 		}
 		n, err := stream.Read(buf[len(buf):target])
@@ -210,9 +246,7 @@ func (s *Server) readBody(ctx *fasthttp.RequestCtx, limit int, h *heldBody) bool
 		}
 		return false
 	}
-	if h.buf != nil {
-		*h.buf = buf
-	}
+	*h.buf = buf
 	req.SetBodyRaw(buf)
 	return true
 }

@@ -85,81 +85,55 @@ type countedConn struct {
 	// set, looked up and closed per request; BenchmarkChain/cors ~30 ns less, in noise).
 	peer   netip.Addr
 	origin []byte
-	// headDone is set once the head of the request being read was read; until then Read
-	// refuses a bare LF (see scanHead). last holds the bytes before the current read, to
-	// find CRLFCRLF across reads.
-	headDone bool
-	bareLF   bool // scanHead found one: front refuses the request (fasthttp may parse it)
-	last     [3]byte
-	// served and nextHead find where a later request's head starts (see SetReadDeadline).
-	served   bool // front answered a request and the connection stays an HTTP one
-	nextHead bool // the next Read starts a request head
+	// frame follows the request framing of the bytes read, to refuse heads with a bare LF
+	// (framing.go); reqs counts the requests front was handed, to match them with
+	// frame's heads.
+	frame framing
+	reqs  int
 	// dl holds the read and write deadlines until they pass (deadlines.go).
 	dl connDeadlines
 }
 
-// errBareLF is returned by countedConn.Read for a bare LF in a request head; fasthttp
-// hands it to parseError (400 + close).
+// errBareLF is returned by countedConn.Read when fasthttp reads on after a head with a
+// bare LF (it is waiting for CRLFCRLF, or for a body); fasthttp hands it to parseError
+// (400 + close).
 var errBareLF = errors.New("bare LF in the request head")
 
-// Read checks request heads for bare LFs (line ends must be CRLF, RFC 9112 2.2) as their
-// bytes arrive: fasthttp takes LF as a line end but waits for CRLFCRLF to end the block,
-// so a request whose lines all end in LF would hang until the read timeout. The
-// connection's first request starts at its first byte; a later one where SetReadDeadline
-// says so. Heads that arrived with an earlier request (pipelined) are checked by
-// scanHeaders once fasthttp parsed them. Speed: two branches per read after a head.
+// Read follows the request framing of the bytes it returns (framing.go). A head with a
+// bare LF is refused where fasthttp stands when it gets to it: parsed (front refuses it,
+// see refuseBareLF) or still reading (the read fails here). fasthttp never reads past a
+// request it has not handled, so a read while a refused head is pending is one for it.
+// Speed: one branch per read, plus the scan of head bytes (framing.go).
 func (c *countedConn) Read(p []byte) (int, error) {
-	if c.nextHead {
-		c.nextHead, c.headDone, c.last = false, false, [3]byte{}
+	if c.frame.bad > c.reqs {
+		return 0, errBareLF
 	}
 	n, err := c.Conn.Read(p)
-	if !c.headDone && n > 0 && !c.scanHead(p[:n]) {
-		c.bareLF, c.headDone = true, true
-		return n, errBareLF
+	if n > 0 && c.frame.state != frameOff {
+		c.frame.scan(p[:n])
 	}
 	return n, err
 }
 
-// SetReadDeadline marks where the next request's head starts. fasthttp's keep-alive loop
-// sets the idle deadline once the previous request is over (body read or discarded,
-// reply written), then reads the next request's first byte, then sets the read deadline:
-// so after front served a request, the first call arms nextHead and a read before the
-// second call starts the head. With no read between the two calls the next request was
-// already buffered with the previous one (pipelined), where no read starts a head: the
-// second call disarms.
-func (c *countedConn) SetReadDeadline(t time.Time) error {
-	if c.served {
-		c.served, c.nextHead = false, true
-	} else {
-		c.nextHead = false
-	}
-	return c.setDeadline(t, sideRead)
+// refuseBareLF counts a request handed to front; true: its head has a bare LF.
+func (c *countedConn) refuseBareLF() bool {
+	c.reqs++
+	return c.frame.bad != 0 && c.reqs >= c.frame.bad
 }
+
+// hijacked stops the framing scan: the connection carries WebSocket frames or a stream.
+func (c *countedConn) hijacked() {
+	c.frame.state, c.frame.bad = frameOff, 0
+}
+
+// SetReadDeadline records the deadline for the sweeper (deadlines.go).
+func (c *countedConn) SetReadDeadline(t time.Time) error { return c.setDeadline(t, sideRead) }
 
 // SetWriteDeadline records the deadline for the sweeper (deadlines.go).
 func (c *countedConn) SetWriteDeadline(t time.Time) error { return c.setDeadline(t, sideWrite) }
 
 // SetDeadline records both deadlines for the sweeper (deadlines.go).
 func (c *countedConn) SetDeadline(t time.Time) error { return c.setDeadline(t, sideRead|sideWrite) }
-
-// scanHead looks at the next bytes of the first request's head; false: a bare LF.
-func (c *countedConn) scanHead(b []byte) bool {
-	p3, p2, p1 := c.last[0], c.last[1], c.last[2]
-	for _, ch := range b {
-		if ch == '\n' {
-			if p1 != '\r' {
-				return false
-			}
-			if p2 == '\n' && p3 == '\r' {
-				c.headDone = true // CRLFCRLF: the body, or the next request, follows
-				return true
-			}
-		}
-		p3, p2, p1 = p2, p1, ch
-	}
-	c.last = [3]byte{p3, p2, p1}
-	return true
-}
 
 func (c *countedConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)

@@ -91,6 +91,9 @@ type Config struct {
 	Fallback *FallbackConfig `json:"fallback"`
 	// Static serves STATIC_URL from disk in Go (package static); nil: off.
 	Static *static.Config `json:"static"`
+	// Media serves MEDIA_URL from MEDIA_ROOT the same way (Media set: downloads for
+	// scriptable types, nosniff, private caching); nil: off.
+	Media *static.Config `json:"media"`
 	// Multipart bodies of bridge.FlagMultipart routes (package multipart).
 	MultipartMaxFiles  int `json:"multipart_max_files"`  // file parts, default 100 -> 413
 	MultipartMaxFields int `json:"multipart_max_fields"` // other parts, default 1,000 -> 413
@@ -152,7 +155,7 @@ func (c *Config) applyDefaults() {
 	def(&c.MaxConnections, 10_000)
 	def(&c.MaxHeaders, 100)
 	def(&c.MaxURIBytes, 8<<10)
-	def(&c.MaxInflightBody, 64<<20)
+	def(&c.MaxInflightBody, 128<<20)
 	def(&c.MultipartMaxFiles, 100)
 	def(&c.MultipartMaxFields, 1000)
 	def(&c.UploadMemoryMax, 1<<20)

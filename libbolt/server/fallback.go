@@ -18,7 +18,7 @@ import (
 // 405 for it, so the API keeps its paths.
 func (s *Server) unmatched() fasthttp.RequestHandler {
 	fb := s.cfg.Fallback
-	if fb == nil && s.cfg.Static == nil {
+	if fb == nil && s.cfg.Static == nil && s.cfg.Media == nil {
 		return notFound
 	}
 	var byMethod map[string]fasthttp.RequestHandler
@@ -37,6 +37,10 @@ func (s *Server) unmatched() fasthttp.RequestHandler {
 		path := ctx.Path()
 		if s.static != nil && s.static.Match(path) {
 			s.static.Serve(ctx)
+			return
+		}
+		if s.media != nil && s.media.Match(path) {
+			s.media.Serve(ctx)
 			return
 		}
 		if byMethod != nil && !hasAnyPrefix(path, exclude) {

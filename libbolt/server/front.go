@@ -186,10 +186,15 @@ func (s *Server) front(ctx *fasthttp.RequestCtx) {
 	// connection rather than wait for the rest of a body nobody needs (body.go).
 	defer closeIfBodyUnread(ctx)
 	if c, ok := ctx.Conn().(*countedConn); ok {
-		// Deferred: the next request's head is looked for only on a connection that stays
-		// HTTP (a hijacked one carries WebSocket frames or a stream).
-		defer func() { c.served = !ctx.Hijacked() }()
-		if c.bareLF { // in the request line, which fasthttp parsed with the LF as its end
+		// Deferred: a hijacked connection carries WebSocket frames or a stream, no heads.
+		defer func() {
+			if ctx.Hijacked() {
+				c.hijacked()
+			}
+		}()
+		// A bare LF fasthttp parsed as a line end (in the request line, or anywhere in a
+		// pipelined head): framing.go found it as the bytes arrived.
+		if c.refuseBareLF() {
 			refuse(ctx, fasthttp.StatusBadRequest, bareLFBody)
 			return
 		}

@@ -3,6 +3,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
 	"sync"
@@ -47,6 +48,7 @@ type Server struct {
 	backends auth.Backends                  // every auth backend, released by Close
 	replies  *staticTable                   // nil: no static responses (docs, OpenAPI)
 	static   *static.Handler                // nil: STATIC_URL not served by Go
+	media    *static.Handler                // nil: MEDIA_URL not served by Go
 	mem      *fasthttputil.InmemoryListener // set by StartInMemory (test client)
 	capped   *capListener                   // wraps the listener given to StartOn
 	upload   multipart.Limits               // for bridge.FlagMultipart routes
@@ -129,6 +131,12 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	if cfg.Static != nil {
 		if s.static, err = static.New(cfg.Static); err != nil {
 			return nil, err
+		}
+	}
+	if cfg.Media != nil {
+		cfg.Media.Media = true
+		if s.media, err = static.New(cfg.Media); err != nil {
+			return nil, fmt.Errorf("media: %w", err)
 		}
 	}
 	// Every connection holds at most one request at a time, so the connection cap bounds

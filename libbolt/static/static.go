@@ -39,6 +39,12 @@ type Config struct {
 	// MaxAge, when set, adds "Cache-Control: public, max-age=N" to files served
 	// (settings.BOLT_STATIC_MAX_AGE, django-bolt's name; seconds).
 	MaxAge *int `json:"max_age"`
+	// Media: this is MEDIA_URL (user uploads) from MEDIA_ROOT. Its Cache-Control is
+	// "private", every answer carries "X-Content-Type-Options: nosniff", and a file whose
+	// type a browser could run (HTML, SVG, JavaScript, XML...) is sent as a download
+	// (application/octet-stream, Content-Disposition: attachment): an uploaded page must
+	// not run scripts in this site's origin.
+	Media bool `json:"media"`
 }
 
 // Handler serves one Config.
@@ -46,6 +52,7 @@ type Handler struct {
 	url          []byte
 	dirs         []Dir  // roots resolved through symlinks
 	cacheControl string // "" without MaxAge
+	media        bool
 }
 
 var (
@@ -61,12 +68,16 @@ func New(c *Config) (*Handler, error) {
 	if len(c.URL) < 2 || c.URL[0] != '/' || c.URL[len(c.URL)-1] != '/' || strings.ContainsAny(c.URL, "?#{} \\") {
 		return nil, fmt.Errorf("static url %q must be a local path like /static/", c.URL)
 	}
-	h := &Handler{url: []byte(c.URL)}
+	h := &Handler{url: []byte(c.URL), media: c.Media}
 	if c.MaxAge != nil {
 		if *c.MaxAge < 0 {
 			return nil, fmt.Errorf("static max_age %d must be >= 0 seconds", *c.MaxAge)
 		}
-		h.cacheControl = "public, max-age=" + strconv.Itoa(*c.MaxAge)
+		scope := "public"
+		if c.Media {
+			scope = "private" // uploads may be one user's: no shared caches
+		}
+		h.cacheControl = scope + ", max-age=" + strconv.Itoa(*c.MaxAge)
 	}
 	for _, d := range c.Dirs {
 		if !filepath.IsAbs(d.Root) {
@@ -92,6 +103,9 @@ func (h *Handler) Match(path []byte) bool { return bytes.HasPrefix(path, h.url) 
 
 // Serve answers a request whose path Match accepted.
 func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
+	if h.media {
+		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	}
 	if !ctx.IsGet() && !ctx.IsHead() {
 		ctx.Response.Header.Set("Allow", "GET, HEAD")
 		fail(ctx, fasthttp.StatusMethodNotAllowed, notAllowedBody)
@@ -110,7 +124,22 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	if h.cacheControl != "" {
 		ctx.Response.Header.Set("Cache-Control", h.cacheControl)
 	}
-	send(ctx, f, fi, rel)
+	send(ctx, f, fi, rel, h.media)
+}
+
+// inertMedia are the types an upload is shown inline as: a browser renders them without
+// running anything of them in the page's origin. Any other type is sent as a download.
+var inertMedia = []string{"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp",
+	"image/x-icon", "image/vnd.microsoft.icon", "audio/", "video/", "font/", "text/plain", "text/css", "text/csv",
+	"application/pdf", "application/json"}
+
+func inert(ctype string) bool {
+	for _, t := range inertMedia {
+		if strings.HasPrefix(ctype, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // relPath decodes the part of the raw path after prefix and refuses anything but plain
@@ -163,7 +192,7 @@ func (h *Handler) open(rel string) (*os.File, os.FileInfo) {
 }
 
 // send writes the file with validators, answering conditional and range requests.
-func send(ctx *fasthttp.RequestCtx, f *os.File, fi os.FileInfo, name string) {
+func send(ctx *fasthttp.RequestCtx, f *os.File, fi os.FileInfo, name string, media bool) {
 	size := fi.Size()
 	mod := fi.ModTime().UTC().Truncate(time.Second)
 	etag := `"` + strconv.FormatInt(mod.Unix(), 16) + "-" + strconv.FormatInt(size, 16) + `"`
@@ -179,6 +208,10 @@ func send(ctx *fasthttp.RequestCtx, f *os.File, fi os.FileInfo, name string) {
 	ctype := mime.TypeByExtension(filepath.Ext(name))
 	if ctype == "" {
 		ctype = "application/octet-stream"
+	}
+	if media && !inert(ctype) {
+		ctype = "application/octet-stream"
+		h.Set("Content-Disposition", "attachment")
 	}
 	start, end := int64(0), size-1
 	if r := ctx.Request.Header.Peek("Range"); len(r) > 0 && rangeApplies(&ctx.Request.Header, etag) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
 import os
@@ -60,6 +61,26 @@ class Command(BaseCommand):
             type=float,
             help="seconds SIGTERM/SIGINT waits for in-flight requests before forcing them closed "
             "(default DJANGO_BOLT_GRACEFUL_TIMEOUT, DJANGO_BOLT['GRACEFUL_TIMEOUT'] or 30)",
+        )
+        parser.add_argument(
+            "--workers-lifetime",
+            type=float,
+            default=0,
+            metavar="S",
+            help="replace a worker S seconds after it started serving, one at a time (default 0: never)",
+        )
+        parser.add_argument(
+            "--respawn-failed-workers",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="replace a worker that crashes (default); --no-respawn-failed-workers lets the pool shrink",
+        )
+        parser.add_argument(
+            "--workers-kill-timeout",
+            type=float,
+            metavar="S",
+            help="SIGKILL a worker that has not stopped S seconds after SIGTERM "
+            "(default: the graceful timeout plus 5 s)",
         )
         parser.add_argument("--pin", action="store_true", help="pin each worker to one CPU (sched_setaffinity)")
         parser.add_argument(
@@ -141,7 +162,18 @@ class Command(BaseCommand):
         if notice := per_worker_notice(workers, conf):
             logging.getLogger("django_bolt.supervisor").warning(notice)  # printed once, by the parent
         try:
-            supervised = max_requests or options["max_rss"] or options["pin"] or dev
+            lifetime, kill_timeout = options["workers_lifetime"], options["workers_kill_timeout"]
+            if lifetime < 0 or (kill_timeout is not None and kill_timeout <= 0):
+                raise CommandError("--workers-lifetime must be >= 0 and --workers-kill-timeout > 0 seconds")
+            supervised = (
+                max_requests
+                or options["max_rss"]
+                or options["pin"]
+                or dev
+                or lifetime
+                or not options["respawn_failed_workers"]
+                or kill_timeout is not None
+            )
             if workers == 1 and not supervised:
                 configure_logging(dev=dev, worker_id=0)  # the one process is worker 0
                 run(routes, dataclasses.replace(opts, dev=dev, worker_id=0), apis)  # no supervisor: it serves
@@ -165,6 +197,9 @@ class Command(BaseCommand):
                     routes=len(routes),
                     docs=docs_path(apis),
                     loop=loop_name(conf.UVLOOP),
+                    workers_lifetime=lifetime,
+                    respawn_failed=options["respawn_failed_workers"],
+                    kill_timeout=kill_timeout,
                 )
             ).run()
         except BoltConfigError as exc:

@@ -21,10 +21,10 @@ CONNECTIONS = 600
 DECLARED = 1_000_000
 SENT = 900_000
 MIB = 1 << 20
-#: docs/reliability.md: at most 2 x MAX_INFLIGHT_BODY (64 MiB) of bodies, plus buffers and
+#: docs/reliability.md: at most 2 x MAX_INFLIGHT_BODY (128 MiB) of bodies, plus buffers and
 #: a goroutine per connection (under 100 KiB each). Before the fix the same attack held
 #: every body: over 600 MB.
-BOUND = 2 * 64 * MIB + CONNECTIONS * 100 * 1024 + 32 * MIB
+BOUND = 2 * 128 * MIB + CONNECTIONS * 100 * 1024 + 32 * MIB
 #: "Near baseline" after the attack: what the runtime keeps for pools and stacks.
 SETTLED = 48 * MIB
 

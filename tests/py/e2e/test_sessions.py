@@ -127,6 +127,22 @@ def test_logout_flushes_the_session_and_kills_its_key(url: str) -> None:
     assert fresh and not fresh[0].startswith(f"sessionid={old};")  # a new key, not the old one
 
 
+def test_logout_behind_django_middleware_kills_the_session(url: str) -> None:
+    """Issue 15, item 7, on an API that runs settings.MIDDLEWARE (django_middleware=True):
+    ``alogout`` there must flush the same session the middleware saves, so the old key is
+    dead and its data gone."""
+    with httpx.Client(base_url=url) as c:
+        _login(c)
+        assert c.get("/mw/counter").json() == {"n": 1}
+        assert c.get("/mw/counter").json() == {"n": 2}
+        old = c.cookies["sessionid"]
+        r = c.post("/mw/logout", headers={"X-CSRFToken": c.cookies["csrftoken"]})
+        assert r.status_code == 200 and r.json() == {"ok": True}
+    replay = {"Cookie": f"sessionid={old}"}
+    assert httpx.get(f"{url}/dj/me", headers=replay).json() == {"authenticated": False, "username": ""}
+    assert httpx.get(f"{url}/mw/counter", headers=replay).json() == {"n": 1}  # the old data is gone
+
+
 def test_request_user_loaded_before_async_handlers_on_auth_routes(url: str) -> None:
     """django-bolt's request.user in async code on auth routes: the user, or None."""
     assert httpx.get(f"{url}/dj/jwt-user").json() == {"username": None}  # no token: anonymous

@@ -161,6 +161,19 @@ async def mw_exempt(request: Request) -> dict[str, str]:
     return {"ok": "exempt"}
 
 
+@mw_api.post("/logout")
+async def mw_logout(request: Request) -> dict[str, bool]:
+    await alogout(request)
+    return {"ok": True}
+
+
+@mw_api.get("/counter")
+async def mw_counter(request: Request) -> dict[str, int]:
+    n = await request.session.aget("n", 0) + 1
+    await request.session.aset("n", n)
+    return {"n": n}
+
+
 SIGNALS = {"started": 0, "finished": 0}
 
 

@@ -129,3 +129,14 @@ if os.environ.get("TEST_ALLOWED_HOSTS"):
 # An API whose routes collide with testapp's (tests/py/e2e/test_route_conflicts.py).
 if os.environ.get("TEST_CONFLICT_API"):
     DJANGO_BOLT["API"] = [*DJANGO_BOLT["API"], "testproject.conflict_api.api"]
+# Issue 18 part A (tests/py/e2e/test_tokens.py, test_media.py, test_admin_bridge.py): JWKS key
+# sets and token pairs, MEDIA_URL served by Go, django_bolt.admin's bridge.
+if os.environ.get("TEST_TOKENS"):
+    DJANGO_BOLT["API"] = ["testproject.tokens_api.api"]
+if os.environ.get("TEST_MEDIA_ROOT"):
+    MEDIA_URL = "/media/"
+    MEDIA_ROOT = os.environ["TEST_MEDIA_ROOT"]
+if os.environ.get("TEST_BOLT_MEDIA_MAX_AGE"):
+    BOLT_MEDIA_MAX_AGE = int(os.environ["TEST_BOLT_MEDIA_MAX_AGE"])
+if os.environ.get("TEST_ADMIN_BRIDGE"):
+    DJANGO_BOLT["API"] = [*DJANGO_BOLT["API"], "testproject.admin_bridge_api.api"]
