@@ -24,6 +24,8 @@ type capListener struct {
 	// writeErrors counts failed writes (the client went away mid-response); set when
 	// metrics are on.
 	writeErrors *atomic.Uint64
+	// sweeper enforces the open connections' read and write deadlines (deadlines.go).
+	sweeper deadlineSweeper
 }
 
 // capacityReply is written whole to a refused connection.
@@ -43,7 +45,9 @@ func (l *capListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if l.open.Add(1) <= l.max {
-			return &countedConn{Conn: c, l: l, peer: peerOf(c.RemoteAddr())}, nil
+			cc := &countedConn{Conn: c, l: l, peer: peerOf(c.RemoteAddr())}
+			l.sweeper.add(cc)
+			return cc, nil
 		}
 		l.open.Add(-1)
 		// Off the accept loop: a slow client must not stall accepting.
@@ -87,12 +91,14 @@ type countedConn struct {
 	frame framing
 	reqs  int
 	// detached: a WebSocket or a streamed reply took the connection over (websocket.go,
-	// stream.go); fasthttp's Close
-	// after the hijack leaves it open, and closeDetached closes it when the socket ends.
+	// stream.go); fasthttp's Close after the hijack leaves it open, and closeDetached
+	// closes it when the socket ends.
 	detached atomic.Bool
+	// dl holds the read and write deadlines until they pass (deadlines.go).
+	dl connDeadlines
 }
 
-// closeDetached closes a connection a WebSocket took over.
+// closeDetached closes a connection a WebSocket or a stream took over.
 func (c *countedConn) closeDetached() error {
 	c.detached.Store(false)
 	return c.Close()
@@ -130,6 +136,15 @@ func (c *countedConn) hijacked() {
 	c.frame.state, c.frame.bad = frameOff, 0
 }
 
+// SetReadDeadline records the deadline for the sweeper (deadlines.go).
+func (c *countedConn) SetReadDeadline(t time.Time) error { return c.setDeadline(t, sideRead) }
+
+// SetWriteDeadline records the deadline for the sweeper (deadlines.go).
+func (c *countedConn) SetWriteDeadline(t time.Time) error { return c.setDeadline(t, sideWrite) }
+
+// SetDeadline records both deadlines for the sweeper (deadlines.go).
+func (c *countedConn) SetDeadline(t time.Time) error { return c.setDeadline(t, sideRead|sideWrite) }
+
 func (c *countedConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if err != nil && c.l.writeErrors != nil {
@@ -144,6 +159,7 @@ func (c *countedConn) Close() error {
 	}
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.open.Add(-1)
+		c.l.sweeper.remove(c)
 	}
 	return c.Conn.Close()
 }

@@ -100,6 +100,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	if cfg.HostCheck {
 		s.hosts = newHostMatcher(cfg.AllowedHosts)
 	}
+	s.capped.sweeper.interval = sweepInterval(ms(cfg.ReadTimeoutMs), ms(cfg.WriteTimeoutMs), ms(cfg.IdleTimeoutMs))
 	s.bodyLimitMax = cfg.MaxBodySize
 	for _, v := range cfg.RouteMaxBody {
 		s.bodyLimitMax = max(s.bodyLimitMax, v)
