@@ -52,6 +52,11 @@ type Conn struct {
 	code    atomic.Uint32
 	endOnce sync.Once
 	done    chan struct{}
+	// netMu and netOver keep deadlines off the connection once Serve returned: its caller
+	// then closes it, and fasthttp recycles a hijacked connection's wrapper (a late kill
+	// from the hub's clock raced with that and could dereference a nil conn).
+	netMu   sync.Mutex
+	netOver bool
 }
 
 // end closes the socket from Go's side with code; with frame, a close frame is sent first.
@@ -70,7 +75,22 @@ func (c *Conn) end(code uint16, frame bool) {
 // kill makes the reader's and any writer's blocked calls fail at once. The connection is
 // closed by whoever runs Serve once it returns (fasthttp for a hijacked connection, which
 // ignores Close until then; the detached upgrade's goroutine, server/websocket.go).
-func (c *Conn) kill() { _ = c.ws.NetConn().SetDeadline(time.Unix(1, 0)) }
+func (c *Conn) kill() { c.expire(true) }
+
+// expire puts the connection's write deadline, or with both its read deadline too, in the
+// past, unless Serve already returned.
+func (c *Conn) expire(both bool) {
+	c.netMu.Lock()
+	defer c.netMu.Unlock()
+	if c.netOver {
+		return
+	}
+	if both {
+		_ = c.ws.NetConn().SetDeadline(time.Unix(1, 0))
+	} else {
+		_ = c.ws.NetConn().SetWriteDeadline(time.Unix(1, 0))
+	}
+}
 
 // Serve runs an accepted socket until it ends: reads messages into bridge records under
 // the inbound window (its outbox is written by the hub's writers, writer.go), then
@@ -109,7 +129,7 @@ func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot, tr Transp
 	}
 	h.writers.start()
 	h.add(c)
-	stall := func() { _ = ws.NetConn().SetWriteDeadline(time.Unix(1, 0)) }
+	stall := func() { c.expire(false) }
 	if c.raw != nil && !c.compressed {
 		slot.Socket.SetWake(func() { h.writers.schedule(c) }, stall)
 	} else {
@@ -126,6 +146,9 @@ func (h *Hub) Serve(ws *fws.Conn, b *bridge.Bridge, slot *bridge.Slot, tr Transp
 	c.dead = true
 	c.wmu.Unlock()
 	c.out.Fail(0)
+	c.netMu.Lock()
+	c.netOver = true
+	c.netMu.Unlock()
 	h.Stats.closed(code)
 	h.remove(c)
 	b.EndSocket(slot, code, reason)
@@ -238,5 +261,9 @@ var errInflatedTooBig = errors.New("inflated message over the size limit")
 // afterClose gives the peer closeWait to answer our close frame; the reader then ends
 // with its close (or the deadline).
 func (c *Conn) afterClose() {
-	_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeWait))
+	c.netMu.Lock()
+	defer c.netMu.Unlock()
+	if !c.netOver {
+		_ = c.ws.NetConn().SetReadDeadline(time.Now().Add(closeWait))
+	}
 }
