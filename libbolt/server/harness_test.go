@@ -33,9 +33,18 @@ type testServer struct {
 	cancels chan uint64         // ids of cancel records Python received
 }
 
-// startServer builds cfg (zero fields take their defaults) and serves it. Cleanup stops
-// the server, then the fake Python, then closes the eventfd, in the order Python does.
+// startServer builds cfg (zero fields take their defaults) and serves it on an in-memory
+// listener.
 func startServer(t *testing.T, cfg Config, answer answerFunc) *testServer {
+	ln := fasthttputil.NewInmemoryListener()
+	ts := serveOn(t, cfg, answer, ln)
+	ts.ln = ln
+	return ts
+}
+
+// serveOn builds cfg and serves it on ln, with the fake Python answering. Cleanup stops
+// the server, then the fake Python, then closes the eventfd, in the order Python does.
+func serveOn(t *testing.T, cfg Config, answer answerFunc, ln net.Listener) *testServer {
 	t.Helper()
 	cfg.applyDefaults()
 	if err := cfg.validate(); err != nil {
@@ -50,13 +59,8 @@ func startServer(t *testing.T, cfg Config, answer answerFunc) *testServer {
 		t.Fatalf("newWithWaker: %v", err)
 	}
 	shortIdleWorkers(srv)
-	ts := &testServer{
-		srv:     srv,
-		ln:      fasthttputil.NewInmemoryListener(),
-		seen:    make(chan bridge.Request, 256),
-		cancels: make(chan uint64, 256),
-	}
-	srv.StartOn(ts.ln)
+	ts := &testServer{srv: srv, seen: make(chan bridge.Request, 256), cancels: make(chan uint64, 256)}
+	srv.StartOn(ln)
 
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {

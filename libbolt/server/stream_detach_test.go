@@ -16,41 +16,11 @@ import (
 // Start uses): only TCP connections get their streamed replies detached (stream.go).
 func startTCPServer(t *testing.T, cfg Config, answer answerFunc) (*testServer, string) {
 	t.Helper()
-	cfg.applyDefaults()
-	if err := cfg.validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	efd, err := bridge.NewEventFD()
-	if err != nil {
-		t.Fatalf("NewEventFD: %v", err)
-	}
-	srv, err := newWithWaker(&cfg, efd)
-	if err != nil {
-		t.Fatalf("newWithWaker: %v", err)
-	}
-	shortIdleWorkers(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	ts := &testServer{srv: srv, seen: make(chan bridge.Request, 256), cancels: make(chan uint64, 256)}
-	srv.StartOn(lingerListener{ln})
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		ts.runPython(t, answer, stop)
-	}()
-	t.Cleanup(func() {
-		if err := srv.Stop(time.Second); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-		close(stop)
-		<-done
-		if err := srv.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return ts, ln.Addr().String()
+	return serveOn(t, cfg, answer, lingerListener{ln}), ln.Addr().String()
 }
 
 func streamStartAnswer(*bridge.Request) *bridge.Response {
