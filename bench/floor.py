@@ -40,6 +40,8 @@ from django_bolt._native.wire import KIND_REQUEST, REQ_HEADER  # noqa: E402
 from django_bolt._runtime.dispatch import Dispatcher  # noqa: E402
 from django_bolt._server.discovery import collect_routes  # noqa: E402
 
+from harness.workloads import BIG  # noqa: E402 - the list every benchmarked app returns
+
 api = BoltAPI()
 
 
@@ -51,18 +53,6 @@ async def hello() -> dict[str, str]:
 @api.get("/items/{item_id}")
 async def get_item(item_id: int, q: str | None = None) -> dict[str, Any]:
     return {"item_id": item_id, "q": q}
-
-
-BIG = [
-    {
-        "id": i,
-        "name": f"User Number {i:03d}",
-        "email": f"user.number{i:03d}@example.com",
-        "active": i % 3 != 0,
-        "score": i + 0.25,
-    }
-    for i in range(100)
-]
 
 
 @api.get("/bench/big")
