@@ -5,6 +5,7 @@ backend."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -19,6 +20,14 @@ def _marker(name: str) -> Path:
     return Path(settings.MARKER_DIR, name)
 
 
+def _write(name: str, text: str) -> None:
+    """Write a marker whole: the test waits for the file to exist and then reads it, so it
+    must never see it created but still empty (a race seen once in CI)."""
+    tmp = _marker(f".{name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, _marker(name))
+
+
 async def after_go(name: str) -> None:
     """Waits for the test's "go" marker, then writes "done": the response must have left
     before, or the test (which creates "go" only once it has the response) never sees it."""
@@ -26,16 +35,16 @@ async def after_go(name: str) -> None:
         if _marker(f"{name}.go").exists():
             break
         await asyncio.sleep(0.05)
-    _marker(f"{name}.done").write_text("done")
+    _write(f"{name}.done", "done")
 
 
 def sync_write(name: str, text: str) -> None:
-    _marker(name).write_text(text)
+    _write(name, text)
 
 
 async def slow_write(name: str) -> None:
     await asyncio.sleep(1)
-    _marker(name).write_text("slow")
+    _write(name, "slow")
 
 
 def explode() -> None:
@@ -44,7 +53,7 @@ def explode() -> None:
 
 @task()
 def durable_write(name: str) -> None:
-    _marker(name).write_text("durable")
+    _write(name, "durable")
 
 
 @api.post("/bg/after/{name}")
