@@ -3,6 +3,7 @@ test_metrics.py, test_accesslog.py)."""
 
 import asyncio
 import gzip
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -69,17 +70,24 @@ async def sleep(ms: int = 0):
     return {"slept": ms}
 
 
+def _mark(marker: Path, state: str) -> None:
+    """Write the marker whole (tmp + rename): a test polling it never reads it empty."""
+    tmp = marker.with_name(f".{marker.name}.tmp")
+    tmp.write_text(state)
+    os.replace(tmp, marker)
+
+
 @api.get("/wait/{name}")
 async def wait(name: str):
     """Marks that it started, then waits; marks a cancellation (client disconnect tests)."""
     marker = Path(settings.MARKER_DIR, name)
-    marker.write_text("started")
+    _mark(marker, "started")
     try:
         await asyncio.sleep(10)
     except asyncio.CancelledError:
-        marker.write_text("cancelled")
+        _mark(marker, "cancelled")
         raise
-    marker.write_text("finished")
+    _mark(marker, "finished")
     return {"waited": name}
 
 
