@@ -384,6 +384,9 @@ func (s *Server) expectContinue(ctx *fasthttp.RequestCtx) int {
 		ctx.Response.Header.SetBytesKV(hRetryAfter, retryAfterOne)
 		return expectRefuse(ctx, fasthttp.StatusServiceUnavailable, bodyBusyBody)
 	}
+	if c, ok := ctx.Conn().(*countedConn); ok {
+		c.dl.interim = true // the 100 is no reply: the body's read goes on (deadlines.go)
+	}
 	return fasthttp.StatusContinue
 }
 

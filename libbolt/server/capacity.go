@@ -94,7 +94,10 @@ type countedConn struct {
 	// stream.go); fasthttp's Close after the hijack leaves it open, and closeDetached
 	// closes it when the socket ends.
 	detached atomic.Bool
-	// dl holds the read and write deadlines until they pass (deadlines.go).
+	// rec is the buffer the next request's bridge record is encoded into (python.go).
+	rec []byte
+	// dl holds the read and write deadlines until they pass, and the request phase they
+	// are stamped from (deadlines.go).
 	dl connDeadlines
 }
 
@@ -109,7 +112,8 @@ func (c *countedConn) closeDetached() error {
 // (400 + close).
 var errBareLF = errors.New("bare LF in the request head")
 
-// Read follows the request framing of the bytes it returns (framing.go). A head with a
+// Read stamps the idle and read phases (deadlines.go) and follows the request framing of
+// the bytes it returns (framing.go). A head with a
 // bare LF is refused where fasthttp stands when it gets to it: parsed (front refuses it,
 // see refuseBareLF) or still reading (the read fails here). fasthttp never reads past a
 // request it has not handled, so a read while a refused head is pending is one for it.
@@ -118,9 +122,17 @@ func (c *countedConn) Read(p []byte) (int, error) {
 	if c.frame.bad > c.reqs {
 		return 0, errBareLF
 	}
+	if c.dl.auto {
+		c.readStarts()
+	}
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.frame.state != frameOff {
-		c.frame.scan(p[:n])
+	if n > 0 {
+		if c.dl.auto {
+			c.readGot()
+		}
+		if c.frame.state != frameOff {
+			c.frame.scan(p[:n])
+		}
 	}
 	return n, err
 }
@@ -134,6 +146,7 @@ func (c *countedConn) refuseBareLF() bool {
 // hijacked stops the framing scan: the connection carries WebSocket frames or a stream.
 func (c *countedConn) hijacked() {
 	c.frame.state, c.frame.bad = frameOff, 0
+	c.stopStamps()
 }
 
 // SetReadDeadline records the deadline for the sweeper (deadlines.go).
@@ -145,7 +158,11 @@ func (c *countedConn) SetWriteDeadline(t time.Time) error { return c.setDeadline
 // SetDeadline records both deadlines for the sweeper (deadlines.go).
 func (c *countedConn) SetDeadline(t time.Time) error { return c.setDeadline(t, sideRead|sideWrite) }
 
+// Write stamps the write phase (deadlines.go) and counts failed writes.
 func (c *countedConn) Write(p []byte) (int, error) {
+	if c.dl.auto {
+		c.writeStarts()
+	}
 	n, err := c.Conn.Write(p)
 	if err != nil && c.l.writeErrors != nil {
 		c.l.writeErrors.Add(1)

@@ -6,21 +6,31 @@ import (
 	"time"
 )
 
-// Connection deadlines without a runtime timer per request.
+// Connection deadlines without a runtime timer, and without a clock read, per request.
 //
-// fasthttp sets three deadlines on a keep-alive connection for every request: the idle
-// wait, the read of the request, the write of the reply. Passed on to the socket, each one
-// re-arms the connection's runtime timer (a timer-heap update under the P's lock) and
+// fasthttp would set three deadlines on a keep-alive connection for every request: the
+// idle wait, the read of the request, the write of the reply. Passed on to the socket, each
+// one re-arms the connection's runtime timer (a timer-heap update under the P's lock) and
 // reads the clock again inside net. Speed: the Go-only bridge target on /hello, 7
 // interleaved rounds, 9.1 -> 8.7 µs of server CPU per request (lower in 6 of 7 pairs;
 // switching all three timeouts off had measured 0.9 µs; bench/RESULTS.md, issue 20).
-// countedConn keeps the deadlines as numbers instead, and one sweeper per listener enforces those that
-// passed by moving the socket's real deadline into the past, so a blocked Read or Write
-// fails with a timeout exactly as before, just up to one sweep interval late (the
+// countedConn keeps the deadlines as numbers instead, and one sweeper per listener enforces
+// those that passed by moving the socket's real deadline into the past, so a blocked Read
+// or Write fails with a timeout exactly as before, just up to one sweep interval late (the
 // interval is a sixteenth of the shortest configured timeout, 1-250 ms; the timeouts are
 // seconds by default). A deadline that is due, or nearly, when it is set goes to the
 // socket at once: code that interrupts a read with SetDeadline(time.Unix(1, 0)) or
 // time.Now() (WebSocket kill, shutdown) is not delayed at all.
+//
+// fasthttp's own timeouts are off (0): it read the clock (time.Now, two vDSO calls) for
+// each of the three deadlines. countedConn stamps the same three phases itself, from the
+// sweeper's coarse clock (no clock read at all), as its Read and Write see them: the first
+// Read after a reply starts the idle wait (IDLE_TIMEOUT, or READ_TIMEOUT without one), the
+// bytes of the next request start its read (READ_TIMEOUT, covering the head and the body
+// the handler reads), the first Write of the reply starts the write (WRITE_TIMEOUT). A new
+// connection gets READ_TIMEOUT from its accept, as fasthttp gave it. A stamp is a coarse
+// time plus one sweep interval plus the timeout, so a timeout never fires early; it fires
+// up to two intervals late. See bench/RESULTS.md, "Issue 20, part C".
 
 // Deadline sides, as bits of connDeadlines.forced.
 const (
@@ -32,17 +42,44 @@ const (
 var aLongTimeAgo = time.Unix(1, 0)
 
 // connDeadlines is a connection's pending deadlines, in Unix nanoseconds (0: none).
+//
+// read, write and forced are atomics so that the per-request stamps (stamp) take no lock:
+// a stamp stores its deadline, then looks at forced; a sweep sets the forced bit, then
+// looks at the deadline (both under mu, against each other and the explicit setters).
+// Either the sweep sees the new deadline (and forces nothing), or the stamp sees the bit
+// and lifts it under mu.
 type connDeadlines struct {
-	mu     sync.Mutex // orders the owner's next deadline against a sweep forcing the last one
-	read   int64
-	write  int64
-	forced uint8 // sides whose socket deadline was set (passed, or set because it was due)
-	index  int   // position in deadlineSweeper.conns (under the sweeper's mu)
+	mu     sync.Mutex // orders explicit deadlines and lifts against a sweep forcing the last one
+	read   atomic.Int64
+	write  atomic.Int64
+	forced atomic.Uint32 // sides whose socket deadline was set (passed, or set because it was due)
+	index  int           // position in deadlineSweeper.conns (under the sweeper's mu)
+	// auto: countedConn stamps the request phases itself (the server's timeouts are set and
+	// the connection is not hijacked); phase is where the connection is. Owned by the
+	// goroutine fasthttp serves the connection on.
+	auto    bool
+	phase   connPhase
+	interim bool // the next Write is a 100 Continue: the request's read goes on after it
 }
+
+// connPhase is where a served connection is in its request cycle (for the stamps).
+type connPhase uint8
+
+const (
+	phaseRead  connPhase = iota // a request is read (or handled): READ_TIMEOUT
+	phaseWrite                  // its reply is written: WRITE_TIMEOUT
+	phaseIdle                   // waiting for the next request: IDLE_TIMEOUT
+)
 
 // deadlineSweeper enforces the deadlines of one listener's open connections.
 type deadlineSweeper struct {
 	interval time.Duration
+	// The server's timeouts in nanoseconds (0: none), stamped by countedConn itself;
+	// idle is IDLE_TIMEOUT, or READ_TIMEOUT without one (as fasthttp has it). All 0 (a
+	// listener built without them, in tests): nothing is stamped.
+	read, write, idle int64
+	// now is the coarse clock: the time of the last sweep (or of the sweeper's start).
+	now atomic.Int64
 	// soon is the bridge of the coarse clock to setDeadline: a deadline at or before it
 	// is (nearly) due and set on the socket at once. Refreshed every sweep to now plus two
 	// intervals, so anything later than that is reached by a sweep in time.
@@ -50,6 +87,26 @@ type deadlineSweeper struct {
 	mu      sync.Mutex
 	conns   []*countedConn
 	running bool // a sweep goroutine runs; it exits once no connection is open
+}
+
+// setTimeouts configures the timeouts countedConn stamps (before the listener serves).
+func (s *deadlineSweeper) setTimeouts(read, write, idle time.Duration) {
+	s.interval = sweepInterval(read, write, idle)
+	s.read, s.write, s.idle = int64(read), int64(write), int64(idle)
+	if idle <= 0 {
+		s.idle = s.read
+	}
+}
+
+// stamps reports whether accepted connections stamp their phases.
+func (s *deadlineSweeper) stamps() bool { return s.read > 0 || s.write > 0 || s.idle > 0 }
+
+// at is the deadline for a phase that starts now and lasts timeout (0: none).
+func (s *deadlineSweeper) at(timeout int64) int64 {
+	if timeout <= 0 {
+		return 0
+	}
+	return s.now.Load() + int64(s.interval) + timeout
 }
 
 // sweepInterval is a sixteenth of the shortest positive timeout, within 1-250 ms.
@@ -73,10 +130,16 @@ func (s *deadlineSweeper) add(c *countedConn) {
 			s.interval = sweepInterval()
 		}
 		s.running = true
-		s.soon.Store(time.Now().UnixNano() + 2*int64(s.interval))
+		now := time.Now().UnixNano()
+		s.now.Store(now)
+		s.soon.Store(now + 2*int64(s.interval))
 		go s.run()
 	}
 	s.mu.Unlock()
+	if s.stamps() { // a new connection has READ_TIMEOUT for its first request, from now
+		c.dl.auto = true
+		c.dl.read.Store(s.at(s.read))
+	}
 }
 
 // remove forgets a closed connection.
@@ -108,6 +171,7 @@ func (s *deadlineSweeper) run() {
 // sweep forces the deadlines that passed by now; false once no connection is open (the
 // sweeper then exits, and the next add starts a new one).
 func (s *deadlineSweeper) sweep(now int64) bool {
+	s.now.Store(now)
 	s.soon.Store(now + 2*int64(s.interval))
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,22 +185,95 @@ func (s *deadlineSweeper) sweep(now int64) bool {
 	return true
 }
 
-// expire sets the socket deadline of each side whose deadline passed by now.
+// expire sets the socket deadline of each side whose deadline passed by now. The forced
+// bit goes up before the deadline is looked at (see connDeadlines).
 func (c *countedConn) expire(now int64) {
 	d := &c.dl
 	d.mu.Lock()
 	var sides uint8
-	if d.read != 0 && d.read <= now && d.forced&sideRead == 0 {
-		sides |= sideRead
-	}
-	if d.write != 0 && d.write <= now && d.forced&sideWrite == 0 {
-		sides |= sideWrite
+	for _, side := range [...]uint8{sideRead, sideWrite} {
+		dl := d.side(side)
+		if at := dl.Load(); at == 0 || at > now || d.forced.Load()&uint32(side) != 0 {
+			continue
+		}
+		d.forced.Or(uint32(side))
+		if at := dl.Load(); at != 0 && at <= now { // still the deadline that passed
+			sides |= side
+		} else { // a stamp moved it meanwhile
+			d.forced.And(^uint32(side))
+		}
 	}
 	if sides != 0 {
-		d.forced |= sides
 		_ = c.setSocketDeadline(aLongTimeAgo, sides)
 	}
 	d.mu.Unlock()
+}
+
+// side is the deadline of one side.
+func (d *connDeadlines) side(side uint8) *atomic.Int64 {
+	if side == sideRead {
+		return &d.read
+	}
+	return &d.write
+}
+
+// stamp sets one side's deadline for a phase that starts now. Speed: no lock and no clock
+// read; an atomic store and load, plus a lift under the lock only after a sweep forced
+// the side (the connection was slow enough to time out a phase and survived it, as an
+// idle keep-alive connection does not).
+func (c *countedConn) stamp(side uint8, at int64) {
+	d := &c.dl
+	d.side(side).Store(at)
+	if d.forced.Load()&uint32(side) == 0 {
+		return
+	}
+	d.mu.Lock()
+	if d.forced.Load()&uint32(side) != 0 {
+		if at := d.side(side).Load(); at == 0 || at > c.l.sweeper.now.Load() {
+			d.forced.And(^uint32(side))
+			_ = c.setSocketDeadline(time.Time{}, side)
+		}
+	}
+	d.mu.Unlock()
+}
+
+// readStarts is called by Read before it reads: after a reply, the wait for the next
+// request begins.
+func (c *countedConn) readStarts() {
+	if c.dl.phase == phaseWrite {
+		c.dl.phase = phaseIdle
+		c.stamp(sideRead, c.l.sweeper.at(c.l.sweeper.idle))
+	}
+}
+
+// readGot is called by Read when bytes arrived: the first bytes of a request start its read.
+func (c *countedConn) readGot() {
+	if c.dl.phase == phaseIdle {
+		c.dl.phase = phaseRead
+		c.stamp(sideRead, c.l.sweeper.at(c.l.sweeper.read))
+	}
+}
+
+// writeStarts is called by Write: the first write of a reply starts its write timeout. A
+// 100 Continue (interim) leaves the request's read going on.
+func (c *countedConn) writeStarts() {
+	switch {
+	case c.dl.interim:
+		c.dl.interim = false
+	case c.dl.phase != phaseWrite:
+		c.dl.phase = phaseWrite
+		c.stamp(sideWrite, c.l.sweeper.at(c.l.sweeper.write))
+	}
+}
+
+// stopStamps ends the phase stamps: the connection was hijacked (a WebSocket, a stream)
+// and whoever took it sets its deadlines. The reply fasthttp still writes (101) gets its
+// write deadline first, as fasthttp gave it one; fasthttp clears both before the hijack.
+func (c *countedConn) stopStamps() {
+	if c.dl.auto {
+		c.writeStarts()
+		c.dl.auto = false
+	}
 }
 
 // setDeadline records t for sides. It touches the socket only when t is (nearly) due, or
@@ -151,17 +288,17 @@ func (c *countedConn) setDeadline(t time.Time, sides uint8) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if sides&sideRead != 0 {
-		d.read = at
+		d.read.Store(at)
 	}
 	if sides&sideWrite != 0 {
-		d.write = at
+		d.write.Store(at)
 	}
 	if due {
-		d.forced |= sides
+		d.forced.Or(uint32(sides))
 		return c.setSocketDeadline(t, sides)
 	}
-	if lift := d.forced & sides; lift != 0 {
-		d.forced &^= lift
+	if lift := uint8(d.forced.Load()) & sides; lift != 0 {
+		d.forced.And(^uint32(lift))
 		return c.setSocketDeadline(time.Time{}, lift)
 	}
 	return nil

@@ -2,10 +2,13 @@ package server
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
 // acceptPair returns a connection accepted by a capListener (a countedConn, its deadlines
@@ -36,7 +39,7 @@ func acceptPair(t *testing.T, interval time.Duration) (*countedConn, net.Conn, *
 func forced(c *countedConn) uint8 {
 	c.dl.mu.Lock()
 	defer c.dl.mu.Unlock()
-	return c.dl.forced
+	return uint8(c.dl.forced.Load())
 }
 
 func readErr(c net.Conn) error {
@@ -98,7 +101,7 @@ func TestDueDeadlineGoesToTheSocketAtOnce(t *testing.T) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	c.dl.mu.Lock()
-	left := c.dl.forced != 0 || c.dl.read != 0 || c.dl.write != 0
+	left := c.dl.forced.Load() != 0 || c.dl.read.Load() != 0 || c.dl.write.Load() != 0
 	c.dl.mu.Unlock()
 	if left {
 		t.Fatalf("a zero deadline left something set")
@@ -194,4 +197,199 @@ func TestDeadlinesRaceWithSweeps(t *testing.T) {
 	if f := forced(c); f != 0 {
 		t.Fatalf("forced sides left after a far deadline: %b", f)
 	}
+}
+
+// stampPair is acceptPair with the server's timeouts set: the connection stamps its phases.
+func stampPair(t *testing.T, read, write, idle time.Duration) (*countedConn, net.Conn, *capListener) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &capListener{Listener: ln, max: 10}
+	l.sweeper.setTimeouts(read, write, idle)
+	t.Cleanup(func() { _ = ln.Close() })
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c.(*countedConn), client, l
+}
+
+// The phases stamp the deadline each timeout names, never earlier than the timeout.
+func TestStampsFollowTheRequestPhases(t *testing.T) {
+	t.Parallel()
+	const read, write, idle = time.Hour, 2 * time.Hour, 3 * time.Hour
+	before := time.Now().UnixNano()
+	c, client, _ := stampPair(t, read, write, idle)
+	// Accepted: READ_TIMEOUT for the first request, from the accept.
+	if at := c.dl.read.Load(); at < before+int64(read) || at > before+int64(read+time.Minute) {
+		t.Fatalf("first read deadline %d ns from the accept, want READ_TIMEOUT", at-before)
+	}
+	if _, err := client.Write([]byte("GET / HTTP/1.1\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	var buf [64]byte
+	if _, err := c.Read(buf[:]); err != nil {
+		t.Fatal(err)
+	}
+	if c.dl.write.Load() != 0 {
+		t.Fatalf("a write deadline before any write")
+	}
+	// The reply: WRITE_TIMEOUT.
+	if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if at := c.dl.write.Load(); at < before+int64(write) || at > time.Now().UnixNano()+int64(write+time.Minute) {
+		t.Fatalf("write deadline %d ns away, want WRITE_TIMEOUT", at-before)
+	}
+	// The wait for the next request: IDLE_TIMEOUT; its first bytes: READ_TIMEOUT again.
+	go func() { time.Sleep(20 * time.Millisecond); _, _ = client.Write([]byte("G")) }()
+	c.readStarts()
+	if at := c.dl.read.Load(); at < before+int64(idle) {
+		t.Fatalf("idle deadline %d ns away, want IDLE_TIMEOUT", at-before)
+	}
+	if _, err := c.Read(buf[:]); err != nil {
+		t.Fatal(err)
+	}
+	if at := c.dl.read.Load(); at < before+int64(read) || at >= before+int64(write) {
+		t.Fatalf("read deadline %d ns away after the next request's bytes, want READ_TIMEOUT", at-before)
+	}
+}
+
+// The idle wait after a reply is cut at IDLE_TIMEOUT by a sweep; the read of a request
+// that started is not.
+func TestStampedIdleDeadlineFailsTheWait(t *testing.T) {
+	t.Parallel()
+	c, client, _ := stampPair(t, time.Hour, time.Hour, 40*time.Millisecond)
+	if _, err := client.Write([]byte("GET\r\n\r\n")); err != nil { // read whole (readErr reads 8 bytes)
+		t.Fatal(err)
+	}
+	if err := readErr(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("idle Read = %v, want a deadline error", err)
+	}
+}
+
+// A 100 Continue is no reply: the request's read goes on, with its READ_TIMEOUT.
+func TestInterimWriteKeepsTheReadPhase(t *testing.T) {
+	t.Parallel()
+	c, client, _ := stampPair(t, 40*time.Millisecond, time.Hour, time.Hour)
+	if _, err := client.Write([]byte("POST\r\n\r\n")); err != nil { // read whole (readErr reads 8 bytes)
+		t.Fatal(err)
+	}
+	if err := readErr(c); err != nil {
+		t.Fatal(err)
+	}
+	c.dl.interim = true
+	if _, err := c.Write([]byte("HTTP/1.1 100 Continue\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if c.dl.phase != phaseRead || c.dl.write.Load() != 0 {
+		t.Fatalf("the 100 Continue started the write phase")
+	}
+	// The body never comes: READ_TIMEOUT (40 ms), not IDLE_TIMEOUT (an hour).
+	if err := readErr(c); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read of the body = %v, want a deadline error", err)
+	}
+}
+
+// A hijacked connection stamps nothing more: whoever took it sets its deadlines.
+func TestHijackStopsTheStamps(t *testing.T) {
+	t.Parallel()
+	c, client, _ := stampPair(t, time.Hour, time.Hour, time.Hour)
+	c.hijacked()
+	if c.dl.auto || c.dl.write.Load() == 0 {
+		t.Fatalf("hijack: auto %v, write deadline %d (the 101 must get one)", c.dl.auto, c.dl.write.Load())
+	}
+	_ = c.SetDeadline(time.Time{}) // as fasthttp does before the hijack handler
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Write([]byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if err := readErr(c); err != nil {
+		t.Fatal(err)
+	}
+	if c.dl.read.Load() != 0 || c.dl.write.Load() != 0 {
+		t.Fatalf("a hijacked connection was stamped")
+	}
+}
+
+// Stamps (no lock) race with sweeps forcing the deadlines they replace (go test -race):
+// a far stamp set last leaves the socket usable.
+func TestStampsRaceWithSweeps(t *testing.T) {
+	t.Parallel()
+	c, client, l := stampPair(t, time.Hour, time.Hour, time.Hour)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 2000 {
+			l.sweeper.sweep(time.Now().UnixNano())
+		}
+	}()
+	for i := range 2000 {
+		c.stamp(sideRead, time.Now().UnixNano()-int64(i%2)*int64(time.Second))
+		c.stamp(sideWrite, time.Now().UnixNano())
+	}
+	<-done
+	c.stamp(sideRead, time.Now().Add(time.Minute).UnixNano())
+	c.stamp(sideWrite, time.Now().Add(time.Minute).UnixNano())
+	if f := forced(c); f != 0 {
+		t.Fatalf("forced sides left after far stamps: %b", f)
+	}
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := readErr(c); err != nil {
+		t.Fatalf("Read after far stamps = %v", err)
+	}
+}
+
+// Through fasthttp (its own timeouts off): the read of a request that started is held to
+// READ_TIMEOUT, not IDLE_TIMEOUT, and the bytes of the next request end the idle wait.
+func TestWireStampedPhases(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{
+		ReadTimeoutMs: 5_000, IdleTimeoutMs: 100,
+		Routes: routes(router.Route{ID: 1, Method: "GET", Path: "/"}),
+	}, echoAnswer)
+	c := ts.dial(t)
+	decodeEcho(t, c.do(t, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"))
+	// The next head starts within the idle timeout and is finished after it: the read
+	// phase (5 s) holds, the idle one (100 ms) does not cut it.
+	c.send(t, "GET / HTTP/1.1\r\n")
+	time.Sleep(400 * time.Millisecond)
+	decodeEcho(t, c.do(t, "Host: t\r\n\r\n"))
+	c.assertClosed(t) // and the idle wait after it is cut at 100 ms again
+}
+
+// A 100 Continue does not start an idle wait: a body that never comes is cut at
+// READ_TIMEOUT (408), where IDLE_TIMEOUT (a minute) would outlast the test.
+func TestWireContinueKeepsReadTimeout(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, Config{
+		ReadTimeoutMs: 200, IdleTimeoutMs: 60_000,
+		Routes: routes(router.Route{ID: 1, Method: "POST", Path: "/"}),
+	}, echoAnswer)
+	c := ts.dial(t)
+	c.send(t, "POST / HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n")
+	line := make([]byte, len("HTTP/1.1 100 Continue\r\n\r\n"))
+	if _, err := io.ReadFull(c.br, line); err != nil || string(line) != "HTTP/1.1 100 Continue\r\n\r\n" {
+		t.Fatalf("want 100 Continue, got %q (%v)", line, err)
+	}
+	// No byte of the body comes: the wait for it is the request's read.
+	assertJSONError(t, c.read(t), 408, "Request timeout")
 }

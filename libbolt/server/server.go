@@ -100,7 +100,8 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	if cfg.HostCheck {
 		s.hosts = newHostMatcher(cfg.AllowedHosts)
 	}
-	s.capped.sweeper.interval = sweepInterval(ms(cfg.ReadTimeoutMs), ms(cfg.WriteTimeoutMs), ms(cfg.IdleTimeoutMs))
+	// The connections stamp the three timeouts themselves (deadlines.go); fasthttp's are 0.
+	s.capped.sweeper.setTimeouts(ms(cfg.ReadTimeoutMs), ms(cfg.WriteTimeoutMs), ms(cfg.IdleTimeoutMs))
 	s.bodyLimitMax = cfg.MaxBodySize
 	for _, v := range cfg.RouteMaxBody {
 		s.bodyLimitMax = max(s.bodyLimitMax, v)
@@ -184,9 +185,12 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 		MaxRequestBodySize: 1,
 		HeaderReceived:     s.headerReceived,
 		ExpectHandler:      s.expectContinue,
-		ReadTimeout:        ms(cfg.ReadTimeoutMs),
-		WriteTimeout:       ms(cfg.WriteTimeoutMs),
-		IdleTimeout:        ms(cfg.IdleTimeoutMs),
+		// READ_TIMEOUT, WRITE_TIMEOUT and IDLE_TIMEOUT are kept by countedConn from the
+		// sweeper's coarse clock (deadlines.go): fasthttp's own would read the clock three
+		// times per request.
+		ReadTimeout:  0,
+		WriteTimeout: 0,
+		IdleTimeout:  0,
 		// The clock is read only when something asks for the request's time (observe):
 		// without metrics and access logs a request reads no clock.
 		LazyRequestTime:               true,
