@@ -1,6 +1,9 @@
 package observe
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestUserIDFromExtra(t *testing.T) {
 	t.Parallel()
@@ -14,6 +17,23 @@ func TestUserIDFromExtra(t *testing.T) {
 	} {
 		if got := string(userID([]byte(raw))); got != want {
 			t.Errorf("%s: got %s, want %s", raw, got, want)
+		}
+	}
+}
+
+// The access log's wall time, derived from a monotonic offset, is the wall clock's.
+func TestWallTimeFromMonotonic(t *testing.T) {
+	t.Parallel()
+	for range 3 {
+		before := time.Now()
+		w := wallTime(monotonic())
+		after := time.Now()
+		if w.Before(before.Add(-10*time.Millisecond)) || w.After(after.Add(10*time.Millisecond)) {
+			t.Fatalf("wall time %v outside [%v, %v]", w, before, after)
+		}
+		// An earlier start (a request older than the base): the offset goes back.
+		if e := wallTime(monotonic() - time.Minute); e.After(before.Add(-59 * time.Second)) {
+			t.Fatalf("a start a minute back logged at %v (now %v)", e, before)
 		}
 	}
 }
