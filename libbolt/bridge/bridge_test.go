@@ -469,3 +469,67 @@ func TestStatsCountBatches(t *testing.T) {
 		}
 	}
 }
+
+// Enqueue takes a slot and queues an encoded record in one step: the id is filled in, the
+// slot's previous buffer comes back, and a full bridge hands the record back untouched.
+func TestEnqueue(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 1)
+	rec := AppendRequest(nil, &Request{Kind: KindRequest, Method: 1, Body: []byte("first")})
+	s, prev, err := b.Enqueue(rec, nil, nil)
+	if err != nil || len(prev) != 0 {
+		t.Fatalf("Enqueue = %v, prev %q", err, prev)
+	}
+	reqs := pollAll(t, b)
+	if len(reqs) != 1 || reqs[0].ID != s.ID() || string(reqs[0].Body) != "first" {
+		t.Fatalf("polled %+v, want the record with id %#x", reqs, s.ID())
+	}
+	second := AppendRequest(nil, &Request{Kind: KindRequest, Method: 1, Body: []byte("second")})
+	if _, back, err := b.Enqueue(second, nil, nil); !errors.Is(err, ErrFull) || &back[0] != &second[0] {
+		t.Fatalf("Enqueue on a full bridge = %v (record handed back: %v)", err, &back[0] == &second[0])
+	}
+	if _, err := b.Respond(answer(s.ID(), "ok")); err != nil || !b.Wait(s, 5*time.Second) {
+		t.Fatalf("the enqueued request was not answered: %v", err)
+	}
+	oldID := s.ID()
+	b.Release(s)
+	s2, prev, err := b.Enqueue(second, []byte("apart"), nil)
+	if err != nil || s2 != s || s2.ID() == oldID {
+		t.Fatalf("Enqueue after Release = %v", err)
+	}
+	if cap(prev) == 0 || &prev[:1][0] != &rec[0] {
+		t.Fatalf("the slot's previous record buffer was not handed back")
+	}
+	if string(s2.Body) != "apart" {
+		t.Fatalf("apart body %q", s2.Body)
+	}
+}
+
+// A batch longer than one run (respondRun replies claimed under one lock), with socket and
+// refused records among them: every reply reaches its slot, the refusals are counted.
+func TestRespondAcrossRuns(t *testing.T) {
+	t.Parallel()
+	const n = 2*respondRun + 7
+	b := New(&flagWaker{}, n)
+	slots := make([]*Slot, n)
+	var batch []byte
+	for i := range slots {
+		slots[i] = submit(t, b, "x")
+		batch = append(batch, answer(slots[i].ID(), fmt.Sprint(i))...)
+		if i%50 == 0 { // a record for no socket (refused), delivered apart from the run
+			batch = AppendResponse(batch, &Response{ID: slots[i].ID(), Kind: KindSocketSend, ContentType: SocketText})
+		}
+		if i%30 == 0 { // a stale id
+			batch = append(batch, answer(slots[i].ID()+1<<32, "stale")...)
+		}
+	}
+	refused, err := b.Respond(batch)
+	if err != nil || refused != (n+49)/50+(n+29)/30 {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	for i, s := range slots {
+		if !b.Wait(s, 5*time.Second) || string(s.Reply.Body) != fmt.Sprint(i) {
+			t.Fatalf("slot %d: reply %q", i, s.Reply.Body)
+		}
+	}
+}

@@ -38,7 +38,38 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 		if !asgi && !bodyMediaOK(ctx, jsonOnly) || !s.readBody(ctx, limit, &held) {
 			return
 		}
-		slot, err := s.Bridge.Acquire()
+		body := ctx.PostBody()
+		var temps []string // uploads spooled to disk, deleted once the handler answered
+		if rt.Flags&bridge.FlagMultipart != 0 {
+			var mbad *multipart.Error
+			if body, temps, mbad = multipart.Parse(ctx, &s.upload); mbad != nil {
+				httperr.Write(ctx, mbad.Status, httperr.Body(mbad.Detail))
+				return
+			}
+			defer multipart.RemoveAll(temps)
+		}
+		// A big body (an upload) stays in fasthttp's buffer; Python copies it from there
+		// (bridge.BodyApartMin).
+		var apart []byte
+		if len(body) > bridge.BodyApartMin {
+			apart = body
+		}
+		// The record is encoded before a slot is taken, into a buffer the connection keeps
+		// between its requests (it serves one at a time), so that taking the slot and
+		// queueing the request is one lock (bridge.Enqueue).
+		cc, _ := ctx.Conn().(*countedConn)
+		var buf []byte
+		if cc != nil {
+			buf, cc.rec = cc.rec, nil
+		}
+		rec, bad := appendRecord(buf[:0], 0, method, rt, ctx, body, apart != nil)
+		if bad != "" {
+			keepRecord(cc, rec)
+			httperr.Write(ctx, fasthttp.StatusBadRequest, httperr.Body(string(bad)))
+			return
+		}
+		slot, prev, err := s.Bridge.Enqueue(rec, apart, ctx.Conn())
+		keepRecord(cc, prev)
 		if err != nil {
 			body := capacityBody
 			if err == bridge.ErrClosed {
@@ -49,36 +80,11 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 		}
 		// A streamed reply outlives this function: its body stream releases the slot.
 		streaming := false
-		var temps []string // uploads spooled to disk, deleted once the handler answered
 		defer func() {
 			if !streaming {
 				s.Bridge.Release(slot)
 			}
-			if temps != nil {
-				multipart.RemoveAll(temps)
-			}
 		}()
-		body := ctx.PostBody()
-		if rt.Flags&bridge.FlagMultipart != 0 {
-			var mbad *multipart.Error
-			if body, temps, mbad = multipart.Parse(ctx, &s.upload); mbad != nil {
-				httperr.Write(ctx, mbad.Status, httperr.Body(mbad.Detail))
-				return
-			}
-		}
-		// A big body (an upload) stays in fasthttp's buffer; Python copies it from there
-		// (bridge.BodyApartMin).
-		if len(body) > bridge.BodyApartMin {
-			slot.Body = body
-		}
-		var bad inputError
-		slot.Req, bad = appendRecord(slot.Req[:0], slot.ID(), method, rt, ctx, body, slot.Body != nil)
-		if bad != "" {
-			httperr.Write(ctx, fasthttp.StatusBadRequest, httperr.Body(string(bad)))
-			return
-		}
-		slot.Conn = ctx.Conn()
-		s.Bridge.Submit(slot)
 		if !s.Bridge.Wait(slot, timeout) {
 			if slot.ClientGone {
 				closeSilently(ctx)
@@ -95,6 +101,14 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 			return
 		}
 		writeReply(ctx, &slot.Reply)
+	}
+}
+
+// keepRecord gives a record buffer to the connection for its next request, unless it grew
+// past what a slot keeps either (bridge's maxRetained: a big inline body).
+func keepRecord(cc *countedConn, buf []byte) {
+	if cc != nil && cap(buf) <= 64<<10 {
+		cc.rec = buf[:0]
 	}
 }
 
