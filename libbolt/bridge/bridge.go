@@ -83,6 +83,21 @@ type Slot struct {
 	// until Release.
 	Body  []byte
 	Reply Reply
+	// polled and answered are when Python took the request (its Poll) and when its reply
+	// came back (its Respond), on the bridge clock (0: not yet): HandlerTime. Written under
+	// Bridge.mu, read by the owning goroutine once Wait returned.
+	polled, answered int64
+}
+
+// HandlerTime is how long Python had the request: from the poll that took it to the
+// respond that brought its reply (0 when it was not answered). Speed: one clock read per
+// Poll and per Respond call, shared by the batch, instead of two per request; both ends
+// are batch times, which is the latency Python's batching gives the request anyway.
+func (s *Slot) HandlerTime() time.Duration {
+	if s.polled == 0 || s.answered < s.polled {
+		return 0
+	}
+	return time.Duration(s.answered - s.polled)
 }
 
 // ID returns the request id: slot index in the low 32 bits, generation in the high 32,
@@ -340,6 +355,7 @@ func (b *Bridge) Release(s *Slot) {
 	}
 	b.mu.Lock()
 	s.state = slotFree
+	s.polled, s.answered = 0, 0
 	s.credits = 0
 	s.probeAt.Store(0)
 	s.Conn = nil
@@ -385,6 +401,7 @@ func (b *Bridge) InFlight() int {
 // when the first record alone is larger than dst, -(its size) so the caller can grow the
 // buffer and call again. Records of requests that were abandoned meanwhile are dropped.
 func (b *Bridge) Poll(dst []byte) int {
+	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n, taken, delivered := 0, 0, 0
@@ -432,6 +449,7 @@ func (b *Bridge) Poll(dst []byte) int {
 		switch e.kind {
 		case KindRequest:
 			copy(dst[n:], s.Req)
+			s.polled = now
 		case KindCredit:
 			AppendCredit(dst[n:n], e.id, s.credits)
 			s.credits = 0
@@ -483,6 +501,7 @@ func (b *Bridge) ReadBody(id uint64, dst []byte) int {
 // after the run before them was woken.
 func (b *Bridge) Respond(batch []byte) (refused int, err error) {
 	var run [respondRun]claimed
+	now := b.now()
 	for len(batch) > 0 && err == nil {
 		n := 0
 		b.mu.Lock()
@@ -505,7 +524,7 @@ func (b *Bridge) Respond(batch []byte) (refused int, err error) {
 				continue
 			}
 			batch = batch[size:]
-			if s, ok := b.claim(&r); !ok {
+			if s, ok := b.claim(&r, now); !ok {
 				refused++
 			} else if s != nil {
 				run[n] = claimed{s, r}
@@ -532,10 +551,10 @@ type claimed struct {
 	r Response
 }
 
-// claim applies r to its slot under b.mu. It returns the slot whose goroutine must get the
+// claim applies r, which came back at now, to its slot under b.mu. It returns the slot whose goroutine must get the
 // reply (answer, after the lock), nil when r was a stream chunk or end (queued on the
 // stream here), and false when r was refused.
-func (b *Bridge) claim(r *Response) (*Slot, bool) {
+func (b *Bridge) claim(r *Response, now int64) (*Slot, bool) {
 	idx := uint32(r.ID)
 	if int(idx) >= len(b.slots) {
 		return nil, false
@@ -548,6 +567,7 @@ func (b *Bridge) claim(r *Response) (*Slot, bool) {
 		return nil, false
 	}
 	s.state = slotAnswering
+	s.answered = now
 	switch r.Kind {
 	case KindStreamStart:
 		s.state = slotStreaming

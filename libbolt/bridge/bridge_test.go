@@ -533,3 +533,27 @@ func TestRespondAcrossRuns(t *testing.T) {
 		}
 	}
 }
+
+// HandlerTime spans the poll that took a request to the respond that answered it; a
+// request answered without being polled (or never answered) has none.
+func TestHandlerTime(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := submit(t, b, "x")
+	pollAll(t, b)
+	time.Sleep(20 * time.Millisecond) // Python works on it
+	if _, err := b.Respond(answer(s.ID(), "ok")); err != nil || !b.Wait(s, 5*time.Second) {
+		t.Fatalf("not answered: %v", err)
+	}
+	if d := s.HandlerTime(); d < 20*time.Millisecond {
+		t.Fatalf("HandlerTime = %v, want at least the 20 ms between poll and respond", d)
+	}
+	b.Release(s)
+	s = submit(t, b, "y") // answered before any poll (as a test client may)
+	if _, err := b.Respond(answer(s.ID(), "ok")); err != nil || !b.Wait(s, 5*time.Second) {
+		t.Fatalf("not answered: %v", err)
+	}
+	if d := s.HandlerTime(); d != 0 {
+		t.Fatalf("HandlerTime of an unpolled request = %v", d)
+	}
+}

@@ -30,6 +30,8 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 	limit := s.routeBodyLimit(rt.ID)
 	jsonOnly := slices.Contains(s.cfg.JSONBodyRoutes, rt.ID)
 	asgi := rt.Flags&bridge.FlagASGI != 0 // Django's views see the body as sent
+	// The route's handler latency metric (nil: metrics off), fed the bridge's measure.
+	observeHandler := s.observer.HandlerTimer(rt)
 	return func(ctx *fasthttp.RequestCtx) {
 		// The body is read here, after routing and the route's middleware (auth, rate
 		// limit) refused what they refuse from the headers alone (body.go).
@@ -94,6 +96,9 @@ func (s *Server) pythonHandler(rt *router.Compiled) fasthttp.RequestHandler {
 				httperr.Write(ctx, fasthttp.StatusGatewayTimeout, timeoutBody)
 			}
 			return
+		}
+		if observeHandler != nil {
+			observeHandler(slot.HandlerTime())
 		}
 		if slot.Reply.Kind == bridge.KindStreamStart {
 			streaming = true

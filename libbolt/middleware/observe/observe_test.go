@@ -37,3 +37,20 @@ func TestWallTimeFromMonotonic(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkClock prices a read of the request clock: time.Now (wall and monotonic: what
+// fasthttp's ctx.Time read) against the monotonic offset alone (what observe reads now).
+func BenchmarkClock(b *testing.B) {
+	var sink time.Duration
+	b.Run("time.Now", func(b *testing.B) {
+		for b.Loop() {
+			sink += time.Duration(time.Now().UnixNano())
+		}
+	})
+	b.Run("monotonic", func(b *testing.B) {
+		for b.Loop() {
+			sink += monotonic()
+		}
+	})
+	_ = sink
+}
