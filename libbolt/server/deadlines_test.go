@@ -258,8 +258,18 @@ func TestStampsFollowTheRequestPhases(t *testing.T) {
 	if _, err := c.Read(buf[:]); err != nil {
 		t.Fatal(err)
 	}
+	if !c.dl.readDue || c.dl.phase != phaseRead {
+		t.Fatalf("the next request's bytes did not start its read (phase %d)", c.dl.phase)
+	}
+	// The request is read on (the rest of its head): READ_TIMEOUT from then.
+	if _, err := client.Write([]byte("ET / HTTP/1.1\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(buf[:]); err != nil {
+		t.Fatal(err)
+	}
 	if at := c.dl.read.Load(); at < before+int64(read) || at >= before+int64(write) {
-		t.Fatalf("read deadline %d ns away after the next request's bytes, want READ_TIMEOUT", at-before)
+		t.Fatalf("read deadline %d ns away when the request is read on, want READ_TIMEOUT", at-before)
 	}
 }
 
