@@ -116,6 +116,12 @@ func FuzzRespond(f *testing.F) {
 				break
 			}
 			rest = rest[n:]
+			// Chunks and stream ends need a streaming slot, socket kinds (and unknown ones
+			// above them) a socket: none here, so they are refused like unknown ids.
+			if r.Kind == KindChunk || r.Kind == KindStreamEnd || r.Kind >= KindSocketSend {
+				wantRefused++
+				continue
+			}
 			if _, ok := wantBody[r.ID]; live[r.ID] == nil || ok {
 				wantRefused++
 				continue
