@@ -12,6 +12,7 @@ REPO = BENCH.parent
 OUT_ROOT = BENCH / ".out"
 CEILING_BIN = BENCH / ".build" / "ceiling"
 BRIDGE_BIN = BENCH / ".build" / "bridgeonly"
+LOOP_BIN = BENCH / ".build" / "looponly"
 VENV_FASTAPI = BENCH / ".venv-fastapi"
 VENV_DJBOLT = BENCH / ".venv-djbolt"
 VENV_DJANGO = BENCH / ".venv-django"  # the django-ninja and DRF peers
@@ -86,6 +87,14 @@ TARGETS: dict[str, Target] = {
         cwd=REPO,
         argv=(str(BRIDGE_BIN), "-addr", f"{HOST}:{{port}}"),
         unsupported=NO_VIEWSETS,
+    ),
+    # The same bridge and Go answerer behind an epoll event-loop front end instead of
+    # fasthttp's goroutine per connection (issue 20): what the park and wake per request cost.
+    "loop": Target(
+        name="loop",
+        cwd=REPO,
+        argv=(str(LOOP_BIN), "-addr", f"{HOST}:{{port}}"),
+        unsupported=(*NO_VIEWSETS, ("upload", "no multipart in the event-loop experiment")),
     ),
     "fastapi": Target(
         name="fastapi",
