@@ -12,10 +12,11 @@ import (
 
 // answer stands in for Python, as bench/bridgeonly's fakePython does: wait for the wake-up
 // fd, poll a batch, answer every request with answer.Reply, hand the batch to Respond.
-// Then, unlike bridgeonly (where each reply unparks its fasthttp goroutine), it writes the
-// replies itself: each is rendered into its connection's output in request order and every
-// connection the batch touched gets one write(2). In the real server this would run in
-// Python's thread inside bolt_respond (the GIL is released around the call).
+// Then, unlike bridgeonly (where each reply unparks its fasthttp goroutine), each reply is
+// rendered into its connection's output in request order, and every connection the batch
+// touched gets one write(2): from here (default; in the real server that is Python's
+// thread inside bolt_respond, the GIL released around the call), or with -writer=loop
+// from the connection's loop, woken once per batch through its eventfd.
 func (s *server) answer() {
 	defer s.done.Done()
 	wfd, sfd := s.wake.FD(), s.stopFD.FD()
@@ -87,18 +88,41 @@ func (s *server) answer() {
 			*p = pendingReq{}
 			s.bridge.Release(slot)
 		}
-		for i, c := range dirty {
-			c.mu.Lock()
-			c.dirty = false
-			if c.flush() {
-				// Nothing more will be written and nothing is in flight: shut the socket
-				// down, which wakes its loop (EPOLLHUP) to close it; only the loop closes
-				// descriptors, so no write can ever reach a reused one.
-				_ = syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
+		if s.loopWrites {
+			s.handOver(dirty)
+		} else {
+			for _, c := range dirty {
+				c.mu.Lock()
+				c.dirty = false
+				if c.flush() {
+					// Nothing more will be written and nothing is in flight: shut the
+					// socket down, which wakes its loop (EPOLLHUP) to close it; only the
+					// loop closes descriptors, so no write can reach a reused one.
+					_ = syscall.Shutdown(c.fd, syscall.SHUT_RDWR)
+				}
+				c.mu.Unlock()
 			}
-			c.mu.Unlock()
-			dirty[i] = nil
 		}
+		clear(dirty)
 		dirty = dirty[:0]
+	}
+}
+
+// handOver gives each loop the connections of its own that have replies to write, and
+// wakes it once (the -writer=loop variant: the answerer makes no socket calls).
+func (s *server) handOver(dirty []*conn) {
+	for _, l := range s.loops {
+		l.flushMu.Lock()
+		n := len(l.toFlush)
+		for _, c := range dirty {
+			if c.loop == l {
+				l.toFlush = append(l.toFlush, c)
+			}
+		}
+		added := len(l.toFlush) > n
+		l.flushMu.Unlock()
+		if added {
+			l.wakeFD.Wake()
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"io"
 	"log"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -48,6 +49,13 @@ type loop struct {
 	br *bufio.Reader
 	sr sliceReader
 	w  renderer // for replies the loop answers itself (404, 400, ...)
+
+	// -writer=loop: the answerer queues connections with output on toFlush and wakes the
+	// loop through wakeFD; flushing is the list the loop is working through.
+	wakeFD   *bridge.EventFD
+	flushMu  sync.Mutex
+	toFlush  []*conn
+	flushing []*conn
 }
 
 // sliceReader hands out one byte slice, then io.EOF.
@@ -67,9 +75,13 @@ func newLoop(s *server, lfd int) (*loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loop{s: s, epfd: epfd, lfd: lfd, conns: map[int]*conn{}}
+	wake, err := bridge.NewEventFD()
+	if err != nil {
+		return nil, err
+	}
+	l := &loop{s: s, epfd: epfd, lfd: lfd, conns: map[int]*conn{}, wakeFD: wake}
 	l.br = bufio.NewReaderSize(&l.sr, maxHeader)
-	for _, fd := range []int{lfd, s.stopFD.FD()} {
+	for _, fd := range []int{lfd, s.stopFD.FD(), wake.FD()} {
 		if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}); err != nil {
 			return nil, err
 		}
@@ -82,7 +94,7 @@ func newLoop(s *server, lfd int) (*loop, error) {
 func (l *loop) run() {
 	defer l.s.done.Done()
 	events := make([]syscall.EpollEvent, 256)
-	stopFD := l.s.stopFD.FD()
+	stopFD, wakeFD := l.s.stopFD.FD(), l.wakeFD.FD()
 	for {
 		n, err := syscall.EpollWait(l.epfd, events, -1)
 		if err == syscall.EINTR {
@@ -100,6 +112,9 @@ func (l *loop) run() {
 				return
 			case l.lfd:
 				l.accept()
+				continue
+			case wakeFD:
+				l.flushQueued()
 				continue
 			}
 			c := l.conns[fd]
@@ -137,6 +152,26 @@ func (l *loop) accept() {
 		}
 		l.conns[fd] = c
 	}
+}
+
+// flushQueued writes the output of the connections the answerer handed over.
+func (l *loop) flushQueued() {
+	l.wakeFD.Reset()
+	l.flushMu.Lock()
+	list := l.toFlush
+	l.toFlush = l.flushing[:0]
+	l.flushMu.Unlock()
+	for _, c := range list {
+		c.mu.Lock()
+		c.dirty = false
+		finished := c.flush()
+		c.mu.Unlock()
+		if finished {
+			l.close(c)
+		}
+	}
+	clear(list)
+	l.flushing = list
 }
 
 // readable reads what the socket has and hands every complete request on.
@@ -314,6 +349,7 @@ func (l *loop) shutdown() {
 	}
 	_ = syscall.Close(l.lfd)
 	_ = syscall.Close(l.epfd)
+	_ = l.wakeFD.Close()
 }
 
 // appendRecord encodes the request record as libbolt/server's appendRecord does for the

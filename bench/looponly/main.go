@@ -27,12 +27,16 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	loops := flag.Int("loops", 0, "event-loop goroutines (0: one per CPU the process may use)")
+	writer := flag.String("writer", "answerer", "who writes the replies: answerer (the goroutine that took the batch) or loop")
 	flag.Parse()
-	s, err := start(*addr, *loops)
+	if *writer != "answerer" && *writer != "loop" {
+		log.Fatalf("-writer must be answerer or loop, not %q", *writer)
+	}
+	s, err := start(*addr, *loops, *writer == "loop")
 	if err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("looponly listening on %s with %d event loops", s.Addr(), len(s.loops))
+	log.Printf("looponly listening on %s with %d event loops, replies written by the %s", s.Addr(), len(s.loops), *writer)
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
 	<-stop

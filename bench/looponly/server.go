@@ -45,12 +45,14 @@ type server struct {
 	stopFD  *bridge.EventFD // readable once Close was called
 	port    int
 	host    string
-	done    sync.WaitGroup
+	// loopWrites: replies are written by the connections' loops, not by the answerer.
+	loopWrites bool
+	done       sync.WaitGroup
 }
 
 // start listens on addr with n event loops (0: one per CPU the process may use) and the
-// Go answerer.
-func start(addr string, n int) (*server, error) {
+// Go answerer; loopWrites moves the writing of replies from the answerer to the loops.
+func start(addr string, n int, loopWrites bool) (*server, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -80,6 +82,8 @@ func start(addr string, n int) (*server, error) {
 		pending: make([]pendingReq, maxSlots),
 		stopFD:  stopFD,
 		host:    host,
+
+		loopWrites: loopWrites,
 	}
 	var routes []router.Route
 	for _, rt := range answer.Routes {
