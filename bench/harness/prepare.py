@@ -90,7 +90,7 @@ def setup(names: list[str]) -> None:
     if "bridge" in names:
         log("go build -o bench/.build/bridgeonly ./bench/bridgeonly")
         run(["go", "build", "-o", str(BRIDGE_BIN), "./bench/bridgeonly"], cwd=REPO)
-    if "loop" in names:
+    if any(n == "loop" or n.startswith("loop-") for n in names):
         log("go build -o bench/.build/looponly ./bench/looponly")
         run(["go", "build", "-o", str(LOOP_BIN), "./bench/looponly"], cwd=REPO)
     if "fastapi" in names:
