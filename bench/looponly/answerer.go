@@ -4,6 +4,7 @@ package main
 
 import (
 	"log"
+	"runtime"
 	"syscall"
 
 	"github.com/django-bolt-go/django-bolt-go/bench/internal/answer"
@@ -19,6 +20,9 @@ import (
 // from the connection's loop, woken once per batch through its eventfd.
 func (s *server) answer() {
 	defer s.done.Done()
+	if lockThreads {
+		runtime.LockOSThread()
+	}
 	wfd, sfd := s.wake.FD(), s.stopFD.FD()
 	in := make([]byte, 1<<20)
 	scratch := make([]byte, 0, 512) // /items and /bench/params bodies are built here

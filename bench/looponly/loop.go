@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"io"
 	"log"
+	"runtime"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -93,6 +94,9 @@ func newLoop(s *server, lfd int) (*loop, error) {
 // level-triggered: a connection with more to read is reported again on the next turn.
 func (l *loop) run() {
 	defer l.s.done.Done()
+	if lockThreads {
+		runtime.LockOSThread()
+	}
 	events := make([]syscall.EpollEvent, 256)
 	stopFD, wakeFD := l.s.stopFD.FD(), l.wakeFD.FD()
 	for {

@@ -28,7 +28,9 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	loops := flag.Int("loops", 0, "event-loop goroutines (0: one per CPU the process may use)")
 	writer := flag.String("writer", "answerer", "who writes the replies: answerer (the goroutine that took the batch) or loop")
+	lock := flag.Bool("lock", false, "lock each loop and the answerer to an OS thread (runtime.LockOSThread)")
 	flag.Parse()
+	lockThreads = *lock
 	if *writer != "answerer" && *writer != "loop" {
 		log.Fatalf("-writer must be answerer or loop, not %q", *writer)
 	}

@@ -50,6 +50,10 @@ type server struct {
 	done       sync.WaitGroup
 }
 
+// lockThreads locks the loops and the answerer to their OS threads (-lock; measured in
+// bench/RESULTS.md, not kept as the default).
+var lockThreads bool
+
 // start listens on addr with n event loops (0: one per CPU the process may use) and the
 // Go answerer; loopWrites moves the writing of replies from the answerer to the loops.
 func start(addr string, n int, loopWrites bool) (*server, error) {
