@@ -173,7 +173,10 @@ class ViewSet(APIView):
         # Speed: marked as the class queryset unchanged; returned as it is by list/retrieve,
         # the server runs its SELECT compiled once instead of through Django's compiler
         # per request (_runtime/orm_sql.py). Chaining anything on it drops the mark.
-        return mark(self.queryset.all(), self.queryset)
+        queryset = self.queryset
+        if queryset is not type(self).queryset:  # set per instance: a new query each time, not kept
+            return queryset.all()
+        return mark(queryset.all(), queryset)
 
     async def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """``queryset`` narrowed by the ``filter_backends`` from the request's query."""
