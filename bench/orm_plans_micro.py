@@ -1,5 +1,6 @@
 """Thread CPU per evaluation of the QuerySets the server reads (django_bolt/_runtime/orm_sql.py),
-in-process, on the example project over a throwaway SQLite file of 100 members.
+in-process, on the example project over a throwaway SQLite file of 100 members (or
+``--database-url``).
 
 Each case builds its QuerySet as the handler or the ViewSet does and evaluates it as the
 server's ORM thread does (``orm._evaluate`` for a returned QuerySet, ``pages._page`` for a
@@ -8,6 +9,7 @@ page: count + rows, shaped), without Go, sockets or encoding. Prints the min ove
 not count).
 
     .venv/bin/python bench/orm_plans_micro.py [--tree DIR] [--rounds 7] [--n 2000]
+        [--database-url URL]
 
 ``--tree`` runs another checkout's ``django_bolt`` (an A/B against a base worktree; run it
 with that checkout's ``.venv/bin/python``).
@@ -28,12 +30,15 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--tree", default=str(Path(__file__).resolve().parents[1]))
 parser.add_argument("--rounds", type=int, default=7)
 parser.add_argument("--n", type=int, default=2000)
+parser.add_argument(
+    "--database-url", default="", help="another database (its members are replaced)"
+)
 args = parser.parse_args()
 
 tree = Path(args.tree).resolve()
 sys.path[:0] = [str(tree), str(tree / "examples")]
 tmp = tempfile.mkdtemp(prefix="orm-plans-micro.")
-os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
+os.environ["DATABASE_URL"] = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
 os.environ["DJANGO_DEBUG"] = "0"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exampleproject.settings")
 

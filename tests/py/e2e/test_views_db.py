@@ -385,12 +385,22 @@ def test_compiled_list_and_retrieve_read_columns_as_django_does(client: httpx.Cl
     reference = c.get("/v/fn-gadgets").json()  # Django's own evaluation of the same QuerySet
     for _ in range(6):  # the first request compiles, the next ones reuse it, on each ORM thread
         assert c.get("/v/gadgets").json() == reference
+    assert c.get(f"/v/gadgets/{made[0]['id']}").json() == made[0]
+    assert c.get(f"/v/gadgets-by-uid/{made[0]['uid']}").json() == made[0]
+    kept = c.get("/v/sql-plans").json()
+    assert kept["templates"] >= 3  # the list's and the two retrieves'
     assert all(g in reference for g in made)
     assert made[0]["made"] in ("2026-03-01T08:30:00Z", "2026-03-01T08:30:00+00:00")
     for g in made:
         for _ in range(3):
             assert c.get(f"/v/gadgets/{g['id']}").json() == g
             assert c.get(f"/v/gadgets-by-uid/{g['uid']}").json() == g
+    assert c.get("/v/sql-plans").json() == kept  # other ids: the same templates
+    # a queryset assigned per instance: the same rows, and no template per request
+    for g in made:
+        assert c.get(f"/v/instance-gadgets/{g['id']}").json() == g
+    assert c.get("/v/instance-gadgets").json() == c.get("/v/gadgets").json()
+    assert c.get("/v/sql-plans").json()["templates"] == kept["templates"]
     assert c.get("/v/gadgets/99999999").json() == {"detail": "Not found"}
     assert c.get("/v/gadgets/99999999").status_code == 404
     assert c.get(f"/v/gadgets-by-uid/{uuid.uuid4()}").status_code == 404

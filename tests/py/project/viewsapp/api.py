@@ -337,6 +337,17 @@ class MyGadgets(ReadOnlyModelViewSet):
         return queryset.filter(name__startswith=f"{self.request.headers.get('x-user', '')}-")
 
 
+@api.viewset("/instance-gadgets")
+class InstanceGadgets(ReadOnlyModelViewSet):
+    """``queryset`` assigned on the instance: a new query each request, never a template."""
+
+    serializer_class = GadgetOut
+
+    async def get_queryset(self) -> Any:
+        self.queryset = Gadget.objects.order_by("id")
+        return await super().get_queryset()
+
+
 @api.get("/django-gadgets")
 async def django_gadgets(active: str = "", name: str = "", prefix: str = "", start: int = 0, stop: int = 0) -> Any:
     """The reference: the same QuerySets iterated by Django itself in the handler."""
