@@ -75,6 +75,13 @@ assert compiles == 3, compiles           # one more shape (name=), whatever its 
 assert narrowed(name="nope") == [] and compiles == 3
 assert narrowed(name__startswith="g1") == [reference[1]] and compiles == 4
 assert narrowed(name__startswith="g5") == [reference[5]] and compiles == 4
+# select_related / only(): .values() drops them, so they are the same shape as without
+compiles = 0
+for name in ("g2", "g3"):
+    loaded = Gadget.objects.select_related().only("name").filter(name=name).order_by("id")
+    assert values_rows(loaded, F) == list(loaded.values(*F)) == [r for r in reference if r["name"] == name]
+    assert values_rows(loaded, None) == list(loaded.values())
+assert compiles == 2 + 2 + 2, compiles   # the two shapes once; Django's own references each time
 # a filtered retrieve (a chained get_queryset): the deferred lookup compiled with the rest
 scoped = lambda pk: values_rows(defer_lookup(mark(origin.all(), origin).filter(active=False), {"pk": pk}), F)
 assert scoped(first["id"]) == [first] and scoped(reference[0]["id"]) == []
