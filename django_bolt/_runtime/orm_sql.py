@@ -546,12 +546,14 @@ def _run(plan: Plan, params: Any, window: Window | None) -> list[dict[str, Any]]
         rows = cursor.fetchall()
     names = plan.names
     if plan.converters:
-        # Speed: column by column (the loops over converters outside the loop over rows):
-        # ten rows with one converter cost ~4 µs less than converting row by row.
-        table = [list(row) for row in rows]
-        for pos, convs, expr in plan.converters:
-            for convert in convs:
-                for values in table:
-                    values[pos] = convert(values[pos], expr, connection)
-        return [dict(zip(names, values)) for values in table]
+        out = []
+        for row in rows:
+            values = list(row)
+            for pos, convs, expr in plan.converters:
+                value = values[pos]
+                for convert in convs:
+                    value = convert(value, expr, connection)
+                values[pos] = value
+            out.append(dict(zip(names, values)))
+        return out
     return [dict(zip(names, row)) for row in rows]
