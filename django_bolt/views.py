@@ -28,8 +28,8 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, QuerySet
 
 from ._routing.views import ActionSpec, make_handler, output_type
+from ._runtime.orm_sql import defer_lookup, mark
 from ._runtime.pages import NOT_FOUND, fetch_one
-from ._runtime.prepared import defer_lookup, mark
 from .exceptions import BoltConfigError, HTTPException
 from .filtering import apply_filters, documented_parameters
 from .pagination import PaginationBase, default_pagination_class
@@ -172,8 +172,11 @@ class ViewSet(APIView):
             raise BoltConfigError(f"{type(self).__qualname__}: set queryset or override get_queryset()")
         # Speed: marked as the class queryset unchanged; returned as it is by list/retrieve,
         # the server runs its SELECT compiled once instead of through Django's compiler
-        # per request (_runtime/prepared.py). Chaining anything on it drops the mark.
-        return mark(self.queryset.all(), self.queryset)
+        # per request (_runtime/orm_sql.py). Chaining anything on it drops the mark.
+        queryset = self.queryset
+        if queryset is not type(self).queryset:  # set per instance: a new query each time, not kept
+            return queryset.all()
+        return mark(queryset.all(), queryset)
 
     async def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """``queryset`` narrowed by the ``filter_backends`` from the request's query."""
@@ -278,7 +281,7 @@ class RetrieveMixin:
             # (_routing/views.one_or_404): the server evaluates and encodes it on the ORM
             # pool in one batched hop, fetching only the serializer's columns. The filter is
             # deferred (Django applies it when the query is used): the class queryset's
-            # compiled SELECT takes the lookup value instead (_runtime/prepared.py).
+            # compiled SELECT takes the lookup value instead (_runtime/orm_sql.py).
             return defer_lookup(queryset, kwargs or self.kwargs)
         # No serializer: the query and the shaping in one hop (fetch_one).
         found = await fetch_one(queryset, kwargs or dict(self.kwargs), output_type(self.get_serializer_class()))

@@ -17,6 +17,7 @@ from harness.targets import (
     BENCH,
     BRIDGE_BIN,
     CEILING_BIN,
+    LOOP_BIN,
     REPO,
     VENV_DJANGO,
     VENV_DJBOLT,
@@ -89,6 +90,9 @@ def setup(names: list[str]) -> None:
     if "bridge" in names:
         log("go build -o bench/.build/bridgeonly ./bench/bridgeonly")
         run(["go", "build", "-o", str(BRIDGE_BIN), "./bench/bridgeonly"], cwd=REPO)
+    if any(n == "loop" or n.startswith("loop-") for n in names):
+        log("go build -o bench/.build/looponly ./bench/looponly")
+        run(["go", "build", "-o", str(LOOP_BIN), "./bench/looponly"], cwd=REPO)
     if "fastapi" in names:
         ensure_venv(VENV_FASTAPI, sys.executable, BENCH / "requirements-fastapi.txt")
     if "djbolt" in names:

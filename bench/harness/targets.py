@@ -12,6 +12,7 @@ REPO = BENCH.parent
 OUT_ROOT = BENCH / ".out"
 CEILING_BIN = BENCH / ".build" / "ceiling"
 BRIDGE_BIN = BENCH / ".build" / "bridgeonly"
+LOOP_BIN = BENCH / ".build" / "looponly"
 VENV_FASTAPI = BENCH / ".venv-fastapi"
 VENV_DJBOLT = BENCH / ".venv-djbolt"
 VENV_DJANGO = BENCH / ".venv-django"  # the django-ninja and DRF peers
@@ -65,6 +66,7 @@ DJANGO_PEER_UNSUPPORTED = tuple(
     (p, "only /hello, /users and the ViewSet paths") for p in ("items", *ISSUE3_PATHS, "fn-list")
 )
 NO_VIEWSETS = tuple((p, NO_DB) for p in ("users", "vs-list", "vs-retrieve", "fn-list"))
+LOOP_UNSUPPORTED = (*NO_VIEWSETS, ("upload", "no multipart in the event-loop experiment"))
 
 # The command table: edit here to change how a target is started. Each server gets
 # `taskset -c SERVER_CPU` in front; `{port}` is filled in with a free port.
@@ -86,6 +88,28 @@ TARGETS: dict[str, Target] = {
         cwd=REPO,
         argv=(str(BRIDGE_BIN), "-addr", f"{HOST}:{{port}}"),
         unsupported=NO_VIEWSETS,
+    ),
+    # The same bridge and Go answerer behind an epoll event-loop front end instead of
+    # fasthttp's goroutine per connection (issue 20): what the park and wake per request cost.
+    "loop": Target(
+        name="loop",
+        cwd=REPO,
+        argv=(str(LOOP_BIN), "-addr", f"{HOST}:{{port}}"),
+        unsupported=LOOP_UNSUPPORTED,
+    ),
+    # Its variants (bench/RESULTS.md, issue 20 event loop): replies written by the loops
+    # instead of the goroutine that took the batch; four Ps as libbolt.so runs with.
+    "loop-lw": Target(
+        name="loop-lw",
+        cwd=REPO,
+        argv=(str(LOOP_BIN), "-writer", "loop", "-addr", f"{HOST}:{{port}}"),
+        unsupported=LOOP_UNSUPPORTED,
+    ),
+    "loop-p4": Target(
+        name="loop-p4",
+        cwd=REPO,
+        argv=("env", "GOMAXPROCS=4", str(LOOP_BIN), "-addr", f"{HOST}:{{port}}"),
+        unsupported=LOOP_UNSUPPORTED,
     ),
     "fastapi": Target(
         name="fastapi",

@@ -39,7 +39,6 @@ from .._routing.models import response_model_from
 from .._routing.plans import list_item
 from ..db import default_orm_threads
 from .orm_sql import values_rows
-from .prepared import ORIGIN, select
 
 if TYPE_CHECKING:
     from .._routing.route import Route
@@ -407,12 +406,6 @@ def _evaluate(result: Any, route: Route) -> Any:
         if result._iterable_class is not ModelIterable:  # .values() / .values_list() already
             return list(result)
         if route.outputs:
-            origin = result.__dict__.get(ORIGIN)  # a ViewSet's class queryset, unchanged
-            if origin is not None:
-                fields = _projection(route, origin)  # not result: its .query applies a deferred filter
-                rows = select(result, origin, fields) if fields else None
-                if rows is not None:
-                    return rows
             fields = _projection(route, result)
             # Without a projection the response model reads the instances' attributes.
             return values_rows(result, fields) if fields else list(result)
@@ -427,7 +420,10 @@ _projections: dict[tuple[int, type[Model], frozenset[str]], tuple[str, ...] | No
 
 def _projection(route: Route, qs: QuerySet[Any]) -> tuple[str, ...] | None:
     """The response model's field names when ``.values(*names)`` can fetch all of them."""
-    annotations = frozenset(qs.query.annotations)
+    # Not qs.query: that applies a deferred filter (ViewSet retrieve, orm_sql.defer_lookup),
+    # which adds no annotation.
+    state: Any = qs
+    annotations = frozenset(state._query.annotations)
     key = (id(route), qs.model, annotations)
     if key not in _projections:
         _projections[key] = _compute_projection(route, qs.model, annotations)

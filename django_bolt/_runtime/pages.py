@@ -18,8 +18,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable
 
 from .orm import current_pool
-from .prepared import ORIGIN, select
-from .prepared import count as prepared_count
+from .orm_sql import count_rows, values_rows
 
 
 async def _hop(fn: Any, *args: Any) -> Any:
@@ -98,14 +97,12 @@ def rows_of(queryset: QuerySet[Any], item_type: Any) -> QuerySet[Any]:
 
 def _page(source: Any, start: int, stop: int, item_type: Any, count: bool) -> tuple[int | None, list[Any]]:
     if isinstance(source, QuerySet):
-        origin = source.__dict__.get(ORIGIN)  # a ViewSet's class queryset, unchanged
-        names = _projection(item_type, source.model) if origin is not None and item_type is not None else None
-        if origin is not None and names is not None:
-            # Speed: the count and the page from statements compiled once (_runtime/prepared.py).
-            rows = select(source, origin, names, window=(start, stop))
-            total = prepared_count(source, origin) if count and rows is not None else None
-            if rows is not None and (total is not None or not count):
-                return total, shape(rows, item_type)
+        names = _projection(item_type, source.model) if item_type is not None else None
+        if source._iterable_class is ModelIterable and (item_type is None or names is not None):
+            # Speed: the count and the page from statements compiled once per query shape,
+            # not through Django's compiler per request (_runtime/orm_sql.py).
+            total = count_rows(source) if count else None
+            return total, shape(values_rows(source, names, (start, stop)), item_type)
         total = source.count() if count else None
         rows = list(rows_of(source, item_type)[start:stop])
     else:

@@ -358,7 +358,7 @@ def test_serializer_patch_runs_field_validators_and_pages_use_the_serializer(cli
     assert "body" not in first and first["headline"] == f"{first['title']} ({first['rating']})"
 
 
-# ---- the compiled SELECT of list and retrieve (django_bolt/_runtime/prepared.py) ---------------
+# ---- the compiled SELECT of list and retrieve (django_bolt/_runtime/orm_sql.py) ----------------
 
 
 def _gadgets(c: httpx.Client) -> list[dict[str, Any]]:
@@ -385,12 +385,22 @@ def test_compiled_list_and_retrieve_read_columns_as_django_does(client: httpx.Cl
     reference = c.get("/v/fn-gadgets").json()  # Django's own evaluation of the same QuerySet
     for _ in range(6):  # the first request compiles, the next ones reuse it, on each ORM thread
         assert c.get("/v/gadgets").json() == reference
+    assert c.get(f"/v/gadgets/{made[0]['id']}").json() == made[0]
+    assert c.get(f"/v/gadgets-by-uid/{made[0]['uid']}").json() == made[0]
+    kept = c.get("/v/sql-plans").json()
+    assert kept["templates"] >= 3  # the list's and the two retrieves'
     assert all(g in reference for g in made)
     assert made[0]["made"] in ("2026-03-01T08:30:00Z", "2026-03-01T08:30:00+00:00")
     for g in made:
         for _ in range(3):
             assert c.get(f"/v/gadgets/{g['id']}").json() == g
             assert c.get(f"/v/gadgets-by-uid/{g['uid']}").json() == g
+    assert c.get("/v/sql-plans").json() == kept  # other ids: the same templates
+    # a queryset assigned per instance: the same rows, and no template per request
+    for g in made:
+        assert c.get(f"/v/instance-gadgets/{g['id']}").json() == g
+    assert c.get("/v/instance-gadgets").json() == c.get("/v/gadgets").json()
+    assert c.get("/v/sql-plans").json()["templates"] == kept["templates"]
     assert c.get("/v/gadgets/99999999").json() == {"detail": "Not found"}
     assert c.get("/v/gadgets/99999999").status_code == 404
     assert c.get(f"/v/gadgets-by-uid/{uuid.uuid4()}").status_code == 404
@@ -413,6 +423,85 @@ def test_a_chained_get_queryset_keeps_its_filter(client: httpx.Client) -> None:
     # an empty class queryset (none()): no query at all, and the same answers
     assert c.get("/v/no-gadgets").json() == []
     assert c.get(f"/v/no-gadgets/{made[0]['id']}").status_code == 404
+
+
+# ---- querysets narrowed per request: filters from the query string, per-user get_queryset ------
+
+
+def _owned(c: httpx.Client, users: tuple[str, ...]) -> None:
+    for user in users:
+        for i in range(4):
+            body = {
+                "uid": str(uuid.uuid4()),
+                "name": f"{user}-{i}",
+                "made": f"2026-04-0{i + 1}T12:00:00Z",
+                "active": i % 2 == 0,
+                "price": f"{i}.25",
+            }
+            assert c.post("/v/gadgets", json=body).status_code == 201
+
+
+def test_filtered_viewset_lists_reuse_the_plan_with_each_requests_values(client: httpx.Client) -> None:
+    c = client
+    _owned(c, ("fa", "fb"))
+
+    def django(**params: Any) -> dict[str, Any]:
+        r = c.get("/v/django-gadgets", params=params)
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    values: list[dict[str, Any]] = [
+        {"active": "True"},
+        {"active": "False"},
+        {"name": "fa-1"},
+        {"name": "fb-2"},
+        {"name": "fa-3", "active": "False"},
+    ]
+    for params in values:  # the first round compiles each shape (on the ORM threads it lands on)
+        assert c.get("/v/filtered-gadgets", params=params).json() == django(**params)["rows"], params
+    kept = c.get("/v/sql-plans").json()
+    for _ in range(2):  # then: other values of the same shapes, no new plan, each its own rows
+        for params in [*values[::-1], {"name": "fb-0"}, {"name": "nobody"}, {"name": "fa-2", "active": "False"}]:
+            got = c.get("/v/filtered-gadgets", params=params).json()
+            assert got == django(**params)["rows"], params
+    assert c.get("/v/sql-plans").json() == kept
+    assert [g["name"] for g in c.get("/v/filtered-gadgets", params={"name": "fb-2"}).json()] == ["fb-2"]
+    assert c.get("/v/filtered-gadgets", params={"name": "fb-9"}).json() == []
+    assert c.get("/v/filtered-gadgets", params={"active": "maybe"}).status_code == 422
+
+    # pages of a filtered list: the count and the window, with the request's values
+    for active in ("True", "False", "True"):
+        reference = django(active=active)
+        for page in (1, 2, 3):
+            got = c.get("/v/filtered-gadget-pages", params={"active": active, "page": page}).json()
+            assert got["total"] == reference["count"], (active, page)
+            assert got["items"] == reference["rows"][(page - 1) * 3 : page * 3], (active, page)
+
+
+def test_per_user_querysets_never_answer_another_users_rows(client: httpx.Client) -> None:
+    c = client
+    _owned(c, ("ua", "ub"))
+    mine: dict[str, list[dict[str, Any]]] = {}
+    for user in ("ua", "ub"):
+        reference = c.get("/v/django-gadgets", params={"prefix": user}).json()
+        assert reference["count"] == 4
+        mine[user] = reference["rows"]
+    for _ in range(3):  # alternating callers: each request gets its own user's rows
+        for user in ("ua", "ub", "ub", "ua"):
+            page = c.get("/v/my-gadgets", headers={"x-user": user}).json()
+            assert page["total"] == 4 and page["items"] == mine[user][:3], user
+            second = c.get("/v/my-gadgets", params={"page": 2}, headers={"x-user": user}).json()
+            assert second["items"] == mine[user][3:], user
+            other = "ub" if user == "ua" else "ua"
+            assert c.get(f"/v/my-gadgets/{mine[user][1]['id']}", headers={"x-user": user}).json() == mine[user][1]
+            assert c.get(f"/v/my-gadgets/{mine[other][1]['id']}", headers={"x-user": user}).status_code == 404
+    nobody = c.get("/v/my-gadgets", headers={"x-user": "nobody"}).json()
+    assert nobody["total"] == 0 and nobody["items"] == []
+    # rows are read on every request: a deleted row is gone at once, for its owner only
+    assert c.delete(f"/v/gadgets/{mine['ua'][0]['id']}").status_code == 204
+    page = c.get("/v/my-gadgets", headers={"x-user": "ua"}).json()
+    assert page["total"] == 3 and page["items"] == mine["ua"][1:4]
+    assert c.get("/v/my-gadgets", headers={"x-user": "ub"}).json()["total"] == 4
 
 
 # ---- serializer options over the socket -------------------------------------------------------

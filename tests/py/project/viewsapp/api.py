@@ -20,6 +20,7 @@ from django_bolt import (
     action,
     paginate,
 )
+from django_bolt._runtime import orm_sql
 from django_bolt.filtering import filter as filter_by
 from django_bolt.serializers import (
     UNSET,
@@ -242,7 +243,7 @@ class SerializedPaged(ReadOnlyModelViewSet):
     pagination_class = ThreePerPage
 
 
-# ---- the compiled SELECT of ViewSets (django_bolt/_runtime/prepared.py) -----------------------
+# ---- the compiled SELECT of ViewSets (django_bolt/_runtime/orm_sql.py) ------------------------
 
 
 class GadgetOut(msgspec.Struct):
@@ -278,7 +279,7 @@ class GadgetsByUid(ReadOnlyModelViewSet):
 
 @api.viewset("/active-gadgets")
 class ActiveGadgets(ReadOnlyModelViewSet):
-    """get_queryset chains a filter on the class queryset: Django's path, with the filter."""
+    """get_queryset chains a filter on the class queryset: its WHERE compiled per request."""
 
     queryset = Gadget.objects.order_by("id")
     serializer_class = GadgetOut
@@ -303,6 +304,74 @@ async def fn_gadgets() -> list[GadgetOut]:
 @api.get("/fn-gadgets/{pk}")
 async def fn_gadget(pk: int) -> list[GadgetOut]:
     return Gadget.objects.filter(pk=pk)  # type: ignore[return-value]
+
+
+# ---- ViewSet querysets narrowed per request: the WHERE compiled per request, the rest of the
+# plan kept (django_bolt/_runtime/orm_sql.py)
+
+
+@api.viewset("/filtered-gadgets")
+class FilteredGadgets(ReadOnlyModelViewSet):
+    queryset = Gadget.objects.order_by("id")
+    serializer_class = GadgetOut
+    filter_backends = [FieldFilter]
+    filterset_fields = ["active", "name"]
+
+
+@api.viewset("/filtered-gadget-pages")
+class FilteredGadgetPages(FilteredGadgets):
+    pagination_class = ThreePerPage
+
+
+@api.viewset("/my-gadgets")
+class MyGadgets(ReadOnlyModelViewSet):
+    """Scoped to the caller (the X-User header stands in for request.user): the gadgets named
+    ``<user>-...``. A filter whose shape is fixed and whose value is per request."""
+
+    queryset = Gadget.objects.order_by("id")
+    serializer_class = GadgetOut
+    pagination_class = ThreePerPage
+
+    async def get_queryset(self) -> Any:
+        queryset = await super().get_queryset()
+        return queryset.filter(name__startswith=f"{self.request.headers.get('x-user', '')}-")
+
+
+@api.viewset("/instance-gadgets")
+class InstanceGadgets(ReadOnlyModelViewSet):
+    """``queryset`` assigned on the instance: a new query each request, never a template."""
+
+    serializer_class = GadgetOut
+
+    async def get_queryset(self) -> Any:
+        self.queryset = Gadget.objects.order_by("id")
+        return await super().get_queryset()
+
+
+@api.get("/django-gadgets")
+async def django_gadgets(active: str = "", name: str = "", prefix: str = "", start: int = 0, stop: int = 0) -> Any:
+    """The reference: the same QuerySets iterated by Django itself in the handler."""
+    qs = Gadget.objects.order_by("id")
+    if active:
+        qs = qs.filter(active=active == "True")
+    if name:
+        qs = qs.filter(name=name)
+    if prefix:
+        qs = qs.filter(name__startswith=f"{prefix}-")
+    values = qs.values(*GadgetOut.__struct_fields__)
+    if stop:
+        values = values[start:stop]
+    rows = [row async for row in values]
+    return {"count": await qs.acount(), "rows": msgspec.convert(rows, list[GadgetOut])}
+
+
+@api.get("/sql-plans")
+async def sql_plans() -> dict[str, int]:
+    """How many shapes have a kept plan and how many class-queryset templates exist (both are
+    kept per ORM thread: the key's last part)."""
+    plans = {key[:-1] for key, plan in orm_sql._plans.items() if plan is not None}
+    templates = {key[:-1] for key, template in orm_sql._templates.items() if template is not None}
+    return {"plans": len(plans), "templates": len(templates)}
 
 
 # ---- serializer options through a real server ---------------------------------------------
