@@ -373,17 +373,17 @@ func TestStampsRaceWithSweeps(t *testing.T) {
 func TestWireStampedPhases(t *testing.T) {
 	t.Parallel()
 	ts := startServer(t, Config{
-		ReadTimeoutMs: 5_000, IdleTimeoutMs: 100,
+		ReadTimeoutMs: 10_000, IdleTimeoutMs: 500,
 		Routes: routes(router.Route{ID: 1, Method: "GET", Path: "/"}),
 	}, echoAnswer)
 	c := ts.dial(t)
 	decodeEcho(t, c.do(t, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"))
 	// The next head starts within the idle timeout and is finished after it: the read
-	// phase (5 s) holds, the idle one (100 ms) does not cut it.
+	// phase (10 s) holds, the idle one (500 ms) does not cut it.
 	c.send(t, "GET / HTTP/1.1\r\n")
-	time.Sleep(400 * time.Millisecond)
+	time.Sleep(time.Second)
 	decodeEcho(t, c.do(t, "Host: t\r\n\r\n"))
-	c.assertClosed(t) // and the idle wait after it is cut at 100 ms again
+	c.assertClosed(t) // and the idle wait after it is cut at 500 ms again
 }
 
 // A 100 Continue does not start an idle wait: a body that never comes is cut at
