@@ -111,6 +111,8 @@ type Bridge struct {
 	// Groups receives the socket group records (join, leave, broadcast); nil: refused.
 	Groups Groups
 	stats  Stats
+	// directBuf is put's framing buffer for direct stream writes (stream_direct.go).
+	directBuf []byte
 }
 
 // ProbeAfter is how long a request waits for Python before the sweeper starts checking
