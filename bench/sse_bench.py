@@ -141,8 +141,9 @@ def load_average() -> str:
 
 
 def table(rows: list[dict[str, object]]) -> str:
-    cols = "round server p50_ms p90_ms p99_ms p999_ms max_ms RSS_MB CPU_us/event events failed load"
-    lines = ["| " + " | ".join(cols.replace("_", " ").split()) + " |", "|---|---|" + "---:|" * 10]
+    cols = ["round", "server", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "RSS MB"]
+    cols += ["CPU µs/event", "events", "failed", "load"]
+    lines = ["| " + " | ".join(cols) + " |", "|---|---|" + "---:|" * 10]
     for r in rows:
         cells = [
             r["round"], r["server"],
