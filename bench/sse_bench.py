@@ -132,6 +132,8 @@ def sseload(server: Server, args: argparse.Namespace) -> dict[str, object]:
     out = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
         raise RuntimeError(f"sseload failed: {out.stderr.strip()}")
+    if out.stderr.strip():  # the first few streams that failed, and why
+        print(f"{server.name}: {out.stderr.strip()}", file=sys.stderr)
     result: dict[str, object] = json.loads(out.stdout)
     return result
 
