@@ -3,6 +3,7 @@
     python3 bench/sse_bench.py                          # 10,000 streams, 2 rounds, all three
     python3 bench/sse_bench.py --targets ours djbolt --rounds 4
     python3 bench/sse_bench.py --targets ours base --base /path/to/other/checkout   # A/B
+    python3 bench/sse_bench.py --targets ours old --tree old=/path/to/checkout      # the same
 
 Each server serves `GET /bench/sse` (one event per second, its data the server's
 `time.time_ns()` at the yield; pings at the default 15 s) pinned to CPU 0, one process:
@@ -11,8 +12,8 @@ ours `runbolt --workers 1` (`ACCESS_LOG` off, `MAX_CONNECTIONS` 30,000), django-
 (Go) pinned to CPU 1 opens the streams, waits for them to settle and measures the tick
 overhead of every event (arrival minus the time it carries), the server's RSS and its CPU
 per event. Targets alternate within each round. Prints one JSON line per run, then a table.
-`base` is `ours` from another checkout (`--base`, built there with `make build`), for
-interleaved A/B runs of two trees.
+`base` (`--base PATH`) or any `--tree NAME=PATH` is `ours` from another checkout (built there
+with `make build`), for interleaved A/B runs of two or more trees.
 """
 
 from __future__ import annotations
@@ -57,14 +58,15 @@ def serving_pid(pid: int) -> int:
         pid = int(children[0])
 
 
-def target_for(name: str, base: Path | None) -> Target:
-    if name != "base":
-        return TARGETS[name]
-    if base is None:
-        raise SystemExit("--targets base needs --base /path/to/another/checkout")
-    t = ours("base")
-    argv = tuple(a.replace(str(REPO), str(base)) for a in t.argv)
-    return Target(name="base", cwd=base / "examples", argv=argv)
+def target_for(name: str, trees: dict[str, Path]) -> Target:
+    """A peer, ours, or ours from another checkout (--base, --tree NAME=PATH)."""
+    if name in trees:
+        t = ours(name)
+        argv = tuple(a.replace(str(REPO), str(trees[name])) for a in t.argv)
+        return Target(name=name, cwd=trees[name] / "examples", argv=argv)
+    if name not in ALL:
+        raise SystemExit(f"unknown target {name!r}: one of {', '.join(ALL)} or a --tree name")
+    return TARGETS[name]
 
 
 def prepare(names: list[str]) -> None:
@@ -160,15 +162,20 @@ def table(rows: list[dict[str, object]]) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--targets", nargs="+", choices=(*ALL, "base"), default=list(ALL))
+    p.add_argument("--targets", nargs="+", default=list(ALL), help=f"of {', '.join(ALL)}")
     p.add_argument("--base", type=Path, default=None, help="another checkout: the `base` target")
+    p.add_argument(
+        "--tree", action="append", default=[], metavar="NAME=PATH", help="ours from PATH as NAME"
+    )
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--streams", type=int, default=10_000)
     p.add_argument("--rate", type=int, default=2000, help="streams opened per second")
     p.add_argument("--settle", type=int, default=3, help="seconds after the ramp before measuring")
     p.add_argument("--duration", type=int, default=20, help="measured seconds")
     args = p.parse_args()
-    targets = [target_for(n, args.base) for n in args.targets]
+    trees = {"base": args.base} if args.base else {}
+    trees.update((n, Path(p)) for n, _, p in (t.partition("=") for t in args.tree))
+    targets = [target_for(n, trees) for n in args.targets]
     prepare(args.targets)
     rows: list[dict[str, object]] = []
     for r in range(1, args.rounds + 1):
