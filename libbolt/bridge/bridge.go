@@ -111,7 +111,9 @@ type Bridge struct {
 	// Groups receives the socket group records (join, leave, broadcast); nil: refused.
 	Groups Groups
 	stats  Stats
-	// directBuf is put's framing buffer for direct stream writes (stream_direct.go).
+	// directBuf is the framing buffer of direct stream writes (stream_direct.go), under
+	// directMu (only Python's thread writes directly: never contended in practice).
+	directMu  sync.Mutex
 	directBuf []byte
 }
 
@@ -452,8 +454,16 @@ func (b *Bridge) deliver(r *Response) bool {
 	}
 	s := b.slots[idx]
 	if r.Kind == KindChunk || r.Kind == KindStreamEnd {
-		ok := s.ID() == r.ID && s.state == slotStreaming && s.Stream.put(r)
+		if s.ID() != r.ID || s.state != slotStreaming {
+			b.mu.Unlock()
+			return false
+		}
+		st := s.Stream
+		ok, direct := st.put(r)
 		b.mu.Unlock()
+		if direct {
+			st.writeDirect(r.Body) // the socket write happens outside b.mu
+		}
 		return ok
 	}
 	if s.ID() != r.ID || s.state != slotWaiting {

@@ -88,34 +88,37 @@ type Stream struct {
 	// messages put on msgs and not yet written by WriteChunks.
 	raw     syscall.RawConn
 	pending int
+	closed  bool // finish ran
 }
 
 func newStream(b *Bridge, s *Slot) *Stream {
 	return &Stream{b: b, slot: s, msgs: make(chan streamMsg, StreamWindow+1), stop: make(chan struct{})}
 }
 
-// put writes a chunk to the socket at once when it can (stream_direct.go), or queues it
-// or the end record for the writer; called with b.mu held. A full queue means Python
-// sent more than its credits allowed: the stream is aborted rather than blocking the
-// Python thread.
-func (st *Stream) put(r *Response) bool {
+// put queues a chunk or the end record for the writer; called with b.mu held. A full queue
+// means Python sent more than its credits allowed: the stream is aborted rather than
+// blocking the Python thread. direct: the chunk is to be written by the caller, after it
+// released b.mu (writeDirect, stream_direct.go); put reserved the writer's place for it.
+func (st *Stream) put(r *Response) (ok, direct bool) {
 	m := streamMsg{end: r.Kind == KindStreamEnd, failed: r.Kind == KindStreamEnd && r.Status != 0}
 	if !m.end {
 		if len(r.Body) == 0 {
-			return true
+			return true, false
 		}
 		if st.raw != nil && st.pending == 0 {
-			var done bool
-			if m, done = st.writeDirect(r.Body); done {
-				return true
-			}
-		} else {
-			m.frame, m.start = frameChunk(r.Body) // the batch buffer is reused after the call
+			st.pending++ // until writeDirect settles: nothing else may write meanwhile
+			return true, true
 		}
+		m.frame, m.start = frameChunk(r.Body) // the batch buffer is reused after the call
 		if st.raw != nil {
 			st.b.stats.StreamQueued.Add(1)
 		}
 	}
+	return st.enqueue(m), false
+}
+
+// enqueue hands m to the writer (b.mu held).
+func (st *Stream) enqueue(m streamMsg) bool {
 	select {
 	case st.msgs <- m:
 		st.pending++
@@ -255,6 +258,7 @@ func (st *Stream) finish() {
 		}
 		s.state = slotAbandoned // late chunks are refused from now on
 	}
+	st.closed = true // the slot may be reused once released: writeDirect leaves it alone
 	b.mu.Unlock()
 	st.abort()
 	b.Release(s)

@@ -14,9 +14,9 @@ import (
 // departed client is found and cancelled by the goroutine exactly as without direct writes.
 //
 // Order: a chunk is written directly only when Stream.pending is 0 (nothing queued and
-// nothing in the writer's hands), both counted and checked under b.mu, which put holds; the
-// end record always goes through the queue, so the last chunk and the close follow every
-// chunk written before them.
+// nothing in the writer's hands), both counted and checked under b.mu, which put holds; put
+// then counts the direct write as pending until it settles. The end record always goes
+// through the queue, so the last chunk and the close follow every chunk written before them.
 //
 // Speed: with the server pinned to one CPU, a chunk handed to the writer goroutine waited
 // for the Go scheduler to wake another thread and for that thread to get the CPU from the
@@ -36,27 +36,42 @@ func (st *Stream) Attach(rc syscall.RawConn) {
 	st.b.mu.Unlock()
 }
 
-// writeDirect tries to write body as one chunk now; called by put with b.mu held, only when
-// nothing of the stream is pending. It reports whether the socket took the whole chunk (the
-// chunk then counts as taken, for credits); otherwise it returns the chunk as a message for
-// the writer goroutine, starting where the socket stopped.
-func (st *Stream) writeDirect(body []byte) (streamMsg, bool) {
+// writeDirect writes body as one chunk now, after put reserved the writer's place
+// (Stream.pending) under b.mu and the caller released b.mu: the bridge lock is never held
+// across a system call, so request goroutines submitting meanwhile do not wait for it. A
+// chunk the socket took whole counts as taken (for credits); otherwise the rest goes to the
+// writer goroutine in the reserved place, ahead of anything Python sends after it (Python's
+// thread is the only caller of Respond, so nothing of this stream is put in between).
+func (st *Stream) writeDirect(body []byte) {
 	b := st.b
+	b.directMu.Lock()
 	f, start := frameChunkInto(b.directBuf[:0], body)
 	if cap(f) <= directKeep {
 		b.directBuf = f[:0]
 	}
-	n, _ := writeNow(st.raw, f[start:])
-	if start+n == len(f) {
-		b.stats.StreamDirect.Add(1)
-		b.creditLocked(st.slot)
-		return streamMsg{}, true
-	}
 	// The error, if any (the peer is gone, a forced deadline), is the writer goroutine's to
 	// find: it writes the rest with the deadline and ends the stream if that fails.
-	frame := make([]byte, len(f))
-	copy(frame, f)
-	return streamMsg{frame: frame, start: start + n}, false
+	n, _ := writeNow(st.raw, f[start:])
+	var rest streamMsg
+	whole := start+n == len(f)
+	if !whole {
+		rest = streamMsg{frame: append([]byte(nil), f...), start: start + n}
+	}
+	b.directMu.Unlock()
+
+	b.mu.Lock()
+	st.pending-- // the reservation; enqueue counts the rest anew
+	switch {
+	case st.closed:
+		// The stream ended meanwhile (shutdown): its slot may serve another request now.
+	case whole:
+		b.stats.StreamDirect.Add(1)
+		b.creditLocked(st.slot)
+	default:
+		b.stats.StreamQueued.Add(1)
+		st.enqueue(rest)
+	}
+	b.mu.Unlock()
 }
 
 // writeNow writes p to rc without waiting: it stops at the first EAGAIN or error and

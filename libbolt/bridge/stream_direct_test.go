@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"syscall"
 	"testing"
@@ -226,6 +227,53 @@ func TestStreamDirectWaitsForQueuedChunks(t *testing.T) {
 	body, err := io.ReadAll(client)
 	if err != nil || string(body) != chunked("one", "two", "three")+"0\r\n\r\n" {
 		t.Fatalf("body %q, %v", body, err)
+	}
+	_ = s.Stream.Close()
+}
+
+// lockProbe is a syscall.RawConn over a pipe that records whether the bridge mutex was
+// free while a direct write ran.
+type lockProbe struct {
+	b      *Bridge
+	w      *os.File
+	locked []bool
+}
+
+func (p *lockProbe) Control(func(uintptr)) error   { return nil }
+func (p *lockProbe) Read(func(uintptr) bool) error { return nil }
+func (p *lockProbe) Write(f func(uintptr) bool) error {
+	free := p.b.mu.TryLock()
+	if free {
+		p.b.mu.Unlock()
+	}
+	p.locked = append(p.locked, !free)
+	f(p.w.Fd())
+	return nil
+}
+
+// The system call of a direct write runs with the bridge mutex released: request
+// goroutines submitting meanwhile never wait for a socket.
+func TestStreamDirectWriteHoldsNoBridgeLock(t *testing.T) {
+	t.Parallel()
+	b := New(&flagWaker{}, 4)
+	s := startStream(t, b)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatalf("pipe: %v", err)
+	}
+	defer r.Close()
+	defer w.Close()
+	probe := &lockProbe{b: b, w: w}
+	s.Stream.Attach(probe)
+	if refused, err := b.Respond(streamRecord(s.ID(), KindChunk, 0, "tick")); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d, %v", refused, err)
+	}
+	if len(probe.locked) != 1 || probe.locked[0] {
+		t.Fatalf("direct writes %v (true: under the bridge mutex)", probe.locked)
+	}
+	got := make([]byte, len("4\r\ntick\r\n"))
+	if _, err := io.ReadFull(r, got); err != nil || string(got) != "4\r\ntick\r\n" {
+		t.Fatalf("pipe got %q, %v", got, err)
 	}
 	_ = s.Stream.Close()
 }
