@@ -96,3 +96,25 @@ async def ws_echo(websocket: WebSocket) -> None:
             await websocket.send_text(await websocket.receive_text())
     except WebSocketDisconnect:
         pass
+
+
+# ---- issue 20: SSE streams for bench/sseload (bench/sse_bench.py), with sse-starlette, the
+# usual way to serve Server-Sent Events from FastAPI. The same events as ours and
+# django-bolt's /bench/sse: one per `interval` seconds, its data the server's clock
+# (time.time_ns()) at the moment the generator yields it; keep-alive pings at
+# sse-starlette's default (15 s), as ours and django-bolt's.
+import asyncio  # noqa: E402
+import time  # noqa: E402
+from collections.abc import AsyncIterator  # noqa: E402
+
+from sse_starlette import EventSourceResponse  # noqa: E402
+
+
+@app.get("/bench/sse")
+async def bench_sse(interval: float = 1.0) -> EventSourceResponse:
+    async def ticks() -> AsyncIterator[dict[str, str]]:
+        while True:
+            yield {"data": str(time.time_ns())}
+            await asyncio.sleep(interval)
+
+    return EventSourceResponse(ticks())

@@ -130,6 +130,10 @@ type Bridge struct {
 	// Groups receives the socket group records (join, leave, broadcast); nil: refused.
 	Groups Groups
 	stats  Stats
+	// directBuf is the framing buffer of direct stream writes (stream_direct.go), under
+	// directMu (only Python's thread writes directly: never contended in practice).
+	directMu  sync.Mutex
+	directBuf []byte
 }
 
 // ProbeAfter is how long a request waits for Python before the sweeper starts checking
@@ -498,9 +502,12 @@ func (b *Bridge) ReadBody(id uint64, dst []byte) int {
 // Speed: the records of a run (up to respondRun) are claimed under one lock, then their
 // replies copied out and their goroutines woken after it is released: one lock per run
 // instead of one per reply. Socket records are delivered on their own, in batch order,
-// after the run before them was woken.
+// after the run before them was woken; a stream chunk written directly ends its run and is
+// written once the lock is released.
 func (b *Bridge) Respond(batch []byte) (refused int, err error) {
 	var run [respondRun]claimed
+	var direct *Stream // a chunk put reserved for a direct write (stream_direct.go)
+	var directBody []byte
 	now := b.now()
 	for len(batch) > 0 && err == nil {
 		n := 0
@@ -524,17 +531,31 @@ func (b *Bridge) Respond(batch []byte) (refused int, err error) {
 				continue
 			}
 			batch = batch[size:]
-			if s, ok := b.claim(&r, now); !ok {
+			s, st, ok := b.claim(&r, now)
+			switch {
+			case !ok:
 				refused++
-			} else if s != nil {
+			case st != nil:
+				direct, directBody = st, r.Body
+			case s != nil:
 				run[n] = claimed{s, r}
 				n++
+			}
+			if direct != nil {
+				break // the direct write goes out before any later record of the batch is claimed
 			}
 		}
 		b.mu.Unlock()
 		for i := range run[:n] {
 			run[i].s.answer(&run[i].r)
 			run[i] = claimed{} // no reference to Python's buffer survives the call
+		}
+		if direct != nil {
+			// Outside b.mu (no lock across a system call), and before the next chunk of the
+			// same stream is put: writeDirect queues what the socket refused in the place put
+			// reserved (stream_direct.go).
+			direct.writeDirect(directBody)
+			direct, directBody = nil, nil
 		}
 	}
 	return refused, err
@@ -553,18 +574,26 @@ type claimed struct {
 
 // claim applies r, which came back at now, to its slot under b.mu. It returns the slot whose goroutine must get the
 // reply (answer, after the lock), nil when r was a stream chunk or end (queued on the
-// stream here), and false when r was refused.
-func (b *Bridge) claim(r *Response, now int64) (*Slot, bool) {
+// stream here), the stream when r is a chunk put reserved for a direct write (writeDirect,
+// after the lock), and false when r was refused.
+func (b *Bridge) claim(r *Response, now int64) (*Slot, *Stream, bool) {
 	idx := uint32(r.ID)
 	if int(idx) >= len(b.slots) {
-		return nil, false
+		return nil, nil, false
 	}
 	s := b.slots[idx]
 	if r.Kind == KindChunk || r.Kind == KindStreamEnd {
-		return nil, s.ID() == r.ID && s.state == slotStreaming && s.Stream.put(r)
+		if s.ID() != r.ID || s.state != slotStreaming {
+			return nil, nil, false
+		}
+		ok, direct := s.Stream.put(r)
+		if direct {
+			return nil, s.Stream, ok
+		}
+		return nil, nil, ok
 	}
 	if s.ID() != r.ID || s.state != slotWaiting {
-		return nil, false
+		return nil, nil, false
 	}
 	s.state = slotAnswering
 	s.answered = now
@@ -576,7 +605,7 @@ func (b *Bridge) claim(r *Response, now int64) (*Slot, bool) {
 		s.state = slotSocket
 		s.Socket = NewOutbox()
 	}
-	return s, true
+	return s, nil, true
 }
 
 // answer copies a claimed reply into the slot and wakes its goroutine.

@@ -16,6 +16,11 @@ type Stats struct {
 	Records atomic.Uint64 // records handed over (requests and cancels)
 	// Batches[i] counts polls of at most 2^i records (the last bucket: any larger).
 	Batches [BatchBuckets]atomic.Uint64
+	// Chunks of detached streams written from bolt_respond (stream_direct.go), and those
+	// left to the stream's writer goroutine (something was pending, or the socket did not
+	// take the chunk at once).
+	StreamDirect atomic.Uint64
+	StreamQueued atomic.Uint64
 }
 
 func (st *Stats) observe(records int) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"syscall"
 )
 
 // StreamWindow is how many chunks of one streamed reply Python may have sent that Go has
@@ -39,8 +40,17 @@ func (m *streamMsg) data() []byte { return m.frame[chunkRoom : len(m.frame)-2] }
 
 // frameChunk copies body into a buffer laid out as "<hex size>\r\n<body>\r\n", the size
 // line right-aligned in the chunkRoom bytes before the body.
-func frameChunk(body []byte) ([]byte, int) {
-	f := make([]byte, chunkRoom+len(body)+2)
+func frameChunk(body []byte) ([]byte, int) { return frameChunkInto(nil, body) }
+
+// frameChunkInto is frameChunk into dst's memory when it is large enough.
+func frameChunkInto(dst []byte, body []byte) ([]byte, int) {
+	size := chunkRoom + len(body) + 2
+	var f []byte
+	if cap(dst) >= size {
+		f = dst[:size]
+	} else {
+		f = make([]byte, size)
+	}
 	copy(f[chunkRoom:], body)
 	f[len(f)-2], f[len(f)-1] = '\r', '\n'
 	i := chunkRoom - 2
@@ -70,25 +80,48 @@ type Stream struct {
 	// BeforeWrite, when set, runs before each piece of the body is handed to fasthttp
 	// (the server extends the connection's write deadline there).
 	BeforeWrite func()
+	// Idle, when set, runs when WriteChunks has written everything queued (the server
+	// lifts the write deadline there: chunks written directly need none).
+	Idle func()
+	// Under b.mu: raw is the connection chunks may be written to directly (Attach;
+	// stream_direct.go), nil until the writer goroutine owns it; pending counts the
+	// messages put on msgs and not yet written by WriteChunks.
+	raw     syscall.RawConn
+	pending int
+	closed  bool // finish ran
 }
 
 func newStream(b *Bridge, s *Slot) *Stream {
 	return &Stream{b: b, slot: s, msgs: make(chan streamMsg, StreamWindow+1), stop: make(chan struct{})}
 }
 
-// put queues a chunk or the end record; called with b.mu held. A full queue means Python
-// sent more than its credits allowed: the stream is aborted rather than blocking the
-// Python thread.
-func (st *Stream) put(r *Response) bool {
+// put queues a chunk or the end record for the writer; called with b.mu held. A full queue
+// means Python sent more than its credits allowed: the stream is aborted rather than
+// blocking the Python thread. direct: the chunk is to be written by the caller, after it
+// released b.mu (writeDirect, stream_direct.go); put reserved the writer's place for it.
+func (st *Stream) put(r *Response) (ok, direct bool) {
 	m := streamMsg{end: r.Kind == KindStreamEnd, failed: r.Kind == KindStreamEnd && r.Status != 0}
 	if !m.end {
 		if len(r.Body) == 0 {
-			return true
+			return true, false
+		}
+		if st.raw != nil && st.pending == 0 {
+			st.pending++ // until writeDirect settles: nothing else may write meanwhile
+			return true, true
 		}
 		m.frame, m.start = frameChunk(r.Body) // the batch buffer is reused after the call
+		if st.raw != nil {
+			st.b.stats.StreamQueued.Add(1)
+		}
 	}
+	return st.enqueue(m), false
+}
+
+// enqueue hands m to the writer (b.mu held).
+func (st *Stream) enqueue(m streamMsg) bool {
 	select {
 	case st.msgs <- m:
+		st.pending++
 		return true
 	default:
 		st.abort()
@@ -171,7 +204,9 @@ func (st *Stream) WriteTo(w io.Writer) (int64, error) {
 
 // WriteChunks writes the body in HTTP/1.1 chunked coding straight to w, a connection the
 // stream owns (see server.detachStream): each chunk with its framing in one Write, then the
-// last chunk once the end record arrives. No buffer is held between chunks.
+// last chunk once the end record arrives. No buffer is held between chunks. Chunks that
+// put wrote directly (Attach) never reach it; a chunk counts as taken (for credits) once
+// written, and only then may put write the next one directly.
 func (st *Stream) WriteChunks(w io.Writer) error {
 	for {
 		select {
@@ -187,12 +222,14 @@ func (st *Stream) WriteChunks(w io.Writer) error {
 				_, err := w.Write(lastChunk)
 				return err
 			}
-			st.b.credit(st.slot)
 			if st.BeforeWrite != nil {
 				st.BeforeWrite()
 			}
 			if _, err := w.Write(m.frame[m.start:]); err != nil {
-				return err
+				return err // pending stays: no direct write after a failed one
+			}
+			if st.b.written(st) && st.Idle != nil {
+				st.Idle()
 			}
 		case <-st.stop:
 			return ErrStreamAborted
@@ -221,6 +258,7 @@ func (st *Stream) finish() {
 		}
 		s.state = slotAbandoned // late chunks are refused from now on
 	}
+	st.closed = true // the slot may be reused once released: writeDirect leaves it alone
 	b.mu.Unlock()
 	st.abort()
 	b.Release(s)
@@ -236,14 +274,32 @@ func (st *Stream) finish() {
 //
 // It cannot stall a stream: Python only waits with StreamWindow chunks sent and not
 // credited; fewer than CreditBatch of those can have been taken and held back here, so
-// more than StreamWindow-CreditBatch are still queued, and taking them (as the client
-// reads) crosses the batch and sends the credits.
+// more than StreamWindow-CreditBatch are still queued (or in the writer's hands: a detached
+// stream's chunk counts as taken once written), and taking them (as the client reads)
+// crosses the batch and sends the credits.
 const CreditBatch = StreamWindow / 2
 
 // credit counts one chunk taken off the stream's queue; every CreditBatch of them queue a
 // credit record (Poll sends all counted so far and resets the count).
 func (b *Bridge) credit(s *Slot) {
 	b.mu.Lock()
+	b.creditLocked(s)
+	b.mu.Unlock()
+}
+
+// written counts a chunk WriteChunks wrote: one message less pending, one chunk taken. It
+// reports whether nothing else is pending.
+func (b *Bridge) written(st *Stream) bool {
+	b.mu.Lock()
+	st.pending--
+	idle := st.pending == 0
+	b.creditLocked(st.slot)
+	b.mu.Unlock()
+	return idle
+}
+
+// creditLocked is credit with b.mu held.
+func (b *Bridge) creditLocked(s *Slot) {
 	switch s.state {
 	case slotStreaming:
 		s.credits++
@@ -258,5 +314,4 @@ func (b *Bridge) credit(s *Slot) {
 		}
 		s.credits++
 	}
-	b.mu.Unlock()
 }

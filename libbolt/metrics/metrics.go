@@ -93,6 +93,8 @@ func New(routes []RouteSpec, specialPaths []string, src Sources) *Registry {
 		s.NewGauge("bolt_bridge_slots_in_use", func() float64 { return float64(b.InFlight()) })
 		s.NewGauge("bolt_bridge_polls_total", func() float64 { return float64(st.Polls.Load()) })
 		s.NewGauge("bolt_bridge_records_total", func() float64 { return float64(st.Records.Load()) })
+		s.NewGauge("bolt_bridge_stream_chunks_direct_total", func() float64 { return float64(st.StreamDirect.Load()) })
+		s.NewGauge("bolt_bridge_stream_chunks_queued_total", func() float64 { return float64(st.StreamQueued.Load()) })
 		s.RegisterMetricsWriter(func(w io.Writer) { writeBatchHistogram(w, st) })
 	}
 	return r

@@ -65,7 +65,7 @@ func TestBridgeGauges(t *testing.T) {
 	b := bridge.New(nopWaker{}, 4)
 	r := New(nil, nil, Sources{Bridge: b})
 	out := scrape(r)
-	for _, want := range []string{"bolt_bridge_queue_depth 0", "bolt_bridge_polls_total 0", `bolt_bridge_batch_size_bucket{le="+Inf"} 0`, "bolt_bridge_batch_size_count 0"} {
+	for _, want := range []string{"bolt_bridge_queue_depth 0", "bolt_bridge_polls_total 0", `bolt_bridge_batch_size_bucket{le="+Inf"} 0`, "bolt_bridge_batch_size_count 0", "bolt_bridge_stream_chunks_direct_total 0", "bolt_bridge_stream_chunks_queued_total 0"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net"
+	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -75,10 +76,24 @@ func (s *Server) detachStream(ctx *fasthttp.RequestCtx, cc *countedConn, st *bri
 		if _, err := c.Write(head); err != nil {
 			return // the client is gone: fasthttp closes the connection, the ctx the stream
 		}
+		if wt > 0 {
+			_ = c.SetWriteDeadline(time.Time{}) // see pumpStream
+		}
 		cc.detached.Store(true) // fasthttp's Close after this returns leaves it open
 		s.detached.Add(1)
 		held.detached = true // resetting the ctx (after this returns) leaves the stream open
-		go s.pumpStream(cc, st, wt)
+		if wt > 0 {
+			st.BeforeWrite = func() { _ = cc.SetWriteDeadline(time.Now().Add(wt)) }
+			st.Idle = func() { _ = cc.SetWriteDeadline(time.Time{}) }
+		}
+		// From now on Python's bolt_respond writes a chunk itself when the socket takes it
+		// (bridge/stream_direct.go); the goroutine writes the rest and ends the stream.
+		if sc, ok := cc.Conn.(syscall.Conn); ok {
+			if rc, err := sc.SyscallConn(); err == nil {
+				st.Attach(rc)
+			}
+		}
+		go s.pumpStream(cc, st)
 	})
 }
 
@@ -99,13 +114,14 @@ func (h *heldStream) Close() error {
 
 // pumpStream writes a detached stream to its connection until the body ends or fails,
 // then closes the connection (which gives its place under MAX_CONNECTIONS back).
-func (s *Server) pumpStream(cc *countedConn, st *bridge.Stream, wt time.Duration) {
+//
+// The write deadline is set before each chunk the goroutine writes and lifted once nothing
+// is queued (Idle): chunks that bolt_respond writes directly never wait, and a deadline left
+// behind would be forced onto the idle socket by the sweeper and refuse them.
+func (s *Server) pumpStream(cc *countedConn, st *bridge.Stream) {
 	defer s.detached.Add(-1)
 	defer func() { _ = cc.closeDetached() }()
 	defer st.Close() // a body that did not end: Python cancels the generator
-	if wt > 0 {
-		st.BeforeWrite = func() { _ = cc.SetWriteDeadline(time.Now().Add(wt)) }
-	}
 	_ = st.WriteChunks(cc)
 }
 

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 	"net"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,5 +138,73 @@ func TestDetachedStreamClientGone(t *testing.T) {
 		if i%8 == 7 {
 			time.Sleep(50 * time.Millisecond)
 		}
+	}
+}
+
+// Through the real server: once the stream is detached, chunks leave from inside Respond
+// (bridge/stream_direct.go); a client that stops reading makes the socket refuse them, the
+// rest go to the stream's goroutine, and the client still gets every chunk once, in order,
+// then the last chunk and the close.
+func TestDetachedStreamDirectWritesAndASlowReader(t *testing.T) {
+	t.Parallel()
+	ts, addr := startTCPServer(t, Config{Routes: routes(router.Route{ID: 1, Method: "GET", Path: "/s"})}, streamStartAnswer)
+	d := net.Dialer{Timeout: ioTimeout, Control: func(_, _ string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(ioTimeout))
+	fmt.Fprint(conn, "GET /s HTTP/1.1\r\nHost: t\r\n\r\n")
+	id := ts.next(t).ID
+	r := bufio.NewReader(conn)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("head: %v", err)
+		}
+		if line == "\r\n" {
+			break
+		}
+	}
+	stats := ts.srv.Bridge.Stats()
+	var want bytes.Buffer
+	for i := 0; stats.StreamDirect.Load() == 0; i++ {
+		if i == 10 {
+			t.Fatalf("no chunk was written directly in %d small chunks", i)
+		}
+		c := fmt.Sprintf("tick %d\n", i)
+		sendStream(t, ts, id, bridge.KindChunk, 0, c)
+		frame := fmt.Sprintf("%x\r\n%s\r\n", len(c), c)
+		want.WriteString(frame)
+		got := make([]byte, len(frame))
+		if _, err := io.ReadFull(r, got); err != nil || string(got) != frame {
+			t.Fatalf("read %q, %v; want %q", got, err, frame)
+		}
+		time.Sleep(5 * time.Millisecond) // the writer goroutine counts the chunk written
+	}
+	var tail bytes.Buffer
+	for i := range 12 {
+		c := bytes.Repeat([]byte{'a' + byte(i)}, 256<<10)
+		sendStream(t, ts, id, bridge.KindChunk, 0, string(c))
+		fmt.Fprintf(&tail, "%x\r\n%s\r\n", len(c), c)
+	}
+	if stats.StreamQueued.Load() == 0 {
+		t.Fatalf("3 MiB went out directly to a client that reads nothing")
+	}
+	sendStream(t, ts, id, bridge.KindStreamEnd, 0, "")
+	rest, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read to close: %v", err)
+	}
+	if string(rest) != tail.String()+"0\r\n\r\n" {
+		t.Fatalf("body after the small chunks: %d bytes, want %d (order or framing differs)", len(rest), tail.Len()+5)
+	}
+	waitFor(t, "the stream's end", func() bool { return ts.srv.detached.Load() == 0 })
+	waitFor(t, "the connection's place back", func() bool { return ts.srv.capped.open.Load() == 0 })
+	if ts.srv.Bridge.InFlight() != 0 {
+		t.Fatalf("the stream's slot was not released")
 	}
 }

@@ -236,3 +236,43 @@ def test_open_streams_keep_their_place_under_max_connections(start_bolt: Callabl
     finally:
         for sock in streams:
             sock.close()
+
+
+def _metric(client: httpx.Client, name: str) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        series, _, v = line.rpartition(" ")
+        if series == name:
+            return float(v)
+    return 0.0
+
+
+def _dechunk(body: bytes) -> list[bytes]:
+    """The chunks of a chunked body, the last (empty) one excluded; asserts the framing."""
+    chunks = []
+    while True:
+        size_line, sep, body = body.partition(b"\r\n")
+        assert sep, "a chunk-size line without CRLF"
+        size = int(size_line, 16)
+        if size == 0:
+            assert body == b"\r\n", "bytes after the last chunk"
+            return chunks
+        chunks.append(body[:size])
+        assert body[size : size + 2] == b"\r\n"
+        body = body[size + 2 :]
+
+
+def test_stream_chunks_go_to_the_socket_from_bolt_respond(bolt: BoltProcess, client: httpx.Client) -> None:
+    """Once a detached stream's head is out, a chunk is written to the socket from inside
+    bolt_respond (libbolt/bridge/stream_direct.go) when nothing of the stream is queued:
+    /metrics counts it, and the body is still exact and in order (pings, the event, the
+    last chunk, the close)."""
+    name = "bolt_bridge_stream_chunks_direct_total"
+    before = _metric(client, name)
+    with _raw_get(bolt, "/stream/sse-quiet") as sock:
+        data = _read_to_close(sock)
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close" in head
+    chunks = _dechunk(body)
+    assert chunks[-1] == b'data: {"done":true}\n\n'
+    assert len(chunks) > 1 and set(chunks[:-1]) == {b": ping\n\n"}
+    assert _metric(client, name) - before >= 1

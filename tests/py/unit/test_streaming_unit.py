@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Iterator
 import msgspec
 import pytest
 
-from django_bolt._runtime.streaming import PING, chunks, sse_frame
+from django_bolt._native.wire import KIND_CHUNK, KIND_STREAM_END
+from django_bolt._runtime.streaming import PING, Streamer, chunks, sse_frame
 from django_bolt.responses import EventSourceResponse, ServerSentEvent, StreamingResponse
 
 
@@ -114,3 +115,50 @@ def test_event_source_headers_and_ping_validation() -> None:
     assert r.headers == {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "x-a": "1"}
     with pytest.raises(ValueError, match="ping_interval"):
         EventSourceResponse([], ping_interval=0)
+
+
+class _RecordingDispatcher:
+    """What Streamer.run calls on the Dispatcher, recorded in order."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.streams: dict[int, object] = {}
+        self.calls: list[str] = []
+
+    def append_record(self, rid: int, kind: int, ctype: int, status: int, headers: bytes, body: bytes) -> None:
+        self.calls.append(f"record {kind} {body!r}")
+
+    def flush(self) -> None:
+        self.calls.append("flush")
+
+    def schedule_flush(self) -> None:
+        self.calls.append("schedule_flush")
+
+
+def test_sse_events_are_flushed_one_by_one_other_streams_per_batch() -> None:
+    """An EventSourceResponse's event is handed to Go at once (one flush per event); a plain
+    StreamingResponse's chunks wait for the end of the loop's iteration (schedule_flush)."""
+
+    async def run(response: StreamingResponse) -> list[str]:
+        d = _RecordingDispatcher(asyncio.get_running_loop())
+        await Streamer(d, 1, response, "test").run()  # type: ignore[arg-type]
+        return d.calls
+
+    sse = asyncio.run(run(EventSourceResponse(iter(["a", "b"]), ping_interval=None)))
+    assert sse == [
+        f"record {KIND_CHUNK} b'data: a\\n\\n'",
+        "flush",
+        f"record {KIND_CHUNK} b'data: b\\n\\n'",
+        "flush",
+        f"record {KIND_STREAM_END} b''",
+        "schedule_flush",
+    ]
+    plain = asyncio.run(run(StreamingResponse(["a", "b"])))
+    assert plain == [
+        f"record {KIND_CHUNK} b'a'",
+        "schedule_flush",
+        f"record {KIND_CHUNK} b'b'",
+        "schedule_flush",
+        f"record {KIND_STREAM_END} b''",
+        "schedule_flush",
+    ]
