@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/django-bolt-go/django-bolt-go/bench/internal/answer"
-	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/server"
 )
@@ -64,18 +63,9 @@ func fakePython(s *server.Server) {
 			log.Fatal(err)
 		}
 		n := s.Bridge.Poll(in)
-		out = out[:0]
-		for off := 0; off < n; {
-			r, size, err := bridge.DecodeRequest(in[off:n])
-			if err != nil {
-				log.Fatal(err)
-			}
-			off += size
-			if r.Kind != bridge.KindRequest {
-				continue
-			}
-			status, body := answer.Reply(&r, scratch)
-			out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: 1, Status: status, Body: body})
+		var err error
+		if out, _, err = answer.AppendReplies(out[:0], nil, in[:n], scratch); err != nil {
+			log.Fatal(err)
 		}
 		if len(out) > 0 {
 			if _, err := s.Bridge.Respond(out); err != nil {

@@ -44,19 +44,9 @@ func (s *server) answer() {
 			return
 		}
 		n := s.bridge.Poll(in)
-		out, ids = out[:0], ids[:0]
-		for off := 0; off < n; {
-			r, size, err := bridge.DecodeRequest(in[off:n])
-			if err != nil {
-				log.Fatal(err)
-			}
-			off += size
-			if r.Kind != bridge.KindRequest {
-				continue
-			}
-			status, body := answer.Reply(&r, scratch)
-			out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: bridge.ContentTypeJSON, Status: status, Body: body})
-			ids = append(ids, r.ID)
+		var err error
+		if out, ids, err = answer.AppendReplies(out[:0], ids[:0], in[:n], scratch); err != nil {
+			log.Fatal(err)
 		}
 		if len(out) == 0 {
 			continue

@@ -375,7 +375,7 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 		}
 		raw, _ := ctx.UserValue(name).(string)
 		var ok bool
-		if dst, ok = appendUnescaped(dst, raw); !ok {
+		if dst, ok = bridge.AppendUnescaped(dst, raw); !ok {
 			return dst, false
 		}
 	}
@@ -416,33 +416,4 @@ func appendRecord(dst []byte, id uint64, method uint8, rt *router.Compiled, ctx 
 
 	bridge.PutRequestHeader(dst[start:], id, bridge.KindRequest, method, rt.ID, rt.Flags, 0, &lens)
 	return dst, true
-}
-
-// appendUnescaped percent-decodes a raw path segment (as libbolt/server does).
-func appendUnescaped(dst []byte, s string) ([]byte, bool) {
-	mark := len(dst)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' {
-			if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
-				return dst, false
-			}
-			c = byte(unhex(s[i+1])<<4 | unhex(s[i+2]))
-			i += 2
-		}
-		dst = append(dst, c)
-	}
-	return dst, bridge.CleanText(dst[mark:])
-}
-
-func unhex(c byte) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case 'a' <= c && c <= 'f':
-		return int(c - 'a' + 10)
-	case 'A' <= c && c <= 'F':
-		return int(c - 'A' + 10)
-	}
-	return -1
 }

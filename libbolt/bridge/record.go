@@ -218,6 +218,37 @@ func CleanText(b []byte) bool {
 	return bytes.IndexByte(b, 0) < 0 && utf8.Valid(b)
 }
 
+// AppendUnescaped percent-decodes a raw path segment onto dst for a record (router values
+// are not decoded, so "%2F" stays inside one parameter instead of splitting the path). It
+// reports false for a broken escape or a result CleanText refuses.
+func AppendUnescaped(dst []byte, s string) ([]byte, bool) {
+	mark := len(dst)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' {
+			if i+2 >= len(s) || unhex(s[i+1]) < 0 || unhex(s[i+2]) < 0 {
+				return dst, false
+			}
+			c = byte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+			i += 2
+		}
+		dst = append(dst, c)
+	}
+	return dst, CleanText(dst[mark:])
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c - 'a' + 10)
+	case 'A' <= c && c <= 'F':
+		return int(c - 'A' + 10)
+	}
+	return -1
+}
+
 // PutRequestHeader writes the fixed part of a request record into h (at least
 // RequestHeaderSize bytes). lens are the section lengths in section order; with
 // RecordBodyApart, lens[SectionBody] is the size of the body left out.

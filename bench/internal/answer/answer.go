@@ -103,3 +103,23 @@ func paramsBody(dst []byte, r *bridge.Request) []byte {
 	}
 	return workload.AppendParams(dst, id, limit, q, token)
 }
+
+// AppendReplies answers every request record of a polled batch: their response records are
+// appended to out and their ids to ids. Other record kinds (cancels, credits) are skipped.
+// It fails on a record it cannot decode.
+func AppendReplies(out []byte, ids []uint64, batch, scratch []byte) ([]byte, []uint64, error) {
+	for off := 0; off < len(batch); {
+		r, size, err := bridge.DecodeRequest(batch[off:])
+		if err != nil {
+			return out, ids, err
+		}
+		off += size
+		if r.Kind != bridge.KindRequest {
+			continue
+		}
+		status, body := Reply(&r, scratch) // copied into out at once: scratch is free again
+		out = bridge.AppendResponse(out, &bridge.Response{ID: r.ID, Kind: bridge.KindResponse, ContentType: bridge.ContentTypeJSON, Status: status, Body: body})
+		ids = append(ids, r.ID)
+	}
+	return out, ids, nil
+}

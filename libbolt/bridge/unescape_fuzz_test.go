@@ -1,4 +1,4 @@
-package server
+package bridge
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ func FuzzAppendUnescaped(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := appendUnescaped([]byte("prefix"), s)
+		got, ok := AppendUnescaped([]byte("prefix"), s)
 		if !bytes.HasPrefix(got, []byte("prefix")) {
 			t.Fatalf("dst prefix clobbered: %q", got)
 		}
@@ -23,11 +23,11 @@ func FuzzAppendUnescaped(f *testing.F) {
 		want, err := url.PathUnescape(s)
 		switch {
 		case ok && (err != nil || string(decoded) != want):
-			t.Fatalf("appendUnescaped(%q) = %q, url.PathUnescape = %q, %v", s, decoded, want, err)
+			t.Fatalf("AppendUnescaped(%q) = %q, url.PathUnescape = %q, %v", s, decoded, want, err)
 		case ok && (bytes.IndexByte(decoded, 0) >= 0 || !utf8.Valid(decoded)):
-			t.Fatalf("appendUnescaped(%q) let %q through", s, decoded)
+			t.Fatalf("AppendUnescaped(%q) let %q through", s, decoded)
 		case !ok && err == nil && utf8.ValidString(want) && !bytes.Contains([]byte(want), []byte{0}):
-			t.Fatalf("appendUnescaped(%q) refused clean input %q", s, want)
+			t.Fatalf("AppendUnescaped(%q) refused clean input %q", s, want)
 		}
 	})
 }
