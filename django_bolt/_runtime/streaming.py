@@ -230,11 +230,11 @@ class Streamer:
         # Speed: an event goes to Go (and, through bolt_respond's direct write, to the
         # socket) at once instead of at the end of the loop's iteration, behind every other
         # stream whose timer fired in the same millisecond. 10,000 SSE streams, one event
-        # per second each, on a loaded host: tick overhead p50 0.26-0.49 -> 0.01-0.02 ms,
-        # p99 1.8-107 -> 0.28-0.42 ms, for ~4 us more CPU per event (one C call per event
-        # instead of per batch; bench/RESULTS.md, issue 20, "SSE: chunks written from
-        # bolt_respond"). Other streamed bodies keep one call per batch: a generator that
-        # yields many small chunks at once (a CSV export) is about throughput.
+        # per second each: tick overhead p50 0.23-2.0 -> 0.01 ms on a loaded host, p99
+        # 0.26-0.28 ms on a quiet one, for ~2.3 us more CPU per event (one C call per event
+        # instead of per batch; bench/RESULTS.md, "Issue 20, the SSE tail"). Other streamed
+        # bodies keep one call per batch: a generator that yields many small chunks at once
+        # (a CSV export) is about throughput.
         flush_now = isinstance(response, EventSourceResponse)
         if interval is not None:
             self.last_sent = loop.time()

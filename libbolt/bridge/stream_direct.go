@@ -22,7 +22,7 @@ import (
 // for the Go scheduler to wake another thread and for that thread to get the CPU from the
 // Python thread, which usually meant the end of the loop's iteration (10,000 SSE streams,
 // one event per second each: tick overhead p50 0.34 ms against django-bolt's 0.13;
-// bench/RESULTS.md, issue 20, "SSE: chunks written from bolt_respond").
+// bench/RESULTS.md, "Issue 20, the SSE tail").
 
 // directKeep is the largest framing buffer the bridge keeps between direct writes.
 const directKeep = 64 << 10
