@@ -22,26 +22,19 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness.load import free_port, start_server, stop_server  # noqa: E402
 from harness.prepare import ensure_venv, find_python  # noqa: E402
 from harness.targets import BENCH, REPO, TARGETS, VENV_DJBOLT, VENV_FASTAPI, Target, ours  # noqa: E402
 
 SSELOAD = BENCH / ".build" / "sseload"
 ALL = ("ours", "djbolt", "fastapi")
 OURS_SETTINGS = json.dumps({"ACCESS_LOG": False, "MAX_CONNECTIONS": 30000})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serving_pid(pid: int) -> int:
@@ -95,34 +88,14 @@ class Server:
     def __init__(self, target: Target) -> None:
         self.name = target.name
         self.port = free_port()
-        argv = [a.replace("{port}", str(self.port)) for a in target.argv]
         env = {**os.environ, "BENCH_BOLT_SETTINGS": OURS_SETTINGS}
-        self.log_path = f"/tmp/sse-bench-{target.name}.log"
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            ["taskset", "-c", "0", *argv], cwd=target.cwd, env=env, stdout=self.log, stderr=self.log
+        self.proc = start_server(
+            target, self.port, Path(f"/tmp/sse-bench-{target.name}.log"), env=env
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                self.pid = serving_pid(self.proc.pid)
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"{target.name} did not start; see {self.log_path}")
+        self.pid = serving_pid(self.proc.pid)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+        stop_server(self.proc)
 
 
 def sseload(server: Server, args: argparse.Namespace) -> dict[str, object]:

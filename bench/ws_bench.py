@@ -15,9 +15,9 @@ within each round (A/B interleaved), since the machine is shared.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,18 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness.load import free_port, start_server, stop_server  # noqa: E402
 from harness.prepare import ensure_venv, find_python  # noqa: E402
 from harness.targets import BENCH, REPO, TARGETS, VENV_DJBOLT, VENV_FASTAPI  # noqa: E402
 
 WSLOAD = BENCH / ".build" / "wsload"
 TICK = os.sysconf("SC_CLK_TCK")
 ECHO_TARGETS = ("ours", "djbolt", "fastapi")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def tree_cpu(pid: int) -> float:
@@ -88,7 +83,7 @@ class Server:
     def __init__(self, name: str, extra: tuple[str, ...] = (), workers: int | None = None) -> None:
         target = TARGETS[name]
         self.port = free_port()
-        argv = [a.replace("{port}", str(self.port)) for a in target.argv]
+        argv = list(target.argv)
         if workers is not None:
             argv[argv.index("--workers") + 1] = str(workers)
         env = {
@@ -96,27 +91,16 @@ class Server:
             "EXAMPLE_DB": "/tmp/ws-bench-example.sqlite3",
             **dict(e.split("=", 1) for e in extra),
         }
-        pin = ["taskset", "-c", "0"] if workers in (None, 1) else []
-        self.log = open(f"/tmp/ws-bench-{name}.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [*pin, *argv], cwd=target.cwd, env=env, stdout=self.log, stderr=self.log
+        self.proc = start_server(
+            dataclasses.replace(target, argv=tuple(argv)),
+            self.port,
+            Path(f"/tmp/ws-bench-{name}.log"),
+            env=env,
+            pin=workers in (None, 1),
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{name} did not start; see /tmp/ws-bench-{name}.log")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        stop_server(self.proc)
 
 
 def wsload(*args: str, cpu: str = "1") -> dict[str, object]:

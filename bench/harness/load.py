@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.shell import log
-from harness.targets import HOST, REPO, Target
+from harness.targets import HOST, Target
 from harness.workloads import PATHS, Workload
 
 SERVER_CPU, CLIENT_CPU = "0", "1"
@@ -79,14 +79,23 @@ def fill_port(argv: tuple[str, ...], port: str) -> list[str]:
     return [arg.replace("{port}", port) for arg in argv]
 
 
-def start_server(target: Target, port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    argv = [*pinned(SERVER_CPU), *fill_port(target.argv, str(port))]
+def start_server(
+    target: Target,
+    port: int,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    pin: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start target on port (pinned to the server CPU unless pin is False, with env if given:
+    else this process's), and return once it accepts connections."""
+    argv = [*(pinned(SERVER_CPU) if pin else []), *fill_port(target.argv, str(port))]
     log(f"start {target.name}: {shlex.join(argv)}  (cwd {target.cwd})")
     with log_path.open("wb") as out:
         # Own session, so stop_server can signal the server and any workers it forks.
         proc = subprocess.Popen(
             argv,
             cwd=target.cwd,
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -96,9 +105,7 @@ def start_server(target: Target, port: int, log_path: Path) -> subprocess.Popen[
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             lines = log_path.read_text(errors="replace").strip().splitlines() or ["(no output)"]
-            raise RuntimeError(
-                f"exited with {proc.returncode}: {lines[-1]} (see {log_path.relative_to(REPO)})"
-            )
+            raise RuntimeError(f"exited with {proc.returncode}: {lines[-1]} (see {log_path})")
         try:
             with socket.create_connection((HOST, port), timeout=0.5):
                 return proc
