@@ -11,7 +11,7 @@ from harness.load import Result, bench_target, placement, write_wrk_script
 from harness.prepare import prepare_database, setup
 from harness.report import commands, machine, table, versions, write_results
 from harness.shell import log
-from harness.targets import OUT_ROOT, REPO, TARGETS
+from harness.targets import REPO, TARGETS, new_run_dir
 
 
 def run_main(args: argparse.Namespace) -> None:
@@ -27,8 +27,7 @@ def run_main(args: argparse.Namespace) -> None:
             names.append(name)
     setup(names)
     started = dt.datetime.now().astimezone()
-    out_dir = OUT_ROOT / started.strftime("%Y%m%d-%H%M%S")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = new_run_dir(started.strftime("%Y%m%d-%H%M%S"))
     for path_name in args.paths:
         write_wrk_script(path_name, out_dir)
     if args.db:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from harness.load import ALL_PATHS, Result, bench_target, set_pinning, write_wrk_script
 from harness.prepare import setup
 from harness.shell import log
-from harness.targets import BENCH, OUT_ROOT, REPO, TARGETS
+from harness.targets import BENCH, REPO, TARGETS, new_run_dir
 
 HISTORY = BENCH / "history.jsonl"
 
@@ -92,8 +92,7 @@ class Row:
 
 def attempt(paths: list[str], args: argparse.Namespace, started: dt.datetime) -> list[Row]:
     """One server start per target, every path on it; rows pair them up by path."""
-    run_dir = OUT_ROOT / f"gate-{started:%Y%m%d-%H%M%S}"
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = new_run_dir(f"gate-{started:%Y%m%d-%H%M%S}")
     for path in paths:
         write_wrk_script(path, run_dir)
     args.paths = paths

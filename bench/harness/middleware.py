@@ -32,7 +32,7 @@ from harness.load import (
 from harness.prepare import ensure_wrk
 from harness.report import BUSY_WARN_PCT, machine, versions, write_results
 from harness.shell import log, run
-from harness.targets import BENCH, HOST, OUT_ROOT, REPO, TARGETS, Target, ours, py
+from harness.targets import BENCH, HOST, REPO, TARGETS, Target, new_run_dir, ours, py
 from harness.workloads import BIG, Workload
 
 # `--section middleware`: what each Go middleware costs on /hello, one server start per
@@ -403,8 +403,7 @@ def run_middleware(args: argparse.Namespace) -> None:
         )
     ensure_wrk()
     started = dt.datetime.now().astimezone()
-    out_dir = OUT_ROOT / started.strftime("%Y%m%d-%H%M%S")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = new_run_dir(started.strftime("%Y%m%d-%H%M%S"))
     works = mw_requests(jwt_token())
     for name, work in works.items():
         write_wrk_script(name, out_dir, work)

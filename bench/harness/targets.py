@@ -3,6 +3,7 @@ the `--targets` names)."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,21 @@ VENV_DJBOLT = BENCH / ".venv-djbolt"
 VENV_DJANGO = BENCH / ".venv-django"  # the django-ninja and DRF peers
 HOST = "127.0.0.1"
 NO_DB = "no database route"
+# Runs kept under OUT_ROOT: a sitting's server logs (access logs on) reach hundreds of MB, and
+# a session of A/B rounds filled the disk with them.
+KEEP_RUNS = 20
+
+
+def new_run_dir(name: str) -> Path:
+    """A fresh OUT_ROOT/name for one run's outputs, after removing all but the newest
+    KEEP_RUNS - 1 earlier runs."""
+    OUT_ROOT.mkdir(parents=True, exist_ok=True)
+    runs = sorted((d for d in OUT_ROOT.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime)
+    for old in runs[: max(0, len(runs) - (KEEP_RUNS - 1))]:
+        shutil.rmtree(old, ignore_errors=True)
+    run_dir = OUT_ROOT / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
 
 
 @dataclass(frozen=True)
