@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"syscall"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/sockio"
 )
 
 // Direct writes: a chunk of a detached stream (server.detachStream) leaves for the socket
@@ -51,7 +53,7 @@ func (st *Stream) writeDirect(body []byte) {
 	}
 	// The error, if any (the peer is gone, a forced deadline), is the writer goroutine's to
 	// find: it writes the rest with the deadline and ends the stream if that fails.
-	n, _ := writeNow(st.raw, f[start:])
+	n, _ := sockio.WriteNow(st.raw, f[start:])
 	var rest streamMsg
 	whole := start+n == len(f)
 	if !whole {
@@ -72,29 +74,4 @@ func (st *Stream) writeDirect(body []byte) {
 		st.enqueue(rest)
 	}
 	b.mu.Unlock()
-}
-
-// writeNow writes p to rc without waiting: it stops at the first EAGAIN or error and
-// returns what the kernel took.
-func writeNow(rc syscall.RawConn, p []byte) (n int, err error) {
-	werr := rc.Write(func(fd uintptr) bool {
-		for n < len(p) {
-			m, e := syscall.Write(int(fd), p[n:])
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != nil {
-				if e != syscall.EAGAIN {
-					err = e
-				}
-				break
-			}
-			n += m
-		}
-		return true // never wait for the socket: the writer goroutine does that
-	})
-	if err == nil {
-		err = werr
-	}
-	return n, err
 }

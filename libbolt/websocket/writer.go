@@ -3,12 +3,12 @@ package websocket
 import (
 	"runtime"
 	"sync"
-	"syscall"
 	"time"
 
 	fws "github.com/fasthttp/websocket"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/sockio"
 )
 
 // Writing. No goroutine waits on an idle socket: a push to an idle outbox wakes the
@@ -180,7 +180,7 @@ func (s *shard) flush(c *Conn) {
 		c.wmu.Unlock()
 		return
 	}
-	wrote, err := writeNow(c.raw, out)
+	wrote, err := sockio.WriteNow(c.raw, out)
 	switch {
 	case err != nil:
 		c.wmu.Unlock()
@@ -198,31 +198,6 @@ func (s *shard) flush(c *Conn) {
 		s.q = append(s.q, c)
 		s.mu.Unlock()
 	}
-}
-
-// writeNow writes b to the socket without waiting: it returns what the kernel took.
-func writeNow(rc syscall.RawConn, b []byte) (n int, err error) {
-	werr := rc.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, e := syscall.Write(int(fd), b[n:])
-			if e == syscall.EINTR {
-				continue
-			}
-			if e == syscall.EAGAIN {
-				break
-			}
-			if e != nil {
-				err = e
-				break
-			}
-			n += m
-		}
-		return true // never wait for the socket here
-	})
-	if err == nil {
-		err = werr
-	}
-	return n, err
 }
 
 func sameArray(a, b []byte) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
