@@ -15,12 +15,18 @@ import (
 // kept by the listener's sweeper) and the client's end of it.
 func acceptPair(t *testing.T, interval time.Duration) (*countedConn, net.Conn, *capListener) {
 	t.Helper()
+	return acceptWith(t, func(l *capListener) { l.sweeper.interval = interval })
+}
+
+// acceptWith is acceptPair with the listener set up by configure before the accept.
+func acceptWith(t *testing.T, configure func(*capListener)) (*countedConn, net.Conn, *capListener) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := &capListener{Listener: ln, max: 10}
-	l.sweeper.interval = interval
+	configure(l)
 	t.Cleanup(func() { _ = ln.Close() })
 	client, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -202,24 +208,7 @@ func TestDeadlinesRaceWithSweeps(t *testing.T) {
 // stampPair is acceptPair with the server's timeouts set: the connection stamps its phases.
 func stampPair(t *testing.T, read, write, idle time.Duration) (*countedConn, net.Conn, *capListener) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &capListener{Listener: ln, max: 10}
-	l.sweeper.setTimeouts(read, write, idle)
-	t.Cleanup(func() { _ = ln.Close() })
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = client.Close() })
-	c, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c.(*countedConn), client, l
+	return acceptWith(t, func(l *capListener) { l.sweeper.setTimeouts(read, write, idle) })
 }
 
 // The phases stamp the deadline each timeout names, never earlier than the timeout.
