@@ -231,13 +231,36 @@ func (s *Server) StartOn(ln net.Listener) {
 	s.ln = ln
 	s.sockets.Run()
 	s.serveWG.Add(1)
-	s.capped.Listener = ln
+	s.capped.Listener = s.frontListener(ln)
 	go func() {
 		defer s.serveWG.Done()
 		if err := s.http.Serve(s.capped); err != nil {
 			logger.Printf("serve: %v", err)
 		}
 	}()
+}
+
+// frontListener is the listener fasthttp serves: ln itself, or with FRONT_END = "loop" on
+// a TCP listener, the loops' hand-off listener (handoff.go, loop_linux.go). The in-memory
+// listener of the test client has no socket for a loop: fasthttp serves it.
+func (s *Server) frontListener(ln net.Listener) net.Listener {
+	if s.cfg.FrontEnd != frontLoop {
+		return ln
+	}
+	inner := ln
+	if l, ok := ln.(lingerListener); ok {
+		inner = l.Listener
+	}
+	tl, ok := inner.(*net.TCPListener)
+	if !ok {
+		return ln
+	}
+	hand, err := s.startLoops(tl)
+	if err != nil {
+		logger.Printf("%v; fasthttp serves the socket", err)
+		return ln
+	}
+	return hand
 }
 
 // State is the shared state store (DJANGO_BOLT["STATE"]), nil without one: other features
