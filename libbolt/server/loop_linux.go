@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 )
@@ -43,11 +44,15 @@ type loopFront struct {
 // eventLoop is one loop goroutine: its own epoll set, a duplicate of the listening
 // descriptor and the connections it accepted and has not handed on.
 type eventLoop struct {
-	f     *loopFront
-	epfd  int
-	lfd   int
-	conns map[int]struct{}
+	f    *loopFront
+	epfd int
+	lfd  int
+	// conns holds the READ_TIMEOUT deadline (Unix ns) of each connection the loop waits
+	// on: as with fasthttp, a new connection must send its request within it.
+	conns map[int]int64
 	buf   []byte
+	// nextSweep is when the loop next closes the connections past their deadline.
+	nextSweep int64
 }
 
 // loopCount is how many loops serve a listener: one per CPU the process may use, as the
@@ -85,7 +90,7 @@ func (s *Server) startLoops(ln *net.TCPListener) (net.Listener, error) {
 			return fail(derr)
 		}
 		syscall.CloseOnExec(lfd)
-		l := &eventLoop{f: f, lfd: lfd, epfd: -1, conns: map[int]struct{}{}, buf: make([]byte, loopReadChunk)}
+		l := &eventLoop{f: f, lfd: lfd, epfd: -1, conns: map[int]int64{}, buf: make([]byte, loopReadChunk)}
 		f.loops = append(f.loops, l)
 		if l.epfd, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC); err != nil {
 			return fail(err)
@@ -129,8 +134,16 @@ func (l *eventLoop) run() {
 	defer l.closeAll()
 	events := make([]syscall.EpollEvent, 128)
 	stopFD := l.f.stop.FD()
+	sweep := l.f.s.capped.sweeper.interval
+	wait := -1
+	if l.f.s.capped.sweeper.read > 0 {
+		wait = max(1, int(sweep/time.Millisecond))
+	}
 	for {
-		n, err := syscall.EpollWait(l.epfd, events, -1)
+		n, err := syscall.EpollWait(l.epfd, events, wait)
+		if wait > 0 && len(l.conns) > 0 {
+			l.expire(sweep)
+		}
 		if err == syscall.EINTR {
 			continue
 		}
@@ -175,7 +188,30 @@ func (l *eventLoop) accept() {
 			l.f.s.capped.open.Add(-1)
 			continue
 		}
-		l.conns[fd] = struct{}{}
+		l.conns[fd] = l.deadline()
+	}
+}
+
+// deadline is a new connection's READ_TIMEOUT deadline (none: 0). One clock read per
+// connection, not per request.
+func (l *eventLoop) deadline() int64 {
+	if t := l.f.s.capped.sweeper.read; t > 0 {
+		return time.Now().UnixNano() + t
+	}
+	return 0
+}
+
+// expire closes the connections whose deadline passed, at most once per sweep interval.
+func (l *eventLoop) expire(sweep time.Duration) {
+	now := time.Now().UnixNano()
+	if now < l.nextSweep {
+		return
+	}
+	l.nextSweep = now + int64(sweep)
+	for fd, dl := range l.conns {
+		if dl != 0 && dl <= now {
+			l.drop(fd)
+		}
 	}
 }
 

@@ -110,3 +110,19 @@ func TestLoopFrontEndSetting(t *testing.T) {
 		t.Fatalf("ParseConfig: %v", err)
 	}
 }
+
+// A connection that sends nothing is closed after READ_TIMEOUT, as fasthttp closes it, and
+// gives its place back.
+func TestLoopReadTimeoutBeforeTheFirstByte(t *testing.T) {
+	t.Parallel()
+	ts := loopEchoServer(t, Config{ReadTimeoutMs: 100})
+	c := ts.dial(t)
+	c.assertClosed(t)
+	deadline := time.Now().Add(ioTimeout)
+	for ts.srv.capped.open.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connection(s) still counted open", ts.srv.capped.open.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
