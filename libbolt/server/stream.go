@@ -125,11 +125,11 @@ func (s *Server) pumpStream(cc *countedConn, st *bridge.Stream) {
 	_ = st.WriteChunks(cc)
 }
 
-// isTCP: a TCP connection under the listener wrappers (linger). The in-memory listener of
-// the test client keeps fasthttp's own body stream.
+// isTCP: a TCP connection under the listener wrappers (linger, or the loop front end's
+// hand-off). The in-memory listener of the test client keeps fasthttp's own body stream.
 func isTCP(c net.Conn) bool {
 	switch c.(type) {
-	case *net.TCPConn, *lingerConn:
+	case *net.TCPConn, *lingerConn, *replayConn:
 		return true
 	}
 	return false

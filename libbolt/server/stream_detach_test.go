@@ -22,6 +22,9 @@ func startTCPServer(t *testing.T, cfg Config, answer answerFunc) (*testServer, s
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
+	if testFrontEnd == frontLoop {
+		cfg.FrontEnd = frontLoop // BOLT_TEST_FRONT_END=loop: the loops hand these on
+	}
 	return serveOn(t, cfg, answer, lingerListener{ln}), ln.Addr().String()
 }
 
