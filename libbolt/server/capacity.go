@@ -189,8 +189,11 @@ func (c *countedConn) Close() error {
 
 // peerAddr is the client's address (the TCP peer).
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	if c, ok := ctx.Conn().(*countedConn); ok {
+	switch c := ctx.Conn().(type) {
+	case *countedConn:
 		return c.peer
+	case loopRequestConn:
+		return c.clientPeer()
 	}
 	return peerOf(ctx.RemoteAddr())
 }

@@ -45,6 +45,8 @@ func connGone(c net.Conn) bool {
 			// request is in flight: only the socket is probed, as for the other wrappers.
 			c = x.TCPConn
 			continue
+		case loopRequestConn:
+			return x.clientGone() // its loop saw the end of the stream
 		}
 		break
 	}

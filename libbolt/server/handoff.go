@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"sync"
 )
 
@@ -102,3 +103,11 @@ func (c *replayConn) Read(p []byte) (int, error) {
 }
 
 func (c *replayConn) Close() error { return (&lingerConn{TCPConn: c.TCPConn}).Close() }
+
+// loopRequestConn is the connection of a request a loop serves itself (loopConn, Linux
+// only; its RequestCtx's Conn()): what the server's shared code asks of it.
+type loopRequestConn interface {
+	clientOrigin() []byte   // the request's Origin header (originOf)
+	clientPeer() netip.Addr // the client's address (peerAddr)
+	clientGone() bool       // the client closed the connection (connGone)
+}

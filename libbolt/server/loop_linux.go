@@ -3,25 +3,32 @@
 package server
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 )
 
 // The loop front end (FRONT_END = "loop"): epoll loops of libbolt's own read the sockets
-// instead of fasthttp's goroutine per connection. Measured as bench/looponly (bench/
-// RESULTS.md, "Issue 20, part E"): no park and wake per request, ~1.4-1.6 µs less CPU per
-// request on /hello and /items once integrated. Built in slices; this one owns the
-// listening socket, accepts and reads on the loops, and hands every connection to fasthttp
-// (Server.ServeConn's path, through handoffListener) with the bytes it read replayed. The
-// next slices serve plain requests to routes without a blocking or after-handler step on
-// the loop itself and hand on only the rest (uploads, chunked bodies, WebSockets, files).
+// instead of fasthttp's goroutine per connection, and serve the plain requests to Python
+// routes themselves (loop_serve_linux.go): the request is parsed, checked, routed and
+// queued for Python, and the loop goes on to the next ready socket; Python's reply comes
+// back to the loop (bridge.Completer), which runs the route's after-handler steps, writes
+// it and reads on. No goroutine is parked and woken per request (measured as bench/
+// looponly, bench/RESULTS.md "Issue 20, part E"). Everything else (uploads, chunked or
+// large bodies, WebSockets, files, auth and rate-limited routes, errors, HEAD, HTTP/1.0)
+// goes to fasthttp with the connection: the loop hands it on (Server.ServeConn's path,
+// through handoffListener) with the bytes it read and did not serve replayed, and fasthttp
+// serves it from then on.
 
 const loopSupported = true
 
@@ -29,7 +36,10 @@ const loopSupported = true
 // loops waiting on the shared listening socket, one is woken per new connection.
 const epollExclusive = 1 << 28
 
-// loopReadChunk is what a loop reads from a new connection at once.
+// epollET (EPOLLET) as the uint32 the event mask is: the syscall package's is negative.
+const epollET = 1 << 31
+
+// loopReadChunk is the least free space a read is given.
 const loopReadChunk = 4 << 10
 
 // loopFront is the set of loops serving one listener.
@@ -39,20 +49,51 @@ type loopFront struct {
 	stop  *bridge.EventFD // readable: the loops stop
 	loops []*eventLoop
 	done  sync.WaitGroup
+	// stopping: Stop began; replies close their connections, no request is read after.
+	stopping atomic.Bool
+	// statsFunc is stats as the metrics read it (Server.loopStats).
+	statsFunc func() (served, handedOn uint64)
 }
 
 // eventLoop is one loop goroutine: its own epoll set, a duplicate of the listening
-// descriptor and the connections it accepted and has not handed on.
+// descriptor and the connections it serves.
 type eventLoop struct {
-	f    *loopFront
-	epfd int
-	lfd  int
-	// conns holds the READ_TIMEOUT deadline (Unix ns) of each connection the loop waits
-	// on: as with fasthttp, a new connection must send its request within it.
-	conns map[int]int64
-	buf   []byte
+	f     *loopFront
+	epfd  int
+	lfd   int
+	conns map[int]*loopConn
+	// now is the clock of the loop's current turn (Unix ns): one read per wake-up, not
+	// per request; the connections' deadlines are stamped from it.
+	now int64
 	// nextSweep is when the loop next closes the connections past their deadline.
 	nextSweep int64
+	// wake is written by Complete (from Python's thread, the sweeper or a stop): replies
+	// are waiting in finished. spare is the list's other buffer.
+	wake     *bridge.EventFD
+	doneMu   sync.Mutex
+	finished []loopDone
+	spare    []loopDone
+	// fasthttp parses a request head only from a bufio.Reader: br reads one head, already
+	// whole in the connection's buffer, through sr (one copy of the head).
+	br *bufio.Reader
+	sr sliceReader
+	// hb is the scratch buffer replies' heads are rendered into.
+	hb []byte
+	// discard takes what a lingering connection still sends.
+	discard []byte
+	stopped bool // the stop was seen: no accepting, connections close after their reply
+	// served counts the requests the loop queued for Python; handedOn the connections it
+	// gave fasthttp (bolt_loop_* metrics, loopStats). Written by the loop only.
+	served, handedOn atomic.Uint64
+}
+
+// stats sums the loops' counters (the metrics' scrape).
+func (f *loopFront) stats() (served, handedOn uint64) {
+	for _, l := range f.loops {
+		served += l.served.Load()
+		handedOn += l.handedOn.Load()
+	}
+	return served, handedOn
 }
 
 // loopCount is how many loops serve a listener: one per CPU the process may use, as the
@@ -72,6 +113,7 @@ func (s *Server) startLoops(ln *net.TCPListener) (net.Listener, error) {
 		return nil, err
 	}
 	f := &loopFront{s: s, stop: stop}
+	f.statsFunc = f.stats
 	fail := func(err error) (net.Listener, error) {
 		for _, l := range f.loops {
 			l.closeAll()
@@ -90,8 +132,12 @@ func (s *Server) startLoops(ln *net.TCPListener) (net.Listener, error) {
 			return fail(derr)
 		}
 		syscall.CloseOnExec(lfd)
-		l := &eventLoop{f: f, lfd: lfd, epfd: -1, conns: map[int]int64{}, buf: make([]byte, loopReadChunk)}
+		l := &eventLoop{f: f, lfd: lfd, epfd: -1, conns: map[int]*loopConn{}}
+		l.br = bufio.NewReaderSize(&l.sr, max(s.cfg.MaxHeaderBytes, 4<<10))
 		f.loops = append(f.loops, l)
+		if l.wake, err = bridge.NewEventFD(); err != nil {
+			return fail(err)
+		}
 		if l.epfd, err = syscall.EpollCreate1(syscall.EPOLL_CLOEXEC); err != nil {
 			return fail(err)
 		}
@@ -101,23 +147,31 @@ func (s *Server) startLoops(ln *net.TCPListener) (net.Listener, error) {
 		if err = l.watch(stop.FD(), syscall.EPOLLIN); err != nil {
 			return fail(err)
 		}
+		if err = l.watch(l.wake.FD(), syscall.EPOLLIN); err != nil {
+			return fail(err)
+		}
 	}
 	// Closing the hand-off listener (fasthttp's Shutdown) closes the socket too, as
 	// closing the listener fasthttp serves does with the fasthttp front end.
 	f.hand = newHandoffListener(ln.Addr(), func() {
-		f.shutdown()
+		// The socket closes once the loops closed their duplicates too (beginStop).
 		_ = ln.Close()
+		f.shutdown()
 	})
 	for _, l := range f.loops {
 		f.done.Add(1)
 		go l.run()
 	}
+	s.loopStats.Store(&f.statsFunc)
 	return f.hand, nil
 }
 
 // shutdown stops the loops and waits for them (handoffListener.Close calls it, from
-// fasthttp's Shutdown): connections not handed on yet sent no request; they are closed.
+// fasthttp's Shutdown): they stop accepting, close the connections waiting for a request
+// and answer the requests in flight (Connection: close) before they return; Stop's grace
+// period bounds that (AbandonAll answers what Python did not).
 func (f *loopFront) shutdown() {
+	f.stopping.Store(true)
 	f.stop.Wake()
 	f.done.Wait()
 	_ = f.stop.Close()
@@ -127,21 +181,24 @@ func (l *eventLoop) watch(fd int, events uint32) error {
 	return syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: events, Fd: int32(fd)})
 }
 
-// run waits for ready descriptors until the front end stops. Level-triggered: a socket
-// with more to read is reported again on the next turn.
+// run waits for ready descriptors until the front end stopped and its last connection
+// is done. Connections are edge-triggered (loop_serve_linux.go reads until the socket is
+// drained); the listening socket and the eventfds are level-triggered.
 func (l *eventLoop) run() {
 	defer l.f.done.Done()
 	defer l.closeAll()
-	events := make([]syscall.EpollEvent, 128)
-	stopFD := l.f.stop.FD()
+	events := make([]syscall.EpollEvent, 256)
+	l.now = time.Now().UnixNano()
+	stopFD, wakeFD := l.f.stop.FD(), l.wake.FD()
 	sweep := l.f.s.capped.sweeper.interval
-	wait := -1
-	if l.f.s.capped.sweeper.read > 0 {
-		wait = max(1, int(sweep/time.Millisecond))
+	if sweep <= 0 {
+		sweep = sweepInterval()
 	}
-	for {
+	wait := max(1, int(sweep/time.Millisecond))
+	for !l.stopped || len(l.conns) > 0 {
 		n, err := syscall.EpollWait(l.epfd, events, wait)
-		if wait > 0 && len(l.conns) > 0 {
+		l.now = time.Now().UnixNano()
+		if len(l.conns) > 0 {
 			l.expire(sweep)
 		}
 		if err == syscall.EINTR {
@@ -152,14 +209,19 @@ func (l *eventLoop) run() {
 			return
 		}
 		for i := range events[:n] {
-			fd := int(events[i].Fd)
+			ev := &events[i]
+			fd := int(ev.Fd)
 			switch fd {
 			case stopFD:
-				return
+				l.beginStop()
+			case wakeFD:
+				l.completions()
 			case l.lfd:
 				l.accept()
 			default:
-				l.readable(fd)
+				if c := l.conns[fd]; c != nil {
+					l.ready(c, ev.Events)
+				}
 			}
 		}
 	}
@@ -168,7 +230,7 @@ func (l *eventLoop) run() {
 // accept takes the new connections the socket has.
 func (l *eventLoop) accept() {
 	for {
-		fd, _, err := syscall.Accept4(l.lfd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		fd, sa, err := syscall.Accept4(l.lfd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
 		if err != nil {
 			return // EAGAIN: none left (another loop may have taken it); else the client left
 		}
@@ -183,64 +245,80 @@ func (l *eventLoop) accept() {
 		}
 		// As Go's net package does for every TCP connection.
 		_ = syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-		if err := l.watch(fd, syscall.EPOLLIN|syscall.EPOLLRDHUP); err != nil {
+		// Edge-triggered, in and out registered once: no epoll_ctl per request.
+		if err := l.watch(fd, syscall.EPOLLIN|syscall.EPOLLOUT|syscall.EPOLLRDHUP|epollET); err != nil {
 			_ = syscall.Close(fd)
 			l.f.s.capped.open.Add(-1)
 			continue
 		}
-		l.conns[fd] = l.deadline()
+		c := &loopConn{fd: fd, l: l, peer: peerOfSockaddr(sa), phase: phaseRead}
+		c.deadline = l.at(l.f.s.capped.sweeper.read) // the first request within READ_TIMEOUT
+		l.conns[fd] = c
 	}
 }
 
-// deadline is a new connection's READ_TIMEOUT deadline (none: 0). One clock read per
-// connection, not per request.
-func (l *eventLoop) deadline() int64 {
-	if t := l.f.s.capped.sweeper.read; t > 0 {
-		return time.Now().UnixNano() + t
+// at is the deadline of a phase that starts now and lasts timeout ns (0: none).
+func (l *eventLoop) at(timeout int64) int64 {
+	if timeout <= 0 {
+		return 0
 	}
-	return 0
+	return l.now + timeout
 }
 
-// expire closes the connections whose deadline passed, at most once per sweep interval.
+// expire ends the connections whose deadline passed, at most once per sweep interval.
 func (l *eventLoop) expire(sweep time.Duration) {
-	now := time.Now().UnixNano()
-	if now < l.nextSweep {
+	if l.now < l.nextSweep {
 		return
 	}
-	l.nextSweep = now + int64(sweep)
-	for fd, dl := range l.conns {
-		if dl != 0 && dl <= now {
-			l.drop(fd)
+	l.nextSweep = l.now + int64(sweep)
+	for _, c := range l.conns {
+		if c.deadline != 0 && c.deadline <= l.now {
+			l.timedOut(c)
 		}
 	}
 }
 
-// readable reads what a connection sent and hands the connection on with it.
-func (l *eventLoop) readable(fd int) {
-	if _, ok := l.conns[fd]; !ok {
+// beginStop: the front end stops. The loop stops accepting, closes the connections that
+// wait for a request, and keeps serving the rest until their replies are out.
+func (l *eventLoop) beginStop() {
+	if l.stopped {
 		return
 	}
-	n, err := syscall.Read(fd, l.buf)
-	if err == syscall.EAGAIN || err == syscall.EINTR {
-		return
+	l.stopped = true
+	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, l.f.stop.FD(), nil) // level-triggered
+	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, l.lfd, nil)
+	_ = syscall.Close(l.lfd)
+	l.lfd = -1
+	for _, c := range l.conns {
+		if !c.busy && len(c.out) == 0 && !c.lingering {
+			l.close(c)
+		}
 	}
-	if n <= 0 {
-		l.drop(fd) // closed before sending anything, or an error
-		return
-	}
-	l.handOn(fd, append([]byte(nil), l.buf[:n]...))
 }
 
-// handOn gives connection fd to fasthttp, which reads read first and the socket after.
-func (l *eventLoop) handOn(fd int, read []byte) {
-	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
-	delete(l.conns, fd)
+// detach takes connection c out of the loop and returns its socket in Go's netpoller
+// (nil if that failed: the connection is then closed and its place given back). Its
+// MAX_CONNECTIONS place stays taken.
+func (l *eventLoop) detach(c *loopConn) *net.TCPConn {
+	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	delete(l.conns, c.fd)
+	fd := c.fd
+	c.fd = -1
 	tc := fdConn(fd)
 	if tc == nil {
 		l.f.s.capped.open.Add(-1)
-		return
 	}
-	l.f.hand.hand(&replayConn{TCPConn: tc, pending: read, counted: true})
+	return tc
+}
+
+// handOn gives connection c to fasthttp, which reads what the loop read and did not
+// serve first (a request at its start) and the socket after.
+func (l *eventLoop) handOn(c *loopConn) {
+	rest := c.in[c.off:]
+	l.handedOn.Add(1)
+	if tc := l.detach(c); tc != nil {
+		l.f.hand.hand(&replayConn{TCPConn: tc, pending: rest, counted: true})
+	}
 }
 
 // fdConn turns an accepted descriptor into a *net.TCPConn in Go's netpoller (which takes
@@ -260,20 +338,23 @@ func fdConn(fd int) *net.TCPConn {
 	return tc
 }
 
-func (l *eventLoop) drop(fd int) {
-	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
-	delete(l.conns, fd)
-	_ = syscall.Close(fd)
+// close closes connection c and gives its place back. Closing the descriptor takes it
+// out of the epoll set (no duplicate of it exists).
+func (l *eventLoop) close(c *loopConn) {
+	if c.fd < 0 {
+		return
+	}
+	delete(l.conns, c.fd)
+	_ = syscall.Close(c.fd)
+	c.fd = -1
 	l.f.s.capped.open.Add(-1)
 }
 
 // closeAll closes the loop's descriptors.
 func (l *eventLoop) closeAll() {
-	for fd := range l.conns {
-		_ = syscall.Close(fd)
-		l.f.s.capped.open.Add(-1)
+	for _, c := range l.conns {
+		l.close(c)
 	}
-	clear(l.conns)
 	if l.epfd >= 0 {
 		_ = syscall.Close(l.epfd)
 		l.epfd = -1
@@ -282,4 +363,15 @@ func (l *eventLoop) closeAll() {
 		_ = syscall.Close(l.lfd)
 		l.lfd = -1
 	}
+	if l.wake != nil {
+		_ = l.wake.Close()
+		l.wake = nil
+	}
+}
+
+// newLoopCtx is a connection's request context: ctx.Conn() is the connection.
+func (l *eventLoop) newLoopCtx(c *loopConn) *fasthttp.RequestCtx {
+	ctx := new(fasthttp.RequestCtx)
+	ctx.Init2(c, l.f.s.connErrors, false)
+	return ctx
 }

@@ -126,3 +126,27 @@ func TestLoopReadTimeoutBeforeTheFirstByte(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// The loops serve plain requests to Python routes themselves: keep-alive, pipelined, with
+// bodies, and fasthttp never sees the connection.
+func TestLoopServesPlainRequests(t *testing.T) {
+	t.Parallel()
+	ts := loopEchoServer(t, Config{})
+	c := ts.dial(t)
+	for _, v := range []string{"a", "b%20c"} {
+		if e := decodeEcho(t, c.do(t, "GET /k/"+v+"?q=1 HTTP/1.1\r\nHost: t\r\n\r\n")); e.Query != "q\x001" {
+			t.Fatalf("echo = %+v", e)
+		}
+	}
+	c.send(t, "POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhelloGET /k/z HTTP/1.1\r\nHost: t\r\n\r\n")
+	if e := decodeEcho(t, c.read(t)); string(e.Body) != "hello" {
+		t.Fatalf("body = %q", e.Body)
+	}
+	if e := decodeEcho(t, c.read(t)); e.Params != "z" {
+		t.Fatalf("params = %q", e.Params)
+	}
+	served, handed := ts.srv.loopCounts()
+	if served != 4 || handed != 0 {
+		t.Fatalf("served %d, handed on %d; want 4 and 0", served, handed)
+	}
+}
