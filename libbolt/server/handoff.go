@@ -8,9 +8,18 @@ import (
 
 // Front-end names (Config.FrontEnd).
 const (
+	frontAuto     = "auto" // loop where supported, else fasthttp (Config.applyDefaults)
 	frontFasthttp = "fasthttp"
 	frontLoop     = "loop"
 )
+
+// defaultFrontEnd is what "auto" means here: the loops where they are supported.
+func defaultFrontEnd() string {
+	if loopSupported {
+		return frontLoop
+	}
+	return frontFasthttp
+}
 
 // handoffListener is the listener fasthttp serves when the loop front end owns the real
 // socket (loop_linux.go): the loops pass it the connections fasthttp is to serve from then
@@ -24,29 +33,32 @@ type handoffListener struct {
 	closed  chan struct{}
 	once    sync.Once
 	onClose func() // stops the loops (they own the real socket)
+	// late serves a connection handed on once fasthttp's accept loop is gone (a stop is
+	// under way): the request the loop read must still be answered.
+	late func(net.Conn)
 }
 
 // handoffQueue is how many handed-off connections may wait for fasthttp's accept loop
 // before a loop blocks on the hand-off.
 const handoffQueue = 256
 
-func newHandoffListener(addr net.Addr, onClose func()) *handoffListener {
+func newHandoffListener(addr net.Addr, onClose func(), late func(net.Conn)) *handoffListener {
 	return &handoffListener{addr: addr, conns: make(chan net.Conn, handoffQueue),
-		closed: make(chan struct{}), onClose: onClose}
+		closed: make(chan struct{}), onClose: onClose, late: late}
 }
 
-// hand gives c to fasthttp; after Close, c is closed instead.
+// hand gives c to fasthttp's accept loop; after Close, to late.
 func (l *handoffListener) hand(c net.Conn) {
 	select {
 	case <-l.closed:
-		_ = c.Close()
+		l.late(c)
 		return
 	default:
 	}
 	select {
 	case l.conns <- c:
 	case <-l.closed:
-		_ = c.Close()
+		l.late(c)
 	}
 }
 
@@ -59,7 +71,7 @@ func (l *handoffListener) Accept() (net.Conn, error) {
 	}
 }
 
-// Close stops the loops and closes the connections still queued for fasthttp.
+// Close stops the loops and passes the connections still queued for fasthttp to late.
 func (l *handoffListener) Close() error {
 	l.once.Do(func() {
 		close(l.closed)
@@ -69,7 +81,7 @@ func (l *handoffListener) Close() error {
 		for {
 			select {
 			case c := <-l.conns:
-				_ = c.Close()
+				l.late(c)
 			default:
 				return
 			}

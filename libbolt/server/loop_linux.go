@@ -157,13 +157,27 @@ func (s *Server) startLoops(ln *net.TCPListener) (net.Listener, error) {
 		// The socket closes once the loops closed their duplicates too (beginStop).
 		_ = ln.Close()
 		f.shutdown()
-	})
+	}, s.serveLate)
 	for _, l := range f.loops {
 		f.done.Add(1)
 		go l.run()
 	}
 	s.loopStats.Store(&f.statsFunc)
 	return f.hand, nil
+}
+
+// serveLate serves a connection the loops handed on after fasthttp's accept loop stopped
+// (Stop is under way): fasthttp serves it directly, wrapped as capListener.Accept wraps
+// a connection, answers its request with Connection: close, and Stop waits for it (its
+// Shutdown counts ServeConn's connections; serveWG covers the goroutine).
+func (s *Server) serveLate(c net.Conn) {
+	cc := &countedConn{Conn: c, l: s.capped, peer: peerOf(c.RemoteAddr())}
+	s.capped.sweeper.add(cc)
+	s.serveWG.Add(1)
+	go func() {
+		defer s.serveWG.Done()
+		_ = s.http.ServeConn(cc)
+	}()
 }
 
 // shutdown stops the loops and waits for them (handoffListener.Close calls it, from
@@ -278,8 +292,10 @@ func (l *eventLoop) expire(sweep time.Duration) {
 	}
 }
 
-// beginStop: the front end stops. The loop stops accepting, closes the connections that
-// wait for a request, and keeps serving the rest until their replies are out.
+// beginStop: the front end stops. The loop stops accepting and closes the keep-alive
+// connections waiting for their next request (as fasthttp's Shutdown closes its idle
+// ones); the rest are served to their end (a request being read or sent, one in flight:
+// answered with Connection: close), within stopLinger for those Python does not have.
 func (l *eventLoop) beginStop() {
 	if l.stopped {
 		return
@@ -289,12 +305,21 @@ func (l *eventLoop) beginStop() {
 	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, l.lfd, nil)
 	_ = syscall.Close(l.lfd)
 	l.lfd = -1
+	bound := l.now + int64(stopLinger)
 	for _, c := range l.conns {
-		if !c.busy && len(c.out) == 0 && !c.lingering {
+		switch {
+		case c.busy:
+		case c.phase == phaseIdle && c.off == len(c.in) && !c.lingering:
 			l.close(c)
+		case c.deadline == 0 || c.deadline > bound:
+			c.deadline = bound
 		}
 	}
 }
+
+// stopLinger bounds how long a stopping loop waits for a connection that has not sent
+// its request whole (or not taken its reply).
+const stopLinger = time.Second
 
 // detach takes connection c out of the loop and returns its socket in Go's netpoller
 // (nil if that failed: the connection is then closed and its place given back). Its

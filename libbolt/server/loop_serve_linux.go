@@ -143,10 +143,6 @@ func (l *eventLoop) drain(c *loopConn) {
 // write. It stamps the phase deadline the connection is left in.
 func (l *eventLoop) advance(c *loopConn) {
 	for c.fd >= 0 && !c.busy && len(c.out) == 0 && !c.lingering {
-		if l.stopped {
-			l.close(c) // its reply is out (Connection: close); nothing more is read
-			return
-		}
 		if c.off < len(c.in) {
 			switch l.serveNext(c) {
 			case stepServed:
@@ -578,6 +574,7 @@ func (l *eventLoop) sendFile(c *loopConn) {
 		ctx.Response.Reset() // closes the file
 		return
 	}
+	l.handedOn.Add(1) // fasthttp serves what follows
 	rc := &replayConn{TCPConn: tc, pending: rest, counted: true}
 	wt := ms(s.cfg.WriteTimeoutMs)
 	go func() {
