@@ -478,9 +478,7 @@ func (l *eventLoop) flush(c *loopConn) {
 			}
 			return
 		}
-		if w := l.f.s.capped.writeErrors; w != nil {
-			w.Add(1)
-		}
+		l.countWriteError()
 		l.close(c) // the client is gone
 		return
 	}
@@ -526,7 +524,17 @@ func (l *eventLoop) timedOut(c *loopConn) {
 		l.flush(c) // closes (lingers) once written
 		return
 	}
+	if len(c.out) > 0 && !c.lingering {
+		l.countWriteError() // WRITE_TIMEOUT: the reply was cut off, as a failed write
+	}
 	l.close(c)
+}
+
+// countWriteError counts a reply that could not be written whole (bolt_response_write_errors_total).
+func (l *eventLoop) countWriteError() {
+	if w := l.f.s.capped.writeErrors; w != nil {
+		w.Add(1)
+	}
 }
 
 // detachStream gives the connection to the goroutine that writes a streamed reply

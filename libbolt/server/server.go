@@ -338,8 +338,11 @@ func (s *Server) observeConfig() *observe.Config {
 		Routes: s.cfg.Routes, MetricsPath: *s.cfg.MetricsPath, MetricsToken: s.cfg.MetricsToken,
 		HealthPath: string(s.health), AccessLog: s.cfg.AccessLog,
 		Sources: metrics.Sources{Bridge: s.Bridge, OpenConnections: s.capped.open.Load,
-			WebSockets: s.sockets.WritePrometheus, LoopRequests: s.loopCounts},
+			WebSockets: s.sockets.WritePrometheus},
 		RequestID: requestID, Peer: peerAddr,
+	}
+	if s.cfg.FrontEnd == frontLoop {
+		c.Sources.LoopRequests = s.loopCounts
 	}
 	// Behind a trusted proxy (nginx, a load balancer) the access log names the client the
 	// proxy forwarded for, as rate limiting does, not the proxy. Parsed by protect already.

@@ -1,6 +1,8 @@
-"""FRONT_END = "loop": libbolt's epoll loops read the sockets (Linux). Through a real runbolt
-on loopback: plain requests, pipelining, a body, a WebSocket (handed on to fasthttp's
-code), and the setting refused at start-up when it is not a front end."""
+"""FRONT_END: libbolt's epoll loops read the sockets ("loop", the default on Linux) or
+fasthttp does ("fasthttp"). Through a real runbolt on loopback: plain requests served by the
+loops (their counters in /metrics), pipelining with a request the loops hand on in the
+middle, a body, a WebSocket (handed on to fasthttp's code), the same requests with
+FRONT_END = "fasthttp", and the setting refused at start-up when it is not a front end."""
 
 from __future__ import annotations
 
@@ -27,12 +29,58 @@ def loop_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltProces
     p.stop()
 
 
+def loop_counters(c: httpx.Client) -> tuple[float, float]:
+    """(requests the loops served, connections they handed on) from /metrics."""
+    values: dict[str, float] = {}
+    for line in c.get("/metrics").text.splitlines():
+        if line.startswith("bolt_loop_"):
+            name, _, v = line.partition(" ")
+            values[name] = float(v)
+    return values["bolt_loop_requests_served_total"], values["bolt_loop_connections_handed_on_total"]
+
+
+def test_body_served_by_the_loop(loop_server: BoltProcess) -> None:
+    with httpx.Client(base_url=loop_server.url) as c:
+        served = loop_counters(c)[0]
+        with httpx.Client(base_url=loop_server.url) as fresh:
+            r = fresh.post("/typed/pydantic", json={"name": "a", "price": 1.5})
+            assert (r.status_code, r.json()) == (201, {"name": "a", "price": 1.5})
+            bad = fresh.post("/typed/pydantic", json={"name": "a"})
+            assert bad.status_code == 422
+        assert loop_counters(c)[0] == served + 2
+
+
 def test_plain_requests(loop_server: BoltProcess) -> None:
     with httpx.Client(base_url=loop_server.url) as c:
-        for _ in range(3):  # keep-alive
-            assert c.get("/hello").json() == {"message": "Hello, World!"}
-        assert c.get("/items/42", params={"q": "abc"}).json() == {"item_id": 42, "q": "abc"}
-        assert c.get("/nowhere").status_code == 404
+        served, handed = loop_counters(c)  # /metrics itself is fasthttp's: handed on
+        with httpx.Client(base_url=loop_server.url) as fresh:
+            for _ in range(3):  # keep-alive
+                assert fresh.get("/hello").json() == {"message": "Hello, World!"}
+            assert fresh.get("/items/42", params={"q": "abc"}).json() == {"item_id": 42, "q": "abc"}
+        after_served, after_handed = loop_counters(c)
+        assert after_served == served + 4
+        assert after_handed == handed
+        with httpx.Client(base_url=loop_server.url) as fresh:
+            assert fresh.get("/nowhere").status_code == 404
+        assert loop_counters(c)[1] == after_handed + 1
+
+
+@pytest.fixture(scope="module")
+def fasthttp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BoltProcess]:
+    tmp = tmp_path_factory.mktemp("front_fasthttp")
+    env = {"TEST_MARKER_DIR": str(tmp), "TEST_BOLT_SETTINGS": json.dumps({"FRONT_END": "fasthttp"})}
+    p = BoltProcess(TEST_PROJECT, tmp / "runbolt.log", "--processes", "1", env=env)
+    p.wait_ready()
+    yield p
+    p.stop()
+
+
+def test_fasthttp_front_end_serves_without_loops(fasthttp_server: BoltProcess) -> None:
+    with httpx.Client(base_url=fasthttp_server.url) as c:
+        assert c.get("/hello").json() == {"message": "Hello, World!"}
+        r = c.post("/typed/pydantic", json={"name": "a", "price": 1.5})
+        assert (r.status_code, r.json()) == (201, {"name": "a", "price": 1.5})
+        assert "bolt_loop_requests_served_total" not in c.get("/metrics").text
 
 
 def test_pipelined_requests_answered_in_order(loop_server: BoltProcess) -> None:
