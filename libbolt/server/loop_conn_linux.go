@@ -28,8 +28,10 @@ type loopConn struct {
 	// in holds the bytes read; the next request starts at off.
 	in  []byte
 	off int
-	// out is the rendered reply not yet written.
-	out []byte
+	// out is the rendered reply not yet written; body, when set, is a large reply body that
+	// follows it from the response's own buffer (render, flush: one writev, no copy).
+	out  []byte
+	body []byte
 	// ctx is the connection's request context (allocated at its first request, reused
 	// for every request after it, as fasthttp keeps one per connection it serves).
 	ctx *fasthttp.RequestCtx

@@ -454,9 +454,33 @@ func (l *eventLoop) render(c *loopConn, resp *fasthttp.Response) {
 	// AppendBytes writes from its argument's start: the head goes through a scratch buffer.
 	l.hb = resp.Header.AppendBytes(l.hb[:0])
 	c.out = append(c.out, l.hb...)
-	if !skip {
+	switch {
+	case skip:
+	case len(body) >= writevMin && len(c.out) == len(l.hb):
+		// Speed: a large body is written from where it is (the response's buffer, which
+		// stays untouched until the next request resets it), with the head in one
+		// writev, instead of being copied behind the head first: /bench/big's 10 KB body
+		// was a third of libbolt's memmove in perf. flush copies what the socket did not
+		// take into out.
+		c.body = body
+	default:
 		c.out = append(c.out, body...)
 	}
+}
+
+// writevMin is the smallest body render leaves in place for flush's writev.
+const writevMin = 2 << 10
+
+// writev2 writes a, then b, with one writev(2); a is not empty.
+func writev2(fd int, a, b []byte) (int, error) {
+	iov := [2]syscall.Iovec{{Base: &a[0]}, {Base: &b[0]}}
+	iov[0].SetLen(len(a))
+	iov[1].SetLen(len(b))
+	n, _, errno := syscall.Syscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), 2)
+	if errno != 0 {
+		return int(n), errno
+	}
+	return int(n), nil
 }
 
 // flush writes what it can of c.out. A reply the socket does not take whole waits for
@@ -464,20 +488,35 @@ func (l *eventLoop) render(c *loopConn, resp *fasthttp.Response) {
 // Connection: close reply).
 func (l *eventLoop) flush(c *loopConn) {
 	for len(c.out) > 0 {
-		n, err := syscall.Write(c.fd, c.out)
+		var n int
+		var err error
+		if len(c.body) > 0 {
+			n, err = writev2(c.fd, c.out, c.body)
+		} else {
+			n, err = syscall.Write(c.fd, c.out)
+		}
 		if n > 0 {
-			c.out = c.out[:copy(c.out, c.out[n:])]
+			k := min(n, len(c.out))
+			c.out = c.out[:copy(c.out, c.out[k:])]
+			c.body = c.body[n-k:]
+			if len(c.out) == 0 && len(c.body) > 0 { // the head is out: the rest of the body
+				c.out, c.body = append(c.out, c.body...), nil
+			}
 			continue
 		}
 		switch err {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
+			if len(c.body) > 0 { // the response's buffer is not held past this turn
+				c.out, c.body = append(c.out, c.body...), nil
+			}
 			if c.phase != phaseWrite {
 				c.phase, c.deadline = phaseWrite, l.at(l.f.s.capped.sweeper.write)
 			}
 			return
 		}
+		c.body = nil
 		l.countWriteError()
 		l.close(c) // the client is gone
 		return
