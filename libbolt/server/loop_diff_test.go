@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"strconv"
@@ -491,40 +492,51 @@ func diffCases(t *testing.T) map[string]wireInput {
 // writes, the loop front end answers what fasthttp answers.
 func TestLoopMatchesFasthttpOnTheCorpus(t *testing.T) {
 	t.Parallel()
-	p := startDiffPair(t, Config{Routes: diffRoutes()})
-	cases := diffCases(t)
-	// The cases run side by side (t.Parallel would allow only GOMAXPROCS at once, and
-	// each kept-open case waits diffIdle for silence).
+	wide := startDiffPair(t, Config{Routes: diffRoutes()})
+	tight := startDiffPair(t, tightConfig())
+	type run struct {
+		p  *diffPair
+		in wireInput
+	}
+	runs := map[string]run{}
+	for name, in := range diffCases(t) {
+		runs[name] = run{wide, in}
+		// Under tight limits (413, 431 on both sides) the whole streams and the most cut.
+		if strings.HasSuffix(name, "/whole") || strings.HasSuffix(name, "/whole, half-closed") || strings.HasSuffix(name, "/cut everywhere") {
+			runs["tight limits: "+name] = run{tight, in}
+		}
+	}
+	// The runs go side by side (t.Parallel would allow only GOMAXPROCS at once, and each
+	// kept-open run waits diffIdle for silence).
 	var (
 		mu   sync.Mutex
 		errs = map[string]error{}
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, 32)
 	)
-	for name, in := range cases {
+	for name, r := range runs {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := p.diffWire(in)
+			err := r.p.diffWire(r.in)
 			mu.Lock()
 			errs[name] = err
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range cases {
-			if !yield(n) {
-				return
-			}
-		}
-	})
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(runs)) {
 		if err := errs[name]; err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+}
+
+// tightConfig has limits the corpus's streams reach: a 64-byte body, a 512-byte head,
+// four header lines.
+func tightConfig() Config {
+	return Config{Routes: diffRoutes(), MaxBodySize: 64, MaxHeaderBytes: 512, MaxHeaders: 4}
 }
 
 // fuzzCuts turns the fuzzer's cut bytes into at most four offsets into a stream of n bytes.
@@ -540,14 +552,18 @@ func fuzzCuts(raw []byte, n int) []int {
 }
 
 // FuzzLoopMatchesFasthttp: any byte stream, cut anywhere into up to five writes and then
-// half-closed, gets the same answers from both front ends.
+// half-closed, gets the same answers from both front ends, under the default limits or
+// tight ones.
 func FuzzLoopMatchesFasthttp(f *testing.F) {
 	seed := func(stream string, cuts ...int) {
 		var raw []byte
 		for _, c := range cuts {
 			raw = append(raw, byte(c>>8), byte(c))
 		}
-		f.Add([]byte(stream), raw)
+		f.Add([]byte(stream), raw, false)
+		if len(cuts) == 0 && len(stream) < 1024 {
+			f.Add([]byte(stream), raw, true) // whole only: the seeds run in every go test
+		}
 	}
 	add := func(tc diffCase) {
 		stream := string(latin1(tc.Request + tc.Then))
@@ -563,8 +579,12 @@ func FuzzLoopMatchesFasthttp(f *testing.F) {
 	for _, tc := range corpusDiffCases(f) {
 		add(tc)
 	}
-	p := startDiffPair(f, Config{Routes: diffRoutes()})
-	f.Fuzz(func(t *testing.T, stream, rawCuts []byte) {
+	wide, tight := startDiffPair(f, Config{Routes: diffRoutes()}), startDiffPair(f, tightConfig())
+	f.Fuzz(func(t *testing.T, stream, rawCuts []byte, tightLimits bool) {
+		p := wide
+		if tightLimits {
+			p = tight
+		}
 		if len(stream) == 0 || len(stream) > 64<<10 {
 			return
 		}
