@@ -25,7 +25,7 @@ import (
 // diffIdle is how long a connection the client did not half-close must stay silent to
 // count as "nothing more is coming". It is a detector, not an assertion: a slow server
 // only makes a case wait longer, never fail, because both servers get the same wait.
-const diffIdle = time.Second
+const diffIdle = 2 * time.Second
 
 // diffPause separates the parts of a split stream, so the loop reads them apart.
 const diffPause = 3 * time.Millisecond
@@ -501,18 +501,19 @@ func TestLoopMatchesFasthttpOnTheCorpus(t *testing.T) {
 	runs := map[string]run{}
 	for name, in := range diffCases(t) {
 		runs[name] = run{wide, in}
-		// Under tight limits (413, 431 on both sides) the whole streams and the most cut.
-		if strings.HasSuffix(name, "/whole") || strings.HasSuffix(name, "/whole, half-closed") || strings.HasSuffix(name, "/cut everywhere") {
+		// Under tight limits (413, 431 on both sides) the whole streams and the most cut,
+		// half-closed.
+		if strings.HasSuffix(name, "/whole, half-closed") || strings.HasSuffix(name, "/cut everywhere") {
 			runs["tight limits: "+name] = run{tight, in}
 		}
 	}
 	// The runs go side by side (t.Parallel would allow only GOMAXPROCS at once, and each
-	// kept-open run waits diffIdle for silence).
+	// kept-open run spends diffIdle waiting for silence, not working).
 	var (
 		mu   sync.Mutex
 		errs = map[string]error{}
 		wg   sync.WaitGroup
-		sem  = make(chan struct{}, 32)
+		sem  = make(chan struct{}, 64)
 	)
 	for name, r := range runs {
 		wg.Add(1)
