@@ -23,8 +23,9 @@ import (
 // writes, the loop front end answers exactly what the fasthttp front end answers.
 
 // diffIdle is how long a connection the client did not half-close must stay silent to
-// count as "nothing more is coming". It is a detector, not an assertion: a slow server
-// only makes a case wait longer, never fail, because both servers get the same wait.
+// count as "nothing more is coming": a detector, not a timed assertion, set far above the
+// time any reply here takes (the echo answers at once), so only a server that will not
+// answer reads as done.
 const diffIdle = 2 * time.Second
 
 // diffPause separates the parts of a split stream, so the loop reads them apart.
@@ -42,6 +43,10 @@ type diffPair struct {
 func startDiffPair(t testing.TB, cfg Config) *diffPair {
 	t.Helper()
 	p := &diffPair{}
+	// Registered before serveOn's cleanups, so it runs after them: Python's copies are
+	// drained until both servers have stopped.
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
 	fastCfg := cfg
 	fastCfg.FrontEnd = frontFasthttp
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -62,7 +67,6 @@ func startDiffPair(t testing.TB, cfg Config) *diffPair {
 		t.Fatalf("the loop server's fasthttp serves %T, not the hand-off listener", p.loop.srv.capped.Listener)
 	}
 	for _, ts := range []*testServer{p.fast, p.loop} {
-		stop := make(chan struct{})
 		go func() {
 			for {
 				select {
@@ -73,8 +77,6 @@ func startDiffPair(t testing.TB, cfg Config) *diffPair {
 				}
 			}
 		}()
-		// Registered after serveOn's: runs first, while the fake Python may still send.
-		t.Cleanup(func() { close(stop) })
 	}
 	return p
 }
