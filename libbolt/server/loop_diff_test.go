@@ -101,6 +101,9 @@ type wireInput struct {
 	// cutShort lets through the known divergence on a stream that ends inside a request
 	// (eofInsideRequest): the fuzzer's streams, and the corpus mixes built to end so.
 	cutShort bool
+	// bareLFDetail lets through the second known divergence (bareLFDetailOnly), for the
+	// fuzzer only: the committed cases never meet it.
+	bareLFDetail bool
 }
 
 // splitAt cuts stream at the given offsets (out-of-range and repeated ones ignored).
@@ -338,6 +341,9 @@ func (p *diffPair) diffWire(in wireInput) error {
 		if in.halfClose && in.cutShort && eofInsideRequest(fast, loop) {
 			return nil
 		}
+		if in.bareLFDetail && bareLFDetailOnly(fast, loop) {
+			return nil
+		}
 		return fmt.Errorf("front ends differ on %s\nfasthttp:\n%s\nloop:\n%s", describeInput(in), fast, loop)
 	}
 	return nil
@@ -358,6 +364,28 @@ func eofInsideRequest(fast, loop wireOutcome) bool {
 	last := fast.Replies[n]
 	return last.Status == 400 && last.Close && !last.Truncated &&
 		(last.Body == `{"detail":"Bad Request"}` || last.Body == `{"detail":"Malformed or truncated request body"}`)
+}
+
+// bareLFDetailOnly is the second known divergence, also reported: a head with a bare LF
+// that is bad for another reason too ("GET / HTTP/1.1\r\nX\nY") sent in two writes gets
+// "Bare LF in the request head" from fasthttp, whose bare-LF watch (framing.go) sees the
+// bytes as they arrive, but "Bad Request" from the loop, which hands them on in one piece
+// (as fasthttp answers the same head sent in one write). Only the detail may differ.
+func bareLFDetailOnly(fast, loop wireOutcome) bool {
+	if len(fast.Replies) != len(loop.Replies) || fast.Rest != loop.Rest || fast.Closed != loop.Closed {
+		return false
+	}
+	const bareLF, bad = `{"detail":"Bare LF in the request head: lines must end in CRLF"}`, `{"detail":"Bad Request"}`
+	for i, f := range fast.Replies {
+		l := loop.Replies[i]
+		if f.Body != l.Body && (f.Body == bareLF && l.Body == bad || f.Body == bad && l.Body == bareLF) {
+			f.Body = l.Body
+		}
+		if f != l {
+			return false
+		}
+	}
+	return true
 }
 
 func describeInput(in wireInput) string {
@@ -591,7 +619,7 @@ func FuzzLoopMatchesFasthttp(f *testing.F) {
 		if len(stream) == 0 || len(stream) > 64<<10 {
 			return
 		}
-		in := wireInput{parts: splitAt(stream, fuzzCuts(rawCuts, len(stream))...), halfClose: true, cutShort: true}
+		in := wireInput{parts: splitAt(stream, fuzzCuts(rawCuts, len(stream))...), halfClose: true, cutShort: true, bareLFDetail: true}
 		if err := p.diffWire(in); err != nil {
 			t.Fatal(err)
 		}
