@@ -75,7 +75,7 @@ func startLoopServer(t *testing.T, cfg Config, answer answerFunc) *testServer {
 
 // serveOn builds cfg and serves it on ln, with the fake Python answering. Cleanup stops
 // the server, then the fake Python, then closes the eventfd, in the order Python does.
-func serveOn(t *testing.T, cfg Config, answer answerFunc, ln net.Listener) *testServer {
+func serveOn(t testing.TB, cfg Config, answer answerFunc, ln net.Listener) *testServer {
 	t.Helper()
 	cfg.applyDefaults()
 	if err := cfg.validate(); err != nil {
@@ -117,7 +117,7 @@ func shortIdleWorkers(srv *Server) { srv.http.MaxIdleWorkerDuration = 50 * time.
 
 // runPython is the fake event loop: sleep in select(2) on the eventfd, drain one batch,
 // answer what can be answered in one Respond call.
-func (ts *testServer) runPython(t *testing.T, answer answerFunc, stop <-chan struct{}) {
+func (ts *testServer) runPython(t testing.TB, answer answerFunc, stop <-chan struct{}) {
 	fd := ts.srv.WakeFD()
 	buf := make([]byte, 4096)
 	var out []byte
@@ -178,7 +178,7 @@ func copyRequest(r bridge.Request) bridge.Request {
 	return r
 }
 
-func waitReadable(t *testing.T, fd int, wait time.Duration) bool {
+func waitReadable(t testing.TB, fd int, wait time.Duration) bool {
 	ok, err := testutil.WaitReadable(fd, wait)
 	if err != nil {
 		t.Errorf("waiting for fd %d: %v", fd, err)
