@@ -28,6 +28,8 @@ type loopConn struct {
 	// in holds the bytes read; the next request starts at off.
 	in  []byte
 	off int
+	// headChecked is how much of a head still arriving was parsed already (serveNext).
+	headChecked int
 	// out is the rendered reply not yet written; body, when set, is a large reply body that
 	// follows it from the response's own buffer (render, flush: one writev, no copy).
 	out  []byte

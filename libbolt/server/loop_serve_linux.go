@@ -5,6 +5,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"syscall"
@@ -159,7 +160,14 @@ func (l *eventLoop) advance(c *loopConn) {
 			}
 		}
 		if c.eof {
-			l.close(c) // the peer is done: a request cut short is dropped, as fasthttp does
+			if c.off < len(c.in) {
+				// A request cut short by the client's end of stream: fasthttp answers it
+				// (400, "Bad Request" or "Malformed or truncated request body") from the
+				// bytes replayed and the end of stream after them.
+				l.handOn(c)
+				return
+			}
+			l.close(c)
 			return
 		}
 		// Waiting for a request or for the rest of one: a request's first bytes end the
@@ -183,24 +191,25 @@ func (l *eventLoop) serveNext(c *loopConn) loopStep {
 		return stepHandedOn
 	}
 	if end < 0 {
+		// A head still arriving: its lines are parsed as they complete, so a bad request
+		// line or header line goes to fasthttp (a 400 at once) as it would have refused it
+		// at once, rather than waiting for the end of the head (or READ_TIMEOUT). Once per
+		// new line: a head sent byte by byte is parsed at most once per line.
+		if i := bytes.LastIndexByte(buf, '\n'); i >= c.headChecked {
+			c.headChecked = i + 1
+			if err := l.parseHead(c, buf[:i+1]); !errors.Is(err, io.EOF) {
+				l.handOn(c)
+				return stepHandedOn
+			}
+		}
 		return stepMore
 	}
-	if c.ctx == nil {
-		c.ctx = l.newLoopCtx(c)
-	}
-	ctx := c.ctx
-	ctx.Request.Reset()
-	ctx.Response.Reset()
-	h := &ctx.Request.Header
-	h.DisableNormalizing()
-	ctx.Response.Header.DisableNormalizing()
-	ctx.Response.Header.SetNoDefaultContentType(true)
-	l.sr.b = buf[:end]
-	l.br.Reset(&l.sr)
-	if err := h.Read(l.br); err != nil {
+	if err := l.parseHead(c, buf[:end]); err != nil {
 		l.handOn(c)
 		return stepHandedOn
 	}
+	ctx := c.ctx
+	h := &ctx.Request.Header
 	cl := h.ContentLength() // -1: chunked; -2: neither header, no body (RFC 9112 6.3)
 	if cl == -2 {
 		cl = 0
@@ -226,6 +235,7 @@ func (l *eventLoop) serveNext(c *loopConn) loopStep {
 		return stepHandedOn
 	}
 	c.off += end + cl
+	c.headChecked = 0
 	c.busy, c.route, c.phase, c.deadline = true, lr, phaseRead, 0
 	c.closeAfter = h.ConnectionClose()
 	c.start = s.observer.Begin()
@@ -247,6 +257,23 @@ func (l *eventLoop) serveNext(c *loopConn) loopStep {
 	s.Bridge.Arm(slot, lr.timeout)
 	l.served.Add(1)
 	return stepServed
+}
+
+// parseHead parses head into c's request context (reset for a new request); a head cut
+// short fails with an error that wraps io.EOF.
+func (l *eventLoop) parseHead(c *loopConn, head []byte) error {
+	if c.ctx == nil {
+		c.ctx = l.newLoopCtx(c)
+	}
+	ctx := c.ctx
+	ctx.Request.Reset()
+	ctx.Response.Reset()
+	ctx.Request.Header.DisableNormalizing()
+	ctx.Response.Header.DisableNormalizing()
+	ctx.Response.Header.SetNoDefaultContentType(true)
+	l.sr.b = head
+	l.br.Reset(&l.sr)
+	return ctx.Request.Header.Read(l.br)
 }
 
 // admit runs what front and the route's chain check before the handler, on the parsed
