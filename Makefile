@@ -52,6 +52,7 @@ test: lint test-go test-py test-browser test-py313  ## everything: lint and ever
 test-go:  ## Go tests (race detector, shuffled order)
 	go vet ./...
 	tests/redis/run.sh go test -race -count=1 -shuffle=on ./...
+	BOLT_TEST_FRONT_END=loop go test -race -count=1 -shuffle=on ./libbolt/server/  # the same suite, loop front end
 
 # tests/pg/run.sh: a throwaway PostgreSQL (DATABASE_URL) for the database tests, when it can;
 # tests/redis/run.sh: a throwaway Redis (REDIS_URL) for the shared-state tests; tests/nginx/run.sh:

@@ -44,6 +44,10 @@ class BoltSettings:
     IDLE_TIMEOUT: float = 75.0
     #: Open connections per process (503 above).
     MAX_CONNECTIONS: int = 10_000
+    #: What reads the sockets: "loop" (Linux: libbolt's own epoll loops serve plain
+    #: requests; the connections they do not serve go on to fasthttp), "fasthttp", or
+    #: "auto" (the default: "loop" on Linux, else "fasthttp"). See docs/architecture.md.
+    FRONT_END: str = "auto"
     #: Most request header lines (431 above).
     MAX_HEADERS: int = 100
     #: Longest request target (path and query) in bytes (414 above).
@@ -156,6 +160,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "WRITE_TIMEOUT": (int, float),
     "IDLE_TIMEOUT": (int, float),
     "MAX_CONNECTIONS": (int,),
+    "FRONT_END": (str,),
     "MAX_HEADERS": (int,),
     "MAX_URI_BYTES": (int,),
     "HEALTH_PATH": (str, type(None)),
@@ -261,6 +266,8 @@ def _check(key: str, value: Any) -> None:
         check_options(value)
     if key == "SYNC_HANDLERS" and value not in ("thread", "error", None):
         raise BoltConfigError(f"DJANGO_BOLT['SYNC_HANDLERS'] must be 'thread', 'error' or None, got {value!r}")
+    if key == "FRONT_END" and value not in ("auto", "loop", "fasthttp"):
+        raise BoltConfigError(f"DJANGO_BOLT['FRONT_END'] must be 'auto', 'loop' or 'fasthttp', got {value!r}")
     if key == "METRICS_TOKEN" and isinstance(value, str) and (not value or any(c.isspace() for c in value)):
         raise BoltConfigError("DJANGO_BOLT['METRICS_TOKEN'] must be a non-empty string without whitespace")
 

@@ -82,6 +82,7 @@ def server_config(
         "idle_timeout_ms": int(s.IDLE_TIMEOUT * 1000),
         "max_connections": s.MAX_CONNECTIONS,
     }
+    config["front_end"] = s.FRONT_END
     config["max_headers"] = s.MAX_HEADERS
     config["max_uri_bytes"] = s.MAX_URI_BYTES
     config["health_path"] = s.HEALTH_PATH or ""

@@ -22,6 +22,16 @@ var ErrFull = errors.New("bridge: too many requests in flight")
 // ErrClosed is returned by Acquire once AbandonAll has run.
 var ErrClosed = errors.New("bridge: shutting down")
 
+// Completer is told the outcome of a request whose goroutine does not wait for it in
+// Wait: an event loop that serves many connections (the loop front end, libbolt/server)
+// queues the request with EnqueueFor and goes on. Complete runs on the goroutine that
+// settled the request (Python's thread in Respond, the sweeper on a timeout or a client
+// gone, AbandonAll on a stop), once per request, and must not block: it hands the slot
+// back to its loop. answered is what Wait would have returned.
+type Completer interface {
+	Complete(s *Slot, answered bool)
+}
+
 // Waker tells the Python loop that the queue went from empty to non-empty.
 type Waker interface {
 	Wake()
@@ -58,6 +68,8 @@ type Slot struct {
 	// Sending the outcome (instead of reading state after the wake-up) keeps Wait free of
 	// the lock: a streamed slot's state changes again after it was answered.
 	done chan bool
+	// owner, when set (EnqueueFor), is told the outcome instead of done.
+	owner Completer
 	// credits counts chunks Go took off a streamed reply's queue since the last credit
 	// record Python polled (under Bridge.mu).
 	credits uint16
@@ -189,6 +201,12 @@ func (b *Bridge) acquire() (*Slot, error) {
 // Speed: one lock per request less than Acquire then Submit, and no window between them
 // in which the loop thread's Poll or Respond can find the lock taken.
 func (b *Bridge) Enqueue(rec, body []byte, conn net.Conn) (*Slot, []byte, error) {
+	return b.EnqueueFor(nil, rec, body, conn)
+}
+
+// EnqueueFor is Enqueue for a request whose outcome goes to owner (Completer) instead of
+// a goroutine parked in Wait; nil owner: Enqueue. The caller arms the deadline (Arm).
+func (b *Bridge) EnqueueFor(owner Completer, rec, body []byte, conn net.Conn) (*Slot, []byte, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s, err := b.acquire()
@@ -197,9 +215,18 @@ func (b *Bridge) Enqueue(rec, body []byte, conn net.Conn) (*Slot, []byte, error)
 	}
 	binary.LittleEndian.PutUint64(rec, s.ID())
 	prev := s.Req
-	s.Req, s.Body, s.Conn = rec, body, conn
+	s.Req, s.Body, s.Conn, s.owner = rec, body, conn, owner
 	b.push(entry{id: s.ID(), kind: KindRequest})
 	return s, prev[:0], nil
+}
+
+// finish tells the slot's requester the outcome: its owner, or its goroutine in Wait.
+func (s *Slot) finish(answered bool) {
+	if s.owner != nil {
+		s.owner.Complete(s, answered)
+		return
+	}
+	s.done <- answered
 }
 
 // Submit queues the slot's request record for Python.
@@ -236,10 +263,17 @@ func (b *Bridge) push(e entry) {
 // instead of one. Only a Wait that finds no sweep running reads the clock, and stores it
 // before it starts one, so a Wait that sees the sweep running sees that clock too.
 func (b *Bridge) Wait(s *Slot, timeout time.Duration) bool {
+	b.Arm(s, timeout)
+	return <-s.done
+}
+
+// Arm gives a queued request its deadline (and its disconnect probe) without waiting:
+// Wait's first half, which a Completer's loop calls after EnqueueFor.
+func (b *Bridge) Arm(s *Slot, timeout time.Duration) {
 	if b.sweeping.Load() {
 		b.arm(s, b.clock.Load()+int64(SweepInterval), timeout)
 		if b.sweeping.Load() { // the sweep sees the deadline (see expire)
-			return <-s.done
+			return
 		}
 	}
 	// No sweep runs (or it just ended): read the clock and start one with it.
@@ -249,7 +283,6 @@ func (b *Bridge) Wait(s *Slot, timeout time.Duration) bool {
 	if !b.sweeping.Load() && b.sweeping.CompareAndSwap(false, true) {
 		go b.sweep()
 	}
-	return <-s.done
 }
 
 // arm sets a waiting slot's deadline and first disconnect probe from now.
@@ -307,7 +340,7 @@ func (b *Bridge) expire() bool {
 	}
 	b.mu.Unlock()
 	for _, s := range expired {
-		s.done <- false
+		s.finish(false)
 	}
 	if len(probes) > 0 {
 		b.probeClients(probes)
@@ -337,7 +370,7 @@ func (b *Bridge) probeClients(probes []probe) {
 		}
 		b.mu.Unlock()
 		if gone {
-			p.s.done <- false
+			p.s.finish(false)
 		}
 	}
 }
@@ -363,6 +396,7 @@ func (b *Bridge) Release(s *Slot) {
 	s.credits = 0
 	s.probeAt.Store(0)
 	s.Conn = nil
+	s.owner = nil
 	b.free = append(b.free, s.index)
 	b.mu.Unlock()
 }
@@ -389,7 +423,7 @@ func (b *Bridge) AbandonAll() int {
 	}
 	b.mu.Unlock()
 	for _, s := range woken {
-		s.done <- false
+		s.finish(false)
 	}
 	return len(woken)
 }
@@ -616,5 +650,5 @@ func (s *Slot) answer(r *Response) {
 	s.Reply.ContentType = r.ContentType
 	s.Reply.Headers = append(s.Reply.Headers[:0], r.Headers...)
 	s.Reply.Body = append(s.Reply.Body[:0], r.Body...)
-	s.done <- true
+	s.finish(true)
 }

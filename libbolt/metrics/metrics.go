@@ -46,6 +46,9 @@ type Sources struct {
 	StateMetrics    func(io.Writer) // the shared state store's (nil: none)
 	// WebSockets writes the bolt_ws_* series (package websocket's hub); nil: none.
 	WebSockets func(io.Writer)
+	// LoopRequests reports, since start, the requests the loop front end's loops served
+	// and the connections they handed on to fasthttp (FRONT_END = "loop"); nil: none.
+	LoopRequests func() (served, handedOn uint64)
 }
 
 // RouteSpec names one route for its labels.
@@ -78,6 +81,10 @@ func New(routes []RouteSpec, specialPaths []string, src Sources) *Registry {
 	s := r.set
 	s.NewGauge("bolt_requests_in_flight", func() float64 { return float64(r.inFlight.Load()) })
 	s.NewGauge("bolt_response_write_errors_total", func() float64 { return float64(r.WriteErrors.Load()) })
+	if src.LoopRequests != nil {
+		s.NewGauge("bolt_loop_requests_served_total", func() float64 { n, _ := src.LoopRequests(); return float64(n) })
+		s.NewGauge("bolt_loop_connections_handed_on_total", func() float64 { _, n := src.LoopRequests(); return float64(n) })
+	}
 	if src.OpenConnections != nil {
 		s.NewGauge("bolt_open_connections", func() float64 { return float64(src.OpenConnections()) })
 	}

@@ -294,21 +294,28 @@ var (
 // type than JSON: a cross-site HTML form or a "simple" fetch can send text/plain or a form
 // without a CORS preflight, and must not reach a JSON API. No Content-Type is accepted.
 func bodyMediaOK(ctx *fasthttp.RequestCtx, jsonOnly bool) bool {
-	h := &ctx.Request.Header
-	if !ctx.Request.IsBodyStream() || h.ContentLength() == 0 {
+	if !ctx.Request.IsBodyStream() || ctx.Request.Header.ContentLength() == 0 {
 		return true
 	}
-	if ce := h.PeekBytes(hContentEncoding); len(ce) > 0 && !header.EqualFoldLower(header.TrimOWS(ce), "identity") {
-		refuse(ctx, fasthttp.StatusUnsupportedMediaType, encodedBodyBody)
+	if body := bodyMediaRefusal(&ctx.Request.Header, jsonOnly); body != nil {
+		refuse(ctx, fasthttp.StatusUnsupportedMediaType, body)
 		return false
+	}
+	return true
+}
+
+// bodyMediaRefusal is bodyMediaOK's check of a request that has a body: the 415's body,
+// or nil when the body is acceptable.
+func bodyMediaRefusal(h *fasthttp.RequestHeader, jsonOnly bool) []byte {
+	if ce := h.PeekBytes(hContentEncoding); len(ce) > 0 && !header.EqualFoldLower(header.TrimOWS(ce), "identity") {
+		return encodedBodyBody
 	}
 	if jsonOnly {
 		if ct := h.ContentType(); len(ct) > 0 && !isJSONType(ct) {
-			refuse(ctx, fasthttp.StatusUnsupportedMediaType, notJSONBody)
-			return false
+			return notJSONBody
 		}
 	}
-	return true
+	return nil
 }
 
 // isJSONType: application/json or any application/*+json, parameters ignored.

@@ -44,6 +44,12 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A connection the loop front end handed on was counted when the loop accepted it.
+		if rc, ok := c.(*replayConn); ok && rc.counted {
+			cc := &countedConn{Conn: c, l: l, peer: peerOf(c.RemoteAddr())}
+			l.sweeper.add(cc)
+			return cc, nil
+		}
 		if l.open.Add(1) <= l.max {
 			cc := &countedConn{Conn: c, l: l, peer: peerOf(c.RemoteAddr())}
 			l.sweeper.add(cc)
@@ -183,8 +189,11 @@ func (c *countedConn) Close() error {
 
 // peerAddr is the client's address (the TCP peer).
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	if c, ok := ctx.Conn().(*countedConn); ok {
+	switch c := ctx.Conn().(type) {
+	case *countedConn:
 		return c.peer
+	case loopRequestConn:
+		return c.clientPeer()
 	}
 	return peerOf(ctx.RemoteAddr())
 }

@@ -30,6 +30,11 @@ type Config struct {
 	// address; the kernel spreads new connections across them. Off by default: with it on,
 	// a second server on the same port would share it silently instead of failing.
 	ReusePort bool `json:"reuse_port"`
+	// FrontEnd is what reads the sockets: "loop" (Linux: epoll loops of libbolt's own,
+	// loop_linux.go; connections they do not serve themselves go on to fasthttp with the
+	// bytes already read) or "fasthttp". "auto" or "" (the default): "loop" where it is
+	// supported, else "fasthttp".
+	FrontEnd string `json:"front_end"`
 
 	HandlerTimeoutMs int `json:"handler_timeout_ms"` // Python handler timeout, default 30 s -> 504
 	MaxBodySize      int `json:"max_body_size"`      // default 2.5 MB (Django's) -> 413
@@ -145,6 +150,9 @@ func (c *Config) applyDefaults() {
 	if c.Host == "" {
 		c.Host = "127.0.0.1"
 	}
+	if c.FrontEnd == "" || c.FrontEnd == frontAuto {
+		c.FrontEnd = defaultFrontEnd()
+	}
 	def(&c.Backlog, 1024)
 	def(&c.HandlerTimeoutMs, 30_000)
 	def(&c.MaxBodySize, 2_621_440)
@@ -174,6 +182,15 @@ func (c *Config) validate() error {
 	case "", "json", "text", "color":
 	default:
 		return fmt.Errorf("log_format %q must be \"json\", \"text\" or \"color\"", c.LogFormat)
+	}
+	switch c.FrontEnd {
+	case frontFasthttp:
+	case frontLoop:
+		if !loopSupported {
+			return fmt.Errorf("front_end \"loop\" needs Linux (epoll); use \"fasthttp\" here")
+		}
+	default:
+		return fmt.Errorf("front_end %q must be \"auto\", \"loop\" or \"fasthttp\"", c.FrontEnd)
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		return fmt.Errorf("port %d out of range 0-65535", c.Port)

@@ -19,7 +19,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		t.Fatalf("ParseConfig({}): %v", err)
 	}
 	want := &Config{
-		Host: "127.0.0.1", Backlog: 1024, HandlerTimeoutMs: 30_000, MaxBodySize: 2_621_440,
+		Host: "127.0.0.1", FrontEnd: defaultFrontEnd(), Backlog: 1024, HandlerTimeoutMs: 30_000, MaxBodySize: 2_621_440,
 		MaxHeaderBytes: 16 << 10, ReadTimeoutMs: 15_000, WriteTimeoutMs: 30_000,
 		IdleTimeoutMs: 75_000, MaxConnections: 10_000, MaxHeaders: 100, MaxURIBytes: 8 << 10, MaxInflightBody: 128 << 20,
 		HealthPath: &health, MultipartMaxFiles: 100, MultipartMaxFields: 1000, UploadMemoryMax: 1 << 20, MetricsPath: &metricsPath,
@@ -46,7 +46,7 @@ func TestParseConfigKeepsValues(t *testing.T) {
 		t.Fatalf("ParseConfig: %v", err)
 	}
 	want := &Config{
-		Host: "0.0.0.0", Port: 8000, Backlog: 16,
+		Host: "0.0.0.0", Port: 8000, FrontEnd: defaultFrontEnd(), Backlog: 16,
 		Routes:           []router.Route{{ID: 3, Method: "POST", Path: "/a/{id:int}", Flags: bridge.FlagHeaders}},
 		HandlerTimeoutMs: 1, MaxBodySize: 2, MaxHeaderBytes: 4096, ReadTimeoutMs: 4,
 		WriteTimeoutMs: 5, IdleTimeoutMs: 6, MaxConnections: 7, MaxHeaders: 8, MaxURIBytes: 9, MaxInflightBody: 128 << 20,

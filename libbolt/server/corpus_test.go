@@ -24,7 +24,7 @@ type corpusCase struct {
 	Close        bool   `json:"close"`
 }
 
-func loadCorpus(t *testing.T) []corpusCase {
+func loadCorpus(t testing.TB) []corpusCase {
 	t.Helper()
 	data, err := os.ReadFile("../../tests/corpus/http/cases.json")
 	if err != nil {

@@ -40,6 +40,13 @@ func connGone(c net.Conn) bool {
 		case *lingerConn:
 			c = x.TCPConn
 			continue
+		case *replayConn:
+			// Bytes the loop read before the hand-off are in fasthttp's buffer by the time a
+			// request is in flight: only the socket is probed, as for the other wrappers.
+			c = x.TCPConn
+			continue
+		case loopRequestConn:
+			return x.clientGone() // its loop saw the end of the stream
 		}
 		break
 	}

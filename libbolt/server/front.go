@@ -259,8 +259,11 @@ func refuse(ctx *fasthttp.RequestCtx, status int, body []byte) {
 
 // originOf returns the Origin that front stored, or nil.
 func originOf(ctx *fasthttp.RequestCtx) []byte {
-	if c, ok := ctx.Conn().(*countedConn); ok {
+	switch c := ctx.Conn().(type) {
+	case *countedConn:
 		return c.origin
+	case loopRequestConn:
+		return c.clientOrigin()
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -27,8 +28,11 @@ type answerFunc func(r *bridge.Request) *bridge.Response
 
 // testServer is a Server on an in-memory listener with a fake Python loop attached.
 type testServer struct {
-	srv     *Server
-	ln      *fasthttputil.InmemoryListener
+	srv *Server
+	ln  *fasthttputil.InmemoryListener // nil when the harness serves on loopback TCP
+	// connect opens a client connection to the server (the in-memory listener's Dial, or
+	// a TCP dial to the loop front end).
+	connect func() (net.Conn, error)
 	seen    chan bridge.Request // every request record Python received, copied
 	cancels chan uint64         // ids of cancel records Python received
 }
@@ -36,15 +40,42 @@ type testServer struct {
 // startServer builds cfg (zero fields take their defaults) and serves it on an in-memory
 // listener.
 func startServer(t *testing.T, cfg Config, answer answerFunc) *testServer {
+	if testFrontEnd == frontLoop {
+		return startLoopServer(t, cfg, answer)
+	}
+	return startMemServer(t, cfg, answer)
+}
+
+// testFrontEnd is the front end startServer serves with: BOLT_TEST_FRONT_END=loop runs the
+// whole suite against the loop front end on loopback TCP (make test-loop).
+var testFrontEnd = os.Getenv("BOLT_TEST_FRONT_END")
+
+// startMemServer serves cfg with fasthttp on an in-memory listener.
+func startMemServer(t *testing.T, cfg Config, answer answerFunc) *testServer {
 	ln := fasthttputil.NewInmemoryListener()
 	ts := serveOn(t, cfg, answer, ln)
 	ts.ln = ln
+	ts.connect = ln.Dial
+	return ts
+}
+
+// startLoopServer serves cfg with the loop front end on a loopback TCP port.
+func startLoopServer(t *testing.T, cfg Config, answer answerFunc) *testServer {
+	t.Helper()
+	cfg.FrontEnd = frontLoop
+	ln, err := listen("127.0.0.1", 0, 1024, false)
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := ln.Addr().String()
+	ts := serveOn(t, cfg, answer, lingerListener{ln})
+	ts.connect = func() (net.Conn, error) { return net.Dial("tcp", addr) }
 	return ts
 }
 
 // serveOn builds cfg and serves it on ln, with the fake Python answering. Cleanup stops
 // the server, then the fake Python, then closes the eventfd, in the order Python does.
-func serveOn(t *testing.T, cfg Config, answer answerFunc, ln net.Listener) *testServer {
+func serveOn(t testing.TB, cfg Config, answer answerFunc, ln net.Listener) *testServer {
 	t.Helper()
 	cfg.applyDefaults()
 	if err := cfg.validate(); err != nil {
@@ -86,7 +117,7 @@ func shortIdleWorkers(srv *Server) { srv.http.MaxIdleWorkerDuration = 50 * time.
 
 // runPython is the fake event loop: sleep in select(2) on the eventfd, drain one batch,
 // answer what can be answered in one Respond call.
-func (ts *testServer) runPython(t *testing.T, answer answerFunc, stop <-chan struct{}) {
+func (ts *testServer) runPython(t testing.TB, answer answerFunc, stop <-chan struct{}) {
 	fd := ts.srv.WakeFD()
 	buf := make([]byte, 4096)
 	var out []byte
@@ -147,7 +178,7 @@ func copyRequest(r bridge.Request) bridge.Request {
 	return r
 }
 
-func waitReadable(t *testing.T, fd int, wait time.Duration) bool {
+func waitReadable(t testing.TB, fd int, wait time.Duration) bool {
 	ok, err := testutil.WaitReadable(fd, wait)
 	if err != nil {
 		t.Errorf("waiting for fd %d: %v", fd, err)
@@ -196,7 +227,7 @@ type client struct {
 
 func (ts *testServer) dial(t *testing.T) *client {
 	t.Helper()
-	conn, err := ts.ln.Dial()
+	conn, err := ts.connect()
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}

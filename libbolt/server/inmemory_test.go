@@ -23,7 +23,7 @@ func parseRaw(t *testing.T, raw []byte, head bool) *fasthttp.Response {
 
 func TestRoundTripGoesThroughRouterAndBridge(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, Config{Routes: routes(router.Route{ID: 3, Method: "GET", Path: "/items/{id}"})}, echoAnswer)
+	ts := startMemServer(t, Config{Routes: routes(router.Route{ID: 3, Method: "GET", Path: "/items/{id}"})}, echoAnswer)
 	ts.srv.mem = ts.ln // what StartInMemory sets; the harness already serves on ts.ln
 
 	raw, err := ts.srv.RoundTrip([]byte("GET /items/7?q=x HTTP/1.1\r\nHost: testserver\r\n\r\n"))

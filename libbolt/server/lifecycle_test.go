@@ -52,7 +52,7 @@ func waitListenerClosed(t *testing.T, ts *testServer) {
 	t.Helper()
 	deadline := time.Now().Add(ioTimeout)
 	for {
-		conn, err := ts.ln.Dial()
+		conn, err := ts.connect()
 		if err != nil {
 			return
 		}

@@ -68,6 +68,10 @@ type Server struct {
 	connErrors *logline.ConnErrors // fasthttp's Logger: no request bytes in log lines
 
 	detached atomic.Int64 // streamed replies written from their own goroutine (stream.go)
+
+	loopRoutes []*loopRoute // FRONT_END = "loop": the routes its loops serve, by id
+	// loopStats reads the loops' counters (nil: no loops run); for the metrics.
+	loopStats atomic.Pointer[func() (served, handedOn uint64)]
 }
 
 // New builds the route table and the fasthttp server; nothing is bound yet.
@@ -158,7 +162,7 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 	if m := s.observer.Metrics(); m != nil {
 		s.capped.writeErrors = &m.WriteErrors
 	}
-	table, _, err := router.BuildTable(cfg.Routes, router.Handlers{
+	table, compiled, err := router.BuildTable(cfg.Routes, router.Handlers{
 		Route:            s.routeHandler,
 		NotFound:         s.unmatched(),
 		MethodNotAllowed: methodNotAllowed,
@@ -168,6 +172,9 @@ func newWithWaker(cfg *Config, efd *bridge.EventFD) (_ *Server, err error) {
 		return nil, err
 	}
 	s.table = table
+	if cfg.FrontEnd == frontLoop && loopSupported {
+		s.loopRoutes = s.buildLoopRoutes(compiled)
+	}
 	s.http = &fasthttp.Server{
 		Handler:      s.observer.Wrap(s.front),
 		ErrorHandler: s.parseError,
@@ -231,13 +238,36 @@ func (s *Server) StartOn(ln net.Listener) {
 	s.ln = ln
 	s.sockets.Run()
 	s.serveWG.Add(1)
-	s.capped.Listener = ln
+	s.capped.Listener = s.frontListener(ln)
 	go func() {
 		defer s.serveWG.Done()
 		if err := s.http.Serve(s.capped); err != nil {
 			logger.Printf("serve: %v", err)
 		}
 	}()
+}
+
+// frontListener is the listener fasthttp serves: ln itself, or with FRONT_END = "loop" on
+// a TCP listener, the loops' hand-off listener (handoff.go, loop_linux.go). The in-memory
+// listener of the test client has no socket for a loop: fasthttp serves it.
+func (s *Server) frontListener(ln net.Listener) net.Listener {
+	if s.cfg.FrontEnd != frontLoop {
+		return ln
+	}
+	inner := ln
+	if l, ok := ln.(lingerListener); ok {
+		inner = l.Listener
+	}
+	tl, ok := inner.(*net.TCPListener)
+	if !ok {
+		return ln
+	}
+	hand, err := s.startLoops(tl)
+	if err != nil {
+		logger.Printf("%v; fasthttp serves the socket", err)
+		return ln
+	}
+	return hand
 }
 
 // State is the shared state store (DJANGO_BOLT["STATE"]), nil without one: other features
@@ -276,6 +306,9 @@ func (s *Server) Stop(grace time.Duration) error {
 	// run before the serving goroutine did, and Serve would then accept forever. Closing it
 	// here makes that Serve return at once (a second Close is a harmless error).
 	_ = s.ln.Close()
+	if s.capped.Listener != s.ln {
+		_ = s.capped.Listener.Close() // the loops' hand-off listener (a Close stops the loops)
+	}
 	s.serveWG.Wait()
 	// Open WebSockets may end on their own until the deadline; the rest are closed 1012
 	// (Service Restart) early enough for Python to hear it before requests are abandoned.
@@ -308,6 +341,9 @@ func (s *Server) observeConfig() *observe.Config {
 			WebSockets: s.sockets.WritePrometheus},
 		RequestID: requestID, Peer: peerAddr,
 	}
+	if s.cfg.FrontEnd == frontLoop {
+		c.Sources.LoopRequests = s.loopCounts
+	}
 	// Behind a trusted proxy (nginx, a load balancer) the access log names the client the
 	// proxy forwarded for, as rate limiting does, not the proxy. Parsed by protect already.
 	if len(s.cfg.TrustedProxies) > 0 {
@@ -319,6 +355,14 @@ func (s *Server) observeConfig() *observe.Config {
 		c.Sources.StateMetrics = s.state.WriteMetrics
 	}
 	return c
+}
+
+// loopCounts is what the loop front end's loops served and handed on (0, 0 without them).
+func (s *Server) loopCounts() (served, handedOn uint64) {
+	if f := s.loopStats.Load(); f != nil {
+		return (*f)()
+	}
+	return 0, 0
 }
 
 // release frees what the server holds outside the Go heap: the auth backends' revocation

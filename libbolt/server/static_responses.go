@@ -95,6 +95,16 @@ func lenBit(n int) uint64 {
 }
 
 // serveReply answers ctx when its path is a static one and reports whether it did.
+// has reports whether path is a static reply's (the loop front end leaves those to
+// fasthttp).
+func (t *staticTable) has(path []byte) bool {
+	if t.lens&lenBit(len(path)) == 0 {
+		return false
+	}
+	_, ok := t.replies[string(path)]
+	return ok
+}
+
 func (s *Server) serveReply(ctx *fasthttp.RequestCtx) bool {
 	path := ctx.Path()
 	if s.replies.lens&lenBit(len(path)) == 0 {

@@ -67,34 +67,44 @@ func (s *Server) detachStream(ctx *fasthttp.RequestCtx, cc *countedConn, st *bri
 	ctx.SetBodyStream(held, -1)
 	ctx.SetConnectionClose()
 	ctx.HijackSetNoResponse(true)
-	ctx.Hijack(func(c net.Conn) {
+	ctx.Hijack(func(net.Conn) {
 		// Still fasthttp's ctx here (released once this returns): its head is final now.
-		head := ctx.Response.Header.Header()
-		if wt > 0 {
-			_ = c.SetWriteDeadline(time.Now().Add(wt))
+		if s.streamFrom(cc, ctx.Response.Header.Header(), st, wt) {
+			held.detached = true // resetting the ctx (after this returns) leaves the stream open
 		}
-		if _, err := c.Write(head); err != nil {
-			return // the client is gone: fasthttp closes the connection, the ctx the stream
-		}
-		if wt > 0 {
-			_ = c.SetWriteDeadline(time.Time{}) // see pumpStream
-		}
-		cc.detached.Store(true) // fasthttp's Close after this returns leaves it open
-		s.detached.Add(1)
-		held.detached = true // resetting the ctx (after this returns) leaves the stream open
-		if wt > 0 {
-			st.BeforeWrite = func() { _ = cc.SetWriteDeadline(time.Now().Add(wt)) }
-			st.Idle = func() { _ = cc.SetWriteDeadline(time.Time{}) }
-		}
-		// From now on Python's bolt_respond writes a chunk itself when the socket takes it
-		// (bridge/stream_direct.go); the goroutine writes the rest and ends the stream.
-		if sc, ok := cc.Conn.(syscall.Conn); ok {
-			if rc, err := sc.SyscallConn(); err == nil {
-				st.Attach(rc)
-			}
-		}
-		go s.pumpStream(cc, st)
+		// else the client is gone: fasthttp closes the connection, the ctx the stream
 	})
+}
+
+// streamFrom writes a streamed reply's head to cc and starts the goroutine that writes its
+// body (pumpStream): the connection belongs to the stream from then on. It reports false
+// when the head could not be written; cc and st are then still the caller's to close.
+// detachStream and the loop front end (loop_serve_linux.go) detach streams through it.
+func (s *Server) streamFrom(cc *countedConn, head []byte, st *bridge.Stream, wt time.Duration) bool {
+	if wt > 0 {
+		_ = cc.SetWriteDeadline(time.Now().Add(wt))
+	}
+	if _, err := cc.Write(head); err != nil {
+		return false
+	}
+	if wt > 0 {
+		_ = cc.SetWriteDeadline(time.Time{}) // see pumpStream
+	}
+	cc.detached.Store(true) // a Close from fasthttp after its hijack handler leaves it open
+	s.detached.Add(1)
+	if wt > 0 {
+		st.BeforeWrite = func() { _ = cc.SetWriteDeadline(time.Now().Add(wt)) }
+		st.Idle = func() { _ = cc.SetWriteDeadline(time.Time{}) }
+	}
+	// From now on Python's bolt_respond writes a chunk itself when the socket takes it
+	// (bridge/stream_direct.go); the goroutine writes the rest and ends the stream.
+	if sc, ok := cc.Conn.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			st.Attach(rc)
+		}
+	}
+	go s.pumpStream(cc, st)
+	return true
 }
 
 // heldStream is a detached reply's body stream as fasthttp's ctx holds it until the hijack
@@ -125,11 +135,11 @@ func (s *Server) pumpStream(cc *countedConn, st *bridge.Stream) {
 	_ = st.WriteChunks(cc)
 }
 
-// isTCP: a TCP connection under the listener wrappers (linger). The in-memory listener of
-// the test client keeps fasthttp's own body stream.
+// isTCP: a TCP connection under the listener wrappers (linger, or the loop front end's
+// hand-off). The in-memory listener of the test client keeps fasthttp's own body stream.
 func isTCP(c net.Conn) bool {
 	switch c.(type) {
-	case *net.TCPConn, *lingerConn:
+	case *net.TCPConn, *lingerConn, *replayConn:
 		return true
 	}
 	return false

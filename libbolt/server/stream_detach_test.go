@@ -22,6 +22,12 @@ func startTCPServer(t *testing.T, cfg Config, answer answerFunc) (*testServer, s
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
+	// fasthttp's detached streams, or with BOLT_TEST_FRONT_END=loop the loops' (the
+	// default front end on Linux).
+	cfg.FrontEnd = frontFasthttp
+	if testFrontEnd == frontLoop {
+		cfg.FrontEnd = frontLoop
+	}
 	return serveOn(t, cfg, answer, lingerListener{ln}), ln.Addr().String()
 }
 

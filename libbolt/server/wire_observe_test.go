@@ -115,6 +115,11 @@ func TestWireMetricsOff(t *testing.T) {
 // server keeps serving.
 func TestWireDisconnectBeforeReplyIsCounted(t *testing.T) {
 	t.Parallel()
+	if testFrontEnd == frontLoop {
+		// Over TCP the reply's first write after the client's close succeeds (the kernel
+		// takes it; the RST comes after): only the in-memory pipe fails it at once.
+		t.Skip("needs the in-memory listener")
+	}
 	release := make(chan struct{})
 	ts := startServer(t, Config{Routes: routes(router.Route{ID: 0, Method: "GET", Path: "/slow"})}, func(r *bridge.Request) *bridge.Response {
 		<-release

@@ -38,7 +38,7 @@ func socketServer(t *testing.T, sc *SocketConfig) *testServer {
 
 func dialSocket(t *testing.T, ts *testServer, query string) (*fws.Conn, error) {
 	t.Helper()
-	d := fws.Dialer{NetDial: func(string, string) (net.Conn, error) { return ts.ln.Dial() },
+	d := fws.Dialer{NetDial: func(string, string) (net.Conn, error) { return ts.connect() },
 		HandshakeTimeout: ioTimeout, Subprotocols: []string{"chat"}}
 	c, resp, err := d.Dial("ws://test/ws"+query, nil)
 	if err == nil {
@@ -134,7 +134,7 @@ func TestSocketBadHandshakeRefusedJSON(t *testing.T) {
 // permessage-deflate and messages cross compressed.
 func TestSocketDetachedCompressed(t *testing.T) {
 	ts := socketServer(t, &SocketConfig{Compression: true})
-	d := fws.Dialer{NetDial: func(string, string) (net.Conn, error) { return ts.ln.Dial() },
+	d := fws.Dialer{NetDial: func(string, string) (net.Conn, error) { return ts.connect() },
 		HandshakeTimeout: ioTimeout, EnableCompression: true}
 	c, resp, err := d.Dial("ws://test/ws", nil)
 	if err != nil {

@@ -169,26 +169,44 @@ func (o *Observer) Wrap(next fasthttp.RequestHandler) fasthttp.RequestHandler {
 		return next
 	}
 	return func(ctx *fasthttp.RequestCtx) {
-		start := monotonic()
-		if o.metrics != nil {
-			o.metrics.Begin()
-		}
+		start := o.Begin()
 		next(ctx)
-		d := monotonic() - start
-		r, _ := ctx.UserValue(routeKey).(*route)
-		status := ctx.Response.StatusCode()
-		if o.metrics != nil {
-			var mr *metrics.Route
-			if r != nil {
-				mr = r.metrics
-			} else {
-				mr = o.metrics.Unrouted(ctx.Method(), ctx.Path())
-			}
-			o.metrics.End(mr, status, d)
+		o.End(ctx, start)
+	}
+}
+
+// Begin counts a request in and returns its start time for End. Wrap calls both around the
+// handler; the loop front end (libbolt/server), whose requests outlive the call that takes
+// them, calls Begin when it takes a request and End once its reply is final. Nil-safe.
+func (o *Observer) Begin() time.Duration {
+	if o == nil {
+		return 0
+	}
+	if o.metrics != nil {
+		o.metrics.Begin()
+	}
+	return monotonic()
+}
+
+// End records the request Begin started: its metrics and its access log line.
+func (o *Observer) End(ctx *fasthttp.RequestCtx, start time.Duration) {
+	if o == nil {
+		return
+	}
+	d := monotonic() - start
+	r, _ := ctx.UserValue(routeKey).(*route)
+	status := ctx.Response.StatusCode()
+	if o.metrics != nil {
+		var mr *metrics.Route
+		if r != nil {
+			mr = r.metrics
+		} else {
+			mr = o.metrics.Unrouted(ctx.Method(), ctx.Path())
 		}
-		if o.access != nil && o.access.Wants(d) {
-			o.logAccess(ctx, r, status, start, d)
-		}
+		o.metrics.End(mr, status, d)
+	}
+	if o.access != nil && o.access.Wants(d) {
+		o.logAccess(ctx, r, status, start, d)
 	}
 }
 

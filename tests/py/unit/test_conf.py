@@ -56,3 +56,11 @@ def test_upload_settings() -> None:
         load_settings({"FILE_UPLOAD_TEMP_DIR": "/nonexistent/bolt"}, environ={})
     with pytest.raises(BoltConfigError, match="MULTIPART_MAX_FILES"):
         load_settings({"MULTIPART_MAX_FILES": 0}, environ={})
+
+
+def test_front_end_is_auto_loop_or_fasthttp() -> None:
+    assert load_settings({}, environ={}).FRONT_END == "auto"
+    assert load_settings({"FRONT_END": "fasthttp"}, environ={}).FRONT_END == "fasthttp"
+    assert load_settings({"FRONT_END": "loop"}, environ={}).FRONT_END == "loop"
+    with pytest.raises(BoltConfigError, match="FRONT_END"):
+        load_settings({"FRONT_END": "epoll"}, environ={})
