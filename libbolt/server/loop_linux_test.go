@@ -224,14 +224,7 @@ func TestLoopHandlerTimeout(t *testing.T) {
 	c := ts.dial(t)
 	assertJSONError(t, c.do(t, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"), 504, "Handler timed out")
 	id := ts.next(t).ID
-	select {
-	case got := <-ts.cancels:
-		if got != id {
-			t.Fatalf("cancel for %d, want %d", got, id)
-		}
-	case <-time.After(ioTimeout):
-		t.Fatal("Python was not told to cancel")
-	}
+	ts.awaitCancel(t, id)
 	decodeEcho(t, c.do(t, "GET /k/after HTTP/1.1\r\nHost: t\r\n\r\n"))
 	assertLoopCounts(t, ts, 2, 0)
 }
@@ -246,14 +239,7 @@ func TestLoopClientGoneCancels(t *testing.T) {
 	c.send(t, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
 	id := ts.next(t).ID
 	_ = c.conn.Close()
-	select {
-	case got := <-ts.cancels:
-		if got != id {
-			t.Fatalf("cancel for %d, want %d", got, id)
-		}
-	case <-time.After(ioTimeout):
-		t.Fatal("Python was not told to cancel")
-	}
+	ts.awaitCancel(t, id)
 	waitFor(t, "the connection's place back", func() bool { return ts.srv.capped.open.Load() == 0 })
 }
 

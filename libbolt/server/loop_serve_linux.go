@@ -45,18 +45,6 @@ const (
 	stepHandedOn                 // fasthttp has the connection now
 )
 
-// sliceReader hands out one byte slice, then io.EOF.
-type sliceReader struct{ b []byte }
-
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
-
 // ready handles the events epoll reported for c.
 func (l *eventLoop) ready(c *loopConn, events uint32) {
 	if events&syscall.EPOLLOUT != 0 && len(c.out) > 0 {
@@ -290,7 +278,7 @@ func (l *eventLoop) parseHead(c *loopConn, head []byte) error {
 	ctx.Request.Header.DisableNormalizing()
 	ctx.Response.Header.DisableNormalizing()
 	ctx.Response.Header.SetNoDefaultContentType(true)
-	l.sr.b = head
+	l.sr.Reset(head)
 	l.br.Reset(&l.sr)
 	return ctx.Request.Header.Read(l.br)
 }
