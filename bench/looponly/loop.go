@@ -5,7 +5,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"io"
 	"log"
 	"runtime"
 	"sync"
@@ -48,7 +47,7 @@ type loop struct {
 	// header block, already complete in the connection's buffer, through sr. Its cost is
 	// one copy of the header block into br's buffer.
 	br *bufio.Reader
-	sr sliceReader
+	sr bytes.Reader
 	w  renderer // for replies the loop answers itself (404, 400, ...)
 
 	// -writer=loop: the answerer queues connections with output on toFlush and wakes the
@@ -57,18 +56,6 @@ type loop struct {
 	flushMu  sync.Mutex
 	toFlush  []*conn
 	flushing []*conn
-}
-
-// sliceReader hands out one byte slice, then io.EOF.
-type sliceReader struct{ b []byte }
-
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
 }
 
 func newLoop(s *server, lfd int) (*loop, error) {
@@ -240,7 +227,7 @@ func (l *loop) parse(c *conn) {
 		req := &l.ctx.Request
 		req.Reset()
 		l.ctx.ResetUserValues()
-		l.sr.b = buf[:end]
+		l.sr.Reset(buf[:end])
 		l.br.Reset(&l.sr)
 		if err := req.Header.Read(l.br); err != nil {
 			l.refuse(c, 400, badRequestBody)

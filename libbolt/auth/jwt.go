@@ -49,6 +49,11 @@ type jwtBackend struct {
 	leeway     time.Duration
 }
 
+// mayBlock: a key set fetched from a URL or revocations kept in Redis (Route.MayBlock).
+func (b *jwtBackend) mayBlock() bool {
+	return b.sharedTTL > 0 || b.keys != nil && b.keys.url != ""
+}
+
 func compileJWT(c *BackendConfig, now Clock) (*jwtBackend, error) {
 	algs := c.Algorithms
 	if len(algs) == 0 {

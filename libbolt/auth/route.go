@@ -37,6 +37,18 @@ func CompileRoute(c *RouteConfig, all Backends) (*Route, error) {
 	return r, nil
 }
 
+// MayBlock reports whether Check can wait on the network: a backend whose key set is
+// fetched from a URL (an unknown kid refetches it) or whose revocations are kept in Redis.
+// The loop front end serves only routes whose checks never do (libbolt/server).
+func (r *Route) MayBlock() bool {
+	for _, b := range r.backends {
+		if nb, ok := b.(interface{ mayBlock() bool }); ok && nb.mayBlock() {
+			return true
+		}
+	}
+	return false
+}
+
 // Denial is a refused request: the status (401 or 403), the JSON body, and for a 401 the
 // WWW-Authenticate value.
 type Denial struct {

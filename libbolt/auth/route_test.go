@@ -173,3 +173,30 @@ func TestContextIsValidJSONForAnyClaims(t *testing.T) {
 		}
 	}
 }
+
+// A route's checks may wait on the network when a backend keeps its revocations in Redis
+// or fetches its key set from a URL; a key given in the config never does.
+func TestRouteMayBlock(t *testing.T) {
+	t.Parallel()
+	secret := "a-test-secret-that-is-long-enough-for-hs256"
+	backends, err := CompileBackends([]BackendConfig{
+		{Type: "jwt", Secret: secret},
+		{Type: "jwt", Secret: secret, RevocationID: 9301, RevocationShared: true, RevocationTTL: 60},
+		{Type: "api_key", APIKeys: []string{"k-0123456789"}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for backends2, want := range map[[2]int]bool{{0, 2}: false, {0, 1}: true} {
+		r, err := CompileRoute(&RouteConfig{Backends: backends2[:]}, backends)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.MayBlock(); got != want {
+			t.Errorf("backends %v: MayBlock %v, want %v", backends2, got, want)
+		}
+	}
+	if b := (&jwtBackend{keys: &keySet{url: "https://idp.test/jwks"}}); !b.mayBlock() {
+		t.Error("a key set fetched from a URL: mayBlock false")
+	}
+}

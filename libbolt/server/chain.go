@@ -34,6 +34,13 @@ func (s *Server) routeHandler(rt *router.Compiled) fasthttp.RequestHandler {
 // routeMiddleware wraps a route's handler in the route's Go middleware, listed in the
 // order a request passes through them (the reply passes back in reverse).
 func (s *Server) routeMiddleware(rt *router.Compiled, serve fasthttp.RequestHandler) fasthttp.RequestHandler {
+	return s.routeChain(rt, serve, s.guards[rt.ID])
+}
+
+// routeChain is routeMiddleware with guard as its rate limit and auth step (nil: none; the
+// loop front end checks a route's guard before it queues the request, and finishes the
+// request through the chain without it: loop_routes.go).
+func (s *Server) routeChain(rt *router.Compiled, serve fasthttp.RequestHandler, guard *protect.Route) fasthttp.RequestHandler {
 	steps := [...]func(fasthttp.RequestHandler) fasthttp.RequestHandler{
 		// Label the request with its route for metrics and the access log.
 		func(next fasthttp.RequestHandler) fasthttp.RequestHandler { return s.observer.Tag(rt, next) },
@@ -47,7 +54,7 @@ func (s *Server) routeMiddleware(rt *router.Compiled, serve fasthttp.RequestHand
 		},
 		// Rate limit and authenticate before any Python work.
 		func(next fasthttp.RequestHandler) fasthttp.RequestHandler {
-			return protect.Wrap(s.guards[rt.ID], next)
+			return protect.Wrap(guard, next)
 		},
 		// (The handler's latency metric is the bridge's measure: pythonHandler.)
 	}

@@ -198,6 +198,19 @@ func (ts *testServer) next(t *testing.T) bridge.Request {
 	}
 }
 
+// awaitCancel waits for the cancel record of request id, the next one Python receives.
+func (ts *testServer) awaitCancel(t *testing.T, id uint64) {
+	t.Helper()
+	select {
+	case got := <-ts.cancels:
+		if got != id {
+			t.Fatalf("cancel for %d, want %d", got, id)
+		}
+	case <-time.After(ioTimeout):
+		t.Fatal("Python was not told to cancel")
+	}
+}
+
 // assertPythonIdle fails if Python received a request it should never have seen.
 func (ts *testServer) assertPythonIdle(t *testing.T) {
 	t.Helper()

@@ -47,8 +47,12 @@ type loopConn struct {
 	route      *loopRoute
 	start      time.Duration
 	closeAfter bool
-	// outcome is how the request in flight ended, for the route's finish chain (loopReply).
-	outcome loopOutcome
+	// outcome is how the request in flight ended, for the route's finish chain (loopReply);
+	// badInput is the 400's detail of outcomeBadInput; passed: the route's guard let the
+	// request through (loopPass).
+	outcome  loopOutcome
+	badInput inputError
+	passed   bool
 	// stream is the streamed reply loopReply started, for finish to detach.
 	stream *heldStream
 	// origin is the request's Origin header, for the route's CORS step (originOf).
@@ -81,6 +85,8 @@ const (
 	outcomeAbandoned                    // timed out, client gone or the server stopping
 	outcomeCapacity                     // no slot: every request slot is taken
 	outcomeStopping                     // no slot: the bridge is shut
+	outcomeRefused                      // the route\'s guard refused it (its reply is set)
+	outcomeBadInput                     // the request cannot be encoded for Python (400)
 )
 
 // errLoopConn is what the net.Conn methods below return for I/O: the loop reads and

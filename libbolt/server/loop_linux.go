@@ -4,6 +4,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -76,7 +77,7 @@ type eventLoop struct {
 	// fasthttp parses a request head only from a bufio.Reader: br reads one head, already
 	// whole in the connection's buffer, through sr (one copy of the head).
 	br *bufio.Reader
-	sr sliceReader
+	sr bytes.Reader
 	// hb is the scratch buffer replies' heads are rendered into.
 	hb []byte
 	// discard takes what a lingering connection still sends.

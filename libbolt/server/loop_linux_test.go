@@ -13,8 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/auth"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/cors"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/ratelimit"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
@@ -220,14 +224,7 @@ func TestLoopHandlerTimeout(t *testing.T) {
 	c := ts.dial(t)
 	assertJSONError(t, c.do(t, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"), 504, "Handler timed out")
 	id := ts.next(t).ID
-	select {
-	case got := <-ts.cancels:
-		if got != id {
-			t.Fatalf("cancel for %d, want %d", got, id)
-		}
-	case <-time.After(ioTimeout):
-		t.Fatal("Python was not told to cancel")
-	}
+	ts.awaitCancel(t, id)
 	decodeEcho(t, c.do(t, "GET /k/after HTTP/1.1\r\nHost: t\r\n\r\n"))
 	assertLoopCounts(t, ts, 2, 0)
 }
@@ -242,14 +239,7 @@ func TestLoopClientGoneCancels(t *testing.T) {
 	c.send(t, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
 	id := ts.next(t).ID
 	_ = c.conn.Close()
-	select {
-	case got := <-ts.cancels:
-		if got != id {
-			t.Fatalf("cancel for %d, want %d", got, id)
-		}
-	case <-time.After(ioTimeout):
-		t.Fatal("Python was not told to cancel")
-	}
+	ts.awaitCancel(t, id)
 	waitFor(t, "the connection's place back", func() bool { return ts.srv.capped.open.Load() == 0 })
 }
 
@@ -314,4 +304,45 @@ func TestLoopFileReplyThenKeepAlive(t *testing.T) {
 		t.Fatalf("echo = %+v", e)
 	}
 	assertLoopCounts(t, ts, 1, 1)
+}
+
+// A guarded route whose checks never wait on the network (a JWT with its key given, an
+// in-memory rate limit) is served by the loop, which checks the guard before it queues the
+// request: the identity reaches Python, refusals are answered from the loop with the
+// route's CORS headers, and nothing refused reaches Python.
+func TestLoopChecksGuards(t *testing.T) {
+	t.Parallel()
+	ts := startLoopServer(t, Config{
+		Routes: routes(
+			router.Route{ID: 0, Method: "GET", Path: "/me"},
+			router.Route{ID: 1, Method: "GET", Path: "/limited"},
+		),
+		AuthBackends: []auth.BackendConfig{{Type: "jwt", Secret: protectSecret}},
+		RouteAuth: map[uint16]*auth.RouteConfig{
+			0: {Backends: []int{0}, Guards: []auth.GuardConfig{{Type: "is_authenticated"}}},
+		},
+		RouteRateLimit: map[uint16]*ratelimit.Config{1: {RPS: 1, Burst: 2}},
+		RouteCORS:      map[uint16]*cors.Config{0: {AllowAllOrigins: true}},
+		ClockUnix:      1_800_000_000,
+	}, extraAnswer)
+	c := ts.dial(t)
+	resp := c.do(t, "GET /me HTTP/1.1\r\nHost: t\r\nOrigin: https://a.test\r\n\r\n")
+	assertJSONError(t, resp, 401, "Authentication credentials were not provided.")
+	if got := string(resp.Header.Peek("Access-Control-Allow-Origin")); got != "*" {
+		t.Fatalf("the 401 lacks the route's CORS headers (%q)", got)
+	}
+	ts.assertPythonIdle(t)
+	token, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "42", "exp": 1_800_000_600}).
+		SignedString([]byte(protectSecret))
+	resp = c.do(t, "GET /me HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer "+token+"\r\n\r\n")
+	if resp.StatusCode() != 200 || !strings.HasPrefix(string(resp.Body()), `{"context":{"user_id":"42","auth_backend":"jwt"`) {
+		t.Fatalf("with a token: %d %s", resp.StatusCode(), resp.Body())
+	}
+	ts.next(t)
+	for i, want := range []int{200, 200, 429} {
+		if got := c.do(t, "GET /limited HTTP/1.1\r\nHost: t\r\n\r\n").StatusCode(); got != want {
+			t.Fatalf("request %d to the limited route: %d, want %d", i, got, want)
+		}
+	}
+	assertLoopCounts(t, ts, 5, 0)
 }

@@ -5,6 +5,8 @@ package server
 import (
 	"errors"
 	"net"
+
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
 // The loop front end is epoll's (loop_linux.go); elsewhere fasthttp reads the sockets and
@@ -14,3 +16,5 @@ const loopSupported = false
 func (s *Server) startLoops(*net.TCPListener) (net.Listener, error) {
 	return nil, errors.New("loop front end: Linux only")
 }
+
+func (s *Server) buildLoopRoutes([]*router.Compiled) []*loopRoute { return nil }

@@ -17,8 +17,10 @@ import (
 // of after next(ctx) returns. fasthttp keeps (the loop hands the connection on):
 //   - WebSocket routes (the upgrade) and multipart routes (spooled to disk);
 //   - ASGI routes and routes that pass the client address (withClientAddr, withRawQuery);
-//   - routes with auth or rate limits (protect: a Redis STATE limit or a JWKS fetch does
-//     network I/O, which must not block a loop).
+//   - routes whose auth or rate limit can wait on the network (a JWKS URL, revocations or a
+//     limit kept in Redis: protect.Route.MayBlock), which must not block a loop. Other
+//     guards (a JWT with its key given, API keys, an in-memory limit) are checked on the
+//     loop before the request is queued (loopServeGuarded).
 
 // loopPlan is what the loops do with one route.
 type loopPlan uint8
@@ -31,6 +33,8 @@ const (
 	// loopServeAfter: the loops serve it, with CORS and/or compression run on completion
 	// (compression is on for every route by default, so this is the common plan).
 	loopServeAfter
+	// loopServeGuarded: the loops serve it and check its guard (auth, rate limit) first.
+	loopServeGuarded
 )
 
 // loopPlans is the plan of every route, by route id.
@@ -46,8 +50,10 @@ func (s *Server) loopPlan(id, flags uint16) loopPlan {
 	switch {
 	case flags&(bridge.FlagWebSocket|bridge.FlagMultipart|bridge.FlagASGI) != 0,
 		slices.Contains(s.cfg.RouteClient, id),
-		s.guards[id] != nil:
+		s.guards[id] != nil && s.guards[id].MayBlock():
 		return loopHandOn
+	case s.guards[id] != nil:
+		return loopServeGuarded
 	case s.cors[id] != nil || s.compress[id] != nil:
 		return loopServeAfter
 	}
@@ -65,30 +71,7 @@ type loopRoute struct {
 	jsonOnly       bool
 	observeHandler func(time.Duration)
 	finish         fasthttp.RequestHandler
-}
-
-// buildLoopRoutes is the loopRoute of every route the loops serve, by route id (nil: the
-// route is fasthttp's).
-func (s *Server) buildLoopRoutes(compiled []*router.Compiled) []*loopRoute {
-	var out []*loopRoute
-	for _, rt := range compiled {
-		if s.loopPlan(rt.ID, rt.Flags) == loopHandOn {
-			continue
-		}
-		timeout := s.timeout
-		if v := s.cfg.RouteTimeoutMs[rt.ID]; v > 0 {
-			timeout = ms(v)
-		}
-		lr := &loopRoute{
-			rt: rt, method: bridge.MethodCodes[rt.Method], timeout: timeout,
-			limit: s.routeBodyLimit(rt.ID), jsonOnly: slices.Contains(s.cfg.JSONBodyRoutes, rt.ID),
-			observeHandler: s.observer.HandlerTimer(rt),
-			finish:         s.routeMiddleware(rt, s.loopReply),
-		}
-		for int(rt.ID) >= len(out) {
-			out = append(out, nil)
-		}
-		out[rt.ID] = lr
-	}
-	return out
+	// guard checks the route's auth and rate limit before the request is queued (nil:
+	// none): protect's step around loopPass, which marks the request as let through.
+	guard fasthttp.RequestHandler
 }

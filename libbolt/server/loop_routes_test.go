@@ -31,9 +31,9 @@ func TestLoopPlans(t *testing.T) {
 		compressed bool // compression on by default
 		want       map[uint16]loopPlan
 	}{
-		{"default", true, map[uint16]loopPlan{1: loopServeAfter, 2: loopServeAfter, 3: loopHandOn, 4: loopHandOn,
+		{"default", true, map[uint16]loopPlan{1: loopServeAfter, 2: loopServeAfter, 3: loopServeGuarded, 4: loopHandOn,
 			5: loopHandOn, 6: loopHandOn, 7: loopHandOn, 8: loopServeAfter, 9: loopServeAfter}},
-		{"compression off", false, map[uint16]loopPlan{1: loopServe, 2: loopServeAfter, 3: loopHandOn, 4: loopHandOn,
+		{"compression off", false, map[uint16]loopPlan{1: loopServe, 2: loopServeAfter, 3: loopServeGuarded, 4: loopHandOn,
 			5: loopHandOn, 6: loopHandOn, 7: loopHandOn, 8: loopServeAfter, 9: loopServe}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

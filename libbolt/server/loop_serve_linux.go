@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/django-bolt-go/django-bolt-go/libbolt/bridge"
 	"github.com/django-bolt-go/django-bolt-go/libbolt/internal/httperr"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/middleware/protect"
+	"github.com/django-bolt-go/django-bolt-go/libbolt/router"
 )
 
 // Hot path: the loops serve the plain requests to Python routes (loop_linux.go). A request
@@ -41,18 +44,6 @@ const (
 	stepServed                   // queued for Python (or answered at once: no slot)
 	stepHandedOn                 // fasthttp has the connection now
 )
-
-// sliceReader hands out one byte slice, then io.EOF.
-type sliceReader struct{ b []byte }
-
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
-}
 
 // ready handles the events epoll reported for c.
 func (l *eventLoop) ready(c *loopConn, events uint32) {
@@ -233,17 +224,29 @@ func (l *eventLoop) serveNext(c *loopConn) loopStep {
 		return stepHandedOn
 	}
 	body := buf[end : end+cl]
-	rec, bad := appendRecord(c.rec[:0], 0, lr.method, lr.rt, ctx, body, false)
-	if bad != "" {
-		c.rec = rec[:0]
-		l.handOn(c) // fasthttp answers the 400 through the route's chain
-		return stepHandedOn
-	}
+	l.served.Add(1) // the loop answers it, whatever the outcome
 	c.off += end + cl
 	c.headChecked = 0
 	c.busy, c.route, c.phase, c.deadline = true, lr, phaseRead, 0
 	c.closeAfter = h.ConnectionClose()
 	c.start = s.observer.Begin()
+	c.slot = nil
+	if lr.guard != nil {
+		// Before the record: auth adds the identity to the request's extra section.
+		c.passed = false
+		if lr.guard(ctx); !c.passed {
+			c.outcome = outcomeRefused // the guard's 401, 403 or 429 is in the response
+			l.finish(c)
+			return stepServed
+		}
+	}
+	rec, bad := appendRecord(c.rec[:0], 0, lr.method, lr.rt, ctx, body, false)
+	if bad != "" {
+		c.rec = rec[:0]
+		c.outcome, c.badInput = outcomeBadInput, bad
+		l.finish(c)
+		return stepServed
+	}
 	slot, prev, err := s.Bridge.EnqueueFor(l, rec, nil, c)
 	if cap(prev) <= 64<<10 { // as keepRecord: not a buffer a big body grew
 		c.rec = prev
@@ -251,7 +254,7 @@ func (l *eventLoop) serveNext(c *loopConn) loopStep {
 		c.rec = nil
 	}
 	if err != nil {
-		c.slot, c.outcome = nil, outcomeCapacity
+		c.outcome = outcomeCapacity
 		if err == bridge.ErrClosed {
 			c.outcome = outcomeStopping
 		}
@@ -260,7 +263,6 @@ func (l *eventLoop) serveNext(c *loopConn) loopStep {
 	}
 	c.slot = slot
 	s.Bridge.Arm(slot, lr.timeout)
-	l.served.Add(1)
 	return stepServed
 }
 
@@ -276,7 +278,7 @@ func (l *eventLoop) parseHead(c *loopConn, head []byte) error {
 	ctx.Request.Header.DisableNormalizing()
 	ctx.Response.Header.DisableNormalizing()
 	ctx.Response.Header.SetNoDefaultContentType(true)
-	l.sr.b = head
+	l.sr.Reset(head)
 	l.br.Reset(&l.sr)
 	return ctx.Request.Header.Read(l.br)
 }
@@ -427,11 +429,49 @@ func (l *eventLoop) finish(c *loopConn) {
 	}
 }
 
+// buildLoopRoutes is the loopRoute of every route the loops serve, by route id (nil: the
+// route is fasthttp's).
+func (s *Server) buildLoopRoutes(compiled []*router.Compiled) []*loopRoute {
+	var out []*loopRoute
+	for _, rt := range compiled {
+		if s.loopPlan(rt.ID, rt.Flags) == loopHandOn {
+			continue
+		}
+		timeout := s.timeout
+		if v := s.cfg.RouteTimeoutMs[rt.ID]; v > 0 {
+			timeout = ms(v)
+		}
+		lr := &loopRoute{
+			rt: rt, method: bridge.MethodCodes[rt.Method], timeout: timeout,
+			limit: s.routeBodyLimit(rt.ID), jsonOnly: slices.Contains(s.cfg.JSONBodyRoutes, rt.ID),
+			observeHandler: s.observer.HandlerTimer(rt),
+			finish:         s.routeChain(rt, s.loopReply, nil),
+		}
+		if g := s.guards[rt.ID]; g != nil {
+			lr.guard = protect.Wrap(g, s.loopPass)
+		}
+		for int(rt.ID) >= len(out) {
+			out = append(out, nil)
+		}
+		out[rt.ID] = lr
+	}
+	return out
+}
+
+// loopPass is the last step of a guarded route's guard (loopRoute.guard): the request was
+// let through.
+func (s *Server) loopPass(ctx *fasthttp.RequestCtx) { ctx.Conn().(*loopConn).passed = true }
+
 // loopReply is the last step of a loop-served route's finish chain (loopRoute.finish):
 // what pythonHandler does once Wait returned, from the outcome the loop recorded.
 func (s *Server) loopReply(ctx *fasthttp.RequestCtx) {
 	c := ctx.Conn().(*loopConn)
 	switch c.outcome {
+	case outcomeRefused:
+		return // the guard answered
+	case outcomeBadInput:
+		httperr.Write(ctx, fasthttp.StatusBadRequest, httperr.Body(string(c.badInput)))
+		return
 	case outcomeCapacity:
 		httperr.Write(ctx, fasthttp.StatusServiceUnavailable, capacityBody)
 		return

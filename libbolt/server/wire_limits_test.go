@@ -94,14 +94,7 @@ func TestWireHandlerTimeout(t *testing.T) {
 	resp := c.do(t, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
 	assertJSONError(t, resp, 504, "Handler timed out")
 	req := ts.next(t)
-	select {
-	case id := <-ts.cancels:
-		if id != req.ID {
-			t.Fatalf("cancel for %#x, want %#x", id, req.ID)
-		}
-	case <-time.After(ioTimeout):
-		t.Fatalf("Python was never told to cancel the timed-out request")
-	}
+	ts.awaitCancel(t, req.ID)
 	// The late answer is refused and the connection carries on with the next request.
 	if refused, _ := ts.srv.Bridge.Respond(bridge.AppendResponse(nil, &bridge.Response{ID: req.ID, Kind: bridge.KindResponse, Status: 200})); refused != 1 {
 		t.Fatalf("late answer accepted")

@@ -34,6 +34,15 @@ type Config struct {
 type Route struct {
 	auth  *auth.Route
 	limit *ratelimit.Limit
+	// sharedLimit: the limit's buckets are in Redis (DJANGO_BOLT["STATE"]).
+	sharedLimit bool
+}
+
+// MayBlock reports whether the route's checks can wait on the network (a JWKS URL, Redis
+// revocations, a limit kept in Redis); the loop front end serves only routes whose checks
+// never do.
+func (p *Route) MayBlock() bool {
+	return p.auth != nil && p.auth.MayBlock() || p.limit != nil && p.sharedLimit
 }
 
 var hWWWAuthenticate = []byte("WWW-Authenticate")
@@ -79,6 +88,7 @@ func Compile(c *Config) (routes map[uint16]*Route, backends auth.Backends, err e
 			if p.limit, err = ratelimit.Compile(lc, rt.ID, store, proxies, now); err != nil {
 				return nil, nil, fmt.Errorf("@rate_limit on %s %s: %w", rt.Method, rt.Path, err)
 			}
+			p.sharedLimit = c.State != nil
 		}
 		if p.auth != nil || p.limit != nil {
 			routes[rt.ID] = p

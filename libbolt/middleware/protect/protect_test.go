@@ -57,3 +57,26 @@ func TestCompileKeepsBucketsInTheSharedStore(t *testing.T) {
 		t.Fatal("without a state store: not a BucketStore")
 	}
 }
+
+// A JWT with its key given and an in-memory limit never wait on the network: such routes
+// are the loop front end's (the blocking kinds are pinned in package auth).
+func TestMayBlock(t *testing.T) {
+	t.Parallel()
+	rs := []router.Route{{ID: 1, Method: "GET", Path: "/a"}, {ID: 3, Method: "GET", Path: "/c"}}
+	routes, _, err := Compile(&Config{
+		Backends: []auth.BackendConfig{{Type: "jwt", Secret: "a-test-secret-that-is-long-enough-for-hs256"}},
+		RouteAuth: map[uint16]*auth.RouteConfig{
+			1: {Backends: []int{0}, Guards: []auth.GuardConfig{{Type: "is_authenticated"}}},
+		},
+		RouteRateLimit: map[uint16]*ratelimit.Config{3: {RPS: 1, Burst: 2}},
+		Routes:         rs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []uint16{1, 3} {
+		if routes[id].MayBlock() {
+			t.Errorf("route %d: MayBlock, want not", id)
+		}
+	}
+}
