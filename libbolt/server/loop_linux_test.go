@@ -346,3 +346,26 @@ func TestLoopChecksGuards(t *testing.T) {
 	}
 	assertLoopCounts(t, ts, 5, 0)
 }
+
+// A streamed reply with no body (204) ends at once: its stream releases the slot, once,
+// and the connection serves its next request.
+func TestLoopBodilessStreamReleasesItsSlotOnce(t *testing.T) {
+	t.Parallel()
+	ts := startLoopServer(t, Config{Routes: routes(
+		router.Route{ID: 1, Method: "GET", Path: "/s"}, router.Route{ID: 2, Method: "GET", Path: "/k/{v}"})},
+		func(r *bridge.Request) *bridge.Response {
+			if r.Route == 1 {
+				return &bridge.Response{Kind: bridge.KindStreamStart, Status: 204, ContentType: 2}
+			}
+			return echoAnswer(r)
+		})
+	c := ts.dial(t)
+	if resp := c.do(t, "GET /s HTTP/1.1\r\nHost: t\r\n\r\n"); resp.StatusCode() != 204 {
+		t.Fatalf("status %d, want 204", resp.StatusCode())
+	}
+	decodeEcho(t, c.do(t, "GET /k/next HTTP/1.1\r\nHost: t\r\n\r\n"))
+	waitFor(t, "every slot free", func() bool { return ts.srv.Bridge.InFlight() <= 0 })
+	if n := ts.srv.Bridge.InFlight(); n != 0 {
+		t.Fatalf("%d slots in flight: a slot was released twice", n)
+	}
+}

@@ -402,8 +402,11 @@ func (l *eventLoop) completions() {
 // streamed reply or a file, from a goroutine that takes the connection over.
 func (l *eventLoop) finish(c *loopConn) {
 	s := l.f.s
-	ctx, slot := c.ctx, c.slot
+	ctx := c.ctx
 	c.route.finish(ctx)
+	// Read after the chain: loopReply hands a streamed reply's slot to its stream, which
+	// releases it (also when the stream ends at once: a 204 or 304, a bad head).
+	slot := c.slot
 	c.busy, c.slot = false, nil
 	switch {
 	case c.outcome == outcomeAbandoned && slot.ClientGone:
