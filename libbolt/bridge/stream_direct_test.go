@@ -88,9 +88,7 @@ func TestStreamDirectWritesFallBackForASlowReader(t *testing.T) {
 
 	sendStream := func(body string) {
 		t.Helper()
-		if refused, err := b.Respond(streamRecord(id, KindChunk, 0, body)); refused != 0 || err != nil {
-			t.Fatalf("Respond = %d, %v", refused, err)
-		}
+		respondStream(t, b, id, KindChunk, 0, body)
 	}
 	sendStream("first")
 	want := chunked("first")
@@ -113,9 +111,7 @@ func TestStreamDirectWritesFallBackForASlowReader(t *testing.T) {
 	if q := b.stats.StreamQueued.Load(); q == 0 {
 		t.Fatalf("no chunk was left to the writer although the client read nothing")
 	}
-	if refused, err := b.Respond(streamRecord(id, KindStreamEnd, 0, "")); refused != 0 || err != nil {
-		t.Fatalf("Respond(end) = %d, %v", refused, err)
-	}
+	respondStream(t, b, id, KindStreamEnd, 0, "")
 	done := make(chan error, 1)
 	go func() {
 		err := s.Stream.WriteChunks(server)
@@ -160,16 +156,12 @@ func TestStreamDirectWriteToAClosedPeer(t *testing.T) {
 		if sent == StreamWindow {
 			t.Fatalf("%d chunks written directly to a closed peer without an error", sent)
 		}
-		if refused, err := b.Respond(streamRecord(id, KindChunk, 0, "tick")); refused != 0 || err != nil {
-			t.Fatalf("Respond = %d, %v", refused, err)
-		}
+		respondStream(t, b, id, KindChunk, 0, "tick")
 		sent++
 		time.Sleep(time.Millisecond) // the RST the first write provokes
 	}
 	// Once something is pending, later chunks queue behind it.
-	if refused, err := b.Respond(streamRecord(id, KindChunk, 0, "more")); refused != 0 || err != nil {
-		t.Fatalf("Respond = %d, %v", refused, err)
-	}
+	respondStream(t, b, id, KindChunk, 0, "more")
 	if d := b.stats.StreamDirect.Load(); d != uint64(sent-1) {
 		t.Fatalf("direct %d after %d sent, want %d", d, sent, sent-1)
 	}
@@ -195,13 +187,9 @@ func TestStreamDirectWaitsForQueuedChunks(t *testing.T) {
 	s := startStream(t, b)
 	id := s.ID()
 	server, client := tcpPair(t)
-	if _, err := b.Respond(streamRecord(id, KindChunk, 0, "one")); err != nil {
-		t.Fatalf("Respond: %v", err)
-	}
+	respondStream(t, b, id, KindChunk, 0, "one")
 	attach(t, s.Stream, server)
-	if _, err := b.Respond(streamRecord(id, KindChunk, 0, "two")); err != nil {
-		t.Fatalf("Respond: %v", err)
-	}
+	respondStream(t, b, id, KindChunk, 0, "two")
 	if d := b.stats.StreamDirect.Load(); d != 0 {
 		t.Fatalf("a chunk was written directly ahead of a queued one")
 	}
@@ -210,15 +198,11 @@ func TestStreamDirectWaitsForQueuedChunks(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Stream.WriteChunks(server) }()
 	<-idle // both queued chunks written
-	if _, err := b.Respond(streamRecord(id, KindChunk, 0, "three")); err != nil {
-		t.Fatalf("Respond: %v", err)
-	}
+	respondStream(t, b, id, KindChunk, 0, "three")
 	if d := b.stats.StreamDirect.Load(); d != 1 {
 		t.Fatalf("direct %d, want the third chunk written directly", d)
 	}
-	if _, err := b.Respond(streamRecord(id, KindStreamEnd, 0, "")); err != nil {
-		t.Fatalf("Respond: %v", err)
-	}
+	respondStream(t, b, id, KindStreamEnd, 0, "")
 	if err := <-done; err != nil {
 		t.Fatalf("WriteChunks: %v", err)
 	}
@@ -265,9 +249,7 @@ func TestStreamDirectWriteHoldsNoBridgeLock(t *testing.T) {
 	defer w.Close()
 	probe := &lockProbe{b: b, w: w}
 	s.Stream.Attach(probe)
-	if refused, err := b.Respond(streamRecord(s.ID(), KindChunk, 0, "tick")); refused != 0 || err != nil {
-		t.Fatalf("Respond = %d, %v", refused, err)
-	}
+	respondStream(t, b, s.ID(), KindChunk, 0, "tick")
 	if len(probe.locked) != 1 || probe.locked[0] {
 		t.Fatalf("direct writes %v (true: under the bridge mutex)", probe.locked)
 	}

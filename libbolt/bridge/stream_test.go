@@ -9,6 +9,14 @@ import (
 	"time"
 )
 
+// respondStream delivers one stream record and fails the test unless it was accepted.
+func respondStream(t *testing.T, b *Bridge, id uint64, kind uint8, status uint16, body string) {
+	t.Helper()
+	if refused, err := b.Respond(streamRecord(id, kind, status, body)); refused != 0 || err != nil {
+		t.Fatalf("Respond = %d refused, %v", refused, err)
+	}
+}
+
 func streamRecord(id uint64, kind uint8, status uint16, body string) []byte {
 	return AppendResponse(nil, &Response{ID: id, Kind: kind, Status: status, Body: []byte(body)})
 }
